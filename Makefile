@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: MIT
+# Thin wrapper: set-up, meson build in build/, and the three entry points.
+BUILD ?= build
+MESON_OPTS ?=
+
+.PHONY: all setup build test demo bench clean lab-up lab-down
+
+all: build
+
+setup:
+	@scripts/bootstrap
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: setup $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+test: setup
+	@scripts/run-tests
+
+demo: build
+	@scripts/demo
+
+bench: build
+	@tests/bench/run-all
+
+lab-up: build
+	tests/lab/lab.sh up
+
+lab-down:
+	tests/lab/lab.sh down
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

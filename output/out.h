@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dataset files: the writer that loses nothing and the reader that never
+ * crashes. Format (see tlsmap.proto): magic "TLSMAP1\n", then Records, each
+ * prefixed by a base-128 varint length.
+ *
+ * The writer appends to PATH.partial, flushes at least once a second (the
+ * caller drives out_writer_tick()) and on out_writer_flush(), and on
+ * out_writer_close() writes the ScanEnd, fsyncs and renames to PATH. After a
+ * kill -9 the .partial file is readable up to its last complete record.
+ *
+ * Messages passed in are borrowed: the caller owns and frees them. Records
+ * returned by the reader are owned by the caller and freed with
+ * out_record_free().
+ */
+#ifndef TLSMAP_OUTPUT_OUT_H
+#define TLSMAP_OUTPUT_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tlsmap.pb-c.h"
+
+#define OUT_MAGIC "TLSMAP1\n"
+#define OUT_MAGIC_LEN 8
+#define OUT_MAX_RECORD (64u << 20) /* a record larger than this is corrupt */
+
+enum out_err {
+	OUT_OK = 0,
+	OUT_EIO = -1,       /* read/write/fsync/rename failed: errno says why */
+	OUT_EMAGIC = -2,    /* not a tlsmap v1 file */
+	OUT_ETRUNC = -3,    /* file ends inside a record (e.g. after kill -9) */
+	OUT_ECORRUPT = -4,  /* bad varint, oversized or undecodable record */
+	OUT_ENOMEM = -5,
+	OUT_EORDER = -6,    /* writer misuse: meta not first, write after close */
+};
+
+const char *out_strerror(int err);
+
+struct out_writer;
+
+/* Create PATH.partial (truncating) and write the magic. NULL on error (errno set). */
+struct out_writer *out_writer_open(const char *path);
+int out_write_meta(struct out_writer *w, const Tlsmap__V1__ScanMeta *meta);
+/* True if a Certificate with this sha256 was already written to this file. */
+bool out_writer_has_cert(const struct out_writer *w, const uint8_t sha256[32]);
+/* Writes the certificate unless already written (dedup by cert->sha256). */
+int out_write_cert(struct out_writer *w, const Tlsmap__V1__Certificate *cert);
+int out_write_probe(struct out_writer *w, const Tlsmap__V1__Probe *probe);
+/* Flush buffered bytes to the kernel (no fsync). */
+int out_writer_flush(struct out_writer *w);
+/* Flush if more than a second passed since the last flush. */
+int out_writer_tick(struct out_writer *w);
+/*
+ * Write @end (may be NULL: then the file has no ScanEnd), flush, fsync,
+ * rename PATH.partial to PATH, fsync the directory, free @w.
+ */
+int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end);
+/* Flush and fsync without closing (for signal-driven stops that still rename later). */
+int out_writer_sync(struct out_writer *w);
+uint64_t out_writer_records(const struct out_writer *w);
+uint64_t out_writer_bytes(const struct out_writer *w);
+
+struct out_reader;
+
+/* Open and check the magic. NULL on error; *err (if non-NULL) says why. */
+struct out_reader *out_reader_open(const char *path, int *err);
+/*
+ * Read the next record into *rec (caller frees with out_record_free).
+ * Returns 1 for a record, 0 at a clean end of file, or a negative out_err;
+ * out_reader_offset() then gives the byte offset of the bad record's start.
+ */
+int out_reader_next(struct out_reader *r, Tlsmap__V1__Record **rec);
+uint64_t out_reader_offset(const struct out_reader *r);
+void out_reader_close(struct out_reader *r);
+void out_record_free(Tlsmap__V1__Record *rec);
+
+#endif

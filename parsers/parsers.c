@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* placeholder translation unit until the parsers land */
+#include "parsers/parsers.h"
