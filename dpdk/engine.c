@@ -1,2 +1,1071 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The packet engine (see engine.h for the lcore roles). EAL arguments are
+ * built here from tlsmap's options so the user never types them:
+ * --no-huge -m 512 when the machine has no hugepages, a per-process
+ * --file-prefix with --no-shconf (--in-memory is refused with --no-huge by
+ * DPDK 22.11), -l with the CPUs this process may run on, --log-level=error
+ * unless -v. PMDs are autoloaded from Debian's plugin directory
+ * (RTE_EAL_PMD_PATH); if that fails we retry once with -d DIR.
+ *
+ * Memory: one mbuf pool and all rings are made in eng_open(); nothing on
+ * the packet path allocates except mbufs from that pool. Mbuf ownership:
+ * whatever rte_eth_tx_burst() did not take is freed by the caller that
+ * called it; an event mbuf put on a worker ring belongs to that worker,
+ * which frees it after the hooks return (frame pointers handed to hooks are
+ * valid only during the call).
+ */
 #include "dpdk/engine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <sched.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include "dpdk/pkt.h"
+
+#define BURST 32
+#define NB_MBUF 32767
+#define MBUF_CACHE 256
+#define TX_RING_SIZE 8192
+#define PMD_DIR "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0"
+
+enum ev_kind { EV_RX = 0, EV_OPEN = 1, EV_CLOSED = 2 };
+
+/* Relaxed single-writer counters: plain loads/stores, no locked ops. */
+#define CNT_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
+#define CNT_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+struct lcore_stats {
+	uint64_t sent, tx_frames, tx_dropped, rx, synack, rst, dup, invalid, other, dispatched,
+		ring_full, arp_replies;
+};
+
+struct eng_worker {
+	struct eng *e;
+	unsigned id;
+	unsigned lcore;
+	struct rte_ring *in;   /* events from RX; NULL when inline on the RX lcore */
+	void *wctx;
+	struct rte_mbuf *txbuf[BURST];
+	unsigned ntx;
+	struct lcore_stats st;
+	int idle;              /* published each loop for the stop decision */
+} __rte_cache_aligned;
+
+struct tx_state {
+	struct pkt_syn_tmpl tmpl;
+	uint16_t ipid;
+	uint32_t sport_next;
+	struct lcore_stats st;
+} __rte_cache_aligned;
+
+struct rx_state {
+	struct eng_worker self;  /* RX's own TX buffer (ARP replies, RSTs) and stats */
+} __rte_cache_aligned;
+
+struct eng {
+	struct eng_config cfg;
+	uint16_t port;
+	char port_name[RTE_ETH_NAME_MAX_LEN];
+	struct rte_mempool *pool;
+	struct rte_ring *tx_ring;  /* MP enqueue (RX, workers), SC dequeue (TX lcore) */
+	struct eng_l2 l2;
+	bool tx_offload;
+	unsigned rx_lcore;
+	unsigned nworkers;
+	bool inline_worker;        /* 2 lcores: worker 0 runs on the RX lcore */
+	struct eng_worker *workers; /* nworkers, cache aligned */
+	struct tx_state tx;
+	struct rx_state rx;
+	/* dedup bitmap over [ip_lo, ip_hi] x ports, written by RX only */
+	uint8_t *seen;
+	size_t seen_len;
+	uint64_t span;
+	uint16_t port_idx[65536];  /* port (host order) -> index + 1; 0: not scanned */
+	const struct eng_stage_ops *ops;
+	void *stage;
+	uint64_t sweep_first_ns, sweep_last_ns; /* main lcore only */
+	bool eal_up, port_up;
+};
+
+static volatile int g_stop;        /* set by eng_request_stop or the main lcore */
+static volatile int g_stop_signal;
+static uint64_t g_tsc_hz = 1;
+static uint64_t g_tsc0, g_unix_us0;
+
+void eng_request_stop(int signo)
+{
+	if (signo)
+		g_stop_signal = signo;
+	g_stop = 1;
+}
+
+int eng_stop_signal(void)
+{
+	return g_stop_signal;
+}
+
+static void on_signal(int signo)
+{
+	eng_request_stop(signo);
+}
+
+void eng_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+uint64_t eng_now_ns(void)
+{
+	uint64_t c = rte_get_tsc_cycles() - g_tsc0;
+
+	return (uint64_t)((unsigned __int128)c * 1000000000u / g_tsc_hz);
+}
+
+uint64_t eng_ns_to_unix_us(uint64_t ns)
+{
+	return g_unix_us0 + ns / 1000;
+}
+
+uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be,
+		    uint16_t sport_be, uint16_t dport_be)
+{
+	uint64_t k0, k1;
+
+	memcpy(&k0, key, 8);
+	memcpy(&k1, key + 8, 8);
+	return pkt_cookie_k(k0, k1, saddr_be, daddr_be, sport_be, dport_be);
+}
+
+const struct eng_l2 *eng_worker_l2(const struct eng_worker *w)
+{
+	return &w->e->l2;
+}
+
+unsigned eng_nworkers(const struct eng *e)
+{
+	return e->nworkers;
+}
+
+const char *eng_port_name(const struct eng *e)
+{
+	return e->port_name;
+}
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- EAL arguments ---- */
+
+static bool no_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long total = 0;
+
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Total: %ld", &total) == 1)
+			break;
+	fclose(f);
+	return total == 0;
+}
+
+/* The CPUs this process may use, as an EAL -l list ("0-1" style, comma separated). */
+static void affinity_list(char *out, size_t cap)
+{
+	cpu_set_t set;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+		snprintf(out, cap, "0-1");
+		return;
+	}
+	for (int c = 0; c < CPU_SETSIZE && n + 8 < cap; c++)
+		if (CPU_ISSET(c, &set))
+			n += (size_t)snprintf(out + n, cap - n, "%s%d", n ? "," : "", c);
+	if (!n)
+		snprintf(out, cap, "0");
+}
+
+struct eal_args {
+	char *argv[32];
+	int argc;
+	char buf[1024];
+	size_t used;
+};
+
+static void eal_push(struct eal_args *a, const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	if (a->argc >= 31 || a->used + len > sizeof(a->buf))
+		return;
+	memcpy(a->buf + a->used, s, len);
+	a->argv[a->argc++] = a->buf + a->used;
+	a->used += len;
+	a->argv[a->argc] = NULL;
+}
+
+static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, const char *argv0,
+			   bool with_pmd_dir)
+{
+	char tmp[512];
+	const char *i = cfg->iface;
+
+	memset(a, 0, sizeof(*a));
+	eal_push(a, argv0);
+	eal_push(a, "-l");
+	if (cfg->lcores)
+		eal_push(a, cfg->lcores);
+	else {
+		affinity_list(tmp, sizeof(tmp));
+		eal_push(a, tmp);
+	}
+	if (no_hugepages())
+		eal_push(a, "--no-huge");
+	eal_push(a, "-m");
+	eal_push(a, "512");
+	snprintf(tmp, sizeof(tmp), "--file-prefix=tlsmap-%d", (int)getpid());
+	eal_push(a, tmp);
+	eal_push(a, "--no-shconf");
+	eal_push(a, "--no-telemetry");
+	eal_push(a, cfg->verbose ? "--log-level=info" : "--log-level=error");
+	if (with_pmd_dir) {
+		eal_push(a, "-d");
+		eal_push(a, PMD_DIR);
+	}
+	if (strncmp(i, "pci:", 4) == 0) {
+		eal_push(a, "-a");
+		eal_push(a, i + 4);
+		return;
+	}
+	eal_push(a, "--no-pci");
+	eal_push(a, "--vdev");
+	if (strncmp(i, "net_", 4) == 0)
+		eal_push(a, i);
+	else if (strncmp(i, "xdp:", 4) == 0) {
+		snprintf(tmp, sizeof(tmp), "net_af_xdp0,iface=%s", i + 4);
+		eal_push(a, tmp);
+	} else {
+		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=1", i);
+		eal_push(a, tmp);
+	}
+}
+
+/* ---- dedup ---- */
+
+static int dedup_init(struct eng *e, char *err, size_t errlen)
+{
+	const struct eng_config *c = &e->cfg;
+	uint64_t bits;
+
+	memset(e->port_idx, 0, sizeof(e->port_idx));
+	for (unsigned k = 0; k < c->nports; k++)
+		if (!e->port_idx[c->ports[k]])
+			e->port_idx[c->ports[k]] = (uint16_t)(k + 1);
+	if (!c->nports || c->dedup_ip_hi < c->dedup_ip_lo)
+		return 0;
+	e->span = (uint64_t)c->dedup_ip_hi - c->dedup_ip_lo + 1;
+	bits = e->span * c->nports;
+	e->seen_len = (size_t)((bits + 7) / 8);
+	/* lazily backed: only pages with replies become resident (ZMap's paged bitmap) */
+	e->seen = mmap(NULL, e->seen_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (e->seen == MAP_FAILED) {
+		e->seen = NULL;
+		errf(err, errlen, "cannot map the %zu-byte dedup bitmap: %s", e->seen_len,
+		     strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* 1: first time, 0: seen before, -1: not a target */
+static inline int dedup_mark(struct eng *e, uint32_t ip_be, uint16_t port_be)
+{
+	uint32_t ip = rte_be_to_cpu_32(ip_be);
+	uint16_t pi = e->port_idx[rte_be_to_cpu_16(port_be)];
+	uint64_t bit;
+	uint8_t m;
+
+	if (!pi || !e->seen || ip < e->cfg.dedup_ip_lo || ip > e->cfg.dedup_ip_hi)
+		return -1;
+	bit = (uint64_t)(pi - 1) * e->span + (ip - e->cfg.dedup_ip_lo);
+	m = (uint8_t)(1u << (bit & 7));
+	if (e->seen[bit >> 3] & m)
+		return 0;
+	e->seen[bit >> 3] |= m;
+	return 1;
+}
+
+/* ---- port ---- */
+
+static int port_init(struct eng *e, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	struct rte_eth_txconf txq;
+	struct rte_ether_addr mac;
+	uint16_t nb_rxd = 1024, nb_txd = 1024;
+	uint64_t want = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	int ret;
+
+	if (rte_eth_dev_count_avail() == 0) {
+		errf(err, errlen, "-i %s: no DPDK port came up (see -v for the EAL's reason)",
+		     e->cfg.iface);
+		return -1;
+	}
+	RTE_ETH_FOREACH_DEV(e->port) break;
+	rte_eth_dev_get_name_by_port(e->port, e->port_name);
+	ret = rte_eth_dev_info_get(e->port, &info);
+	if (ret) {
+		errf(err, errlen, "%s: dev_info: %s", e->port_name, rte_strerror(-ret));
+		return -1;
+	}
+	memset(&conf, 0, sizeof(conf));
+	e->tx_offload = (info.tx_offload_capa & want) == want;
+	if (e->tx_offload)
+		conf.txmode.offloads |= want;
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	ret = rte_eth_dev_configure(e->port, 1, 1, &conf);
+	if (ret) {
+		errf(err, errlen, "%s: configure: %s", e->port_name, rte_strerror(-ret));
+		return -1;
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(e->port, &nb_rxd, &nb_txd);
+	ret = rte_eth_rx_queue_setup(e->port, 0, nb_rxd, rte_eth_dev_socket_id(e->port), NULL,
+				     e->pool);
+	if (ret) {
+		errf(err, errlen, "%s: rx queue: %s", e->port_name, rte_strerror(-ret));
+		return -1;
+	}
+	txq = info.default_txconf;
+	txq.offloads = conf.txmode.offloads;
+	ret = rte_eth_tx_queue_setup(e->port, 0, nb_txd, rte_eth_dev_socket_id(e->port), &txq);
+	if (ret) {
+		errf(err, errlen, "%s: tx queue: %s", e->port_name, rte_strerror(-ret));
+		return -1;
+	}
+	ret = rte_eth_dev_start(e->port);
+	if (ret) {
+		errf(err, errlen, "%s: start: %s", e->port_name, rte_strerror(-ret));
+		return -1;
+	}
+	e->port_up = true;
+	rte_eth_promiscuous_enable(e->port); /* not all PMDs can; harmless */
+	rte_eth_macaddr_get(e->port, &mac);
+	memcpy(e->l2.src_mac, mac.addr_bytes, 6);
+	return 0;
+}
+
+struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err, size_t errlen)
+{
+	struct eng *e;
+	struct eal_args a;
+	unsigned lc, nl, k;
+	char name[32];
+	int ret;
+
+	/* the EAL is not up yet: plain allocation */
+	if (posix_memalign((void **)&e, RTE_CACHE_LINE_SIZE, sizeof(*e)))
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+
+	build_eal_args(&a, cfg, argv0, false);
+	ret = rte_eal_init(a.argc, a.argv);
+	if (ret < 0) {
+		errf(err, errlen, "DPDK EAL init failed for -i %s: %s%s", cfg->iface,
+		     rte_strerror(rte_errno),
+		     geteuid() ? " (DPDK needs root here)" : " (run with -v for details)");
+		free(e);
+		return NULL;
+	}
+	e->eal_up = true;
+	g_tsc_hz = rte_get_tsc_hz();
+	g_tsc0 = rte_get_tsc_cycles();
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		g_unix_us0 = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	}
+
+	nl = rte_lcore_count();
+	if (nl < 2 && !cfg->no_rx) {
+		errf(err, errlen, "tlsmap needs at least 2 lcores (TX and RX); -l gave %u", nl);
+		goto fail;
+	}
+	e->rx_lcore = RTE_MAX_LCORE;
+	k = 0;
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (e->rx_lcore == RTE_MAX_LCORE)
+			e->rx_lcore = lc;
+		else
+			k++;
+	}
+	e->inline_worker = k == 0;
+	e->nworkers = k ? k : 1;
+	if (posix_memalign((void **)&e->workers, RTE_CACHE_LINE_SIZE,
+			   sizeof(*e->workers) * e->nworkers))
+		goto fail;
+	memset(e->workers, 0, sizeof(*e->workers) * e->nworkers);
+	k = 0;
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (lc == e->rx_lcore)
+			continue;
+		e->workers[k++].lcore = lc;
+	}
+	if (e->inline_worker)
+		e->workers[0].lcore = e->rx_lcore;
+
+	e->pool = rte_pktmbuf_pool_create("tlsmap_mbuf", NB_MBUF, MBUF_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!e->pool) {
+		errf(err, errlen, "mbuf pool: %s", rte_strerror(rte_errno));
+		goto fail;
+	}
+	e->tx_ring = rte_ring_create("tlsmap_tx", TX_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
+	if (!e->tx_ring) {
+		errf(err, errlen, "tx ring: %s", rte_strerror(rte_errno));
+		goto fail;
+	}
+	for (k = 0; k < e->nworkers; k++) {
+		struct eng_worker *w = &e->workers[k];
+		w->e = e;
+		w->id = k;
+		w->idle = 1;
+		if (e->inline_worker)
+			continue;
+		snprintf(name, sizeof(name), "tlsmap_w%u", k);
+		w->in = rte_ring_create(name, cfg->rx_ring_size ? cfg->rx_ring_size : 4096,
+					(int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!w->in) {
+			errf(err, errlen, "worker ring: %s", rte_strerror(rte_errno));
+			goto fail;
+		}
+	}
+	e->rx.self.e = e;
+	if (port_init(e, err, errlen))
+		goto fail;
+	if (dedup_init(e, err, errlen))
+		goto fail;
+	e->l2.src_ip_be = cfg->src_ip_be;
+	memcpy(e->l2.gw_mac, cfg->gw_mac, 6);
+	e->l2.sport_lo = cfg->tcp_sport_lo;
+	e->l2.sport_hi = cfg->tcp_sport_hi;
+	memcpy(e->l2.cookie_key, cfg->cookie_key, 16);
+	return e;
+fail:
+	eng_close(e);
+	return NULL;
+}
+
+void eng_close(struct eng *e)
+{
+	if (!e)
+		return;
+	if (e->port_up) {
+		rte_eth_dev_stop(e->port);
+		rte_eth_dev_close(e->port);
+	}
+	if (e->seen)
+		munmap(e->seen, e->seen_len);
+	if (e->eal_up) {
+		for (unsigned k = 0; e->workers && k < e->nworkers; k++)
+			rte_ring_free(e->workers[k].in);
+		rte_ring_free(e->tx_ring);
+		rte_mempool_free(e->pool);
+		rte_eal_cleanup();
+	}
+	free(e->workers);
+	free(e);
+}
+
+/* ---- TX helpers ---- */
+
+/* Queue a frame from any non-TX lcore: copy into an mbuf, buffer, flush in bursts. */
+static int queue_frame(struct eng_worker *w, const uint8_t *frame, uint16_t len)
+{
+	struct rte_mbuf *m;
+	char *p;
+
+	m = rte_pktmbuf_alloc(w->e->pool);
+	if (!m) {
+		CNT_ADD(w->st.tx_dropped, 1);
+		return -ENOBUFS;
+	}
+	p = rte_pktmbuf_append(m, len);
+	if (!p) {
+		rte_pktmbuf_free(m);
+		CNT_ADD(w->st.tx_dropped, 1);
+		return -ENOBUFS;
+	}
+	memcpy(p, frame, len);
+	w->txbuf[w->ntx++] = m;
+	if (w->ntx == BURST) {
+		unsigned n = rte_ring_mp_enqueue_burst(w->e->tx_ring, (void **)w->txbuf, w->ntx, NULL);
+		if (n < w->ntx) {
+			rte_pktmbuf_free_bulk(w->txbuf + n, w->ntx - n);
+			CNT_ADD(w->st.tx_dropped, w->ntx - n);
+		}
+		w->ntx = 0;
+	}
+	return 0;
+}
+
+static void flush_frames(struct eng_worker *w)
+{
+	unsigned n;
+
+	if (!w->ntx)
+		return;
+	n = rte_ring_mp_enqueue_burst(w->e->tx_ring, (void **)w->txbuf, w->ntx, NULL);
+	if (n < w->ntx) {
+		rte_pktmbuf_free_bulk(w->txbuf + n, w->ntx - n);
+		CNT_ADD(w->st.tx_dropped, w->ntx - n);
+	}
+	w->ntx = 0;
+}
+
+int eng_tx_frame(struct eng_worker *w, const uint8_t *frame, uint16_t len)
+{
+	if (len > RTE_MBUF_DEFAULT_DATAROOM)
+		return -ENOBUFS;
+	CNT_ADD(w->st.tx_frames, 1);
+	return queue_frame(w, frame, len);
+}
+
+/* ---- RX path ---- */
+
+static inline unsigned worker_of(const struct eng *e, uint32_t ip_be, uint16_t port_be)
+{
+	uint64_t h = ((uint64_t)ip_be << 16 | port_be) * 0x9e3779b97f4a7c15ULL;
+
+	return e->nworkers == 1 ? 0 : (unsigned)((h >> 32) % e->nworkers);
+}
+
+static void run_event(struct eng_worker *w, struct rte_mbuf *m, unsigned kind, uint64_t now)
+{
+	const struct eng_stage_ops *ops = w->e->ops;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	if (kind == EV_RX) {
+		if (ops->rx)
+			ops->rx(w->wctx, f, m->data_len, now);
+		return;
+	}
+	/* sweep reply: the remote is the frame's source */
+	uint32_t ip_be;
+	uint16_t port_be;
+	memcpy(&ip_be, f + PKT_OFF_IP + 12, 4);
+	memcpy(&port_be, f + PKT_OFF_IP + (unsigned)(f[PKT_OFF_IP] & 0xf) * 4, 2);
+	if (kind == EV_OPEN && ops->open)
+		ops->open(w->wctx, ip_be, port_be, now);
+	else if (kind == EV_CLOSED && ops->closed)
+		ops->closed(w->wctx, ip_be, port_be, now);
+}
+
+/* Hand @m to its worker (inline, or through the worker's ring). Consumes @m. */
+static void dispatch(struct eng *e, struct rte_mbuf *m, unsigned kind, uint32_t ip_be,
+		     uint16_t port_be, uint64_t now)
+{
+	struct eng_worker *w = &e->workers[worker_of(e, ip_be, port_be)];
+
+	if (!w->in) {
+		run_event(w, m, kind, now);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->hash.usr = kind;
+	if (rte_ring_sp_enqueue(w->in, m) != 0) {
+		CNT_ADD(e->rx.self.st.ring_full, 1);
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_t now)
+{
+	struct eng_worker *self = &e->rx.self;
+	const struct eng_config *c = &e->cfg;
+
+	CNT_ADD(self->st.rx, n);
+	for (unsigned k = 0; k < n; k++) {
+		struct rte_mbuf *m = pkts[k];
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		struct pkt_tcp_view v;
+		uint16_t dport;
+
+		if (k + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
+		if (m->nb_segs != 1)
+			goto other;
+		if (f[12] == 0x08 && f[13] == 0x06) {
+			uint16_t op;
+			uint8_t sha[6], reply[PKT_ARP_LEN];
+			uint32_t spa, tpa;
+			if (pkt_parse_arp(f, m->data_len, &op, sha, &spa, &tpa) &&
+			    op == PKT_ARP_REQUEST && tpa == c->src_ip_be) {
+				pkt_build_arp(reply, PKT_ARP_REPLY, e->l2.src_mac, c->src_ip_be, sha,
+					      spa);
+				if (queue_frame(self, reply, PKT_ARP_LEN) == 0)
+					CNT_ADD(self->st.arp_replies, 1);
+			}
+			goto other;
+		}
+		if (!pkt_parse_tcp(f, m->data_len, &v) || v.daddr_be != c->src_ip_be)
+			goto other;
+		dport = rte_be_to_cpu_16(v.dport_be);
+		if (dport >= c->sweep_sport_lo && dport <= c->sweep_sport_hi) {
+			bool synack = (v.flags & (PKT_TCP_SYN | PKT_TCP_ACK)) ==
+				      (PKT_TCP_SYN | PKT_TCP_ACK);
+			bool rst = (v.flags & PKT_TCP_RST) != 0;
+			uint32_t cookie;
+			int fresh;
+
+			if (!synack && !rst)
+				goto invalid;
+			cookie = pkt_cookie_k(e->tx.tmpl.k0, e->tx.tmpl.k1, c->src_ip_be, v.saddr_be,
+					      v.dport_be, v.sport_be);
+			if (v.ack - 1 != cookie)
+				goto invalid;
+			if (synack) {
+				/* no kernel owns src_ip: reset the half-open connection ourselves */
+				uint8_t r[60];
+				pkt_build_rst(r, e->l2.src_mac, e->l2.gw_mac, c->src_ip_be,
+					      v.saddr_be, v.dport_be, v.sport_be, v.ack);
+				if (queue_frame(self, r, 60) == 0)
+					CNT_ADD(self->st.tx_frames, 1);
+			}
+			fresh = dedup_mark(e, v.saddr_be, v.sport_be);
+			if (fresh < 0)
+				goto invalid;
+			if (!fresh) {
+				CNT_ADD(self->st.dup, 1);
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			if (synack)
+				CNT_ADD(self->st.synack, 1);
+			else
+				CNT_ADD(self->st.rst, 1);
+			dispatch(e, m, synack ? EV_OPEN : EV_CLOSED, v.saddr_be, v.sport_be, now);
+			continue;
+		}
+		if (dport >= c->tcp_sport_lo && dport <= c->tcp_sport_hi && e->ops &&
+		    e->ops->rx) {
+			CNT_ADD(self->st.dispatched, 1);
+			dispatch(e, m, EV_RX, v.saddr_be, v.sport_be, now);
+			continue;
+		}
+		goto other;
+invalid:
+		CNT_ADD(self->st.invalid, 1);
+		rte_pktmbuf_free(m);
+		continue;
+other:
+		CNT_ADD(self->st.other, 1);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* ---- lcore loops ---- */
+
+static void worker_start(struct eng_worker *w)
+{
+	if (w->e->ops && w->e->ops->worker_init)
+		w->wctx = w->e->ops->worker_init(w->e->stage, w->id, w);
+}
+
+static void worker_step(struct eng_worker *w, uint64_t now)
+{
+	const struct eng_stage_ops *ops = w->e->ops;
+	struct rte_mbuf *ev[BURST];
+	unsigned n;
+
+	if (w->in) {
+		n = rte_ring_sc_dequeue_burst(w->in, (void **)ev, BURST, NULL);
+		for (unsigned k = 0; k < n; k++) {
+			run_event(w, ev[k], (unsigned)ev[k]->hash.usr, now);
+			rte_pktmbuf_free(ev[k]);
+		}
+	}
+	if (ops && ops->poll)
+		ops->poll(w->wctx, now);
+	flush_frames(w);
+	__atomic_store_n(&w->idle,
+			 (!ops || !ops->idle || ops->idle(w->wctx)) &&
+				 (!w->in || rte_ring_empty(w->in)),
+			 __ATOMIC_RELEASE);
+}
+
+static void worker_finish(struct eng_worker *w)
+{
+	flush_frames(w);
+	if (w->e->ops && w->e->ops->worker_fini)
+		w->e->ops->worker_fini(w->wctx);
+}
+
+static int rx_main(void *arg)
+{
+	struct eng *e = arg;
+	struct rte_mbuf *pkts[BURST];
+
+	if (e->inline_worker)
+		worker_start(&e->workers[0]);
+	while (!g_stop) {
+		uint64_t now = eng_now_ns();
+		unsigned n = rte_eth_rx_burst(e->port, 0, pkts, BURST);
+		if (n)
+			rx_handle(e, pkts, n, now);
+		flush_frames(&e->rx.self);
+		if (e->inline_worker)
+			worker_step(&e->workers[0], now);
+	}
+	if (e->inline_worker)
+		worker_finish(&e->workers[0]);
+	flush_frames(&e->rx.self);
+	return 0;
+}
+
+static int worker_main(void *arg)
+{
+	struct eng_worker *w = arg;
+
+	worker_start(w);
+	while (!g_stop)
+		worker_step(w, eng_now_ns());
+	worker_finish(w);
+	return 0;
+}
+
+/* Send everything in @m[0..n), retrying while the PMD is busy; free the rest on stop. */
+static unsigned tx_all(struct eng *e, struct rte_mbuf **m, unsigned n)
+{
+	unsigned sent = 0;
+	unsigned spins = 0;
+
+	while (sent < n) {
+		unsigned k = rte_eth_tx_burst(e->port, 0, m + sent, (uint16_t)(n - sent));
+		sent += k;
+		if (k == 0 && (g_stop || ++spins > 1000000))
+			break;
+	}
+	if (sent < n) {
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+		CNT_ADD(e->tx.st.tx_dropped, n - sent);
+	}
+	return sent;
+}
+
+static void drain_tx_ring(struct eng *e)
+{
+	struct rte_mbuf *m[BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(e->tx_ring, (void **)m, BURST, NULL);
+
+	if (n)
+		tx_all(e, m, n);
+}
+
+/* Build and send up to BURST SYNs; returns -1 when the generator is done. */
+static int tx_sweep_burst(struct eng *e, eng_next_fn next, void *gen, uint64_t now)
+{
+	struct tx_state *t = &e->tx;
+	uint32_t ips[BURST];
+	uint16_t ports[BURST];
+	struct rte_mbuf *m[BURST];
+	uint32_t nsp = (uint32_t)e->cfg.sweep_sport_hi - e->cfg.sweep_sport_lo + 1;
+	int n = next(gen, now, ips, ports, BURST);
+
+	if (n <= 0)
+		return n;
+	if (rte_pktmbuf_alloc_bulk(e->pool, m, (unsigned)n) != 0) {
+		/* pool momentarily empty (PMD still holds mbufs): these targets would be
+		 * lost, so wait for completions instead */
+		while (rte_pktmbuf_alloc_bulk(e->pool, m, (unsigned)n) != 0) {
+			drain_tx_ring(e);
+			rte_eth_tx_done_cleanup(e->port, 0, 0);
+			if (g_stop)
+				return 0;
+		}
+	}
+	for (int k = 0; k < n; k++) {
+		uint8_t *f = rte_pktmbuf_mtod(m[k], uint8_t *);
+		uint16_t sport = (uint16_t)(e->cfg.sweep_sport_lo + t->sport_next);
+		if (++t->sport_next == nsp)
+			t->sport_next = 0;
+		pkt_syn_fill(&t->tmpl, f, ips[k], rte_cpu_to_be_16(sport), ports[k], t->ipid++);
+		m[k]->data_len = PKT_SYN_LEN;
+		m[k]->pkt_len = PKT_SYN_LEN;
+		if (t->tmpl.offload) {
+			m[k]->l2_len = PKT_ETH_LEN;
+			m[k]->l3_len = PKT_IP_LEN;
+			m[k]->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+					 RTE_MBUF_F_TX_TCP_CKSUM;
+		}
+	}
+	CNT_ADD(t->st.sent, tx_all(e, m, (unsigned)n));
+	if (!e->sweep_first_ns)
+		e->sweep_first_ns = now;
+	e->sweep_last_ns = eng_now_ns();
+	return n;
+}
+
+static bool all_idle(struct eng *e)
+{
+	for (unsigned k = 0; k < e->nworkers; k++)
+		if (!__atomic_load_n(&e->workers[k].idle, __ATOMIC_ACQUIRE))
+			return false;
+	return rte_ring_empty(e->tx_ring);
+}
+
+int eng_run(struct eng *e, eng_next_fn next, void *gen, const struct eng_stage_ops *ops,
+	    void *stage, eng_tick_fn tick, void *tick_arg)
+{
+	uint64_t start = eng_now_ns(), last_tick = start, done_at = 0;
+	uint64_t cool = (uint64_t)(e->cfg.cooldown_s * 1e9);
+	bool sweep_done = false;
+	struct eng_stats st;
+
+	e->ops = ops;
+	e->stage = stage;
+	pkt_syn_tmpl_init(&e->tx.tmpl, e->l2.src_mac, e->l2.gw_mac, e->cfg.src_ip_be,
+			  e->cfg.cookie_key, e->tx_offload);
+	if (!e->cfg.no_rx) {
+		rte_eal_remote_launch(rx_main, e, e->rx_lcore);
+		if (!e->inline_worker)
+			for (unsigned k = 0; k < e->nworkers; k++)
+				rte_eal_remote_launch(worker_main, &e->workers[k],
+						      e->workers[k].lcore);
+	}
+	while (!g_stop) {
+		uint64_t now = eng_now_ns();
+
+		drain_tx_ring(e);
+		if (!sweep_done) {
+			if (tx_sweep_burst(e, next, gen, now) < 0) {
+				sweep_done = true;
+				done_at = now;
+			}
+		} else if (now - done_at >= cool && (e->cfg.no_rx || all_idle(e))) {
+			break;
+		} else {
+			rte_pause();
+		}
+		if (tick && now - last_tick >= 1000000000ull) {
+			last_tick = now;
+			eng_stats(e, &st);
+			tick(tick_arg, &st, sweep_done, (double)(now - start) / 1e9);
+		}
+	}
+	g_stop = 1;
+	rte_eal_mp_wait_lcore();
+	/* frames queued by the last loops of RX and workers */
+	while (!rte_ring_empty(e->tx_ring))
+		drain_tx_ring(e);
+	return g_stop_signal ? 1 : 0;
+}
+
+void eng_stats(const struct eng *e, struct eng_stats *o)
+{
+	const struct lcore_stats *all[2 + RTE_MAX_LCORE];
+	struct rte_eth_stats ps;
+	unsigned n = 0;
+
+	memset(o, 0, sizeof(*o));
+	all[n++] = &e->tx.st;
+	all[n++] = &e->rx.self.st;
+	for (unsigned k = 0; k < e->nworkers; k++)
+		all[n++] = &e->workers[k].st;
+	for (unsigned k = 0; k < n; k++) {
+		const struct lcore_stats *s = all[k];
+		o->sent += CNT_GET(s->sent);
+		o->tx_frames += CNT_GET(s->tx_frames);
+		o->tx_dropped += CNT_GET(s->tx_dropped);
+		o->rx += CNT_GET(s->rx);
+		o->synack += CNT_GET(s->synack);
+		o->rst += CNT_GET(s->rst);
+		o->dup += CNT_GET(s->dup);
+		o->invalid += CNT_GET(s->invalid);
+		o->other += CNT_GET(s->other);
+		o->dispatched += CNT_GET(s->dispatched);
+		o->ring_full += CNT_GET(s->ring_full);
+		o->arp_replies += CNT_GET(s->arp_replies);
+	}
+	if (e->sweep_first_ns)
+		o->sweep_s = (double)(e->sweep_last_ns - e->sweep_first_ns) / 1e9;
+	if (e->port_up && rte_eth_stats_get(e->port, &ps) == 0)
+		o->nic_missed = ps.imissed + ps.rx_nombuf;
+}
+
+/* ---- ARP resolution of the gateway, before the run, on the main lcore ---- */
+
+int eng_resolve_gateway(struct eng *e, char *err, size_t errlen)
+{
+	uint8_t req[PKT_ARP_LEN];
+	struct rte_mbuf *pkts[BURST];
+	char ipstr[16];
+	uint32_t gw = rte_be_to_cpu_32(e->cfg.gw_ip_be);
+
+	snprintf(ipstr, sizeof(ipstr), "%u.%u.%u.%u", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255,
+		 gw & 255);
+	pkt_build_arp(req, PKT_ARP_REQUEST, e->l2.src_mac, e->cfg.src_ip_be, NULL,
+		      e->cfg.gw_ip_be);
+	for (int attempt = 0; attempt < 5 && !g_stop; attempt++) {
+		struct eng_worker *self = &e->rx.self;
+		uint64_t until;
+
+		queue_frame(self, req, PKT_ARP_LEN);
+		flush_frames(self);
+		drain_tx_ring(e);
+		until = eng_now_ns() + 1000000000ull;
+		while (eng_now_ns() < until && !g_stop) {
+			unsigned n = rte_eth_rx_burst(e->port, 0, pkts, BURST);
+			for (unsigned k = 0; k < n; k++) {
+				const uint8_t *f = rte_pktmbuf_mtod(pkts[k], const uint8_t *);
+				uint16_t op;
+				uint8_t sha[6];
+				uint32_t spa, tpa;
+				if (pkt_parse_arp(f, pkts[k]->data_len, &op, sha, &spa, &tpa)) {
+					if (op == PKT_ARP_REPLY && spa == e->cfg.gw_ip_be &&
+					    tpa == e->cfg.src_ip_be) {
+						memcpy(e->l2.gw_mac, sha, 6);
+						memcpy(e->cfg.gw_mac, sha, 6);
+						rte_pktmbuf_free_bulk(pkts + k, n - k);
+						return 0;
+					}
+					if (op == PKT_ARP_REQUEST && tpa == e->cfg.src_ip_be) {
+						uint8_t rep[PKT_ARP_LEN];
+						pkt_build_arp(rep, PKT_ARP_REPLY, e->l2.src_mac,
+							      e->cfg.src_ip_be, sha, spa);
+						queue_frame(self, rep, PKT_ARP_LEN);
+					}
+				}
+				rte_pktmbuf_free(pkts[k]);
+			}
+			flush_frames(self);
+			drain_tx_ring(e);
+			if (!n)
+				usleep(1000);
+		}
+	}
+	errf(err, errlen, "--gateway-ip %s: no ARP reply on %s after 5 tries (pass -G MAC to skip ARP)",
+	     ipstr, e->cfg.iface);
+	return -1;
+}
+
+/* ---- RX benchmark ---- */
+
+uint64_t eng_bench_rx(struct eng *e, unsigned n, double seconds, const struct eng_stage_ops *ops,
+		      void *stage, double *elapsed_s)
+{
+	struct rte_mbuf **frames;
+	uint64_t done = 0, t0, t1, limit;
+	const struct eng_config *c = &e->cfg;
+	unsigned made = 0;
+
+	e->ops = ops;
+	e->stage = stage;
+	pkt_syn_tmpl_init(&e->tx.tmpl, e->l2.src_mac, e->l2.gw_mac, c->src_ip_be, c->cookie_key,
+			  false);
+	/* the bench runs the worker inline, whatever the lcore count */
+	for (unsigned k = 0; k < e->nworkers; k++) {
+		e->workers[k].in = NULL;
+		worker_start(&e->workers[k]);
+	}
+	frames = calloc(n, sizeof(*frames));
+	if (!frames)
+		return 0;
+	for (; made < n; made++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(e->pool);
+		uint8_t *f;
+		uint32_t ip = c->dedup_ip_lo + made % (uint32_t)e->span;
+		uint32_t ip_be = rte_cpu_to_be_32(ip);
+		uint16_t rport = rte_cpu_to_be_16(c->ports[0]);
+		uint16_t lport = rte_cpu_to_be_16(c->sweep_sport_lo);
+		uint32_t ck;
+
+		if (!m)
+			break;
+		f = (uint8_t *)rte_pktmbuf_append(m, PKT_SYN_LEN);
+		/* a SYN from the target to us, then turned into SYN-ACK/RST */
+		struct pkt_syn_tmpl back;
+		pkt_syn_tmpl_init(&back, e->l2.gw_mac, e->l2.src_mac, ip_be, c->cookie_key, false);
+		pkt_syn_fill(&back, f, c->src_ip_be, rport, lport, 0);
+		ck = pkt_cookie_k(e->tx.tmpl.k0, e->tx.tmpl.k1, c->src_ip_be, ip_be, lport, rport);
+		f[PKT_OFF_TCP + 8] = (uint8_t)((ck + 1) >> 24);
+		f[PKT_OFF_TCP + 9] = (uint8_t)((ck + 1) >> 16);
+		f[PKT_OFF_TCP + 10] = (uint8_t)((ck + 1) >> 8);
+		f[PKT_OFF_TCP + 11] = (uint8_t)(ck + 1);
+		f[PKT_OFF_TCP + 13] = (made % 4 == 3) ? (PKT_TCP_RST | PKT_TCP_ACK)
+						      : (PKT_TCP_SYN | PKT_TCP_ACK);
+		frames[made] = m;
+	}
+	t0 = eng_now_ns();
+	limit = t0 + (uint64_t)(seconds * 1e9);
+	for (;;) {
+		uint64_t now = eng_now_ns();
+		if (now >= limit || g_stop)
+			break;
+		for (unsigned k = 0; k + BURST <= made; k += BURST) {
+			for (unsigned j = 0; j < BURST; j++)
+				rte_mbuf_refcnt_update(frames[k + j], 1);
+			rx_handle(e, frames + k, BURST, now);
+			flush_frames(&e->rx.self);
+			/* stand-in for the TX lcore: the RSTs go to a null sink */
+			struct rte_mbuf *out[BURST];
+			unsigned got;
+			while ((got = rte_ring_sc_dequeue_burst(e->tx_ring, (void **)out, BURST,
+								NULL)))
+				rte_pktmbuf_free_bulk(out, got);
+			done += BURST;
+		}
+		/* a fresh bitmap each pass, so every pass is first-time replies */
+		if (e->seen)
+			memset(e->seen, 0, e->seen_len < (1u << 20) ? e->seen_len : (1u << 20));
+	}
+	t1 = eng_now_ns();
+	for (unsigned k = 0; k < e->nworkers; k++)
+		worker_finish(&e->workers[k]);
+	for (unsigned k = 0; k < made; k++)
+		rte_pktmbuf_free(frames[k]);
+	free(frames);
+	*elapsed_s = (double)(t1 - t0) / 1e9;
+	return done;
+}

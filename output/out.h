@@ -28,12 +28,12 @@
 
 enum out_err {
 	OUT_OK = 0,
-	OUT_EIO = -1,       /* read/write/fsync/rename failed: errno says why */
-	OUT_EMAGIC = -2,    /* not a tlsmap v1 file */
-	OUT_ETRUNC = -3,    /* file ends inside a record (e.g. after kill -9) */
-	OUT_ECORRUPT = -4,  /* bad varint, oversized or undecodable record */
+	OUT_EIO = -1,	   /* read/write/fsync/rename failed: errno says why */
+	OUT_EMAGIC = -2,   /* not a tlsmap v1 file */
+	OUT_ETRUNC = -3,   /* file ends inside a record (e.g. after kill -9) */
+	OUT_ECORRUPT = -4, /* bad varint, oversized or undecodable record */
 	OUT_ENOMEM = -5,
-	OUT_EORDER = -6,    /* writer misuse: meta not first, write after close */
+	OUT_EORDER = -6, /* writer misuse: meta not first, write after close */
 };
 
 const char *out_strerror(int err);
@@ -75,5 +75,56 @@ int out_reader_next(struct out_reader *r, Tlsmap__V1__Record **rec);
 uint64_t out_reader_offset(const struct out_reader *r);
 void out_reader_close(struct out_reader *r);
 void out_record_free(Tlsmap__V1__Record *rec);
+
+/* ---- JSON (output/json.c) ---- */
+#include <stdio.h>
+/* Any protobuf-c message as proto3 JSON (lowerCamelCase names, defaults
+ * omitted, 64-bit integers as strings, enums by name, bytes as base64). */
+void out_json_message(FILE *f, const ProtobufCMessage *m);
+/* A JSON string literal of @n bytes, escaped. */
+void out_json_string(FILE *f, const char *s, size_t n);
+/* Standard base64 with padding, no quotes. */
+void out_base64(FILE *f, const uint8_t *p, size_t n);
+
+/* SHA-256 of a whole file (the dataset digest the report prints). 0 or OUT_EIO. */
+int out_file_sha256(const char *path, uint8_t out[32]);
+
+/*
+ * The writer thread: workers hand finished probes to a ring (output/ring.h)
+ * and never wait; one thread drains it into an out_writer, ticking it so
+ * data reaches the kernel at least once a second.
+ *
+ * An item is a probe plus the certificates its chain references (written
+ * first, deduplicated). Ownership: on a successful out_async_submit() the
+ * writer thread owns the item and calls item->release(item) once it is
+ * written (or discarded after a write error); release frees the probe, the
+ * certificates and the item. When submit returns false (ring full) the
+ * caller still owns it; the drop is counted (out_async_dropped()) and goes
+ * into ScanEnd.records_dropped.
+ */
+struct out_item {
+	Tlsmap__V1__Probe *probe; /* may be NULL: certificates only */
+	Tlsmap__V1__Certificate **certs;
+	size_t ncerts;
+	void (*release)(struct out_item *item);
+	void *user; /* free for the producer's use */
+};
+
+struct out_async;
+
+/* Start the thread on an open writer (meta already written). NULL on error. */
+struct out_async *out_async_start(struct out_writer *w, uint32_t ring_slots);
+/* Any thread, never blocks. False when the ring is full (item not taken). */
+bool out_async_submit(struct out_async *a, struct out_item *item);
+uint64_t out_async_dropped(const struct out_async *a);
+uint64_t out_async_written(const struct out_async *a); /* items written */
+/* Ask for a flush at the next loop (e.g. from the SIGINT path). Async-signal-safe. */
+void out_async_request_flush(struct out_async *a);
+/*
+ * Drain everything submitted, flush, stop and join the thread, free @a.
+ * The writer stays open for out_writer_close(). Returns the first write
+ * error seen by the thread, or 0.
+ */
+int out_async_stop(struct out_async *a);
 
 #endif

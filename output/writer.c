@@ -1,3 +1,398 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: see out.h */
+/*
+ * Dataset writer: buffered, append-only, crash-tolerant.
+ *
+ * Records are packed into a 1 MiB buffer and written to PATH.partial with
+ * write(2) when the buffer fills, when out_writer_tick() finds the last
+ * flush more than a second old, or on out_writer_flush(). A record is
+ * always written in one piece after every record before it, so a file cut
+ * at any point (kill -9, full disk) holds a prefix of whole records followed
+ * by at most one partial record, which the reader reports as OUT_ETRUNC.
+ *
+ * out_writer_close() is the only place that makes the file final: ScanEnd,
+ * flush, fsync, rename(PATH.partial, PATH), fsync of the directory, in that
+ * order, so PATH either does not exist or is complete and durable.
+ *
+ * Certificates are deduplicated with an open-addressing hash set of their
+ * sha256 (the digest is already uniform, so its first 8 bytes are the hash).
+ *
+ * Not thread-safe: one thread owns a writer (see out_async for the thread
+ * fed by a ring).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "output/out.h"
+
+#define OUT_BUF_SIZE (1u << 20)
+#define OUT_FLUSH_NS 1000000000ull
+
+struct cert_set {
+	uint8_t (*keys)[32]; /* all-zero = empty slot (sha256 of anything is never 0) */
+	size_t cap;	     /* power of two */
+	size_t count;
+	bool has_zero; /* a certificate whose sha256 field was all-zero */
+};
+
+struct out_writer {
+	int fd;
+	char *path;
+	char *partial;
+	uint8_t *buf;
+	size_t len;
+	uint64_t records;
+	uint64_t bytes; /* bytes handed to the kernel plus buffered */
+	uint64_t last_flush_ns;
+	bool meta_written;
+	struct cert_set certs;
+};
+
+const char *out_strerror(int err)
+{
+	switch (err) {
+	case OUT_OK:
+		return "success";
+	case OUT_EIO:
+		return "I/O error";
+	case OUT_EMAGIC:
+		return "not a tlsmap v1 dataset (bad magic)";
+	case OUT_ETRUNC:
+		return "file ends inside a record (truncated)";
+	case OUT_ECORRUPT:
+		return "corrupt record";
+	case OUT_ENOMEM:
+		return "out of memory";
+	case OUT_EORDER:
+		return "records written out of order";
+	default:
+		return "unknown error";
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t key_hash(const uint8_t k[32])
+{
+	uint64_t h = 0;
+
+	for (int i = 0; i < 8; i++)
+		h = (h << 8) | k[i];
+	return h;
+}
+
+static bool is_zero32(const uint8_t k[32])
+{
+	for (int i = 0; i < 32; i++)
+		if (k[i])
+			return false;
+	return true;
+}
+
+static bool cert_set_has(const struct cert_set *s, const uint8_t k[32])
+{
+	if (is_zero32(k))
+		return s->has_zero;
+	if (s->cap == 0)
+		return false;
+	for (size_t i = key_hash(k) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (is_zero32(s->keys[i]))
+			return false;
+		if (memcmp(s->keys[i], k, 32) == 0)
+			return true;
+	}
+}
+
+static void cert_set_put_nogrow(struct cert_set *s, const uint8_t k[32])
+{
+	size_t i = key_hash(k) & (s->cap - 1);
+
+	while (!is_zero32(s->keys[i]))
+		i = (i + 1) & (s->cap - 1);
+	memcpy(s->keys[i], k, 32);
+	s->count++;
+}
+
+/* Add @k (not present). Returns 0 or OUT_ENOMEM. */
+static int cert_set_add(struct cert_set *s, const uint8_t k[32])
+{
+	if (is_zero32(k)) {
+		s->has_zero = true;
+		return OUT_OK;
+	}
+	if ((s->count + 1) * 2 > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 1024;
+		struct cert_set n = {.cap = ncap};
+
+		n.keys = calloc(ncap, 32);
+		if (!n.keys)
+			return OUT_ENOMEM;
+		for (size_t i = 0; i < s->cap; i++)
+			if (!is_zero32(s->keys[i]))
+				cert_set_put_nogrow(&n, s->keys[i]);
+		n.has_zero = s->has_zero;
+		free(s->keys);
+		*s = n;
+	}
+	cert_set_put_nogrow(s, k);
+	return OUT_OK;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return OUT_EIO;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return OUT_OK;
+}
+
+int out_writer_flush(struct out_writer *w)
+{
+	int ret;
+
+	if (!w)
+		return OUT_EORDER;
+	ret = write_all(w->fd, w->buf, w->len);
+	w->len = 0;
+	w->last_flush_ns = mono_ns();
+	return ret;
+}
+
+int out_writer_tick(struct out_writer *w)
+{
+	if (!w)
+		return OUT_EORDER;
+	if (mono_ns() - w->last_flush_ns < OUT_FLUSH_NS)
+		return OUT_OK;
+	return out_writer_flush(w);
+}
+
+int out_writer_sync(struct out_writer *w)
+{
+	int ret = out_writer_flush(w);
+
+	if (ret == OUT_OK && fsync(w->fd) != 0)
+		ret = OUT_EIO;
+	return ret;
+}
+
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Frame and append one Record. */
+static int write_record(struct out_writer *w, const Tlsmap__V1__Record *rec)
+{
+	size_t body = tlsmap__v1__record__get_packed_size(rec);
+	size_t need = body + 10;
+	uint8_t hdr[10];
+	size_t hlen;
+	int ret;
+
+	if (body > OUT_MAX_RECORD)
+		return OUT_ECORRUPT;
+	hlen = varint_put(hdr, body);
+	if (need > OUT_BUF_SIZE - w->len) {
+		ret = out_writer_flush(w);
+		if (ret)
+			return ret;
+	}
+	if (need <= OUT_BUF_SIZE) {
+		memcpy(w->buf + w->len, hdr, hlen);
+		tlsmap__v1__record__pack(rec, w->buf + w->len + hlen);
+		w->len += hlen + body;
+	} else {
+		/* Larger than the buffer: pack aside and write in one go. */
+		uint8_t *big = malloc(body);
+
+		if (!big)
+			return OUT_ENOMEM;
+		tlsmap__v1__record__pack(rec, big);
+		ret = write_all(w->fd, hdr, hlen);
+		if (ret == OUT_OK)
+			ret = write_all(w->fd, big, body);
+		free(big);
+		if (ret)
+			return ret;
+	}
+	w->records++;
+	w->bytes += hlen + body;
+	return OUT_OK;
+}
+
+struct out_writer *out_writer_open(const char *path)
+{
+	struct out_writer *w = calloc(1, sizeof(*w));
+	size_t plen = strlen(path);
+
+	if (!w)
+		return NULL;
+	w->fd = -1;
+	w->path = strdup(path);
+	w->partial = malloc(plen + sizeof(".partial"));
+	w->buf = malloc(OUT_BUF_SIZE);
+	if (!w->path || !w->partial || !w->buf) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	memcpy(w->partial, path, plen);
+	memcpy(w->partial + plen, ".partial", sizeof(".partial"));
+	w->fd = open(w->partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0)
+		goto fail;
+	memcpy(w->buf, OUT_MAGIC, OUT_MAGIC_LEN);
+	w->len = OUT_MAGIC_LEN;
+	w->bytes = OUT_MAGIC_LEN;
+	/* The magic reaches the file at once: an empty .partial is never left. */
+	if (out_writer_flush(w) != OUT_OK)
+		goto fail;
+	return w;
+fail:;
+	int saved = errno;
+
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlink(w->partial);
+	}
+	free(w->path);
+	free(w->partial);
+	free(w->buf);
+	free(w);
+	errno = saved;
+	return NULL;
+}
+
+int out_write_meta(struct out_writer *w, const Tlsmap__V1__ScanMeta *meta)
+{
+	Tlsmap__V1__Record rec = TLSMAP__V1__RECORD__INIT;
+	int ret;
+
+	if (!w || w->meta_written || w->records != 0)
+		return OUT_EORDER;
+	rec.kind_case = TLSMAP__V1__RECORD__KIND_META;
+	rec.meta = (Tlsmap__V1__ScanMeta *)meta;
+	ret = write_record(w, &rec);
+	if (ret == OUT_OK)
+		w->meta_written = true;
+	return ret;
+}
+
+bool out_writer_has_cert(const struct out_writer *w, const uint8_t sha256[32])
+{
+	return cert_set_has(&w->certs, sha256);
+}
+
+int out_write_cert(struct out_writer *w, const Tlsmap__V1__Certificate *cert)
+{
+	Tlsmap__V1__Record rec = TLSMAP__V1__RECORD__INIT;
+	uint8_t key[32] = {0};
+	int ret;
+
+	if (!w || !w->meta_written)
+		return OUT_EORDER;
+	if (cert->sha256.len == 32)
+		memcpy(key, cert->sha256.data, 32);
+	else if (cert->sha256.len != 0)
+		return OUT_ECORRUPT;
+	if (cert_set_has(&w->certs, key))
+		return OUT_OK;
+	rec.kind_case = TLSMAP__V1__RECORD__KIND_CERTIFICATE;
+	rec.certificate = (Tlsmap__V1__Certificate *)cert;
+	ret = write_record(w, &rec);
+	if (ret == OUT_OK)
+		ret = cert_set_add(&w->certs, key);
+	return ret;
+}
+
+int out_write_probe(struct out_writer *w, const Tlsmap__V1__Probe *probe)
+{
+	Tlsmap__V1__Record rec = TLSMAP__V1__RECORD__INIT;
+
+	if (!w || !w->meta_written)
+		return OUT_EORDER;
+	rec.kind_case = TLSMAP__V1__RECORD__KIND_PROBE;
+	rec.probe = (Tlsmap__V1__Probe *)probe;
+	return write_record(w, &rec);
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, ret = OUT_OK;
+
+	if (!copy)
+		return OUT_ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		ret = OUT_EIO;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return ret;
+}
+
+int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end)
+{
+	int ret = OUT_OK;
+
+	if (!w)
+		return OUT_EORDER;
+	if (end) {
+		Tlsmap__V1__Record rec = TLSMAP__V1__RECORD__INIT;
+
+		rec.kind_case = TLSMAP__V1__RECORD__KIND_END;
+		rec.end = (Tlsmap__V1__ScanEnd *)end;
+		ret = write_record(w, &rec);
+	}
+	if (ret == OUT_OK)
+		ret = out_writer_sync(w);
+	if (close(w->fd) != 0 && ret == OUT_OK)
+		ret = OUT_EIO;
+	if (ret == OUT_OK && rename(w->partial, w->path) != 0)
+		ret = OUT_EIO;
+	if (ret == OUT_OK)
+		ret = fsync_dir_of(w->path);
+	free(w->certs.keys);
+	free(w->path);
+	free(w->partial);
+	free(w->buf);
+	free(w);
+	return ret;
+}
+
+uint64_t out_writer_records(const struct out_writer *w)
+{
+	return w->records;
+}
+
+uint64_t out_writer_bytes(const struct out_writer *w)
+{
+	return w->bytes;
+}

@@ -1,32 +1,57 @@
 /* SPDX-License-Identifier: MIT */
-/* tlsmap bench: placeholder until its issue lands; it never pretends success. */
-#include <getopt.h>
+/*
+ * tlsmap bench tx|rx|x509|tls [options]: a dispatcher to one function per
+ * benchmark (scanner/bench.h). Benchmarks print key=value lines.
+ */
 #include <stdio.h>
+#include <string.h>
 
+#include "scanner/bench.h"
 #include "scanner/cli.h"
 
 static const char usage_text[] =
-	"usage: tlsmap bench [options]\n"
+	"usage: tlsmap bench KIND [options]   (prints key=value lines)\n"
+	"  tx   [--seconds S] [--iface VDEV] [-T LCORES]  build and send SYNs on one TX lcore\n"
+	"                                                 (default net_null0, 5 s)\n"
+	"  rx   [--seconds S] [--targets N]               validate, dedup and dispatch\n"
+	"                                                 prebuilt SYN-ACKs/RSTs in memory\n"
+	"  x509 ...                                       certificate parsing (x509 stage)\n"
+	"  tls  ...                                       chains per second (TLS stage)\n"
 	"  -h, --help   this text\n";
 
 int cmd_bench(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} kinds[] = {
+		{ "tx", bench_tx },
+		{ "rx", bench_rx },
+		{ "x509", bench_x509 },
+		{ "tls", bench_tls },
 	};
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return cli_bad_option("bench", argc, argv);
-		}
+	if (argc < 2) {
+		cli_usage_error("bench", "which benchmark? tx, rx, x509 or tls");
+		return CLI_EUSAGE;
 	}
-	fprintf(stderr, "tlsmap bench: not implemented yet\n");
-	return 1;
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (strcmp(argv[1], kinds[k].name))
+			continue;
+		if (!kinds[k].fn) {
+			fprintf(stderr, "tlsmap bench: '%s' is not built into this binary yet\n",
+				argv[1]);
+			return 1;
+		}
+		return kinds[k].fn(argc - 1, argv + 1);
+	}
+	if (argv[1][0] == '-')
+		cli_usage_error("bench", "unknown option '%s' (give the benchmark first)", argv[1]);
+	else
+		cli_usage_error("bench", "unknown benchmark '%s' (tx, rx, x509, tls)", argv[1]);
+	return CLI_EUSAGE;
 }

@@ -1,32 +1,312 @@
 /* SPDX-License-Identifier: MIT */
-/* tlsmap merge: placeholder until its issue lands; it never pretends success. */
+/*
+ * tlsmap merge -o OUT IN...: join the shard files of one scan.
+ *
+ * The inputs must describe the same scan: same seed, target specification,
+ * ports, SNI list, control SNI, shard count and syn-only mode, and distinct
+ * shard indexes; otherwise the command stops before writing anything, with
+ * a message naming the file and the field that differs. The output's
+ * ScanMeta is the first shard's with shard = 0, shards = 1, merged_shards =
+ * the original count, merged_shard_indexes = the indexes present,
+ * target_count summed, start time the earliest. Records are copied shard by
+ * shard in order; certificates are deduplicated by the writer. The ScanEnd
+ * sums the counters (certificates = distinct certificates in the output),
+ * takes the latest end time, and is clean only if every shard was.
+ * A shard without ScanEnd or cut short is refused unless --allow-incomplete.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "output/out.h"
 #include "scanner/cli.h"
 
 static const char usage_text[] =
-	"usage: tlsmap merge [options]\n"
-	"  -h, --help   this text\n";
+	"usage: tlsmap merge -o OUT [options] IN...\n"
+	"Join the shard files of one scan (same seed, targets, ports, SNI list and\n"
+	"shard count; distinct shard indexes) into one dataset.\n"
+	"  -o, --output FILE        the merged dataset (written via FILE.partial)\n"
+	"  --allow-incomplete       accept shards without ScanEnd or truncated\n"
+	"                           (the merged ScanEnd is then marked not clean)\n"
+	"  -h, --help               this text\n";
+
+struct input {
+	const char *path;
+	struct out_reader *r;
+	Tlsmap__V1__Record *meta;
+};
+
+static bool strv_eq(char **a, size_t na, char **b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Name the first field of ScanMeta that differs between two shards, or NULL. */
+static const char *meta_mismatch(const Tlsmap__V1__ScanMeta *a, const Tlsmap__V1__ScanMeta *b)
+{
+	if (a->seed != b->seed)
+		return "seed";
+	if (a->shards != b->shards)
+		return "shard count";
+	if (!strv_eq(a->targets, a->n_targets, b->targets, b->n_targets))
+		return "target specification";
+	if (a->n_ports != b->n_ports || memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)))
+		return "port list";
+	if (!strv_eq(a->snis, a->n_snis, b->snis, b->n_snis))
+		return "SNI list";
+	if (strcmp(a->control_sni, b->control_sni) != 0)
+		return "control SNI";
+	if (a->syn_only != b->syn_only)
+		return "syn-only mode";
+	if (!strv_eq(a->countries, a->n_countries, b->countries, b->n_countries))
+		return "country list";
+	if (a->format_version != b->format_version)
+		return "format version";
+	return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_input(const void *a, const void *b)
+{
+	const struct input *x = a, *y = b;
+
+	return cmp_u32(&x->meta->meta->shard, &y->meta->meta->shard);
+}
 
 int cmd_merge(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"help", no_argument, NULL, 'h'},
+		{"output", required_argument, NULL, 'o'},
+		{"allow-incomplete", no_argument, NULL, 'A'},
+		{NULL, 0, NULL, 0},
 	};
-	int c;
+	const char *out_path = NULL;
+	bool allow_incomplete = false;
+	struct input *in = NULL;
+	struct out_writer *w = NULL;
+	Tlsmap__V1__ScanMeta meta;
+	Tlsmap__V1__ScanEnd end = TLSMAP__V1__SCAN_END__INIT;
+	uint32_t *idx = NULL;
+	size_t nin;
+	bool clean = true;
+	uint64_t ncerts = 0;
+	char reasons[512] = "";
+	int c, ret = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'A':
+			allow_incomplete = true;
+			break;
 		default:
 			return cli_bad_option("merge", argc, argv);
 		}
 	}
-	fprintf(stderr, "tlsmap merge: not implemented yet\n");
-	return 1;
+	if (!out_path) {
+		cli_usage_error("merge", "missing -o OUT");
+		return CLI_EUSAGE;
+	}
+	if (optind == argc) {
+		cli_usage_error("merge", "missing IN files");
+		return CLI_EUSAGE;
+	}
+	nin = (size_t)(argc - optind);
+	in = calloc(nin, sizeof(*in));
+	idx = calloc(nin, sizeof(*idx));
+	if (!in || !idx)
+		goto out;
+
+	/* Pass 1: every input opens, starts with a ScanMeta, and agrees. */
+	for (size_t i = 0; i < nin; i++) {
+		int err;
+
+		in[i].path = argv[optind + (int)i];
+		in[i].r = out_reader_open(in[i].path, &err);
+		if (!in[i].r) {
+			fprintf(stderr, "tlsmap merge: %s: %s\n", in[i].path, out_strerror(err));
+			goto out;
+		}
+		err = out_reader_next(in[i].r, &in[i].meta);
+		if (err != 1 || in[i].meta->kind_case != TLSMAP__V1__RECORD__KIND_META) {
+			fprintf(stderr,
+				"tlsmap merge: %s: does not start with a ScanMeta record%s%s\n",
+				in[i].path, err < 0 ? ": " : "", err < 0 ? out_strerror(err) : "");
+			goto out;
+		}
+		if (in[i].meta->meta->merged_shards) {
+			fprintf(stderr, "tlsmap merge: %s: is already a merged file\n", in[i].path);
+			goto out;
+		}
+		if (i > 0) {
+			const char *what = meta_mismatch(in[0].meta->meta, in[i].meta->meta);
+
+			if (what) {
+				fprintf(stderr,
+					"tlsmap merge: %s and %s are not shards of one scan: "
+					"their %s differs\n",
+					in[0].path, in[i].path, what);
+				goto out;
+			}
+		}
+		if (in[i].meta->meta->shard >= in[i].meta->meta->shards) {
+			fprintf(stderr, "tlsmap merge: %s: shard %u of %u is out of range\n",
+				in[i].path, in[i].meta->meta->shard, in[i].meta->meta->shards);
+			goto out;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (in[j].meta->meta->shard == in[i].meta->meta->shard) {
+				fprintf(stderr,
+					"tlsmap merge: %s and %s are the same shard (%u of %u)\n",
+					in[j].path, in[i].path, in[i].meta->meta->shard,
+					in[i].meta->meta->shards);
+				goto out;
+			}
+		}
+	}
+	if (nin < in[0].meta->meta->shards)
+		fprintf(stderr,
+			"tlsmap merge: note: %zu of %u shards given; the merge covers only those\n",
+			nin, in[0].meta->meta->shards);
+	qsort(in, nin, sizeof(*in), cmp_input);
+
+	meta = *in[0].meta->meta;
+	meta.shard = 0;
+	meta.shards = 1;
+	meta.merged_shards = in[0].meta->meta->shards;
+	meta.n_merged_shard_indexes = nin;
+	meta.merged_shard_indexes = idx;
+	meta.target_count = 0;
+	for (size_t i = 0; i < nin; i++) {
+		idx[i] = in[i].meta->meta->shard;
+		meta.target_count += in[i].meta->meta->target_count;
+		if (in[i].meta->meta->start_time_us < meta.start_time_us)
+			meta.start_time_us = in[i].meta->meta->start_time_us;
+	}
+
+	w = out_writer_open(out_path);
+	if (!w) {
+		fprintf(stderr, "tlsmap merge: %s.partial: %s\n", out_path, strerror(errno));
+		goto out;
+	}
+	if (out_write_meta(w, &meta) != OUT_OK)
+		goto werr;
+
+	/* Pass 2: copy. */
+	for (size_t i = 0; i < nin; i++) {
+		Tlsmap__V1__Record *rec;
+		bool have_end = false;
+		int r;
+
+		while ((r = out_reader_next(in[i].r, &rec)) == 1) {
+			int e = OUT_OK;
+
+			switch (rec->kind_case) {
+			case TLSMAP__V1__RECORD__KIND_CERTIFICATE: {
+				uint64_t before = out_writer_records(w);
+
+				e = out_write_cert(w, rec->certificate);
+				ncerts += out_writer_records(w) - before;
+				break;
+			}
+			case TLSMAP__V1__RECORD__KIND_PROBE:
+				e = out_write_probe(w, rec->probe);
+				break;
+			case TLSMAP__V1__RECORD__KIND_END: {
+				const Tlsmap__V1__ScanEnd *x = rec->end;
+
+				have_end = true;
+				if (x->end_time_us > end.end_time_us)
+					end.end_time_us = x->end_time_us;
+				if (!x->clean) {
+					clean = false;
+					snprintf(reasons + strlen(reasons),
+						 sizeof(reasons) - strlen(reasons),
+						 "%sshard %u: %s", reasons[0] ? "; " : "",
+						 in[i].meta->meta->shard, x->stop_reason);
+				}
+				end.targets_sent += x->targets_sent;
+				end.synack += x->synack;
+				end.rst += x->rst;
+				end.probes += x->probes;
+				end.tls_ok += x->tls_ok;
+				end.records_dropped += x->records_dropped;
+				end.rx_dropped += x->rx_dropped;
+				break;
+			}
+			default:
+				break; /* a second meta, or an unknown kind: not copied */
+			}
+			out_record_free(rec);
+			if (e != OUT_OK)
+				goto werr;
+		}
+		if (r < 0 || !have_end) {
+			const char *why = r < 0 ? out_strerror(r) : "no ScanEnd record";
+
+			if (!allow_incomplete) {
+				fprintf(stderr,
+					"tlsmap merge: %s is incomplete (%s at byte offset %llu); "
+					"use --allow-incomplete to merge what it holds\n",
+					in[i].path, why,
+					(unsigned long long)out_reader_offset(in[i].r));
+				out_writer_close(w, NULL);
+				w = NULL;
+				remove(out_path);
+				goto out;
+			}
+			clean = false;
+			snprintf(reasons + strlen(reasons), sizeof(reasons) - strlen(reasons),
+				 "%sshard %u: incomplete", reasons[0] ? "; " : "",
+				 in[i].meta->meta->shard);
+		}
+	}
+	end.clean = clean;
+	end.stop_reason = clean ? "done" : reasons;
+	end.certificates = ncerts; /* distinct certificates in the merged file */
+	ret = out_writer_close(w, &end);
+	w = NULL;
+	if (ret != OUT_OK) {
+		fprintf(stderr, "tlsmap merge: %s: %s: %s\n", out_path, out_strerror(ret),
+			strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	fprintf(stderr, "tlsmap merge: %zu shard(s) -> %s\n", nin, out_path);
+	ret = 0;
+	goto out;
+werr:
+	fprintf(stderr, "tlsmap merge: writing %s.partial failed: %s\n", out_path, strerror(errno));
+	out_writer_close(w, NULL);
+	remove(out_path);
+	w = NULL;
+	ret = 1;
+out:
+	for (size_t i = 0; in && i < nin; i++) {
+		out_record_free(in[i].meta);
+		out_reader_close(in[i].r);
+	}
+	free(in);
+	free(idx);
+	return ret;
 }

@@ -1,32 +1,122 @@
 /* SPDX-License-Identifier: MIT */
-/* tlsmap report: placeholder until its issue lands; it never pretends success. */
+/*
+ * tlsmap report FILE... -o report.html: the one-page report for readers
+ * (output/report.c). The page is written to OUT.partial and renamed, so a
+ * reader never sees half a page.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
+#include "output/out.h"
+#include "output/report.h"
+#include "output/summary.h"
 #include "scanner/cli.h"
 
 static const char usage_text[] =
-	"usage: tlsmap report [options]\n"
-	"  -h, --help   this text\n";
+	"usage: tlsmap report [options] -o OUT.html FILE...\n"
+	"Write one self-contained HTML page (inline CSS and SVG, nothing fetched)\n"
+	"for readers: world map by interception rate, per-country table, forging\n"
+	"issuers and the domains they forge, networks of the affected countries,\n"
+	"the method, and the datasets' SHA-256 and scan metadata.\n"
+	"  -o, --output FILE   the HTML file to write (required)\n"
+	"  --title TEXT        page title\n"
+	"  --map FILE          world map data (default: data/map/world.tsv, made by\n"
+	"                      scripts/bootstrap; without it the page says so)\n"
+	"  -h, --help          this text\n";
 
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"help", no_argument, NULL, 'h'},
+		{"output", required_argument, NULL, 'o'},
+		{"title", required_argument, NULL, 't'},
+		{"map", required_argument, NULL, 'm'},
+		{NULL, 0, NULL, 0},
 	};
-	int c;
+	const char *out_path = NULL;
+	char map_buf[4096], tmp[4096], err[512];
+	struct report_opts ro = {.title = NULL, .map_path = NULL, .now = (long long)time(NULL)};
+	struct summary *s = NULL;
+	FILE *f = NULL;
+	int c, ret = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 't':
+			ro.title = optarg;
+			break;
+		case 'm':
+			ro.map_path = optarg;
+			break;
 		default:
 			return cli_bad_option("report", argc, argv);
 		}
 	}
-	fprintf(stderr, "tlsmap report: not implemented yet\n");
-	return 1;
+	if (!out_path) {
+		cli_usage_error("report", "missing -o OUT.html");
+		return CLI_EUSAGE;
+	}
+	if (optind == argc) {
+		cli_usage_error("report", "missing FILE");
+		return CLI_EUSAGE;
+	}
+	if (!ro.map_path)
+		ro.map_path = report_default_map(map_buf, sizeof(map_buf));
+	s = sum_new();
+	if (!s)
+		goto out;
+	for (int i = optind; i < argc; i++) {
+		int e = sum_add_file(s, argv[i], err, sizeof(err));
+
+		if (e != OUT_OK) {
+			fprintf(stderr, "tlsmap report: %s\n", err);
+			goto out;
+		}
+	}
+	sum_finish(s);
+	snprintf(tmp, sizeof(tmp), "%s.partial", out_path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "tlsmap report: %s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	if (report_write(f, s, &ro) != 0 || fclose(f) != 0) {
+		f = NULL;
+		fprintf(stderr, "tlsmap report: writing %s: %s\n", tmp, strerror(errno));
+		remove(tmp);
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp, out_path) != 0) {
+		fprintf(stderr, "tlsmap report: %s: %s\n", out_path, strerror(errno));
+		goto out;
+	}
+	{
+		FILE *probe = fopen(ro.map_path, "r");
+
+		if (!probe)
+			fprintf(stderr,
+				"tlsmap report: note: map data %s not found; the page has a note "
+				"instead of the map\n",
+				ro.map_path);
+		else
+			fclose(probe);
+	}
+	fprintf(stderr, "tlsmap report: wrote %s\n", out_path);
+	ret = 0;
+out:
+	if (f)
+		fclose(f);
+	sum_free(s);
+	return ret;
 }

@@ -1,32 +1,368 @@
 /* SPDX-License-Identifier: MIT */
-/* tlsmap scan: placeholder until its issue lands; it never pretends success. */
-#include <getopt.h>
+/*
+ * tlsmap scan: parse and validate (scan_config.c), start the engine, open
+ * the output and the stage, run the sweep, write ScanEnd. The target
+ * generator lives here, on the engine's TX lcore: it walks the cyclic-group
+ * permutation (scanner/perm.h) over (address index, port index) pairs,
+ * maps each index to an address with tgt_set_nth(), and meters the pairs
+ * out with the token bucket (scanner/rate.h), so dpdk/ sees only "give me
+ * up to N targets now".
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
 
+#include "dpdk/engine.h"
+#include "output/out.h"
 #include "scanner/cli.h"
+#include "scanner/perm.h"
+#include "scanner/progress.h"
+#include "scanner/rate.h"
+#include "scanner/scan_config.h"
+#include "scanner/stage.h"
 
-static const char usage_text[] =
-	"usage: tlsmap scan [options]\n"
-	"  -h, --help   this text\n";
+struct sweep_gen {
+	struct perm perm;
+	struct rate rate;
+	const struct tgt_set *targets;
+	const uint16_t *ports;   /* host order */
+	unsigned nports;
+	uint64_t left;           /* --max-targets budget (UINT64_MAX: none) */
+	uint64_t next_ns;        /* do not ask the bucket before this */
+	uint64_t gap_ns;         /* batching interval: ~50 us */
+	bool done;
+};
+
+static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *port_be, unsigned max)
+{
+	struct sweep_gen *g = arg;
+	uint32_t want, got;
+	unsigned n = 0;
+	uint64_t idx;
+
+	if (g->done)
+		return -1;
+	/* Ask the bucket every gap_ns, not on every loop: credit accumulates into
+	 * bursts of several packets, so a PMD that makes a system call per burst
+	 * (net_af_packet, net_pcap) is not asked for one packet at a time. */
+	if (now_ns < g->next_ns)
+		return 0;
+	g->next_ns = now_ns + g->gap_ns;
+	want = max;
+	if (g->left < want)
+		want = (uint32_t)g->left;
+	got = rate_take(&g->rate, now_ns, want);
+	while (n < got) {
+		if (!perm_next(&g->perm, &idx)) {
+			g->done = true;
+			break;
+		}
+		uint64_t ai = g->nports == 1 ? idx : idx / g->nports;
+		unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
+		ip_be[n] = __builtin_bswap32(tgt_set_nth(g->targets, ai));
+		port_be[n] = __builtin_bswap16(g->ports[pi]);
+		n++;
+	}
+	if (n < got)
+		rate_return(&g->rate, got - n);
+	g->left -= n;
+	if (!g->left)
+		g->done = true;
+	if (n == 0 && g->done)
+		return -1;
+	return (int)n;
+}
+
+struct tick_ctx {
+	const struct scan_config *cfg;
+	struct progress_counters *ctr;
+	struct progress_rates rates;
+	uint64_t total;
+	double cooldown_started;
+};
+
+static void fill_counters(struct progress_counters *c, const struct eng_stats *st)
+{
+	atomic_store_explicit(&c->sent, st->sent, memory_order_relaxed);
+	atomic_store_explicit(&c->synack, st->synack, memory_order_relaxed);
+	atomic_store_explicit(&c->rst, st->rst, memory_order_relaxed);
+	atomic_store_explicit(&c->dropped, st->invalid + st->ring_full + st->nic_missed,
+			      memory_order_relaxed);
+	atomic_store_explicit(&c->tx_fail, st->tx_dropped, memory_order_relaxed);
+}
+
+static void on_tick(void *arg, const struct eng_stats *st, bool sweep_done, double elapsed)
+{
+	struct tick_ctx *t = arg;
+
+	fill_counters(t->ctr, st);
+	if (sweep_done && t->cooldown_started < 0)
+		t->cooldown_started = elapsed;
+	progress_update(&t->rates, t->ctr, elapsed);
+	t->rates.cooldown_left = sweep_done ? t->cfg->cooldown_s - (elapsed - t->cooldown_started)
+					    : 0;
+	if (t->rates.cooldown_left < 0)
+		t->rates.cooldown_left = 0.001;
+	progress_line(stderr, t->ctr, elapsed, t->total, &t->rates);
+	if (t->cfg->status_json)
+		progress_json(t->cfg->status_json, t->ctr, elapsed, t->total, &t->rates);
+}
+
+static uint64_t unix_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_t start_us,
+		      uint64_t total)
+{
+	Tlsmap__V1__ScanMeta m;
+	uint32_t *ports = calloc(c->nports, sizeof(*ports));
+	char **targets = calloc(c->ntarget_specs + 1, sizeof(*targets));
+	size_t nt = 0;
+	int ret;
+
+	if (!ports || !targets) {
+		free(ports);
+		free(targets);
+		return OUT_ENOMEM;
+	}
+	tlsmap__v1__scan_meta__init(&m);
+	m.format_version = 1;
+	m.tool_version = (char *)TLSMAP_VERSION;
+	m.n_command_line = (size_t)c->argc;
+	m.command_line = c->argv;
+	m.start_time_us = start_us;
+	m.vantage = (char *)c->vantage;
+	m.seed = c->seed;
+	m.shard = c->shard;
+	m.shards = c->shards;
+	for (size_t k = 0; k < c->ntarget_specs; k++)
+		targets[nt++] = c->target_specs[k];
+	if (c->allowlist_file)
+		targets[nt++] = (char *)c->allowlist_file;
+	m.n_targets = nt;
+	m.targets = targets;
+	for (unsigned k = 0; k < c->nports; k++)
+		ports[k] = c->ports[k];
+	m.n_ports = c->nports;
+	m.ports = ports;
+	m.blocklist_sha256.data = (uint8_t *)c->blocklist_sha256;
+	m.blocklist_sha256.len = 32;
+	m.eligible = (char *)c->eligible;
+	m.syn_only = c->syn_only;
+	m.max_targets = c->max_targets;
+	m.target_count = total;
+	m.rate_pps = c->rate_pps;
+	m.interface = (char *)c->iface;
+	m.n_snis = c->nsnis;
+	m.snis = (char **)c->snis;
+	m.control_sni = (char *)(c->control_sni ? c->control_sni : "");
+	m.roots_source = (char *)(c->roots ? c->roots : "system");
+	m.n_countries = c->ncountries;
+	m.countries = (char **)c->countries;
+	ret = out_write_meta(w, &m);
+	free(ports);
+	free(targets);
+	return ret;
+}
 
 int cmd_scan(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct scan_config cfg;
+	struct eng_config ec;
+	struct eng *e = NULL;
+	struct sweep_gen gen;
+	struct progress_counters ctr;
+	struct tick_ctx tick;
+	struct stage_ctx sctx;
+	struct stage stage = { 0 };
+	struct out_writer *w = NULL;
+	struct out_async *oa = NULL;
+	struct eng_stats st;
+	char err[512];
+	uint64_t total, start_us, t0;
+	int ret, status = 1, stopped = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return cli_bad_option("scan", argc, argv);
+	ret = scan_config_parse(&cfg, argc, argv);
+	if (ret == 1) {
+		scan_config_free(&cfg);
+		return 0;
+	}
+	if (ret) {
+		scan_config_free(&cfg);
+		return ret;
+	}
+	if (!cfg.syn_only && !stage_tls_open) {
+		cli_usage_error("scan", "the TLS stage is not built into this binary yet: use --syn-only");
+		scan_config_free(&cfg);
+		return CLI_EUSAGE;
+	}
+	if (cfg.ncountries && cfg.naddrs == 0) {
+		cli_usage_error("scan", "--country expansion is not available yet: give targets");
+		scan_config_free(&cfg);
+		return CLI_EUSAGE;
+	}
+	memset(&gen, 0, sizeof(gen));
+	if (perm_init(&gen.perm, cfg.npairs, cfg.seed, cfg.shard, cfg.shards) != 0) {
+		cli_usage_error("scan", "too many (address, port) pairs: %llu",
+				(unsigned long long)cfg.npairs);
+		scan_config_free(&cfg);
+		return CLI_EUSAGE;
+	}
+	total = cfg.npairs / cfg.shards + (cfg.shard < cfg.npairs % cfg.shards);
+	if (cfg.max_targets && cfg.max_targets < total)
+		total = cfg.max_targets;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.iface = cfg.iface;
+	ec.lcores = cfg.lcores;
+	ec.verbose = cfg.verbose;
+	ec.src_ip_be = __builtin_bswap32(cfg.src_ip);
+	ec.gw_ip_be = __builtin_bswap32(cfg.gw_ip);
+	memcpy(ec.gw_mac, cfg.gw_mac, 6);
+	ec.have_gw_mac = cfg.have_gw_mac;
+	ec.sweep_sport_lo = cfg.sport_lo;
+	ec.sweep_sport_hi = cfg.sport_hi;
+	ec.tcp_sport_lo = cfg.tcp_sport_lo;
+	ec.tcp_sport_hi = cfg.tcp_sport_hi;
+	if (cfg.syn_only) { /* no stage connections: nothing else may use the sweep's ports */
+		ec.tcp_sport_lo = 1;
+		ec.tcp_sport_hi = 0;
+	}
+	memcpy(ec.cookie_key, cfg.cookie_key, 16);
+	tgt_set_range(cfg.targets, 0, &ec.dedup_ip_lo, &(uint32_t){ 0 });
+	tgt_set_range(cfg.targets, tgt_set_nranges(cfg.targets) - 1, &(uint32_t){ 0 },
+		      &ec.dedup_ip_hi);
+	ec.ports = cfg.ports;
+	ec.nports = cfg.nports;
+	ec.cooldown_s = cfg.cooldown_s;
+
+	e = eng_open(&ec, argv[0], err, sizeof(err));
+	if (!e) {
+		fprintf(stderr, "tlsmap scan: %s\n", err);
+		goto out;
+	}
+	eng_install_signals();
+	if (!cfg.have_gw_mac && eng_resolve_gateway(e, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tlsmap scan: %s\n", err);
+		goto out;
+	}
+
+	start_us = unix_us();
+	if (cfg.output) {
+		w = out_writer_open(cfg.output);
+		if (!w) {
+			fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, strerror(errno));
+			goto out;
+		}
+		if ((ret = write_meta(w, &cfg, start_us, total)) != 0) {
+			fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, out_strerror(ret));
+			goto out;
+		}
+		oa = out_async_start(w, 1u << 16);
+		if (!oa) {
+			fprintf(stderr, "tlsmap scan: cannot start the output thread\n");
+			goto out;
 		}
 	}
-	fprintf(stderr, "tlsmap scan: not implemented yet\n");
-	return 1;
+	progress_init(&ctr);
+	memset(&sctx, 0, sizeof(sctx));
+	sctx.cfg = &cfg;
+	sctx.out = oa;
+	sctx.lines = stdout;
+	sctx.ctr = &ctr;
+	sctx.scan_start_us = start_us;
+	sctx.nworkers = eng_nworkers(e);
+	ret = cfg.syn_only ? stage_syn_open(&sctx, &stage) : stage_tls_open(&sctx, &stage);
+	if (ret) {
+		fprintf(stderr, "tlsmap scan: cannot start the %s stage\n",
+			cfg.syn_only ? "syn-only" : "TLS");
+		goto out;
+	}
+
+	gen.targets = cfg.targets;
+	gen.ports = cfg.ports;
+	gen.nports = cfg.nports;
+	gen.left = cfg.max_targets ? cfg.max_targets : UINT64_MAX;
+	rate_init(&gen.rate, cfg.rate_pps, 1000000000ull, eng_now_ns());
+	gen.gap_ns = cfg.rate_pps >= 20000 ? 50000 : 0;
+	memset(&tick, 0, sizeof(tick));
+	tick.cfg = &cfg;
+	tick.ctr = &ctr;
+	tick.total = total;
+	tick.cooldown_started = -1;
+	progress_rates_init(&tick.rates);
+
+	fprintf(stderr, "tlsmap scan: %llu targets (%llu addresses x %u ports) on %s, shard %u/%u, %llu pps, %u worker(s)\n",
+		(unsigned long long)total, (unsigned long long)cfg.naddrs, cfg.nports,
+		eng_port_name(e), cfg.shard, cfg.shards, (unsigned long long)cfg.rate_pps,
+		eng_nworkers(e));
+	t0 = eng_now_ns();
+	stopped = eng_run(e, sweep_next, &gen, stage.ops, stage.arg, on_tick, &tick);
+	eng_stats(e, &st);
+	fill_counters(&ctr, &st);
+	progress_summary(stderr, &ctr, (double)(eng_now_ns() - t0) / 1e9, total);
+	fprintf(stderr, "tlsmap scan: sent=%llu sweep_s=%.3f sweep_pps=%.0f synack=%llu rst=%llu dup=%llu invalid=%llu tx_dropped=%llu arp_replies=%llu\n",
+		(unsigned long long)st.sent, st.sweep_s,
+		st.sweep_s > 0 && st.sent > 1 ? (double)(st.sent - 1) / st.sweep_s : 0.0,
+		(unsigned long long)st.synack,
+		(unsigned long long)st.rst, (unsigned long long)st.dup,
+		(unsigned long long)st.invalid, (unsigned long long)st.tx_dropped,
+		(unsigned long long)st.arp_replies);
+	status = stopped ? 1 : 0;
+
+	if (stage.close) {
+		stage.close(stage.arg);
+		stage.close = NULL;
+	}
+	if (w) {
+		Tlsmap__V1__ScanEnd end;
+		char reason[32];
+		int sig = eng_stop_signal();
+		uint64_t dropped = 0;
+
+		if (oa) {
+			dropped = out_async_dropped(oa);
+			ret = out_async_stop(oa);
+			oa = NULL;
+			if (ret)
+				fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, out_strerror(ret));
+		}
+		tlsmap__v1__scan_end__init(&end);
+		end.end_time_us = unix_us();
+		end.clean = !stopped;
+		snprintf(reason, sizeof(reason), "%s",
+			 !sig ? "done" : sig == 2 ? "SIGINT" : sig == 15 ? "SIGTERM" : "signal");
+		end.stop_reason = reason;
+		end.targets_sent = st.sent;
+		end.synack = st.synack;
+		end.rst = st.rst;
+		end.probes = progress_get(&ctr.probes);
+		end.certificates = progress_get(&ctr.certs);
+		end.tls_ok = progress_get(&ctr.tls_ok);
+		end.records_dropped = dropped;
+		end.rx_dropped = st.nic_missed + st.ring_full;
+		ret = out_writer_close(w, &end);
+		w = NULL;
+		if (ret) {
+			fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, out_strerror(ret));
+			status = 1;
+		}
+	}
+out:
+	if (stage.close)
+		stage.close(stage.arg);
+	if (oa)
+		out_async_stop(oa);
+	if (w)
+		out_writer_close(w, NULL);
+	eng_close(e);
+	scan_config_free(&cfg);
+	return status;
 }

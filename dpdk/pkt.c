@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet crafting without DPDK: the SYN template and its partial checksum
+ * sums, TCP parsing for the RX classifier, RST and ARP frames. Everything
+ * here works on byte arrays so tests/unit can check it without an EAL.
+ */
+#include "dpdk/pkt.h"
+
+uint32_t pkt_sum16(const void *p, unsigned len)
+{
+	const uint8_t *b = p;
+	uint32_t s = 0;
+
+	for (unsigned i = 0; i + 1 < len; i += 2)
+		s += pkt_load16(b + i);
+	if (len & 1) {
+		uint8_t last[2] = { b[len - 1], 0 };
+		s += pkt_load16(last);
+	}
+	return s;
+}
+
+uint16_t pkt_csum(const void *p, unsigned len)
+{
+	return (uint16_t)~pkt_fold(pkt_sum16(p, len));
+}
+
+static uint32_t pseudo_sum(uint32_t saddr_be, uint32_t daddr_be, unsigned tcp_len)
+{
+	uint8_t ph[12];
+
+	memcpy(ph, &saddr_be, 4);
+	memcpy(ph + 4, &daddr_be, 4);
+	ph[8] = 0;
+	ph[9] = 6;
+	ph[10] = (uint8_t)(tcp_len >> 8);
+	ph[11] = (uint8_t)tcp_len;
+	return pkt_sum16(ph, sizeof(ph));
+}
+
+uint16_t pkt_tcp_csum(uint32_t saddr_be, uint32_t daddr_be, const void *tcp, unsigned len)
+{
+	return (uint16_t)~pkt_fold(pseudo_sum(saddr_be, daddr_be, len) + pkt_sum16(tcp, len));
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_eth(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	put_be16(f + 12, type);
+}
+
+static void put_ip(uint8_t *ip, uint16_t total_len, uint32_t saddr_be, uint32_t daddr_be)
+{
+	ip[0] = 0x45;
+	ip[1] = 0;
+	put_be16(ip + 2, total_len);
+	put_be16(ip + 4, 0);
+	put_be16(ip + 6, 0x4000); /* DF */
+	ip[8] = 64;
+	ip[9] = 6;
+	put_be16(ip + 10, 0);
+	memcpy(ip + 12, &saddr_be, 4);
+	memcpy(ip + 16, &daddr_be, 4);
+}
+
+void pkt_syn_tmpl_init(struct pkt_syn_tmpl *t, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		       uint32_t saddr_be, const uint8_t key[16], bool offload)
+{
+	uint8_t *ip, *tcp;
+
+	memset(t, 0, sizeof(*t));
+	put_eth(t->frame, dst_mac, src_mac, 0x0800);
+	ip = t->frame + PKT_OFF_IP;
+	tcp = t->frame + PKT_OFF_TCP;
+	put_ip(ip, PKT_IP_LEN + PKT_SYN_TCP_LEN, saddr_be, 0);
+	/* ports, seq: per packet; ack 0 */
+	tcp[12] = (PKT_SYN_TCP_LEN / 4) << 4;
+	tcp[13] = PKT_TCP_SYN;
+	put_be16(tcp + 14, PKT_SYN_WINDOW);
+	tcp[20] = 2; /* MSS (RFC 9293 3.2) */
+	tcp[21] = 4;
+	put_be16(tcp + 22, PKT_SYN_MSS);
+
+	/* fixed words only: id, daddr, ports, seq and checksums are zero here */
+	t->ip_sum = pkt_sum16(ip, PKT_IP_LEN);
+	t->pseudo_sum = pseudo_sum(saddr_be, 0, PKT_SYN_TCP_LEN);
+	t->tcp_sum = t->pseudo_sum + pkt_sum16(tcp, PKT_SYN_TCP_LEN);
+	memcpy(&t->k0, key, 8);
+	memcpy(&t->k1, key + 8, 8);
+	t->saddr_be = saddr_be;
+	t->offload = offload;
+}
+
+bool pkt_parse_tcp(const uint8_t *f, unsigned len, struct pkt_tcp_view *v)
+{
+	const uint8_t *ip, *tcp;
+	unsigned ihl, tot, doff;
+
+	if (len < PKT_ETH_LEN + PKT_IP_LEN + 20 || f[12] != 0x08 || f[13] != 0x00)
+		return false;
+	ip = f + PKT_ETH_LEN;
+	ihl = (unsigned)(ip[0] & 0x0f) * 4;
+	if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 6)
+		return false;
+	tot = (unsigned)ip[2] << 8 | ip[3];
+	if (tot > len - PKT_ETH_LEN || tot < ihl + 20)
+		return false;
+	if ((ip[6] & 0x3f) || ip[7]) /* fragments: not ours to reassemble */
+		return false;
+	tcp = ip + ihl;
+	doff = (unsigned)(tcp[12] >> 4) * 4;
+	if (doff < 20 || doff > tot - ihl)
+		return false;
+	memcpy(&v->saddr_be, ip + 12, 4);
+	memcpy(&v->daddr_be, ip + 16, 4);
+	memcpy(&v->sport_be, tcp, 2);
+	memcpy(&v->dport_be, tcp + 2, 2);
+	v->seq = get_be32(tcp + 4);
+	v->ack = get_be32(tcp + 8);
+	v->flags = tcp[13];
+	v->payload = tcp + doff;
+	v->payload_len = (uint16_t)(tot - ihl - doff);
+	return true;
+}
+
+unsigned pkt_build_rst(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		       uint32_t saddr_be, uint32_t daddr_be, uint16_t sport_be, uint16_t dport_be,
+		       uint32_t seq_host)
+{
+	uint8_t *ip = f + PKT_OFF_IP, *tcp = f + PKT_OFF_TCP;
+
+	memset(f, 0, 60);
+	put_eth(f, dst_mac, src_mac, 0x0800);
+	put_ip(ip, PKT_IP_LEN + 20, saddr_be, daddr_be);
+	pkt_store16(ip + 10, pkt_csum(ip, PKT_IP_LEN));
+	memcpy(tcp, &sport_be, 2);
+	memcpy(tcp + 2, &dport_be, 2);
+	put_be32(tcp + 4, seq_host);
+	tcp[12] = 5 << 4;
+	tcp[13] = PKT_TCP_RST;
+	pkt_store16(tcp + 16, pkt_tcp_csum(saddr_be, daddr_be, tcp, 20));
+	return 60; /* padded to the Ethernet minimum */
+}
+
+unsigned pkt_build_arp(uint8_t *f, uint16_t op, const uint8_t src_mac[6], uint32_t src_ip_be,
+		       const uint8_t dst_mac[6], uint32_t dst_ip_be)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t zero[6];
+	uint8_t *a = f + PKT_ETH_LEN;
+
+	memset(f, 0, PKT_ARP_LEN);
+	put_eth(f, op == PKT_ARP_REQUEST ? bcast : dst_mac, src_mac, 0x0806);
+	put_be16(a, 1);      /* Ethernet */
+	put_be16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	put_be16(a + 6, op);
+	memcpy(a + 8, src_mac, 6);
+	memcpy(a + 14, &src_ip_be, 4);
+	memcpy(a + 18, op == PKT_ARP_REQUEST ? zero : dst_mac, 6);
+	memcpy(a + 24, &dst_ip_be, 4);
+	return PKT_ARP_LEN;
+}
+
+bool pkt_parse_arp(const uint8_t *f, unsigned len, uint16_t *op, uint8_t sha[6], uint32_t *spa_be,
+		   uint32_t *tpa_be)
+{
+	const uint8_t *a = f + PKT_ETH_LEN;
+
+	if (len < PKT_ETH_LEN + 28 || f[12] != 0x08 || f[13] != 0x06)
+		return false;
+	if (a[0] != 0 || a[1] != 1 || a[2] != 0x08 || a[3] != 0x00 || a[4] != 6 || a[5] != 4)
+		return false;
+	*op = (uint16_t)(a[6] << 8 | a[7]);
+	memcpy(sha, a + 8, 6);
+	memcpy(spa_be, a + 14, 4);
+	memcpy(tpa_be, a + 24, 4);
+	return true;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet crafting for the sweep, free of DPDK so unit tests run without an
+ * EAL: a prebuilt Ethernet/IPv4/TCP SYN template (MSS option, 60-byte frame,
+ * as ZMap and masscan send), the keyed SYN cookie, ARP.
+ *
+ * Per packet only the destination address, both ports, the sequence number
+ * (the cookie), the IP ID and the two checksums change. The checksums are
+ * finished from partial sums precomputed over the template's fixed words
+ * (RFC 1071: the ones' complement sum is byte-order independent, so raw
+ * 16-bit loads are summed and the result stored raw), or left to the NIC
+ * (pseudo-header sum in the TCP field) when the port offloads them.
+ */
+#ifndef TLSMAP_DPDK_PKT_H
+#define TLSMAP_DPDK_PKT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PKT_ETH_LEN 14
+#define PKT_IP_LEN 20
+#define PKT_SYN_TCP_LEN 24 /* 20 + MSS option */
+#define PKT_SYN_LEN 60     /* 58 rounded up to the Ethernet minimum without FCS */
+#define PKT_SYN_MSS 1460
+#define PKT_SYN_WINDOW 65535
+
+/* Offsets in the frame. */
+#define PKT_OFF_IP PKT_ETH_LEN
+#define PKT_OFF_TCP (PKT_ETH_LEN + PKT_IP_LEN)
+
+#define PKT_TCP_FIN 0x01
+#define PKT_TCP_SYN 0x02
+#define PKT_TCP_RST 0x04
+#define PKT_TCP_PSH 0x08
+#define PKT_TCP_ACK 0x10
+
+struct pkt_syn_tmpl {
+	uint8_t frame[64];
+	uint32_t ip_sum;   /* IP header words except id, daddr, checksum */
+	uint32_t tcp_sum;  /* pseudo header (saddr, proto, length) + fixed TCP words */
+	uint32_t pseudo_sum; /* pseudo header only (saddr, proto, length), for offload */
+	uint64_t k0, k1;   /* SipHash key */
+	uint32_t saddr_be;
+	bool offload;      /* NIC finishes both checksums */
+};
+
+/* SipHash-2-4 of the 12-byte 4-tuple (saddr, daddr, sport, dport as on the wire). */
+static inline uint64_t pkt_rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define PKT_SIPROUND                                                                               \
+	do {                                                                                       \
+		v0 += v1; v1 = pkt_rotl(v1, 13); v1 ^= v0; v0 = pkt_rotl(v0, 32);                  \
+		v2 += v3; v3 = pkt_rotl(v3, 16); v3 ^= v2;                                         \
+		v0 += v3; v3 = pkt_rotl(v3, 21); v3 ^= v0;                                         \
+		v2 += v1; v1 = pkt_rotl(v1, 17); v1 ^= v2; v2 = pkt_rotl(v2, 32);                  \
+	} while (0)
+
+static inline uint32_t pkt_cookie_k(uint64_t k0, uint64_t k1, uint32_t saddr_be, uint32_t daddr_be,
+				    uint16_t sport_be, uint16_t dport_be)
+{
+	/* little-endian words of the byte string saddr|daddr|sport|dport */
+	uint64_t m0 = (uint64_t)saddr_be | ((uint64_t)daddr_be << 32);
+	uint64_t m1 = (uint64_t)sport_be | ((uint64_t)dport_be << 16) | (12ULL << 56);
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+
+	v3 ^= m0; PKT_SIPROUND; PKT_SIPROUND; v0 ^= m0;
+	v3 ^= m1; PKT_SIPROUND; PKT_SIPROUND; v0 ^= m1;
+	v2 ^= 0xff;
+	PKT_SIPROUND; PKT_SIPROUND; PKT_SIPROUND; PKT_SIPROUND;
+	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3);
+}
+
+static inline uint16_t pkt_fold(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* Raw (memory-order) 16-bit ones' complement sum of @len bytes (even). */
+uint32_t pkt_sum16(const void *p, unsigned len);
+/* Internet checksum of @len bytes (any parity), ready to store raw. */
+uint16_t pkt_csum(const void *p, unsigned len);
+/* TCP checksum over pseudo header + segment; 0 means valid when the field is included. */
+uint16_t pkt_tcp_csum(uint32_t saddr_be, uint32_t daddr_be, const void *tcp, unsigned len);
+
+void pkt_syn_tmpl_init(struct pkt_syn_tmpl *t, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		       uint32_t saddr_be, const uint8_t key[16], bool offload);
+
+static inline void pkt_store16(uint8_t *p, uint16_t raw)
+{
+	memcpy(p, &raw, 2);
+}
+
+static inline void pkt_store32(uint8_t *p, uint32_t raw)
+{
+	memcpy(p, &raw, 4);
+}
+
+static inline uint32_t pkt_load32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint16_t pkt_load16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/*
+ * Write one SYN into @frame (PKT_SYN_LEN bytes): template copy plus the
+ * per-packet fields. All arguments in network order except @ipid_raw (any
+ * value, stored as is).
+ */
+static inline void pkt_syn_fill(const struct pkt_syn_tmpl *t, uint8_t *frame, uint32_t daddr_be,
+				uint16_t sport_be, uint16_t dport_be, uint16_t ipid_raw)
+{
+	uint32_t seq_host = pkt_cookie_k(t->k0, t->k1, t->saddr_be, daddr_be, sport_be, dport_be);
+	uint32_t seq_be = __builtin_bswap32(seq_host);
+	uint32_t dsum = (daddr_be & 0xffff) + (daddr_be >> 16);
+
+	memcpy(frame, t->frame, PKT_SYN_LEN);
+	pkt_store16(frame + PKT_OFF_IP + 4, ipid_raw);
+	pkt_store32(frame + PKT_OFF_IP + 16, daddr_be);
+	pkt_store16(frame + PKT_OFF_TCP + 0, sport_be);
+	pkt_store16(frame + PKT_OFF_TCP + 2, dport_be);
+	pkt_store32(frame + PKT_OFF_TCP + 4, seq_be);
+	if (t->offload) {
+		pkt_store16(frame + PKT_OFF_TCP + 16, pkt_fold(t->pseudo_sum + dsum));
+		return;
+	}
+	pkt_store16(frame + PKT_OFF_IP + 10, (uint16_t)~pkt_fold(t->ip_sum + dsum + ipid_raw));
+	pkt_store16(frame + PKT_OFF_TCP + 16,
+		    (uint16_t)~pkt_fold(t->tcp_sum + dsum + sport_be + dport_be + (seq_be & 0xffff) +
+					(seq_be >> 16)));
+}
+
+/*
+ * A parsed IPv4/TCP frame: pointers into the frame, valid while it is.
+ * Returns false unless Ethernet(IPv4)/TCP with consistent lengths.
+ */
+struct pkt_tcp_view {
+	uint32_t saddr_be, daddr_be;
+	uint16_t sport_be, dport_be;
+	uint32_t seq, ack; /* host order */
+	uint8_t flags;
+	const uint8_t *payload;
+	uint16_t payload_len;
+};
+bool pkt_parse_tcp(const uint8_t *frame, unsigned len, struct pkt_tcp_view *v);
+
+/*
+ * Build a RST answering a SYN-ACK we do not want (seq = its ack), with the
+ * given addressing. Writes 54 bytes, returns the length.
+ */
+unsigned pkt_build_rst(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		       uint32_t saddr_be, uint32_t daddr_be, uint16_t sport_be, uint16_t dport_be,
+		       uint32_t seq_host);
+
+/* ARP (RFC 826) for Ethernet/IPv4. */
+#define PKT_ARP_LEN 60
+#define PKT_ARP_REQUEST 1
+#define PKT_ARP_REPLY 2
+unsigned pkt_build_arp(uint8_t *frame, uint16_t op, const uint8_t src_mac[6], uint32_t src_ip_be,
+		       const uint8_t dst_mac[6], uint32_t dst_ip_be);
+/* Parse an ARP frame: op, sender and target. False if not Ethernet/IPv4 ARP. */
+bool pkt_parse_arp(const uint8_t *frame, unsigned len, uint16_t *op, uint8_t sha[6],
+		   uint32_t *spa_be, uint32_t *tpa_be);
+
+#endif

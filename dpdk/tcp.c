@@ -1,0 +1,981 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Minimal userspace TCP client (see tcp.h for the contract).
+ *
+ * Shape, and why:
+ * - Connections live in one array made at start-up; an open-addressing
+ *   index (linear probing, backward-shift deletion) maps the 4-tuple to a
+ *   slot. No allocation after tcp_table_new().
+ * - Each connection has one intrusive timer in a hashed timing wheel of
+ *   WHEEL_SLOTS ticks of 2^WHEEL_SHIFT ns (about 1 ms). The timer is armed
+ *   for the earliest of the retransmission time and the connect/read
+ *   deadline; when it fires, the connection works out which is due. Timers
+ *   beyond the wheel's span go round again until due (as in masscan's
+ *   event-timeout, lazily).
+ * - The ISS is SipHash-2-4 of the 4-tuple under the table's key, so stray
+ *   SYN-ACKs are recognised without state and a sweep cookie (another key)
+ *   never matches ours.
+ * - Received bytes are never buffered here when in order: they go straight
+ *   to the application. Out-of-order segments go to a small pool of
+ *   MSS-sized buffers, a few per connection at most.
+ * - The send stream is the hello (asked again from the application on each
+ *   retransmission, so nothing is stored) followed by optional bytes the
+ *   application appends (OpenSSL path), read through more().
+ * - Frames are small, so IPv4 and TCP checksums are computed in software.
+ *   Received checksums are not verified: on a veth, af_packet hands over
+ *   frames with offloaded (partial) checksums.
+ */
+#include "dpdk/tcp.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+#define WHEEL_SHIFT 20 /* 1.048576 ms per tick */
+#define WHEEL_SLOTS 4096u /* span about 4.3 s */
+#define OOO_MSS 1460u
+#define ETH_LEN 14u
+#define IP_LEN 20u
+#define TCP_LEN 20u
+#define HDRS_LEN (ETH_LEN + IP_LEN + TCP_LEN)
+#define FRAME_MAX 1514u
+#define SCRATCH_MAX 16384u
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+
+enum conn_state { ST_FREE = 0, ST_SYN_SENT, ST_ESTABLISHED };
+
+enum conn_flag {
+	CF_IN_WHEEL = 1,
+	CF_ACK_PENDING = 2,
+};
+
+struct tcp_conn {
+	uint64_t user;
+	uint64_t start_ns;
+	uint64_t connected_ns;
+	uint64_t deadline_ns; /* connect deadline, then read deadline */
+	uint64_t rto_at_ns;   /* next retransmission, 0: none */
+	uint64_t timer_ns;    /* when the wheel fires this connection */
+	uint32_t tw_prev, tw_next;
+	uint32_t ack_next;
+	uint32_t ooo_head;
+	uint32_t ip_be;
+	uint16_t dport_be, sport_be;
+	uint32_t iss, snd_una, snd_nxt;
+	uint32_t rcv_nxt;
+	uint32_t hello_len, more_len;
+	uint32_t rto_ms;
+	uint32_t retx;
+	uint32_t bytes_in;
+	uint16_t peer_mss, peer_wnd;
+	uint8_t state, tries, flags, ooo_count, segs_unacked;
+};
+static_assert(sizeof(struct tcp_conn) <= 256, "per-connection state must stay <= 256 bytes");
+
+struct ooo_seg {
+	uint32_t next;
+	uint32_t seq;
+	uint16_t len;
+	uint8_t fin;
+	uint8_t data[OOO_MSS];
+};
+
+struct tcp_table {
+	struct tcp_cfg cfg;
+	struct tcp_conn *conns;
+	uint32_t *index; /* conn slot + 1, 0 = empty */
+	uint32_t index_mask;
+	uint32_t free_head; /* free conns linked through tw_next */
+	uint32_t active;
+	struct ooo_seg *ooo;
+	uint32_t ooo_free;
+	uint32_t wheel[WHEEL_SLOTS];
+	uint64_t wheel_tick; /* every tick below this one has been processed */
+	bool wheel_started;
+	uint32_t ack_head; /* connections with a delayed ACK */
+	uint32_t port_ctr;
+	uint16_t ip_id;
+	struct tcp_stats st;
+	struct tcp_conn_info closing;
+	bool scratch_ok; /* scratch holds the hello of scratch_user */
+	uint64_t scratch_user;
+	size_t scratch_len;
+	uint8_t scratch[SCRATCH_MAX];
+};
+
+/* ---- SipHash-2-4 (Aumasson, Bernstein), 64-bit output, for ISS/ports ---- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                          \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                             \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                             \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                          \
+	} while (0)
+
+/* SipHash-2-4 of two 64-bit words (a fixed 16-byte message). */
+static uint64_t siphash_2w(const uint64_t key[2], uint64_t m0, uint64_t m1)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
+	uint64_t b = (uint64_t)16 << 56;
+
+	v3 ^= m0; SIPROUND; SIPROUND; v0 ^= m0;
+	v3 ^= m1; SIPROUND; SIPROUND; v0 ^= m1;
+	v3 ^= b; SIPROUND; SIPROUND; v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint32_t flow_hash(const struct tcp_table *t, uint32_t ip_be, uint16_t dport_be,
+			  uint16_t sport_be)
+{
+	uint64_t m0 = (uint64_t)ip_be << 32 | (uint64_t)dport_be << 16 | sport_be;
+	return (uint32_t)siphash_2w(t->cfg.hash_key, m0, 0x1d8e4e27c47d124fULL);
+}
+
+static uint32_t make_iss(const struct tcp_table *t, uint32_t ip_be, uint16_t dport_be,
+			 uint16_t sport_be)
+{
+	uint64_t m0 = (uint64_t)ip_be << 32 | (uint64_t)dport_be << 16 | sport_be;
+	return (uint32_t)siphash_2w(t->cfg.hash_key, m0, t->cfg.l2.src_ip_be);
+}
+
+/* ---- byte order and checksums ---- */
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+/* Network-order 16/32-bit values held in host variables (the _be fields). */
+static inline uint16_t be16_of(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t be32_of(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint16_t tcp_ipv4_csum(const void *ip_hdr, size_t hdr_len)
+{
+	return csum_fold(csum_add(0, ip_hdr, hdr_len));
+}
+
+static uint16_t tcp_csum(const uint8_t *ip, const uint8_t *tcp, size_t tcp_len)
+{
+	uint32_t sum = csum_add(0, ip + 12, 8); /* source and destination addresses */
+	sum += 6 + (uint32_t)tcp_len;
+	sum = csum_add(sum, tcp, tcp_len);
+	return csum_fold(sum);
+}
+
+bool tcp_frame_csum_ok(const uint8_t *f, size_t len)
+{
+	if (len < HDRS_LEN || rd16(f + 12) != 0x0800)
+		return false;
+	const uint8_t *ip = f + ETH_LEN;
+	size_t ihl = (size_t)(ip[0] & 0xf) * 4, tot = rd16(ip + 2);
+	if (ihl < IP_LEN || tot < ihl + TCP_LEN || tot > len - ETH_LEN)
+		return false;
+	if (csum_fold(csum_add(0, ip, ihl)) != 0)
+		return false;
+	uint32_t sum = csum_add(0, ip + 12, 8) + 6 + (uint32_t)(tot - ihl);
+	return csum_fold(csum_add(sum, ip + ihl, tot - ihl)) == 0;
+}
+
+/* ---- frames ---- */
+
+/* Build and send one segment; payload may be NULL when plen == 0. */
+static void send_seg(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, uint8_t flags,
+		     const uint8_t *payload, size_t plen)
+{
+	uint8_t f[FRAME_MAX];
+	const struct tcp_l2 *l2 = &t->cfg.l2;
+	size_t optlen = (flags & TH_SYN) ? 4 : 0;
+	size_t tcp_len = TCP_LEN + optlen + plen;
+	size_t ip_tot = IP_LEN + tcp_len;
+
+	if (ETH_LEN + ip_tot > FRAME_MAX)
+		return;
+	memcpy(f, l2->gw_mac, 6);
+	memcpy(f + 6, l2->src_mac, 6);
+	wr16(f + 12, 0x0800);
+	uint8_t *ip = f + ETH_LEN;
+	ip[0] = 0x45;
+	ip[1] = 0;
+	wr16(ip + 2, (uint16_t)ip_tot);
+	wr16(ip + 4, t->ip_id++);
+	wr16(ip + 6, 0x4000); /* DF */
+	ip[8] = 64;
+	ip[9] = 6;
+	wr16(ip + 10, 0);
+	memcpy(ip + 12, &l2->src_ip_be, 4);
+	memcpy(ip + 16, &c->ip_be, 4);
+	wr16(ip + 10, tcp_ipv4_csum(ip, IP_LEN));
+	uint8_t *th = ip + IP_LEN;
+	memcpy(th, &c->sport_be, 2);
+	memcpy(th + 2, &c->dport_be, 2);
+	wr32(th + 4, seq);
+	wr32(th + 8, (flags & TH_ACK) ? c->rcv_nxt : 0);
+	th[12] = (uint8_t)(((TCP_LEN + optlen) / 4) << 4);
+	th[13] = flags;
+	wr16(th + 14, (flags & TH_RST) ? 0 : t->cfg.rcv_wnd);
+	wr16(th + 16, 0);
+	wr16(th + 18, 0);
+	if (optlen) {
+		th[20] = 2; /* MSS */
+		th[21] = 4;
+		wr16(th + 22, OOO_MSS);
+	}
+	if (plen)
+		memcpy(th + TCP_LEN + optlen, payload, plen);
+	wr16(th + 16, tcp_csum(ip, th, tcp_len));
+	size_t flen = ETH_LEN + ip_tot;
+	if (flen < 60) {
+		memset(f + flen, 0, 60 - flen);
+		flen = 60;
+	}
+	if (t->cfg.tx(t->cfg.tx_ctx, f, (uint16_t)flen) != 0)
+		t->st.tx_fail++;
+	if (flags & TH_ACK) {
+		c->flags &= (uint8_t)~CF_ACK_PENDING;
+		c->segs_unacked = 0;
+	}
+}
+
+/* ---- index (open addressing on the 4-tuple) ---- */
+
+static uint32_t index_find(const struct tcp_table *t, uint32_t ip_be, uint16_t dport_be,
+			   uint16_t sport_be, uint32_t *pos_out)
+{
+	uint32_t pos = flow_hash(t, ip_be, dport_be, sport_be) & t->index_mask;
+	for (;;) {
+		uint32_t v = t->index[pos];
+		if (v == 0) {
+			if (pos_out)
+				*pos_out = pos;
+			return NONE;
+		}
+		const struct tcp_conn *c = &t->conns[v - 1];
+		if (c->ip_be == ip_be && c->dport_be == dport_be && c->sport_be == sport_be) {
+			if (pos_out)
+				*pos_out = pos;
+			return v - 1;
+		}
+		pos = (pos + 1) & t->index_mask;
+	}
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void index_remove(struct tcp_table *t, uint32_t pos)
+{
+	uint32_t hole = pos, i = pos;
+	for (;;) {
+		i = (i + 1) & t->index_mask;
+		uint32_t v = t->index[i];
+		if (v == 0)
+			break;
+		const struct tcp_conn *c = &t->conns[v - 1];
+		uint32_t home = flow_hash(t, c->ip_be, c->dport_be, c->sport_be) & t->index_mask;
+		/* move v into the hole unless its home lies cyclically in (hole, i] */
+		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+		if (!stays) {
+			t->index[hole] = v;
+			hole = i;
+		}
+	}
+	t->index[hole] = 0;
+}
+
+/* ---- timers ---- */
+
+static void wheel_unlink(struct tcp_table *t, struct tcp_conn *c)
+{
+	if (!(c->flags & CF_IN_WHEEL))
+		return;
+	uint32_t idx = (uint32_t)(c - t->conns);
+	if (c->tw_prev != NONE)
+		t->conns[c->tw_prev].tw_next = c->tw_next;
+	else {
+		uint32_t slot = (uint32_t)((c->timer_ns >> WHEEL_SHIFT) & (WHEEL_SLOTS - 1));
+		if (t->wheel[slot] == idx)
+			t->wheel[slot] = c->tw_next;
+	}
+	if (c->tw_next != NONE)
+		t->conns[c->tw_next].tw_prev = c->tw_prev;
+	c->tw_prev = c->tw_next = NONE;
+	c->flags &= (uint8_t)~CF_IN_WHEEL;
+}
+
+static void wheel_insert(struct tcp_table *t, struct tcp_conn *c, uint64_t at_ns)
+{
+	uint64_t tick = at_ns >> WHEEL_SHIFT;
+	if (tick < t->wheel_tick) {
+		tick = t->wheel_tick;
+		at_ns = tick << WHEEL_SHIFT; /* keep slot derivable from timer_ns */
+	}
+	uint32_t slot = (uint32_t)(tick & (WHEEL_SLOTS - 1));
+	uint32_t idx = (uint32_t)(c - t->conns);
+	c->timer_ns = at_ns;
+	c->tw_prev = NONE;
+	c->tw_next = t->wheel[slot];
+	if (c->tw_next != NONE)
+		t->conns[c->tw_next].tw_prev = idx;
+	t->wheel[slot] = idx;
+	c->flags |= CF_IN_WHEEL;
+}
+
+/* Arm the timer for the earliest pending event. */
+static void timer_rearm(struct tcp_table *t, struct tcp_conn *c)
+{
+	uint64_t at = c->deadline_ns;
+	if (c->rto_at_ns && c->rto_at_ns < at)
+		at = c->rto_at_ns;
+	if ((c->flags & CF_IN_WHEEL) && c->timer_ns <= at)
+		return; /* fires early, recomputes then */
+	wheel_unlink(t, c);
+	wheel_insert(t, c, at);
+}
+
+/* ---- connection life ---- */
+
+static void ooo_free_all(struct tcp_table *t, struct tcp_conn *c)
+{
+	uint32_t i = c->ooo_head;
+	while (i != NONE) {
+		uint32_t n = t->ooo[i].next;
+		t->ooo[i].next = t->ooo_free;
+		t->ooo_free = i;
+		i = n;
+	}
+	c->ooo_head = NONE;
+	c->ooo_count = 0;
+}
+
+static void ack_list_remove(struct tcp_table *t, struct tcp_conn *c)
+{
+	uint32_t idx = (uint32_t)(c - t->conns), *pp = &t->ack_head;
+	if (!(c->flags & CF_ACK_PENDING))
+		return;
+	while (*pp != NONE) {
+		if (*pp == idx) {
+			*pp = c->ack_next;
+			break;
+		}
+		pp = &t->conns[*pp].ack_next;
+	}
+	c->flags &= (uint8_t)~CF_ACK_PENDING;
+}
+
+/* Free the slot, then tell the application (which may connect again). */
+static void conn_close(struct tcp_table *t, struct tcp_conn *c, int outcome, bool send_rst)
+{
+	uint32_t pos;
+	uint64_t user = c->user;
+
+	if (send_rst && c->state == ST_ESTABLISHED)
+		send_seg(t, c, c->snd_nxt, TH_RST, NULL, 0);
+	wheel_unlink(t, c);
+	ack_list_remove(t, c);
+	ooo_free_all(t, c);
+	if (t->scratch_user == user)
+		t->scratch_ok = false;
+	t->closing = (struct tcp_conn_info){ .start_ns = c->start_ns, .connected_ns = c->connected_ns,
+					     .retransmits = c->retx, .bytes_in = c->bytes_in,
+					     .sport_be = c->sport_be };
+	if (index_find(t, c->ip_be, c->dport_be, c->sport_be, &pos) != NONE)
+		index_remove(t, pos);
+	c->state = ST_FREE;
+	c->tw_next = t->free_head;
+	t->free_head = (uint32_t)(c - t->conns);
+	t->active--;
+	if (outcome == TCP_OUT_OPEN)
+		t->st.done++;
+	t->cfg.app_ops->closed(t->cfg.app, user, outcome);
+}
+
+int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, uint64_t user,
+		uint64_t now_ns)
+{
+	uint32_t range = (uint32_t)(t->cfg.l2.sport_hi - t->cfg.l2.sport_lo) + 1u;
+	uint16_t sport_be = 0;
+	bool found = false;
+
+	if (t->free_head == NONE) {
+		t->st.table_full++;
+		return -ENOSPC;
+	}
+	if (!t->wheel_started) {
+		t->wheel_tick = now_ns >> WHEEL_SHIFT;
+		t->wheel_started = true;
+	}
+	for (int i = 0; i < 16 && !found; i++) {
+		uint64_t h = siphash_2w(t->cfg.hash_key, (uint64_t)dst_ip_be << 16 | dst_port_be,
+					t->port_ctr++);
+		uint16_t sport = (uint16_t)(t->cfg.l2.sport_lo + (uint32_t)(h % range));
+		sport_be = (uint16_t)(sport >> 8 | sport << 8);
+		found = index_find(t, dst_ip_be, dst_port_be, sport_be, NULL) == NONE;
+	}
+	if (!found)
+		return -EADDRINUSE;
+
+	uint32_t idx = t->free_head, pos;
+	struct tcp_conn *c = &t->conns[idx];
+	t->free_head = c->tw_next;
+	memset(c, 0, sizeof(*c));
+	c->tw_prev = c->tw_next = c->ack_next = c->ooo_head = NONE;
+	c->user = user;
+	c->ip_be = dst_ip_be;
+	c->dport_be = dst_port_be;
+	c->sport_be = sport_be;
+	c->iss = make_iss(t, dst_ip_be, dst_port_be, sport_be);
+	c->snd_una = c->snd_nxt = c->iss;
+	c->state = ST_SYN_SENT;
+	c->start_ns = now_ns;
+	c->deadline_ns = now_ns + t->cfg.connect_timeout_ns;
+	c->rto_ms = (uint32_t)(t->cfg.syn_rto_ns / 1000000u);
+	c->rto_at_ns = now_ns + t->cfg.syn_rto_ns;
+	c->tries = 1;
+	index_find(t, dst_ip_be, dst_port_be, sport_be, &pos);
+	t->index[pos] = idx + 1;
+	t->active++;
+	t->st.connects++;
+	t->st.syn_sent++;
+	send_seg(t, c, c->iss, TH_SYN, NULL, 0);
+	timer_rearm(t, c);
+	return 0;
+}
+
+/* The hello of @c in t->scratch (built once, then reused while cached). */
+static size_t hello_get(struct tcp_table *t, struct tcp_conn *c)
+{
+	if (!t->scratch_ok || t->scratch_user != c->user) {
+		t->scratch_len = t->cfg.app_ops->hello(t->cfg.app, c->user, t->scratch,
+							sizeof(t->scratch));
+		if (t->scratch_len > sizeof(t->scratch))
+			t->scratch_len = 0;
+		t->scratch_user = c->user;
+		t->scratch_ok = true;
+	}
+	return t->scratch_len;
+}
+
+/* Copy send-stream bytes [off, off+len) into buf; returns bytes copied. */
+static size_t stream_read(struct tcp_table *t, struct tcp_conn *c, uint32_t off, uint8_t *buf,
+			  size_t len)
+{
+	size_t got = 0;
+	if (off < c->hello_len) {
+		size_t n = hello_get(t, c);
+		if (n > c->hello_len)
+			n = c->hello_len;
+		size_t take = n > off ? n - off : 0;
+		if (take > len)
+			take = len;
+		memcpy(buf, t->scratch + off, take);
+		got = take;
+		off += (uint32_t)take;
+	}
+	if (got < len && off >= c->hello_len && t->cfg.app_ops->more)
+		got += t->cfg.app_ops->more(t->cfg.app, c->user, off - c->hello_len, buf + got,
+					    len - got);
+	return got;
+}
+
+/*
+ * Send stream bytes from seq `from` up to the end of the stream, within the
+ * peer's window (at least one byte when probe is set: zero-window probe).
+ * Returns true if anything was sent.
+ */
+static bool send_range(struct tcp_table *t, struct tcp_conn *c, uint32_t from, bool probe)
+{
+	uint8_t seg[OOO_MSS];
+	uint32_t stream_end = c->iss + 1 + c->hello_len + c->more_len;
+	uint32_t wnd_end = c->snd_una + c->peer_wnd;
+	bool sent = false;
+	uint32_t mss = c->peer_mss ? c->peer_mss : 536;
+	if (mss > OOO_MSS)
+		mss = OOO_MSS;
+	if (probe && c->peer_wnd == 0)
+		wnd_end = c->snd_una + 1;
+	while ((int32_t)(stream_end - from) > 0 && (int32_t)(wnd_end - from) > 0) {
+		uint32_t n = stream_end - from;
+		if (n > wnd_end - from)
+			n = wnd_end - from;
+		if (n > mss)
+			n = mss;
+		size_t got = stream_read(t, c, from - c->iss - 1, seg, n);
+		if (got == 0)
+			break;
+		send_seg(t, c, from, TH_ACK | TH_PSH, seg, got);
+		from += (uint32_t)got;
+		sent = true;
+		if ((int32_t)(from - c->snd_nxt) > 0)
+			c->snd_nxt = from;
+	}
+	return sent;
+}
+
+static void arm_data_rto(struct tcp_conn *c, uint64_t now_ns)
+{
+	if (c->snd_una != c->snd_nxt || c->snd_nxt != c->iss + 1 + c->hello_len + c->more_len)
+		c->rto_at_ns = now_ns + (uint64_t)c->rto_ms * 1000000u;
+	else
+		c->rto_at_ns = 0;
+}
+
+static void fire(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
+{
+	if (now >= c->deadline_ns) {
+		if (c->state == ST_SYN_SENT)
+			conn_close(t, c, TCP_OUT_NO_ANSWER, false);
+		else
+			conn_close(t, c, TCP_OUT_READ_TIMEOUT, true);
+		t->st.timeouts++;
+		return;
+	}
+	if (c->rto_at_ns && now >= c->rto_at_ns) {
+		uint8_t max = c->state == ST_SYN_SENT ? t->cfg.syn_tries : t->cfg.data_tries;
+		if (c->tries >= max) {
+			c->rto_at_ns = 0;
+		} else {
+			c->tries++;
+			c->retx++;
+			c->rto_ms *= 2;
+			if (c->state == ST_SYN_SENT) {
+				t->st.syn_retx++;
+				t->st.syn_sent++;
+				send_seg(t, c, c->iss, TH_SYN, NULL, 0);
+			} else {
+				t->st.data_retx++;
+				send_range(t, c, c->snd_una, true);
+			}
+			c->rto_at_ns = now + (uint64_t)c->rto_ms * 1000000u;
+		}
+	}
+	timer_rearm(t, c);
+}
+
+void tcp_poll(struct tcp_table *t, uint64_t now_ns)
+{
+	uint64_t now_tick = now_ns >> WHEEL_SHIFT;
+	uint32_t n = 0;
+
+	while (t->wheel_started && t->wheel_tick < now_tick) {
+		uint32_t slot = (uint32_t)(t->wheel_tick & (WHEEL_SLOTS - 1));
+		uint32_t i = t->wheel[slot];
+		t->wheel[slot] = NONE;
+		while (i != NONE) {
+			struct tcp_conn *c = &t->conns[i];
+			i = c->tw_next;
+			c->tw_prev = c->tw_next = NONE;
+			c->flags &= (uint8_t)~CF_IN_WHEEL;
+			if (i != NONE)
+				t->conns[i].tw_prev = NONE;
+			if (c->timer_ns <= now_ns) {
+				fire(t, c, now_ns);
+			} else {
+				/* not yet due (a later lap): put it back, the head of the
+				 * detached list stays consistent since we unlinked it */
+				uint64_t at = c->timer_ns;
+				wheel_insert(t, c, at);
+			}
+			/* the detached list may have been changed by fire() through
+			 * closes of this very connection only; i is still valid */
+		}
+		t->wheel_tick++;
+		if (++n >= WHEEL_SLOTS) {
+			t->wheel_tick = now_tick;
+			break;
+		}
+	}
+	/* delayed ACKs */
+	while (t->ack_head != NONE) {
+		struct tcp_conn *c = &t->conns[t->ack_head];
+		t->ack_head = c->ack_next;
+		c->ack_next = NONE;
+		if (c->flags & CF_ACK_PENDING) {
+			c->flags &= (uint8_t)~CF_ACK_PENDING;
+			t->st.acks_out++;
+			send_seg(t, c, c->snd_nxt, TH_ACK, NULL, 0);
+		}
+	}
+}
+
+static void ack_now(struct tcp_table *t, struct tcp_conn *c)
+{
+	ack_list_remove(t, c);
+	t->st.acks_out++;
+	send_seg(t, c, c->snd_nxt, TH_ACK, NULL, 0);
+}
+
+static void ack_later(struct tcp_table *t, struct tcp_conn *c)
+{
+	if (++c->segs_unacked >= 2) {
+		ack_now(t, c);
+		return;
+	}
+	if (!(c->flags & CF_ACK_PENDING)) {
+		c->flags |= CF_ACK_PENDING;
+		c->ack_next = t->ack_head;
+		t->ack_head = (uint32_t)(c - t->conns);
+	}
+}
+
+/*
+ * Deliver in-order bytes to the application. Returns false when the
+ * connection was closed (the application finished or refused).
+ */
+static bool deliver(struct tcp_table *t, struct tcp_conn *c, const uint8_t *p, size_t len,
+		    uint64_t now)
+{
+	if (len == 0)
+		return true;
+	c->rcv_nxt += (uint32_t)len;
+	c->bytes_in += (uint32_t)len;
+	t->st.bytes_in += len;
+	int r = t->cfg.app_ops->data(t->cfg.app, c->user, p, len);
+	if (r == TCP_APP_DONE) {
+		conn_close(t, c, TCP_OUT_OPEN, true);
+		return false;
+	}
+	if (r == TCP_APP_TOO_LARGE || r < 0) {
+		conn_close(t, c, TCP_OUT_FLIGHT_TOO_LARGE, true);
+		return false;
+	}
+	if (r > 0) {
+		c->more_len += (uint32_t)r;
+		send_range(t, c, c->snd_nxt, false);
+		arm_data_rto(c, now);
+		c->tries = 1;
+	}
+	return true;
+}
+
+/* Store an out-of-order segment (sorted by seq); false if dropped. */
+static bool ooo_store(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, const uint8_t *p,
+		      size_t len, bool fin)
+{
+	uint32_t *pp = &c->ooo_head;
+	if (len > OOO_MSS || c->ooo_count >= t->cfg.ooo_per_conn || t->ooo_free == NONE)
+		return false;
+	while (*pp != NONE) {
+		struct ooo_seg *s = &t->ooo[*pp];
+		if (s->seq == seq && s->len >= len)
+			return true; /* duplicate of a stored segment */
+		if ((int32_t)(s->seq - seq) > 0)
+			break;
+		pp = &s->next;
+	}
+	uint32_t i = t->ooo_free;
+	struct ooo_seg *s = &t->ooo[i];
+	t->ooo_free = s->next;
+	s->seq = seq;
+	s->len = (uint16_t)len;
+	s->fin = fin;
+	memcpy(s->data, p, len);
+	s->next = *pp;
+	*pp = i;
+	c->ooo_count++;
+	return true;
+}
+
+/*
+ * After rcv_nxt advanced, deliver stored segments that became contiguous.
+ * Returns -1 if the connection was closed, 1 if a FIN became in-order, 0.
+ */
+static int ooo_drain(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
+{
+	while (c->ooo_head != NONE) {
+		uint32_t i = c->ooo_head;
+		struct ooo_seg *s = &t->ooo[i];
+		int32_t off = (int32_t)(c->rcv_nxt - s->seq);
+		if (off < 0)
+			return 0; /* still a gap */
+		c->ooo_head = s->next;
+		c->ooo_count--;
+		s->next = t->ooo_free;
+		t->ooo_free = i;
+		/* the buffer stays intact until the next ooo_store, none happens in between */
+		if ((uint32_t)off < s->len) {
+			if (!deliver(t, c, s->data + off, s->len - (uint32_t)off, now))
+				return -1;
+			if (s->fin)
+				return 1;
+		} else if (s->fin && (uint32_t)off == s->len) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
+{
+	if (len < HDRS_LEN || rd16(f + 12) != 0x0800) {
+		t->st.bad_frame++;
+		return -EINVAL;
+	}
+	const uint8_t *ip = f + ETH_LEN;
+	size_t ihl = (size_t)(ip[0] & 0xf) * 4, tot = rd16(ip + 2);
+	if ((ip[0] >> 4) != 4 || ihl < IP_LEN || ip[9] != 6 || tot < ihl + TCP_LEN ||
+	    tot > len - ETH_LEN || (rd16(ip + 6) & 0x3fff) != 0) {
+		t->st.bad_frame++;
+		return -EINVAL;
+	}
+	if (be32_of(ip + 16) != t->cfg.l2.src_ip_be)
+		return 0;
+	const uint8_t *th = ip + ihl;
+	size_t doff = (size_t)(th[12] >> 4) * 4;
+	if (doff < TCP_LEN || doff > tot - ihl) {
+		t->st.bad_frame++;
+		return -EINVAL;
+	}
+	uint32_t ip_be = be32_of(ip + 12);
+	uint16_t dport_be = be16_of(th), sport_be = be16_of(th + 2);
+	uint32_t idx = index_find(t, ip_be, dport_be, sport_be, NULL);
+	if (idx == NONE) {
+		t->st.unknown_flow++;
+		return 0;
+	}
+	struct tcp_conn *c = &t->conns[idx];
+	uint8_t fl = th[13];
+	uint32_t seq = rd32(th + 4), ack = rd32(th + 8);
+	uint16_t wnd = rd16(th + 14);
+	const uint8_t *payload = th + doff;
+	size_t plen = tot - ihl - doff;
+
+	t->st.segs_in++;
+	if (c->state == ST_SYN_SENT) {
+		if ((fl & TH_RST) && (fl & TH_ACK) && ack == c->iss + 1) {
+			t->st.rst_in++;
+			conn_close(t, c, TCP_OUT_CLOSED, false);
+			return 1;
+		}
+		if ((fl & (TH_SYN | TH_ACK | TH_RST)) != (TH_SYN | TH_ACK) || ack != c->iss + 1)
+			return 1; /* not for this attempt: ignore */
+		t->st.synack++;
+		c->rcv_nxt = seq + 1;
+		c->snd_una = c->snd_nxt = c->iss + 1;
+		c->peer_wnd = wnd;
+		c->peer_mss = 536;
+		/* options: find MSS */
+		for (size_t o = TCP_LEN; o < doff;) {
+			uint8_t kind = th[o];
+			if (kind == 0)
+				break;
+			if (kind == 1) {
+				o++;
+				continue;
+			}
+			if (o + 1 >= doff || th[o + 1] < 2 || o + th[o + 1] > doff)
+				break;
+			if (kind == 2 && th[o + 1] == 4)
+				c->peer_mss = rd16(th + o + 2);
+			o += th[o + 1];
+		}
+		if (c->peer_mss < 64)
+			c->peer_mss = 64;
+		c->state = ST_ESTABLISHED;
+		c->connected_ns = now;
+		c->deadline_ns = now + t->cfg.read_timeout_ns;
+		/* payload RTO: a few RTTs, within [200 ms, 1 s] */
+		uint64_t rtt_ms = (now - c->start_ns) / 1000000u;
+		uint64_t rto = rtt_ms * 4;
+		c->rto_ms = (uint32_t)(rto < 200 ? 200 : rto > 1000 ? 1000 : rto);
+		c->tries = 1;
+		t->scratch_ok = false;
+		c->hello_len = (uint32_t)hello_get(t, c);
+		if (!send_range(t, c, c->snd_nxt, false))
+			ack_now(t, c);
+		arm_data_rto(c, now);
+		timer_rearm(t, c);
+		return 1;
+	}
+
+	/* ESTABLISHED */
+	if (fl & TH_RST) {
+		int32_t off = (int32_t)(seq - c->rcv_nxt);
+		if (off >= 0 && off <= (int32_t)t->cfg.rcv_wnd) {
+			t->st.rst_in++;
+			conn_close(t, c, TCP_OUT_RESET, false);
+		}
+		return 1;
+	}
+	if (fl & TH_SYN) {
+		/* retransmitted SYN-ACK: our ACK (and maybe the hello) was lost */
+		t->st.dup_segs++;
+		if (!send_range(t, c, c->snd_una, false))
+			ack_now(t, c);
+		return 1;
+	}
+	if (fl & TH_ACK) {
+		int32_t adv = (int32_t)(ack - c->snd_una);
+		if (adv > 0 && (int32_t)(ack - c->snd_nxt) <= 0) {
+			c->snd_una = ack;
+			c->tries = 1;
+		}
+		if (adv >= 0 && (int32_t)(ack - c->snd_nxt) <= 0)
+			c->peer_wnd = wnd;
+		/* window opened or data acked: send what is pending */
+		if ((int32_t)(c->iss + 1 + c->hello_len + c->more_len - c->snd_nxt) > 0)
+			send_range(t, c, c->snd_nxt, false);
+		if (adv > 0)
+			arm_data_rto(c, now);
+	}
+	bool fin = fl & TH_FIN;
+	if (plen == 0 && !fin) {
+		timer_rearm(t, c);
+		return 1;
+	}
+	int32_t off = (int32_t)(seq - c->rcv_nxt);
+	if (off > 0) {
+		/* ahead of rcv_nxt: keep it if we can, and say what we miss */
+		if ((uint32_t)off < t->cfg.rcv_wnd) {
+			if (ooo_store(t, c, seq, payload, plen, fin))
+				t->st.ooo_segs++;
+			else
+				t->st.ooo_dropped++;
+		}
+		ack_now(t, c);
+		timer_rearm(t, c);
+		return 1;
+	}
+	if (off < 0) {
+		size_t old = (size_t)(-(int64_t)off);
+		if (old >= plen && !(fin && old == plen)) {
+			t->st.dup_segs++;
+			ack_now(t, c);
+			timer_rearm(t, c);
+			return 1;
+		}
+		if (old >= plen) {
+			payload += plen;
+			plen = 0;
+		} else {
+			payload += old;
+			plen -= old;
+		}
+	}
+	if (!deliver(t, c, payload, plen, now))
+		return 1;
+	int d = ooo_drain(t, c, now);
+	if (d < 0)
+		return 1;
+	if (fin || d > 0) {
+		t->st.fin_in++;
+		c->rcv_nxt++;
+		conn_close(t, c, TCP_OUT_FIN, true);
+		return 1;
+	}
+	ack_later(t, c);
+	timer_rearm(t, c);
+	return 1;
+}
+
+struct tcp_table *tcp_table_new(const struct tcp_cfg *cfg)
+{
+	struct tcp_table *t;
+	uint32_t isz = 2;
+
+	if (!cfg || cfg->max_conns == 0 || cfg->max_conns > (1u << 28) || !cfg->tx || !cfg->app_ops ||
+	    !cfg->app_ops->hello || !cfg->app_ops->data || !cfg->app_ops->closed ||
+	    cfg->l2.sport_hi < cfg->l2.sport_lo)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	if (!t->cfg.ooo_segments)
+		t->cfg.ooo_segments = cfg->max_conns / 4 + 16;
+	if (!t->cfg.ooo_per_conn)
+		t->cfg.ooo_per_conn = 4;
+	if (!t->cfg.syn_tries)
+		t->cfg.syn_tries = 4;
+	if (!t->cfg.data_tries)
+		t->cfg.data_tries = 6;
+	if (!t->cfg.syn_rto_ns)
+		t->cfg.syn_rto_ns = 1000000000ull;
+	if (!t->cfg.connect_timeout_ns)
+		t->cfg.connect_timeout_ns = 5000000000ull;
+	if (!t->cfg.read_timeout_ns)
+		t->cfg.read_timeout_ns = 10000000000ull;
+	if (!t->cfg.rcv_wnd)
+		t->cfg.rcv_wnd = 65535;
+	while (isz < cfg->max_conns * 2u)
+		isz <<= 1;
+	t->index_mask = isz - 1;
+	t->conns = calloc(cfg->max_conns, sizeof(*t->conns));
+	t->index = calloc(isz, sizeof(*t->index));
+	t->ooo = calloc(t->cfg.ooo_segments, sizeof(*t->ooo));
+	if (!t->conns || !t->index || !t->ooo) {
+		tcp_table_free(t);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < cfg->max_conns; i++)
+		t->conns[i].tw_next = i + 1 < cfg->max_conns ? i + 1 : NONE;
+	t->free_head = 0;
+	for (uint32_t i = 0; i < t->cfg.ooo_segments; i++)
+		t->ooo[i].next = i + 1 < t->cfg.ooo_segments ? i + 1 : NONE;
+	t->ooo_free = 0;
+	for (uint32_t i = 0; i < WHEEL_SLOTS; i++)
+		t->wheel[i] = NONE;
+	t->ack_head = NONE;
+	return t;
+}
+
+void tcp_table_free(struct tcp_table *t)
+{
+	if (!t)
+		return;
+	free(t->conns);
+	free(t->index);
+	free(t->ooo);
+	free(t);
+}
+
+void tcp_table_abort_all(struct tcp_table *t)
+{
+	for (uint32_t i = 0; i < t->cfg.max_conns; i++)
+		if (t->conns[i].state != ST_FREE)
+			conn_close(t, &t->conns[i], TCP_OUT_ABORTED, true);
+}
+
+uint32_t tcp_active(const struct tcp_table *t) { return t->active; }
+uint32_t tcp_capacity(const struct tcp_table *t) { return t->cfg.max_conns; }
+const struct tcp_stats *tcp_table_stats(const struct tcp_table *t) { return &t->st; }
+size_t tcp_conn_size(void) { return sizeof(struct tcp_conn); }
+const struct tcp_conn_info *tcp_closing(const struct tcp_table *t) { return &t->closing; }
+
+size_t tcp_table_bytes(const struct tcp_table *t)
+{
+	return sizeof(*t) + (size_t)t->cfg.max_conns * sizeof(struct tcp_conn) +
+	       ((size_t)t->index_mask + 1) * sizeof(uint32_t) +
+	       (size_t)t->cfg.ooo_segments * sizeof(struct ooo_seg);
+}

@@ -1,3 +1,0 @@
-/* SPDX-License-Identifier: MIT */
-/* placeholder translation unit until the parsers land */
-#include "parsers/parsers.h"

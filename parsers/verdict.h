@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interception verdict of one probe (docs/verdicts.md), decided from
+ * the TLS stage's outcome and, when a chain was captured, by comparing it
+ * with the same host's control-SNI chain: a middlebox need not put the
+ * probed name in its forgery (Kazakhstan 2019 copied the real leaf's
+ * subject and SAN), so "names the SNI" alone proves nothing.
+ *
+ * The decision is a table of rules over fact bits, first match wins
+ * (verdict.c); reasons are short kebab-case strings naming what was seen.
+ * enum verdict has the numeric values of the schema's Verdict so scanner/
+ * can assign it directly; parsers/ does not include the protobuf header.
+ *
+ * The known-interceptor list (share/interceptors.tsv, plus any --interceptors
+ * FILE) is loaded once and shared read-only between threads.
+ */
+#ifndef TLSMAP_PARSERS_VERDICT_H
+#define TLSMAP_PARSERS_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parsers/x509.h"
+
+#define VERDICT_INTERCEPTORS_FILE "share/interceptors.tsv" /* relative to the source tree */
+
+enum verdict {
+	VERDICT_UNSPECIFIED = 0,
+	VERDICT_NO_TLS = 1,
+	VERDICT_TLS_ERROR = 2,
+	VERDICT_HOST_OWN_CERT = 3,
+	VERDICT_VALID_FOR_SNI = 4,
+	VERDICT_UNTRUSTED_OTHER = 5,
+	VERDICT_INTERCEPTED = 6,
+};
+
+const char *verdict_name(enum verdict v); /* "VERDICT_NO_TLS"... */
+
+/* ---- known interceptors ---- */
+
+enum verdict_icpt_kind {
+	VERDICT_ICPT_ISSUER = 1,      /* RFC 4514 name, or "CN=..." matched on the CN */
+	VERDICT_ICPT_SPKI_SHA256 = 2, /* hex SHA-256 of a SubjectPublicKeyInfo */
+};
+
+struct verdict_interceptor {
+	uint8_t kind;
+	uint8_t spki_sha256[32];
+	char value[256];  /* the name as written in the file */
+	char cn[128];     /* for "CN=x" entries: x, else "" */
+	char label[64];
+	char source[256];
+};
+
+struct verdict_interceptors {
+	size_t n, cap;
+	struct verdict_interceptor *v;
+};
+
+/*
+ * Load a TSV file (kind, value, label, source-URL; '#' comments and blank
+ * lines ignored) into a new list. Returns NULL with a message naming the
+ * file and line in @err on failure. Free with verdict_interceptors_free().
+ */
+struct verdict_interceptors *verdict_interceptors_load(const char *path, char *err, size_t errlen);
+
+/* Append the entries of another file (the lab's --interceptors FILE).
+ * Returns 0 or -1 with @err set. */
+int verdict_interceptors_add_file(struct verdict_interceptors *list, const char *path, char *err,
+				  size_t errlen);
+
+void verdict_interceptors_free(struct verdict_interceptors *list);
+
+/*
+ * The first entry matching @cert: its issuer or subject name (so a chain
+ * that includes the interceptor's own root or intermediate matches), or
+ * its SPKI hash. NULL if none. @der is the certificate's DER.
+ */
+const struct verdict_interceptor *verdict_interceptor_match(const struct verdict_interceptors *list,
+							     const struct x509_cert *cert,
+							     const uint8_t *der);
+
+/* ---- the decision ---- */
+
+enum verdict_stage {
+	VERDICT_STAGE_NO_TLS = 1,      /* closed, no answer, tarpit, not TLS */
+	VERDICT_STAGE_TLS_ERROR = 2,   /* alert, protocol error, trickle, flight too large */
+	VERDICT_STAGE_CERTIFICATE = 3, /* chain captured */
+};
+
+/* One certificate of a captured chain. */
+struct verdict_cert {
+	const uint8_t *der;
+	const struct x509_cert *parsed; /* NULL when it did not parse */
+	uint8_t sha256[32];
+};
+
+struct verdict_input {
+	enum verdict_stage stage;
+	bool is_control;                 /* this probe is the control-SNI probe */
+	const struct verdict_cert *test; /* this probe's chain, leaf first */
+	size_t test_n;
+	const struct verdict_cert *control; /* the host's control chain (NULL/0: none) */
+	size_t control_n;
+	bool verified;            /* verify_chain() result for the test chain */
+	const char *verify_error; /* its error string when not verified */
+	bool name_matches;        /* verify_name_matches(leaf, sni) */
+	const struct verdict_interceptors *interceptors; /* may be NULL */
+};
+
+#define VERDICT_MAX_REASONS 8
+#define VERDICT_REASON_LEN 160
+
+struct verdict_result {
+	enum verdict verdict;
+	size_t n_reasons;
+	char reasons[VERDICT_MAX_REASONS][VERDICT_REASON_LEN];
+	const struct verdict_interceptor *interceptor; /* matched entry, or NULL */
+};
+
+/* Decide; allocation-free except for name rendering when an interceptor
+ * list is given. Thread-safe. */
+void verdict_decide(const struct verdict_input *in, struct verdict_result *out);
+
+#endif

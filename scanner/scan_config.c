@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `tlsmap scan` options: one getopt_long table, parsed into struct
+ * scan_config and validated completely before the engine starts, because a
+ * scan that starts with a mistyped interface, MAC or target list either
+ * fails after seconds of EAL start-up or, worse, sends packets somewhere
+ * unintended. Every error is one line naming the option and the text, and
+ * exit status 2.
+ */
+#include "scanner/scan_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "scanner/blocklist.h"
+#include "scanner/cli.h"
+#include "scanner/rate.h"
+
+const char scan_usage_text[] =
+	"usage: tlsmap scan [TARGETS...] -p PORT[,PORT] -i IFACE --source-ip IP\n"
+	"                   (--gateway-ip IP | -G MAC) [options]\n"
+	"Targets: addresses, CIDRs (198.18.0.0/24) or ranges (a.b.c.d-e.f.g.h).\n"
+	"  -p, --target-ports LIST  ports: 443 or 80,443 or 8000-8010\n"
+	"  -w, --allowlist-file F   targets from a file, one spec per line\n"
+	"  -b, --blocklist-file F   blocklist (replaces the built-in IANA special-purpose list)\n"
+	"      --allow-reserved     drop the built-in blocklist (lab use: 198.18.0.0/15)\n"
+	"  -i, --iface IFACE        kernel interface (net_af_packet), xdp:IF (net_af_xdp),\n"
+	"                           pci:BDF (vfio-pci NIC) or a DPDK vdev string net_...\n"
+	"      --source-ip IP       the scanner's address (it answers ARP for it)\n"
+	"      --source-port A[-B]  sweep source ports (default 32768-47999)\n"
+	"      --gateway-ip IP      next hop, resolved by ARP at start\n"
+	"  -G, --gateway-mac MAC    next hop MAC (no ARP)\n"
+	"  -T, --lcores LIST        DPDK lcores (EAL -l list); default: all allowed CPUs, >= 2\n"
+	"      --seed N             permutation seed (and cookie key); default random\n"
+	"      --shards N --shard I split the permutation; I in [0, N)\n"
+	"  -n, --max-targets N      send at most N (address, port) probes\n"
+	"  -r, --rate PPS           packets per second (default 10000; k/M/G suffixes)\n"
+	"  -B, --bandwidth BPS      bits per second on the wire (k/M/G), instead of -r\n"
+	"  -c, --cooldown S         wait S seconds for late replies (default 2)\n"
+	"      --syn-only           port scan only: a Probe per answering target\n"
+	"                           (targets that never answered get no record)\n"
+	"  -o, --output FILE        dataset file (.tlsmap); syn-only without -o prints ip:port\n"
+	"      --status-json FILE   machine-readable status, rewritten each second\n"
+	"      --vantage LABEL      name of this scanning point, in every record\n"
+	"  -v, --verbose            DPDK log at info level\n"
+	"TLS stage:\n"
+	"      --sni D (repeatable) --sni-file F --control-sni D --roots PEM\n"
+	"      --eligible trusted|any --tls13 --max-connections N --connect-timeout S\n"
+	"      --read-timeout S --max-flight-bytes N --interceptors F\n"
+	"      --geo-db F --asn-db F --country CC[,CC] --dry-run\n"
+	"  -h, --help               this text\n";
+
+enum {
+	OPT_SOURCE_IP = 256,
+	OPT_SOURCE_PORT,
+	OPT_GATEWAY_IP,
+	OPT_ALLOW_RESERVED,
+	OPT_SEED,
+	OPT_SHARDS,
+	OPT_SHARD,
+	OPT_SYN_ONLY,
+	OPT_STATUS_JSON,
+	OPT_VANTAGE,
+	/* TLS stage block */
+	OPT_SNI,
+	OPT_SNI_FILE,
+	OPT_CONTROL_SNI,
+	OPT_ROOTS,
+	OPT_ELIGIBLE,
+	OPT_TLS13,
+	OPT_MAX_CONNECTIONS,
+	OPT_CONNECT_TIMEOUT,
+	OPT_READ_TIMEOUT,
+	OPT_MAX_FLIGHT_BYTES,
+	OPT_INTERCEPTORS,
+	OPT_GEO_DB,
+	OPT_ASN_DB,
+	OPT_COUNTRY,
+	OPT_DRY_RUN,
+};
+
+static const struct option scan_opts[] = {
+	{ "target-ports", required_argument, NULL, 'p' },
+	{ "allowlist-file", required_argument, NULL, 'w' },
+	{ "blocklist-file", required_argument, NULL, 'b' },
+	{ "allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED },
+	{ "iface", required_argument, NULL, 'i' },
+	{ "source-ip", required_argument, NULL, OPT_SOURCE_IP },
+	{ "source-port", required_argument, NULL, OPT_SOURCE_PORT },
+	{ "gateway-ip", required_argument, NULL, OPT_GATEWAY_IP },
+	{ "gateway-mac", required_argument, NULL, 'G' },
+	{ "lcores", required_argument, NULL, 'T' },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "max-targets", required_argument, NULL, 'n' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "bandwidth", required_argument, NULL, 'B' },
+	{ "cooldown", required_argument, NULL, 'c' },
+	{ "syn-only", no_argument, NULL, OPT_SYN_ONLY },
+	{ "output", required_argument, NULL, 'o' },
+	{ "status-json", required_argument, NULL, OPT_STATUS_JSON },
+	{ "vantage", required_argument, NULL, OPT_VANTAGE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	/* --- TLS stage block (issue 6) --- */
+	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "sni-file", required_argument, NULL, OPT_SNI_FILE },
+	{ "control-sni", required_argument, NULL, OPT_CONTROL_SNI },
+	{ "roots", required_argument, NULL, OPT_ROOTS },
+	{ "eligible", required_argument, NULL, OPT_ELIGIBLE },
+	{ "tls13", no_argument, NULL, OPT_TLS13 },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT },
+	{ "max-flight-bytes", required_argument, NULL, OPT_MAX_FLIGHT_BYTES },
+	{ "interceptors", required_argument, NULL, OPT_INTERCEPTORS },
+	{ "geo-db", required_argument, NULL, OPT_GEO_DB },
+	{ "asn-db", required_argument, NULL, OPT_ASN_DB },
+	{ "country", required_argument, NULL, OPT_COUNTRY },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	/* --- end of TLS stage block --- */
+	{ NULL, 0, NULL, 0 },
+};
+
+#define CMD "scan"
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+	cli_usage_error(CMD, "invalid value for %s: '%s' (%s)", opt, val, why);
+	return CLI_EUSAGE;
+}
+
+static int parse_ip(const char *opt, const char *s, uint32_t *out)
+{
+	if (tgt_parse_ip(s, out) != 0)
+		return bad(opt, s, "expected an IPv4 address a.b.c.d");
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return bad("-G/--gateway-mac", s, "expected a MAC like 02:00:00:00:00:01");
+	for (int k = 0; k < 6; k++) {
+		if (!strchr("0123456789abcdefABCDEF", s[3 * k]) ||
+		    !strchr("0123456789abcdefABCDEF", s[3 * k + 1]))
+			return bad("-G/--gateway-mac", s, "expected a MAC like 02:00:00:00:00:01");
+		mac[k] = (uint8_t)v[k];
+	}
+	if (mac[0] & 1)
+		return bad("-G/--gateway-mac", s, "a multicast/broadcast MAC cannot be a gateway");
+	return 0;
+}
+
+static int parse_port(const char *opt, const char *s, uint16_t *out)
+{
+	uint64_t v;
+
+	if (cli_parse_u64(CMD, opt, s, 1, 65535, false, &v))
+		return CLI_EUSAGE;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* "A" or "A-B" into [lo, hi] */
+static int parse_port_range(const char *opt, const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char buf[32];
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return bad(opt, s, "expected PORT or PORT-PORT");
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_port(opt, buf, lo))
+		return CLI_EUSAGE;
+	if (!dash) {
+		*hi = *lo;
+		return 0;
+	}
+	if (parse_port(opt, dash + 1, hi))
+		return CLI_EUSAGE;
+	if (*hi < *lo)
+		return bad(opt, s, "range is backwards");
+	return 0;
+}
+
+static int parse_ports(struct scan_config *c, const char *s)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	uint8_t *seen = calloc(65536, 1);
+	int ret = 0;
+
+	free(c->ports);
+	c->ports = calloc(65536, sizeof(*c->ports));
+	c->nports = 0;
+	c->ports_text = s;
+	if (!copy || !seen || !c->ports) {
+		ret = bad("-p", s, "out of memory");
+		goto out;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint16_t lo, hi;
+		if (parse_port_range("-p", tok, &lo, &hi)) {
+			ret = CLI_EUSAGE;
+			goto out;
+		}
+		for (uint32_t p = lo; p <= hi; p++)
+			if (!seen[p]) {
+				seen[p] = 1;
+				c->ports[c->nports++] = (uint16_t)p;
+			}
+	}
+	if (!c->nports)
+		ret = bad("-p", s, "no port given");
+out:
+	free(copy);
+	free(seen);
+	return ret;
+}
+
+static int push_str(const char ***arr, size_t *n, const char *s)
+{
+	const char **a = realloc(*arr, (*n + 1) * sizeof(**arr));
+
+	if (!a)
+		return -1;
+	a[(*n)++] = s;
+	*arr = a;
+	return 0;
+}
+
+/* The interface must exist before we spend seconds starting DPDK on it. */
+static int check_iface(const char *i)
+{
+	char path[300];
+	struct stat st;
+	const char *name = i;
+
+	if (!*i)
+		return bad("-i", i, "empty interface");
+	if (strncmp(i, "net_", 4) == 0)
+		return 0; /* a DPDK vdev string: the EAL checks it */
+	if (strncmp(i, "pci:", 4) == 0) {
+		unsigned d, b, s, f;
+		char tail;
+		if (sscanf(i + 4, "%x:%x:%x.%x%c", &d, &b, &s, &f, &tail) != 4 &&
+		    sscanf(i + 4, "%x:%x.%x%c", &b, &s, &f, &tail) != 3)
+			return bad("-i", i, "expected pci:0000:01:00.0");
+		return 0;
+	}
+	if (strncmp(i, "xdp:", 4) == 0)
+		name = i + 4;
+	if (strlen(name) > 15 || strchr(name, '/') || !*name || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return bad("-i", i, "not an interface name");
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	if (stat(path, &st) != 0)
+		return bad("-i", i,
+			   "no such network interface here (a DPDK vdev must start with net_)");
+	return 0;
+}
+
+static void key_from_seed(uint64_t seed, uint8_t key[16])
+{
+	/* splitmix64: a fixed seed gives a fixed cookie key, so shards and reruns agree */
+	uint64_t z = seed;
+	for (int k = 0; k < 2; k++) {
+		uint64_t x = (z += 0x9e3779b97f4a7c15ULL);
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		x ^= x >> 31;
+		memcpy(key + 8 * k, &x, 8);
+	}
+}
+
+/* Which built-in entry holds ip, as "198.18.0.0/15 (RFC 2544 benchmarking)". */
+static void blocked_by(uint32_t ip, char *out, size_t cap)
+{
+	size_t n;
+	const struct blk_entry *t = blk_iana_table(&n);
+	char buf[16];
+
+	snprintf(out, cap, "the blocklist");
+	for (size_t k = 0; k < n; k++) {
+		uint32_t mask = t[k].len ? ~0u << (32 - t[k].len) : 0;
+		if ((ip & mask) == t[k].net) {
+			snprintf(out, cap, "%s/%u is reserved (%s, %s)", tgt_ip_str(t[k].net, buf),
+				 t[k].len, t[k].rfc, t[k].name);
+			return;
+		}
+	}
+}
+
+static int build_targets(struct scan_config *c)
+{
+	char err[512], why[256], buf[16];
+	uint64_t before;
+
+	c->targets = tgt_set_new();
+	c->blocklist = tgt_set_new();
+	if (!c->targets || !c->blocklist)
+		return bad("targets", "", "out of memory");
+	for (size_t k = 0; k < c->ntarget_specs; k++) {
+		const char *s = c->target_specs[k];
+		if (tgt_set_add_spec(c->targets, s) != 0) {
+			const char *r = tgt_spec_error(s);
+			cli_usage_error(CMD, "bad target '%s' (%s)", s,
+					r ? r : "expected a.b.c.d, a.b.c.d/len or a.b.c.d-e.f.g.h");
+			return CLI_EUSAGE;
+		}
+	}
+	if (c->allowlist_file && tgt_set_add_file(c->targets, c->allowlist_file, err,
+						  sizeof(err)) != 0) {
+		cli_usage_error(CMD, "-w %s", err);
+		return CLI_EUSAGE;
+	}
+	if (c->blocklist_file) {
+		if (blk_load(c->blocklist, c->blocklist_file, err, sizeof(err)) != 0) {
+			cli_usage_error(CMD, "-b %s", err);
+			return CLI_EUSAGE;
+		}
+	} else if (!c->allow_reserved) {
+		tgt_set_free(c->blocklist);
+		c->blocklist = blk_iana_default();
+		if (!c->blocklist)
+			return bad("targets", "", "out of memory");
+	}
+	tgt_set_sha256(c->blocklist, c->blocklist_sha256);
+	before = tgt_set_count(c->targets);
+	if (before == 0 && c->ncountries == 0) {
+		cli_usage_error(CMD, "no targets given (addresses, CIDRs, ranges or -w FILE)");
+		return CLI_EUSAGE;
+	}
+	if (before) {
+		uint32_t first = tgt_set_nth(c->targets, 0);
+		tgt_set_subtract(c->targets, c->blocklist);
+		if (tgt_set_count(c->targets) == 0) {
+			if (c->blocklist_file)
+				snprintf(why, sizeof(why), "%s is listed in -b %s",
+					 tgt_ip_str(first, buf), c->blocklist_file);
+			else
+				blocked_by(first, why, sizeof(why));
+			cli_usage_error(CMD, "all %llu targets are in the blocklist (%s%s)",
+					(unsigned long long)before, why,
+					c->blocklist_file ? ""
+							  : ": pass --allow-reserved for a lab");
+			return CLI_EUSAGE;
+		}
+	}
+	c->naddrs = tgt_set_count(c->targets);
+	c->npairs = c->naddrs * c->nports;
+	return 0;
+}
+
+int scan_config_parse(struct scan_config *c, int argc, char **argv)
+{
+	const char *rate_text = NULL, *bw_text = NULL, *shard_text = NULL, *shards_text = NULL;
+	const char *gw_ip_text = NULL, *src_ip_text = NULL;
+	uint64_t v;
+	int opt, ret;
+
+	memset(c, 0, sizeof(*c));
+	c->argc = argc;
+	c->argv = argv;
+	c->shards = 1;
+	c->cooldown_s = SCAN_DEFAULT_COOLDOWN;
+	c->rate_pps = SCAN_DEFAULT_RATE;
+	c->sport_lo = SCAN_SWEEP_SPORT_LO;
+	c->sport_hi = SCAN_SWEEP_SPORT_HI;
+	c->tcp_sport_lo = SCAN_TCP_SPORT_LO;
+	c->tcp_sport_hi = SCAN_TCP_SPORT_HI;
+	c->vantage = "";
+	c->eligible = "trusted";
+	c->max_connections = 65536;
+	c->connect_timeout_s = 5;
+	c->read_timeout_s = 10;
+	c->max_flight_bytes = 128 * 1024;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "p:w:b:i:G:T:n:r:B:c:o:vh", scan_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (parse_ports(c, optarg))
+				return CLI_EUSAGE;
+			break;
+		case 'w': c->allowlist_file = optarg; break;
+		case 'b': c->blocklist_file = optarg; break;
+		case OPT_ALLOW_RESERVED: c->allow_reserved = true; break;
+		case 'i': c->iface = optarg; break;
+		case OPT_SOURCE_IP: src_ip_text = optarg; break;
+		case OPT_SOURCE_PORT:
+			if (parse_port_range("--source-port", optarg, &c->sport_lo, &c->sport_hi))
+				return CLI_EUSAGE;
+			break;
+		case OPT_GATEWAY_IP: gw_ip_text = optarg; break;
+		case 'G':
+			if (parse_mac(optarg, c->gw_mac))
+				return CLI_EUSAGE;
+			c->have_gw_mac = true;
+			break;
+		case 'T': c->lcores = optarg; break;
+		case OPT_SEED:
+			if (cli_parse_u64(CMD, "--seed", optarg, 0, UINT64_MAX, false, &c->seed))
+				return CLI_EUSAGE;
+			c->seed_given = true;
+			break;
+		case OPT_SHARDS: shards_text = optarg; break;
+		case OPT_SHARD: shard_text = optarg; break;
+		case 'n':
+			if (cli_parse_u64(CMD, "--max-targets", optarg, 1, UINT64_MAX, true,
+					  &c->max_targets))
+				return CLI_EUSAGE;
+			break;
+		case 'r': rate_text = optarg; break;
+		case 'B': bw_text = optarg; break;
+		case 'c':
+			if (cli_parse_seconds(CMD, "--cooldown", optarg, &c->cooldown_s))
+				return CLI_EUSAGE;
+			break;
+		case OPT_SYN_ONLY: c->syn_only = true; break;
+		case 'o': c->output = optarg; break;
+		case OPT_STATUS_JSON: c->status_json = optarg; break;
+		case OPT_VANTAGE: c->vantage = optarg; break;
+		case 'v': c->verbose = true; break;
+		case 'h': fputs(scan_usage_text, stdout); return 1;
+		/* --- TLS stage block --- */
+		case OPT_SNI:
+			if (!*optarg)
+				return bad("--sni", optarg, "empty name");
+			if (push_str(&c->snis, &c->nsnis, optarg))
+				return bad("--sni", optarg, "out of memory");
+			break;
+		case OPT_SNI_FILE: c->sni_file = optarg; break;
+		case OPT_CONTROL_SNI: c->control_sni = optarg; break;
+		case OPT_ROOTS: c->roots = optarg; break;
+		case OPT_ELIGIBLE:
+			if (strcmp(optarg, "trusted") && strcmp(optarg, "any"))
+				return bad("--eligible", optarg, "expected trusted or any");
+			c->eligible = optarg;
+			break;
+		case OPT_TLS13: c->tls13 = true; break;
+		case OPT_MAX_CONNECTIONS:
+			if (cli_parse_u64(CMD, "--max-connections", optarg, 1, 1ULL << 26, true,
+					  &c->max_connections))
+				return CLI_EUSAGE;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (cli_parse_seconds(CMD, "--connect-timeout", optarg,
+					      &c->connect_timeout_s))
+				return CLI_EUSAGE;
+			break;
+		case OPT_READ_TIMEOUT:
+			if (cli_parse_seconds(CMD, "--read-timeout", optarg, &c->read_timeout_s))
+				return CLI_EUSAGE;
+			break;
+		case OPT_MAX_FLIGHT_BYTES:
+			if (cli_parse_u64(CMD, "--max-flight-bytes", optarg, 1024, 64ULL << 20, true,
+					  &c->max_flight_bytes))
+				return CLI_EUSAGE;
+			break;
+		case OPT_INTERCEPTORS: c->interceptors = optarg; break;
+		case OPT_GEO_DB: c->geo_db = optarg; break;
+		case OPT_ASN_DB: c->asn_db = optarg; break;
+		case OPT_COUNTRY: {
+			/* comma separated, split in place (argv strings are writable) */
+			char *save = NULL;
+			for (char *t = strtok_r(optarg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				if (strlen(t) != 2)
+					return bad("--country", t, "expected a 2-letter ISO code");
+				if (push_str(&c->countries, &c->ncountries, t))
+					return bad("--country", t, "out of memory");
+			}
+			break;
+		}
+		case OPT_DRY_RUN: c->dry_run = true; break;
+		/* --- end of TLS stage block --- */
+		default:
+			return cli_bad_option(CMD, argc, argv);
+		}
+	}
+	c->target_specs = argv + optind;
+	c->ntarget_specs = (size_t)(argc - optind);
+
+	/* required flags */
+	if (!c->nports) {
+		cli_usage_error(CMD, "-p PORT is required");
+		return CLI_EUSAGE;
+	}
+	if (!c->iface) {
+		cli_usage_error(CMD, "-i IFACE is required");
+		return CLI_EUSAGE;
+	}
+	if ((ret = check_iface(c->iface)))
+		return ret;
+	if (!src_ip_text) {
+		cli_usage_error(CMD, "--source-ip IP is required");
+		return CLI_EUSAGE;
+	}
+	if ((ret = parse_ip("--source-ip", src_ip_text, &c->src_ip)))
+		return ret;
+	if (gw_ip_text && (ret = parse_ip("--gateway-ip", gw_ip_text, &c->gw_ip)))
+		return ret;
+	if (!gw_ip_text && !c->have_gw_mac) {
+		cli_usage_error(CMD, "--gateway-ip IP or -G MAC is required");
+		return CLI_EUSAGE;
+	}
+	/* rate */
+	if (rate_text && bw_text) {
+		cli_usage_error(CMD, "give -r or -B, not both");
+		return CLI_EUSAGE;
+	}
+	if (rate_text) {
+		if (cli_parse_u64(CMD, "-r/--rate", rate_text, 1, 1000000000ULL, true, &v))
+			return CLI_EUSAGE;
+		c->rate_pps = v;
+	}
+	if (bw_text) {
+		if (cli_parse_u64(CMD, "-B/--bandwidth", bw_text, 1000, 1000000000000ULL, true, &v))
+			return CLI_EUSAGE;
+		c->bandwidth_bps = v;
+		c->rate_pps = rate_pps_from_bps(v, 60);
+	}
+	/* shards */
+	if (shards_text &&
+	    cli_parse_u64(CMD, "--shards", shards_text, 1, 65535, false, &v) == 0)
+		c->shards = (uint32_t)v;
+	else if (shards_text)
+		return CLI_EUSAGE;
+	if (shard_text) {
+		if (cli_parse_u64(CMD, "--shard", shard_text, 0, UINT32_MAX, false, &v))
+			return CLI_EUSAGE;
+		if (v >= c->shards) {
+			cli_usage_error(CMD, "--shard %s must be below --shards %u (shards count from 0)",
+					shard_text, c->shards);
+			return CLI_EUSAGE;
+		}
+		c->shard = (uint32_t)v;
+	}
+	/* source ports: the sweep's range must not overlap the TLS stage's */
+	if (!c->syn_only && !(c->sport_hi < c->tcp_sport_lo || c->sport_lo > c->tcp_sport_hi)) {
+		cli_usage_error(CMD,
+				"--source-port %u-%u overlaps the TLS stage's ports %u-%u (use ports below %u)",
+				c->sport_lo, c->sport_hi, c->tcp_sport_lo, c->tcp_sport_hi,
+				c->tcp_sport_lo);
+		return CLI_EUSAGE;
+	}
+	if (c->nsnis && c->sni_file) {
+		cli_usage_error(CMD, "give --sni or --sni-file, not both");
+		return CLI_EUSAGE;
+	}
+	/* seed and cookie key */
+	if (!c->seed_given) {
+		if (getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed)) {
+			cli_usage_error(CMD, "getrandom failed: %s", strerror(errno));
+			return CLI_EUSAGE;
+		}
+		if (getrandom(c->cookie_key, sizeof(c->cookie_key), 0) != sizeof(c->cookie_key)) {
+			cli_usage_error(CMD, "getrandom failed: %s", strerror(errno));
+			return CLI_EUSAGE;
+		}
+	} else {
+		key_from_seed(c->seed, c->cookie_key);
+	}
+	/* TLS stage block: SNI list and control SNI, before ScanMeta is written */
+	if ((ret = scan_config_tls_resolve(c)) != 0)
+		return ret;
+	return build_targets(c);
+}
+
+void scan_config_free(struct scan_config *c)
+{
+	tgt_set_free(c->targets);
+	tgt_set_free(c->blocklist);
+	free(c->ports);
+	free(c->snis);
+	free(c->sni_blob); /* TLS stage block */
+	free(c->countries);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stages plug into the engine's hooks (dpdk/engine.h, struct
+ * eng_stage_ops). cmd_scan.c opens one stage per scan: the built-in
+ * --syn-only stage (stage_syn.c), or the TLS stage (issue 6), which defines
+ * stage_tls_open(); until it is linked in, a scan without --syn-only says so.
+ */
+#ifndef TLSMAP_SCANNER_STAGE_H
+#define TLSMAP_SCANNER_STAGE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dpdk/engine.h"
+#include "output/out.h"
+#include "scanner/progress.h"
+#include "scanner/scan_config.h"
+
+struct stage_ctx {
+	const struct scan_config *cfg;
+	struct out_async *out;          /* NULL: no -o (syn-only prints to @lines) */
+	FILE *lines;                    /* syn-only without -o: "a.b.c.d:port" per open target */
+	struct progress_counters *ctr;  /* probes, certs, tls_ok are the stage's to count */
+	uint64_t scan_start_us;         /* unix microseconds when the sweep started */
+	unsigned nworkers;
+};
+
+struct stage {
+	const struct eng_stage_ops *ops;
+	void *arg;                      /* passed to the engine as its stage pointer */
+	void (*close)(void *arg);       /* after eng_run returned (all workers finished) */
+};
+
+/* The --syn-only stage: one Probe per answering target (TCP_OPEN / TCP_CLOSED). */
+int stage_syn_open(const struct stage_ctx *ctx, struct stage *out);
+/* The TLS stage; weak until its file is linked. 0 or -errno (prints why). */
+int stage_tls_open(const struct stage_ctx *ctx, struct stage *out) __attribute__((weak));
+
+#endif

@@ -1,0 +1,1007 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TLS stage: turns the sweep's open (host, port) pairs into probes.
+ *
+ * Per host: the control SNI first (its chain is the host's own), then, if
+ * the host is eligible (--eligible any: the control probe captured a chain;
+ * trusted: that chain also verifies), one connection per test SNI, at most
+ * TLS_STAGE_PER_HOST at a time. A host whose control probe gave no chain
+ * gets no test probes: there is nothing to compare a test chain with, and
+ * a tarpit would otherwise cost one read timeout per SNI.
+ *
+ * Per probe: the fast path (template ClientHello, streaming parser over the
+ * plaintext flight); on a protocol_version/handshake_failure alert or a TLS
+ * 1.3 ServerHello, and always with --tls13, the OpenSSL path over the same
+ * userspace TCP on a new connection. When the probe ends: verification at
+ * the probe's time, name match, the verdict against the host's control
+ * chain, geolocation (once per host), and one writer item with the Probe
+ * and the Certificates this worker has not sent before (the writer's own
+ * dedup is authoritative).
+ *
+ * Everything here runs on the worker's lcore: the hosts and probes a
+ * worker sees are its own (the engine sends every packet of a remote
+ * (ip, port) to the same worker). Fixed tables are made at worker_init;
+ * the receive buffer of a probe is allocated when its first byte arrives
+ * and freed when the probe ends.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <openssl/sha.h>
+
+#include "dpdk/tcp.h"
+#include "geo/geo.h"
+#include "parsers/tls.h"
+#include "parsers/verdict.h"
+#include "parsers/verify.h"
+#include "parsers/x509.h"
+#include "scanner/stage.h"
+#include "scanner/stage_tls.h"
+
+#define NONE UINT32_MAX
+#define CHUNK 4096u /* bytes fed to the parser at a time */
+#define SEEN_BITS 16
+#define LAUNCH_PER_POLL 512
+
+enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
+
+struct tls_stage {
+	struct stage_ctx ctx;
+	const struct scan_config *cfg;
+	struct tls_hello_tmpl hello;
+	struct verify_store *roots;
+	struct verdict_interceptors *icpt;
+	bool eligible_any;
+	uint32_t per_worker_conns;
+	char geo_country[4096], geo_asn[4096];
+	bool geo_ok;
+};
+
+struct ctrl_chain {
+	uint8_t n;
+	uint8_t *der[TLS_MAX_CERTS];
+	size_t len[TLS_MAX_CERTS];
+	struct x509_cert *x509;     /* n parsed certs (NULL entries via parsed_ok) */
+	bool parsed_ok[TLS_MAX_CERTS];
+	struct verdict_cert vc[TLS_MAX_CERTS];
+};
+
+struct tls_host {
+	uint32_t ip_be;
+	uint16_t port_be;
+	uint16_t inflight;
+	int32_t next_sni;   /* -1: control not finished */
+	bool in_use, in_runq, eligible, control_verified;
+	struct geo_result geo;
+	struct ctrl_chain *ctrl; /* the control chain, when one was captured */
+	uint32_t next_free;
+};
+
+struct tls_probe {
+	uint32_t host;
+	int32_t sni;        /* -1: control */
+	uint8_t path;
+	uint8_t status;     /* final parser status, TLS_ST_MORE while running */
+	bool in_use, retry;
+	uint8_t random[32];
+	uint64_t start_ns, connected_ns;
+	uint32_t retx, flight_bytes;
+	int tcp_outcome;
+	struct tls_parser ps;
+	uint8_t *buf;
+	uint32_t buf_cap;
+	struct tls_ossl *ossl;
+	size_t ossl_hello_len, ossl_sent;
+	uint32_t next_free;
+};
+
+struct tls_worker {
+	struct tls_stage *st;
+	struct eng_worker *ew;
+	unsigned id;
+	struct tcp_table *tcp;
+	struct geo *geo;
+	struct tls_ossl_ctx *ossl;
+	struct tls_host *hosts;
+	uint32_t nhosts, host_free, hosts_used;
+	struct tls_probe *probes;
+	uint32_t nprobes, probe_free, probes_used;
+	/* hosts with probes left to launch (each at most once) */
+	uint32_t *runq;
+	uint32_t runq_head, runq_len;
+	/* probes to restart on the OpenSSL path */
+	uint32_t *retryq;
+	uint32_t retryq_len;
+	/* (ip, port) from the sweep waiting for a host slot */
+	uint64_t *pending;
+	size_t pend_head, pend_len, pend_cap;
+	uint8_t (*seen)[32]; /* certificates this worker already submitted */
+	uint32_t seen_count;
+	struct x509_cert *x509_scratch; /* TLS_MAX_CERTS */
+	uint64_t rnd;
+};
+
+static const char *sni_of(const struct tls_worker *w, int32_t sni)
+{
+	return sni < 0 ? w->st->cfg->control_sni : w->st->cfg->snis[sni];
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+/* ---- writer items ---- */
+
+struct probe_item {
+	struct out_item item;
+	struct tls_arena *arena;
+};
+
+static void item_release(struct out_item *it)
+{
+	struct probe_item *pi = it->user;
+	tls_arena_free(pi->arena);
+}
+
+static bool seen_insert(struct tls_worker *w, const uint8_t sha[32])
+{
+	uint32_t mask = (1u << SEEN_BITS) - 1, pos;
+	static const uint8_t zero[32];
+	memcpy(&pos, sha, 4);
+	pos &= mask;
+	if (w->seen_count > mask / 2) { /* forget: the writer dedups anyway */
+		memset(w->seen, 0, sizeof(*w->seen) * (mask + 1));
+		w->seen_count = 0;
+	}
+	for (;;) {
+		if (!memcmp(w->seen[pos], zero, 32)) {
+			memcpy(w->seen[pos], sha, 32);
+			w->seen_count++;
+			return true;
+		}
+		if (!memcmp(w->seen[pos], sha, 32))
+			return false;
+		pos = (pos + 1) & mask;
+	}
+}
+
+/* ---- results ---- */
+
+struct chain_view {
+	size_t n;
+	const uint8_t *der[TLS_MAX_CERTS];
+	size_t len[TLS_MAX_CERTS];
+};
+
+static void probe_chain(const struct tls_probe *p, struct chain_view *cv)
+{
+	cv->n = 0;
+	if (p->status != TLS_ST_CERT)
+		return;
+	if (p->path == PATH_OSSL) {
+		const uint8_t *const *d;
+		const size_t *l;
+		size_t n = tls_ossl_chain(p->ossl, &d, &l);
+		for (size_t i = 0; i < n && i < TLS_MAX_CERTS; i++) {
+			cv->der[i] = d[i];
+			cv->len[i] = l[i];
+		}
+		cv->n = n < TLS_MAX_CERTS ? n : TLS_MAX_CERTS;
+	} else {
+		for (unsigned i = 0; i < p->ps.f.ncerts; i++) {
+			cv->der[i] = p->buf + p->ps.f.certs[i].off;
+			cv->len[i] = p->ps.f.certs[i].len;
+		}
+		cv->n = p->ps.f.ncerts;
+	}
+}
+
+static void keep_control_chain(struct tls_host *h, const struct chain_view *cv,
+			       const uint8_t sha[][32])
+{
+	struct ctrl_chain *cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return;
+	cc->x509 = calloc(cv->n ? cv->n : 1, sizeof(*cc->x509));
+	if (!cc->x509) {
+		free(cc);
+		return;
+	}
+	h->ctrl = cc;
+	for (size_t i = 0; i < cv->n; i++) {
+		cc->der[i] = malloc(cv->len[i]);
+		if (!cc->der[i])
+			break;
+		memcpy(cc->der[i], cv->der[i], cv->len[i]);
+		cc->len[i] = cv->len[i];
+		cc->parsed_ok[i] = x509_parse(cc->der[i], cc->len[i], &cc->x509[i]) == 0;
+		cc->vc[i].der = cc->der[i];
+		cc->vc[i].parsed = cc->parsed_ok[i] ? &cc->x509[i] : NULL;
+		memcpy(cc->vc[i].sha256, sha[i], 32);
+		cc->n = (uint8_t)(i + 1);
+	}
+}
+
+static void free_control_chain(struct tls_host *h)
+{
+	if (!h->ctrl)
+		return;
+	for (unsigned i = 0; i < h->ctrl->n; i++)
+		free(h->ctrl->der[i]);
+	free(h->ctrl->x509);
+	free(h->ctrl);
+	h->ctrl = NULL;
+}
+
+static Tlsmap__V1__TlsOutcome tls_outcome_of(int status, int tcp, uint32_t bytes)
+{
+	switch (status) {
+	case TLS_ST_CERT: return TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE;
+	case TLS_ST_ALERT: return TLSMAP__V1__TLS_OUTCOME__TLS_ALERT;
+	case TLS_ST_NOT_TLS: return TLSMAP__V1__TLS_OUTCOME__TLS_NOT_TLS;
+	case TLS_ST_PROTOCOL: return TLSMAP__V1__TLS_OUTCOME__TLS_PROTOCOL_ERROR;
+	case TLS_ST_NO_CERT: return TLSMAP__V1__TLS_OUTCOME__TLS_NO_CERTIFICATE;
+	case TLS_ST_TOO_LARGE: return TLSMAP__V1__TLS_OUTCOME__TLS_INCOMPLETE;
+	case TLS_ST_TLS13: return TLSMAP__V1__TLS_OUTCOME__TLS_PROTOCOL_ERROR;
+	default: break;
+	}
+	if (tcp == TCP_OUT_CLOSED || tcp == TCP_OUT_NO_ANSWER || tcp == TCP_OUT_ABORTED)
+		return bytes ? TLSMAP__V1__TLS_OUTCOME__TLS_INCOMPLETE
+			     : TLSMAP__V1__TLS_OUTCOME__TLS_NOT_ATTEMPTED;
+	return TLSMAP__V1__TLS_OUTCOME__TLS_INCOMPLETE;
+}
+
+static enum verdict_stage verdict_stage_of(Tlsmap__V1__TlsOutcome tls, uint32_t bytes)
+{
+	switch (tls) {
+	case TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE: return VERDICT_STAGE_CERTIFICATE;
+	case TLSMAP__V1__TLS_OUTCOME__TLS_NOT_ATTEMPTED:
+	case TLSMAP__V1__TLS_OUTCOME__TLS_NOT_TLS: return VERDICT_STAGE_NO_TLS;
+	case TLSMAP__V1__TLS_OUTCOME__TLS_INCOMPLETE:
+		return bytes ? VERDICT_STAGE_TLS_ERROR : VERDICT_STAGE_NO_TLS;
+	default: return VERDICT_STAGE_TLS_ERROR;
+	}
+}
+
+static uint64_t unix_now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* Build and submit the Probe (and new Certificates) of a finished probe. */
+static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now_ns)
+{
+	struct tls_stage *st = w->st;
+	struct tls_host *h = &w->hosts[p->host];
+	struct chain_view cv;
+	uint8_t sha[TLS_MAX_CERTS][32];
+	struct verdict_cert vc[TLS_MAX_CERTS];
+	struct verify_result vr = { 0 };
+	struct verdict_result vres;
+	bool name_matches = false;
+	const char *sni = sni_of(w, p->sni);
+
+	probe_chain(p, &cv);
+	for (size_t i = 0; i < cv.n; i++) {
+		SHA256(cv.der[i], cv.len[i], sha[i]);
+		vc[i].der = cv.der[i];
+		vc[i].parsed = x509_parse(cv.der[i], cv.len[i], &w->x509_scratch[i]) == 0
+				       ? &w->x509_scratch[i]
+				       : NULL;
+		memcpy(vc[i].sha256, sha[i], 32);
+	}
+	if (cv.n) {
+		struct verify_cert chain[TLS_MAX_CERTS];
+		for (size_t i = 0; i < cv.n; i++) {
+			chain[i].der = cv.der[i];
+			chain[i].len = cv.len[i];
+		}
+		if (verify_chain(st->roots, chain, cv.n, (int64_t)unix_now_s(), &vr) != 0) {
+			vr.verified = false;
+			snprintf(vr.error_str, sizeof(vr.error_str), "verification failed to run");
+		}
+		if (vc[0].parsed)
+			name_matches = verify_name_matches(vc[0].parsed, cv.der[0], sni);
+	}
+
+	struct tls_flight facts;
+	if (p->path == PATH_OSSL && p->ossl)
+		tls_ossl_facts(p->ossl, &facts);
+	else
+		facts = p->ps.f;
+
+	Tlsmap__V1__TlsOutcome tls = tls_outcome_of(p->status, p->tcp_outcome, p->flight_bytes);
+	int tcp = p->tcp_outcome;
+	if (p->status == TLS_ST_TOO_LARGE)
+		tcp = TCP_OUT_FLIGHT_TOO_LARGE;
+
+	struct verdict_input vin = {
+		.stage = verdict_stage_of(tls, p->flight_bytes),
+		.is_control = p->sni < 0,
+		.test = vc,
+		.test_n = cv.n,
+		.control = h->ctrl ? h->ctrl->vc : NULL,
+		.control_n = h->ctrl ? h->ctrl->n : 0,
+		.verified = vr.verified,
+		.verify_error = vr.error_str,
+		.name_matches = name_matches,
+		.interceptors = st->icpt,
+	};
+	verdict_decide(&vin, &vres);
+
+	if (p->sni < 0) {
+		/* the control probe decides the host's fate */
+		if (cv.n)
+			keep_control_chain(h, &cv, (const uint8_t(*)[32])sha);
+		h->control_verified = cv.n && vr.verified;
+		h->eligible = cv.n && (st->eligible_any || vr.verified);
+		h->next_sni = h->eligible ? 0 : (int32_t)st->cfg->nsnis;
+	}
+
+	if (st->ctx.out) {
+		struct probe_item *pi = NULL;
+		struct tls_arena *a = tls_arena_new();
+		if (a)
+			pi = tls_arena_alloc(a, sizeof(*pi));
+		if (!pi) {
+			tls_arena_free(a);
+			return;
+		}
+		pi->arena = a;
+		Tlsmap__V1__Probe *pr = tls_arena_alloc(a, sizeof(*pr));
+		if (!pr) {
+			tls_arena_free(a);
+			return;
+		}
+		tlsmap__v1__probe__init(pr);
+		uint8_t *ip = tls_arena_alloc(a, 4);
+		memcpy(ip, &h->ip_be, 4);
+		pr->ip.data = ip;
+		pr->ip.len = 4;
+		pr->port = (uint16_t)(h->port_be >> 8 | h->port_be << 8);
+		pr->sni = (char *)sni;
+		pr->is_control = p->sni < 0;
+		pr->vantage = (char *)st->cfg->vantage;
+		pr->start_us = eng_ns_to_unix_us(p->start_ns);
+		pr->connected_us = p->connected_ns ? eng_ns_to_unix_us(p->connected_ns) : 0;
+		pr->end_us = eng_ns_to_unix_us(now_ns);
+		pr->tcp = (Tlsmap__V1__TcpOutcome)tcp;
+		pr->tls = tls;
+		pr->alert_received = facts.alert;
+		pr->alert_level = facts.alert_level;
+		pr->alert_description = facts.alert_desc;
+		pr->tls_version = facts.version;
+		pr->cipher_suite = facts.cipher;
+		pr->group = facts.group;
+		pr->path = p->path == PATH_OSSL ? TLSMAP__V1__TLS_PATH__PATH_OPENSSL
+						: TLSMAP__V1__TLS_PATH__PATH_FAST;
+		if (p->tcp_outcome != TCP_OUT_OPEN && !p->flight_bytes && p->status == TLS_ST_MORE &&
+		    !p->connected_ns)
+			pr->path = TLSMAP__V1__TLS_PATH__PATH_UNSPECIFIED;
+		pr->n_chain = cv.n;
+		pr->chain = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*pr->chain));
+		for (size_t i = 0; i < cv.n && pr->chain; i++) {
+			uint8_t *d = tls_arena_alloc(a, 32);
+			memcpy(d, sha[i], 32);
+			pr->chain[i].data = d;
+			pr->chain[i].len = 32;
+		}
+		pr->verdict = (Tlsmap__V1__Verdict)vres.verdict;
+		pr->n_reasons = vres.n_reasons;
+		pr->reasons = tls_arena_alloc(a, (vres.n_reasons ? vres.n_reasons : 1) * sizeof(char *));
+		for (size_t i = 0; i < vres.n_reasons && pr->reasons; i++)
+			pr->reasons[i] = tls_arena_strdup(a, vres.reasons[i]);
+		pr->country = tls_arena_strdup(a, h->geo.cc);
+		pr->asn = h->geo.asn;
+		pr->as_org = tls_arena_strdup(a, h->geo.as_org);
+		pr->chain_verified = cv.n && vr.verified;
+		pr->verify_error = tls_arena_strdup(a, cv.n && !vr.verified ? vr.error_str : "");
+		pr->name_matches = name_matches;
+		pr->flight_bytes = p->flight_bytes;
+		pr->retransmits = p->retx;
+		pr->interceptor = tls_arena_strdup(a, vres.interceptor ? vres.interceptor->label : "");
+
+		Tlsmap__V1__Certificate **certs = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*certs));
+		size_t ncerts = 0;
+		for (size_t i = 0; i < cv.n && certs; i++) {
+			if (!seen_insert(w, sha[i]))
+				continue;
+			Tlsmap__V1__Certificate *c = tls_arena_alloc(a, sizeof(*c));
+			if (!c)
+				break;
+			tls_cert_record(a, cv.der[i], cv.len[i], sha[i], c);
+			certs[ncerts++] = c;
+		}
+		pi->item.probe = pr;
+		pi->item.certs = certs;
+		pi->item.ncerts = ncerts;
+		pi->item.release = item_release;
+		pi->item.user = pi;
+		if (out_async_submit(st->ctx.out, &pi->item)) {
+			progress_add(&st->ctx.ctr->probes, 1);
+			progress_add(&st->ctx.ctr->certs, ncerts);
+		} else {
+			/* dropped, counted by the ring into ScanEnd.records_dropped */
+			tls_arena_free(a);
+		}
+	} else {
+		progress_add(&st->ctx.ctr->probes, 1);
+	}
+	if (tls == TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE)
+		progress_add(&st->ctx.ctr->tls_ok, 1);
+}
+
+/* ---- probe and host slots ---- */
+
+static void runq_push(struct tls_worker *w, uint32_t hi)
+{
+	struct tls_host *h = &w->hosts[hi];
+	if (h->in_runq)
+		return;
+	h->in_runq = true;
+	w->runq[(w->runq_head + w->runq_len++) % w->nhosts] = hi;
+}
+
+static void host_release(struct tls_worker *w, uint32_t hi)
+{
+	struct tls_host *h = &w->hosts[hi];
+	free_control_chain(h);
+	h->in_use = false;
+	h->next_free = w->host_free;
+	w->host_free = hi;
+	w->hosts_used--;
+}
+
+static void probe_release(struct tls_worker *w, struct tls_probe *p)
+{
+	free(p->buf);
+	p->buf = NULL;
+	p->buf_cap = 0;
+	tls_ossl_free(p->ossl);
+	p->ossl = NULL;
+	p->in_use = false;
+	p->next_free = w->probe_free;
+	w->probe_free = (uint32_t)(p - w->probes);
+	w->probes_used--;
+}
+
+/* Start (or restart) the connection of probe @pi. 0, or -errno (not started). */
+static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
+{
+	struct tls_probe *p = &w->probes[pi];
+	struct tls_host *h = &w->hosts[p->host];
+
+	p->status = TLS_ST_MORE;
+	p->flight_bytes = 0;
+	tls_flight_init(&p->ps, (uint32_t)w->st->cfg->max_flight_bytes);
+	if (p->path == PATH_OSSL) {
+		const char *sni = sni_of(w, p->sni);
+		p->ossl = tls_ossl_new(w->ossl, sni);
+		if (!p->ossl)
+			return -ENOMEM;
+		tls_ossl_step(p->ossl); /* produces the ClientHello */
+		tls_ossl_out(p->ossl, &p->ossl_hello_len);
+		p->ossl_sent = p->ossl_hello_len;
+	} else {
+		uint64_t r[4] = { xorshift(&w->rnd), xorshift(&w->rnd), xorshift(&w->rnd),
+				  xorshift(&w->rnd) };
+		memcpy(p->random, r, 32);
+	}
+	int ret = tcp_connect(w->tcp, h->ip_be, h->port_be, pi, now);
+	if (ret) {
+		tls_ossl_free(p->ossl);
+		p->ossl = NULL;
+	}
+	return ret;
+}
+
+static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint64_t now)
+{
+	if (w->probe_free == NONE)
+		return NONE;
+	uint32_t pi = w->probe_free;
+	struct tls_probe *p = &w->probes[pi];
+	w->probe_free = p->next_free;
+	w->probes_used++;
+	memset(p, 0, sizeof(*p));
+	p->in_use = true;
+	p->host = hi;
+	p->sni = sni;
+	p->path = w->st->cfg->tls13 ? PATH_OSSL : PATH_FAST;
+	p->start_ns = now;
+	p->tcp_outcome = TCP_OUT_UNSPECIFIED;
+	return pi;
+}
+
+/* ---- tcp callbacks ---- */
+
+static size_t app_hello(void *app, uint64_t user, uint8_t *buf, size_t cap)
+{
+	struct tls_worker *w = app;
+	struct tls_probe *p = &w->probes[user];
+	if (p->path == PATH_OSSL) {
+		size_t len;
+		const uint8_t *o = tls_ossl_out(p->ossl, &len);
+		if (p->ossl_hello_len > cap)
+			return 0;
+		memcpy(buf, o, p->ossl_hello_len);
+		return p->ossl_hello_len;
+	}
+	const char *sni = sni_of(w, p->sni);
+	return tls_hello_build(&w->st->hello, sni, strlen(sni), p->random, buf, cap);
+}
+
+static size_t app_more(void *app, uint64_t user, uint32_t off, uint8_t *buf, size_t cap)
+{
+	struct tls_worker *w = app;
+	struct tls_probe *p = &w->probes[user];
+	size_t len;
+	if (p->path != PATH_OSSL || !p->ossl)
+		return 0;
+	const uint8_t *o = tls_ossl_out(p->ossl, &len);
+	size_t start = p->ossl_hello_len + off;
+	if (start >= len)
+		return 0;
+	size_t n = len - start < cap ? len - start : cap;
+	memcpy(buf, o + start, n);
+	return n;
+}
+
+static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
+{
+	struct tls_worker *w = app;
+	struct tls_probe *p = &w->probes[user];
+	uint32_t cap = (uint32_t)w->st->cfg->max_flight_bytes;
+
+	p->flight_bytes += (uint32_t)len;
+	if (p->path == PATH_OSSL) {
+		if (p->flight_bytes > cap) {
+			p->status = TLS_ST_TOO_LARGE;
+			return TCP_APP_TOO_LARGE;
+		}
+		tls_ossl_feed(p->ossl, d, len);
+		int st = tls_ossl_step(p->ossl);
+		if (st != TLS_ST_MORE) {
+			p->status = (uint8_t)st;
+			return TCP_APP_DONE;
+		}
+		size_t out_len;
+		tls_ossl_out(p->ossl, &out_len);
+		if (out_len > p->ossl_sent) {
+			int n = (int)(out_len - p->ossl_sent);
+			p->ossl_sent = out_len;
+			return n;
+		}
+		return TCP_APP_MORE;
+	}
+	while (len) {
+		size_t n = len < CHUNK ? len : CHUNK;
+		uint32_t have = tls_flight_hs_len(&p->ps);
+		if (have + n > p->buf_cap) {
+			uint32_t ncap = p->buf_cap ? p->buf_cap : 16384;
+			while (ncap < have + n)
+				ncap *= 2;
+			if (ncap > cap + CHUNK)
+				ncap = cap + CHUNK;
+			uint8_t *nb = realloc(p->buf, ncap);
+			if (!nb) {
+				p->status = TLS_ST_TOO_LARGE;
+				return TCP_APP_TOO_LARGE;
+			}
+			p->buf = nb;
+			p->buf_cap = ncap;
+		}
+		memcpy(p->buf + have, d, n);
+		int st = tls_flight_feed(&p->ps, p->buf, have + n);
+		d += n;
+		len -= n;
+		if (st == TLS_ST_TOO_LARGE) {
+			p->status = (uint8_t)st;
+			return TCP_APP_TOO_LARGE;
+		}
+		if (st != TLS_ST_MORE) {
+			p->status = (uint8_t)st;
+			return TCP_APP_DONE;
+		}
+	}
+	return TCP_APP_MORE;
+}
+
+static void app_closed(void *app, uint64_t user, int outcome)
+{
+	struct tls_worker *w = app;
+	struct tls_probe *p = &w->probes[user];
+	const struct tcp_conn_info *ci = tcp_closing(w->tcp);
+	struct tls_host *h = &w->hosts[p->host];
+	uint64_t now = eng_now_ns();
+
+	p->retx += ci->retransmits;
+	if (ci->connected_ns)
+		p->connected_ns = ci->connected_ns;
+	p->tcp_outcome = outcome == TCP_OUT_FLIGHT_TOO_LARGE ? TCP_OUT_FLIGHT_TOO_LARGE : outcome;
+	if (p->path == PATH_FAST &&
+	    ((p->status == TLS_ST_ALERT && tls_alert_wants_fallback(p->ps.f.alert_desc)) ||
+	     p->status == TLS_ST_TLS13)) {
+		/* retry on the OpenSSL path, from poll() */
+		p->path = PATH_OSSL;
+		p->retry = true;
+		free(p->buf);
+		p->buf = NULL;
+		p->buf_cap = 0;
+		w->retryq[w->retryq_len++] = (uint32_t)user;
+		return;
+	}
+	finish_probe(w, p, now);
+	h->inflight--;
+	probe_release(w, p);
+	if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->next_sni >= 0)
+		runq_push(w, p->host);
+	else if (h->inflight == 0 && h->next_sni >= 0)
+		host_release(w, p->host);
+}
+
+static const struct tcp_app_ops tls_tcp_ops = {
+	.hello = app_hello,
+	.data = app_data,
+	.more = app_more,
+	.closed = app_closed,
+};
+
+/* ---- engine hooks ---- */
+
+static int tx_frame(void *ctx, const uint8_t *frame, uint16_t len)
+{
+	return eng_tx_frame(ctx, frame, len);
+}
+
+static void tls_worker_fini(void *wctx);
+
+static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker *ew)
+{
+	struct tls_stage *st = stage;
+	struct tls_worker *w = calloc(1, sizeof(*w));
+	const struct eng_l2 *l2 = eng_worker_l2(ew);
+	char err[512];
+
+	if (!w)
+		return NULL;
+	w->st = st;
+	w->ew = ew;
+	w->id = worker_id;
+	if (getrandom(&w->rnd, sizeof(w->rnd), 0) != sizeof(w->rnd) || !w->rnd)
+		w->rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)worker_id;
+	w->nprobes = st->per_worker_conns;
+	w->nhosts = w->nprobes; /* every connection may be a different host's control */
+	w->probes = calloc(w->nprobes, sizeof(*w->probes));
+	w->hosts = calloc(w->nhosts, sizeof(*w->hosts));
+	w->runq = calloc(w->nhosts, sizeof(*w->runq));
+	w->retryq = calloc(w->nprobes, sizeof(*w->retryq));
+	w->seen = calloc((size_t)1 << SEEN_BITS, sizeof(*w->seen));
+	w->x509_scratch = calloc(TLS_MAX_CERTS, sizeof(*w->x509_scratch));
+	w->ossl = tls_ossl_ctx_new();
+	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->seen || !w->x509_scratch ||
+	    !w->ossl)
+		goto fail;
+	for (uint32_t i = 0; i < w->nprobes; i++)
+		w->probes[i].next_free = i + 1 < w->nprobes ? i + 1 : NONE;
+	for (uint32_t i = 0; i < w->nhosts; i++)
+		w->hosts[i].next_free = i + 1 < w->nhosts ? i + 1 : NONE;
+	w->probe_free = 0;
+	w->host_free = 0;
+
+	struct tcp_cfg tc = {
+		.max_conns = w->nprobes,
+		.connect_timeout_ns = (uint64_t)(st->cfg->connect_timeout_s * 1e9),
+		.read_timeout_ns = (uint64_t)(st->cfg->read_timeout_s * 1e9),
+		.tx = tx_frame,
+		.tx_ctx = ew,
+		.app_ops = &tls_tcp_ops,
+		.app = w,
+	};
+	memcpy(tc.l2.src_mac, l2->src_mac, 6);
+	memcpy(tc.l2.gw_mac, l2->gw_mac, 6);
+	tc.l2.src_ip_be = l2->src_ip_be;
+	tc.l2.sport_lo = l2->sport_lo;
+	tc.l2.sport_hi = l2->sport_hi;
+	if (getrandom(tc.hash_key, sizeof(tc.hash_key), 0) != sizeof(tc.hash_key))
+		tc.hash_key[0] = w->rnd;
+	w->tcp = tcp_table_new(&tc);
+	if (!w->tcp)
+		goto fail;
+	if (st->geo_ok) {
+		w->geo = geo_open(st->geo_country[0] ? st->geo_country : NULL,
+				  st->geo_asn[0] ? st->geo_asn : NULL, err, sizeof(err));
+	}
+	return w;
+fail:
+	fprintf(stderr, "tlsmap scan: TLS worker %u: out of memory\n", worker_id);
+	tls_worker_fini(w);
+	return NULL;
+}
+
+static void tls_open(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
+{
+	struct tls_worker *w = wctx;
+	(void)now_ns;
+	if (w->pend_len == w->pend_cap) {
+		size_t ncap = w->pend_cap ? w->pend_cap * 2 : 4096;
+		uint64_t *n = malloc(ncap * sizeof(*n));
+		if (!n)
+			return;
+		for (size_t i = 0; i < w->pend_len; i++)
+			n[i] = w->pending[(w->pend_head + i) % w->pend_cap];
+		free(w->pending);
+		w->pending = n;
+		w->pend_cap = ncap;
+		w->pend_head = 0;
+	}
+	w->pending[(w->pend_head + w->pend_len++) % w->pend_cap] = (uint64_t)ip_be << 16 | port_be;
+}
+
+/* RST to the sweep's SYN: one control Probe, NO_TLS. */
+static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
+{
+	struct tls_worker *w = wctx;
+	struct tls_stage *st = w->st;
+	if (!st->ctx.out) {
+		progress_add(&st->ctx.ctr->probes, 1);
+		return;
+	}
+	struct tls_arena *a = tls_arena_new();
+	struct probe_item *pi = a ? tls_arena_alloc(a, sizeof(*pi)) : NULL;
+	Tlsmap__V1__Probe *pr = pi ? tls_arena_alloc(a, sizeof(*pr)) : NULL;
+	if (!pr) {
+		tls_arena_free(a);
+		return;
+	}
+	struct geo_result g = { 0 };
+	if (w->geo)
+		geo_lookup_be32(w->geo, ip_be, &g);
+	pi->arena = a;
+	tlsmap__v1__probe__init(pr);
+	uint8_t *ip = tls_arena_alloc(a, 4);
+	memcpy(ip, &ip_be, 4);
+	pr->ip.data = ip;
+	pr->ip.len = 4;
+	pr->port = (uint16_t)(port_be >> 8 | port_be << 8);
+	pr->sni = (char *)"";
+	pr->is_control = true;
+	pr->vantage = (char *)st->cfg->vantage;
+	pr->start_us = st->ctx.scan_start_us;
+	pr->end_us = eng_ns_to_unix_us(now_ns);
+	pr->tcp = TLSMAP__V1__TCP_OUTCOME__TCP_CLOSED;
+	pr->tls = TLSMAP__V1__TLS_OUTCOME__TLS_NOT_ATTEMPTED;
+	pr->verdict = TLSMAP__V1__VERDICT__VERDICT_NO_TLS;
+	pr->country = tls_arena_strdup(a, g.cc);
+	pr->asn = g.asn;
+	pr->as_org = tls_arena_strdup(a, g.as_org);
+	pi->item.probe = pr;
+	pi->item.release = item_release;
+	pi->item.user = pi;
+	if (out_async_submit(st->ctx.out, &pi->item))
+		progress_add(&st->ctx.ctr->probes, 1);
+	else
+		tls_arena_free(a);
+}
+
+static void tls_rx(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns)
+{
+	struct tls_worker *w = wctx;
+	tcp_rx(w->tcp, frame, len, now_ns);
+}
+
+static bool can_connect(const struct tls_worker *w)
+{
+	return w->probe_free != NONE && tcp_active(w->tcp) < tcp_capacity(w->tcp);
+}
+
+static void tls_poll(void *wctx, uint64_t now)
+{
+	struct tls_worker *w = wctx;
+	unsigned launched = 0;
+
+	tcp_poll(w->tcp, now);
+
+	/* OpenSSL retries first: they hold probe slots already */
+	while (w->retryq_len && launched < LAUNCH_PER_POLL) {
+		uint32_t pi = w->retryq[--w->retryq_len];
+		struct tls_probe *p = &w->probes[pi];
+		p->retry = false;
+		int r = probe_connect(w, pi, now);
+		if (r == -ENOSPC || r == -EADDRINUSE) {
+			w->retryq[w->retryq_len++] = pi;
+			p->retry = true;
+			break;
+		}
+		launched++;
+		if (r) { /* cannot run OpenSSL: record what the fast path saw */
+			struct tls_host *h = &w->hosts[p->host];
+			p->path = PATH_FAST;
+			finish_probe(w, p, now);
+			h->inflight--;
+			probe_release(w, p);
+			if (h->inflight == 0 && h->next_sni >= (int32_t)w->st->cfg->nsnis)
+				host_release(w, p->host);
+		}
+	}
+	/* hosts with test SNIs left */
+	while (w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w)) {
+		uint32_t hi = w->runq[w->runq_head];
+		struct tls_host *h = &w->hosts[hi];
+		while (h->inflight < TLS_STAGE_PER_HOST && h->next_sni < (int32_t)w->st->cfg->nsnis &&
+		       can_connect(w)) {
+			uint32_t pi = probe_alloc(w, hi, h->next_sni, now);
+			if (probe_connect(w, pi, now) != 0) {
+				probe_release(w, &w->probes[pi]);
+				break;
+			}
+			h->next_sni++;
+			h->inflight++;
+			launched++;
+		}
+		if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->inflight < TLS_STAGE_PER_HOST)
+			break; /* global limits: try again next poll */
+		w->runq_head = (w->runq_head + 1) % w->nhosts;
+		w->runq_len--;
+		h->in_runq = false;
+		if (h->next_sni >= (int32_t)w->st->cfg->nsnis && h->inflight == 0)
+			host_release(w, hi);
+	}
+	/* new hosts from the sweep */
+	while (w->pend_len && launched < LAUNCH_PER_POLL && w->host_free != NONE && can_connect(w)) {
+		uint64_t v = w->pending[w->pend_head];
+		uint32_t hi = w->host_free;
+		struct tls_host *h = &w->hosts[hi];
+		w->host_free = h->next_free;
+		w->hosts_used++;
+		memset(h, 0, sizeof(*h));
+		h->in_use = true;
+		h->ip_be = (uint32_t)(v >> 16);
+		h->port_be = (uint16_t)v;
+		h->next_sni = -1;
+		if (w->geo)
+			geo_lookup_be32(w->geo, h->ip_be, &h->geo);
+		uint32_t pi = probe_alloc(w, hi, -1, now);
+		if (probe_connect(w, pi, now) != 0) {
+			probe_release(w, &w->probes[pi]);
+			host_release(w, hi);
+			break;
+		}
+		h->inflight = 1;
+		w->pend_head = (w->pend_head + 1) % w->pend_cap;
+		w->pend_len--;
+		launched++;
+	}
+}
+
+static bool tls_idle(void *wctx)
+{
+	struct tls_worker *w = wctx;
+	return w->pend_len == 0 && w->hosts_used == 0 && tcp_active(w->tcp) == 0 &&
+	       w->retryq_len == 0;
+}
+
+static void tls_worker_fini(void *wctx)
+{
+	struct tls_worker *w = wctx;
+	if (!w)
+		return;
+	if (w->tcp) {
+		tcp_table_abort_all(w->tcp); /* writes records for interrupted probes */
+		tcp_table_free(w->tcp);
+	}
+	for (uint32_t i = 0; w->probes && i < w->nprobes; i++)
+		if (w->probes[i].in_use) {
+			free(w->probes[i].buf);
+			tls_ossl_free(w->probes[i].ossl);
+		}
+	for (uint32_t i = 0; w->hosts && i < w->nhosts; i++)
+		if (w->hosts[i].in_use)
+			free_control_chain(&w->hosts[i]);
+	geo_close(w->geo);
+	tls_ossl_ctx_free(w->ossl);
+	free(w->probes);
+	free(w->hosts);
+	free(w->runq);
+	free(w->retryq);
+	free(w->pending);
+	free(w->seen);
+	free(w->x509_scratch);
+	free(w);
+}
+
+static const struct eng_stage_ops tls_ops = {
+	.worker_init = tls_worker_init,
+	.open = tls_open,
+	.closed = tls_sweep_closed,
+	.rx = tls_rx,
+	.poll = tls_poll,
+	.idle = tls_idle,
+	.worker_fini = tls_worker_fini,
+};
+
+static void tls_stage_close(void *arg)
+{
+	struct tls_stage *st = arg;
+	verify_store_free(st->roots);
+	verdict_interceptors_free(st->icpt);
+	free(st);
+}
+
+extern const int stage_tls_linked;
+const int stage_tls_linked = 1; /* see stage_tls_cfg.c */
+
+int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
+{
+	const struct scan_config *cfg = ctx->cfg;
+	struct tls_stage *st = calloc(1, sizeof(*st));
+	char err[512], path[4096];
+
+	if (!st)
+		return -ENOMEM;
+	st->ctx = *ctx;
+	st->cfg = cfg;
+	tls_hello_tmpl_init(&st->hello);
+	st->eligible_any = !strcmp(cfg->eligible, "any");
+	st->roots = verify_store_new(cfg->roots, err, sizeof(err));
+	if (!st->roots) {
+		fprintf(stderr, "tlsmap scan: --roots: %s\n", err);
+		goto fail;
+	}
+	tls_share_path("interceptors.tsv", path, sizeof(path));
+	st->icpt = verdict_interceptors_load(path, err, sizeof(err));
+	if (!st->icpt) {
+		fprintf(stderr, "tlsmap scan: warning: %s (no built-in interceptor list)\n", err);
+		st->icpt = calloc(1, sizeof(*st->icpt));
+		if (!st->icpt)
+			goto fail;
+	}
+	if (cfg->interceptors &&
+	    verdict_interceptors_add_file(st->icpt, cfg->interceptors, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tlsmap scan: --interceptors: %s\n", err);
+		goto fail;
+	}
+	/* geolocation: explicit paths must open; the defaults may be missing */
+	if (cfg->geo_db)
+		snprintf(st->geo_country, sizeof(st->geo_country), "%s", cfg->geo_db);
+	else
+		geo_default_path("country", st->geo_country, sizeof(st->geo_country));
+	if (cfg->asn_db)
+		snprintf(st->geo_asn, sizeof(st->geo_asn), "%s", cfg->asn_db);
+	else
+		geo_default_path("asn", st->geo_asn, sizeof(st->geo_asn));
+	{
+		struct geo *g = geo_open(st->geo_country, st->geo_asn, err, sizeof(err));
+		if (g) {
+			st->geo_ok = true;
+			geo_close(g);
+		} else if (cfg->geo_db || cfg->asn_db) {
+			fprintf(stderr, "tlsmap scan: %s\n", err);
+			goto fail;
+		} else {
+			fprintf(stderr, "tlsmap scan: warning: %s: probes get no country/ASN\n", err);
+		}
+	}
+	unsigned nw = ctx->nworkers ? ctx->nworkers : 1;
+	uint64_t per = cfg->max_connections / nw;
+	st->per_worker_conns = (uint32_t)(per < 64 ? 64 : per > (1u << 24) ? (1u << 24) : per);
+	out->ops = &tls_ops;
+	out->arg = st;
+	out->close = tls_stage_close;
+	return 0;
+fail:
+	tls_stage_close(st);
+	return -EINVAL;
+}

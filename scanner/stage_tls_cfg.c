@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TLS stage's part of `tlsmap scan` configuration, resolved once after
+ * the flags are parsed and before ScanMeta is written: the test SNI list
+ * (--sni, --sni-file, or the default share/sni-kz2019.txt) and the control
+ * SNI (--control-sni, or a fresh random name under a bogus domain, like
+ * Censored Planet's *.example<rand>.com, so no interception system can
+ * target it). Also finds files shipped in share/ next to the binary.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "scanner/cli.h"
+#include "scanner/scan_config.h"
+#include "scanner/stage_tls.h"
+
+const char *tls_share_path(const char *name, char *buf, size_t len)
+{
+	const char *env = getenv("TLSMAP_SHARE");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(buf, len, "%s/%s", env, name);
+		return buf;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		/* build tree: <src>/<builddir>/tlsmap; installed: <prefix>/bin/tlsmap */
+		static const char *const rel[] = { "../share", "../share/tlsmap" };
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			snprintf(buf, len, "%s/%s/%s", exe, rel[i], name);
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	snprintf(buf, len, "share/%s", name);
+	return buf;
+}
+
+static bool sni_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(isalnum(c) || c == '.' || c == '-' || c == '_' || c == '*'))
+			return false;
+	}
+	return true;
+}
+
+static int load_sni_file(struct scan_config *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	size_t blob_len = 0, lineno = 0;
+
+	if (!f) {
+		cli_usage_error("scan", "--sni-file %s: %s", path, strerror(errno));
+		return CLI_EUSAGE;
+	}
+	/* names are copied into one blob no larger than the file */
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	rewind(f);
+	c->sni_blob = malloc((size_t)(size > 0 ? size : 0) + 1);
+	if (!c->sni_blob) {
+		fclose(f);
+		return CLI_EUSAGE;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *s = line, *e;
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (e == s)
+			continue;
+		if (!sni_ok(s, (size_t)(e - s))) {
+			*e = 0;
+			cli_usage_error("scan", "%s:%zu: bad SNI '%s'", path, lineno, s);
+			fclose(f);
+			return CLI_EUSAGE;
+		}
+		char *dst = c->sni_blob + blob_len;
+		for (char *p = s; p < e; p++)
+			*dst++ = (char)tolower((unsigned char)*p);
+		*dst = 0;
+		const char **n = realloc(c->snis, (c->nsnis + 1) * sizeof(*n));
+		if (!n) {
+			fclose(f);
+			return CLI_EUSAGE;
+		}
+		c->snis = n;
+		c->snis[c->nsnis++] = c->sni_blob + blob_len;
+		blob_len += (size_t)(e - s) + 1;
+	}
+	fclose(f);
+	if (c->nsnis == 0) {
+		cli_usage_error("scan", "--sni-file %s: no names", path);
+		return CLI_EUSAGE;
+	}
+	return 0;
+}
+
+int scan_config_tls_resolve(struct scan_config *c)
+{
+	char path[PATH_MAX];
+	uint8_t r[10];
+
+	if (c->syn_only)
+		return 0;
+	for (size_t i = 0; i < c->nsnis; i++)
+		if (!sni_ok(c->snis[i], strlen(c->snis[i]))) {
+			cli_usage_error("scan", "--sni '%s': not a host name", c->snis[i]);
+			return CLI_EUSAGE;
+		}
+	if (c->nsnis == 0) {
+		const char *p = c->sni_file ? c->sni_file : tls_share_path("sni-kz2019.txt", path, sizeof(path));
+		int ret = load_sni_file(c, p);
+		if (ret)
+			return ret;
+		if (!c->sni_file)
+			c->sni_file = "share/sni-kz2019.txt";
+	}
+	if (c->control_sni && !sni_ok(c->control_sni, strlen(c->control_sni))) {
+		cli_usage_error("scan", "--control-sni '%s': not a host name", c->control_sni);
+		return CLI_EUSAGE;
+	}
+	if (!c->control_sni) {
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			memset(r, 0x5a, sizeof(r));
+		snprintf(c->control_sni_buf, sizeof(c->control_sni_buf),
+			 "%02x%02x%02x%02x%02x%02x.example%02x%02x%02x%02x.com", r[0], r[1], r[2], r[3],
+			 r[4], r[5], r[6], r[7], r[8], r[9]);
+		c->control_sni = c->control_sni_buf;
+	}
+	if (strcmp(c->eligible, "trusted") && strcmp(c->eligible, "any")) {
+		cli_usage_error("scan", "--eligible %s: expected trusted or any", c->eligible);
+		return CLI_EUSAGE;
+	}
+	return 0;
+}
+
+/*
+ * scanner/stage.h declares stage_tls_open() weak, and a weak reference does
+ * not pull an object out of a static library (and every reference in a file
+ * that sees that declaration is weak). This file is pulled in by
+ * scan_config.c; its strong reference to a symbol of stage_tls.c links the
+ * TLS stage into the binary.
+ */
+extern const int stage_tls_linked;
+const int *const stage_tls_anchor = &stage_tls_linked;

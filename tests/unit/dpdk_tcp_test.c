@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dpdk/tcp unit test: a scripted server made of crafted frames and a fake
+ * clock. Checks the frames the client emits (flags, sequence numbers,
+ * checksums, payload) and the callbacks it makes, for the handshake, loss
+ * of SYN and hello, out-of-order, duplicate and overlapping segments, RST,
+ * FIN, zero window, timeouts, unknown flows and table churn.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dpdk/tcp.h"
+
+static int failures;
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                     \
+			failures++;                                                                \
+		}                                                                                  \
+	} while (0)
+
+#define MS 1000000ull
+#define MAXF 256
+
+struct frame {
+	uint8_t b[1600];
+	uint16_t len;
+};
+
+static struct frame sent[MAXF];
+static unsigned nsent;
+
+/* application side */
+static uint8_t rxbuf[1 << 16];
+static size_t rxlen;
+static size_t done_at = 1000000; /* bytes after which data() says done */
+static int closed_outcome = -1, closed_count;
+static uint64_t closed_user;
+static int data_ret_extra; /* if set, data() returns this once */
+static const char hello_text[] = "CLIENT-HELLO-PAYLOAD-0123456789";
+static const char more_text[] = "MORE-BYTES";
+
+static int tx(void *ctx, const uint8_t *f, uint16_t len)
+{
+	(void)ctx;
+	if (nsent < MAXF) {
+		memcpy(sent[nsent].b, f, len);
+		sent[nsent].len = len;
+		nsent++;
+	}
+	return 0;
+}
+
+static size_t app_hello(void *app, uint64_t user, uint8_t *buf, size_t cap)
+{
+	(void)app; (void)user;
+	size_t n = sizeof(hello_text) - 1;
+	if (n > cap)
+		return 0;
+	memcpy(buf, hello_text, n);
+	return n;
+}
+
+static int app_data(void *app, uint64_t user, const uint8_t *p, size_t len)
+{
+	(void)app; (void)user;
+	if (rxlen + len > sizeof(rxbuf))
+		return TCP_APP_TOO_LARGE;
+	memcpy(rxbuf + rxlen, p, len);
+	rxlen += len;
+	if (data_ret_extra) {
+		int r = data_ret_extra;
+		data_ret_extra = 0;
+		return r;
+	}
+	return rxlen >= done_at ? TCP_APP_DONE : TCP_APP_MORE;
+}
+
+static size_t app_more(void *app, uint64_t user, uint32_t off, uint8_t *buf, size_t cap)
+{
+	(void)app; (void)user;
+	size_t n = sizeof(more_text) - 1;
+	if (off >= n)
+		return 0;
+	n -= off;
+	if (n > cap)
+		n = cap;
+	memcpy(buf, more_text + off, n);
+	return n;
+}
+
+static void app_closed(void *app, uint64_t user, int outcome)
+{
+	(void)app;
+	closed_outcome = outcome;
+	closed_user = user;
+	closed_count++;
+}
+
+static const struct tcp_app_ops ops = { app_hello, app_data, app_more, app_closed };
+
+#define SRV_IP 0xc6120a05u /* 198.18.10.5 */
+#define CLI_IP 0xc6130001u /* 198.19.0.1 */
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* parsed view of an emitted frame */
+struct seg {
+	uint32_t dst, seq, ack;
+	uint16_t sport, dport, wnd;
+	uint8_t flags;
+	const uint8_t *payload;
+	size_t plen;
+	bool csum_ok;
+};
+
+static struct seg parse(const struct frame *f)
+{
+	struct seg s = { 0 };
+	const uint8_t *ip = f->b + 14;
+	size_t ihl = (size_t)(ip[0] & 15) * 4, tot = rd16(ip + 2);
+	const uint8_t *th = ip + ihl;
+	size_t doff = (size_t)(th[12] >> 4) * 4;
+	s.dst = rd32(ip + 16);
+	s.sport = rd16(th);
+	s.dport = rd16(th + 2);
+	s.seq = rd32(th + 4);
+	s.ack = rd32(th + 8);
+	s.flags = th[13];
+	s.wnd = rd16(th + 14);
+	s.payload = th + doff;
+	s.plen = tot - ihl - doff;
+	s.csum_ok = tcp_frame_csum_ok(f->b, f->len);
+	return s;
+}
+
+static void wr16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/* A frame from the server to the client. */
+static size_t srv_frame(uint8_t *f, uint16_t cport, uint32_t seq, uint32_t ack, uint8_t flags,
+			uint16_t wnd, const void *payload, size_t plen, bool mss)
+{
+	size_t optlen = mss ? 4 : 0, tcp_len = 20 + optlen + plen;
+	memset(f, 0, 14 + 20 + tcp_len);
+	wr16(f + 12, 0x0800);
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45;
+	wr16(ip + 2, (uint32_t)(20 + tcp_len));
+	ip[8] = 64;
+	ip[9] = 6;
+	wr32(ip + 12, SRV_IP);
+	wr32(ip + 16, CLI_IP);
+	uint8_t *th = ip + 20;
+	wr16(th, 443);
+	wr16(th + 2, cport);
+	wr32(th + 4, seq);
+	wr32(th + 8, ack);
+	th[12] = (uint8_t)(((20 + optlen) / 4) << 4);
+	th[13] = flags;
+	wr16(th + 14, wnd);
+	if (mss) {
+		th[20] = 2;
+		th[21] = 4;
+		wr16(th + 22, 1400);
+	}
+	if (plen)
+		memcpy(th + 20 + optlen, payload, plen);
+	return 14 + 20 + tcp_len;
+}
+
+static struct tcp_table *mk(uint32_t max)
+{
+	struct tcp_cfg cfg = {
+		.max_conns = max,
+		.connect_timeout_ns = 5000 * MS,
+		.read_timeout_ns = 8000 * MS,
+		.hash_key = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL },
+		.l2 = { .src_mac = { 2, 0, 0, 0, 0, 1 }, .gw_mac = { 2, 0, 0, 0, 0, 2 },
+			.src_ip_be = htonl(CLI_IP), .sport_lo = 40000, .sport_hi = 60000 },
+		.tx = tx,
+		.app_ops = &ops,
+	};
+	return tcp_table_new(&cfg);
+}
+
+static void reset_app(void)
+{
+	nsent = 0;
+	rxlen = 0;
+	done_at = 1000000;
+	closed_outcome = -1;
+	closed_count = 0;
+	data_ret_extra = 0;
+}
+
+/* connect, check the SYN, answer with SYN-ACK; returns client port and iss+1 */
+static void handshake(struct tcp_table *t, uint64_t now, uint16_t *cport, uint32_t *cseq,
+		      uint32_t srv_isn, uint16_t wnd)
+{
+	uint8_t f[1600];
+	reset_app();
+	CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), 7, now) == 0);
+	CHECK(nsent == 1);
+	struct seg s = parse(&sent[0]);
+	CHECK(s.flags == 0x02 && s.csum_ok && s.dst == SRV_IP && s.dport == 443);
+	CHECK(s.sport >= 40000 && s.sport <= 60000);
+	*cport = s.sport;
+	*cseq = s.seq + 1;
+	size_t n = srv_frame(f, s.sport, srv_isn, s.seq + 1, 0x12, wnd, NULL, 0, true);
+	nsent = 0;
+	CHECK(tcp_rx(t, f, n, now + 10 * MS) == 1);
+}
+
+static void test_full_flow(void)
+{
+	struct tcp_table *t = mk(8);
+	uint8_t f[1600];
+	uint16_t cp;
+	uint32_t cseq, sisn = 1000;
+	uint64_t now = 1000 * MS;
+	handshake(t, now, &cp, &cseq, sisn, 65535);
+	CHECK(nsent == 1);
+	struct seg s = parse(&sent[0]);
+	CHECK(s.csum_ok && (s.flags & 0x10) && s.ack == sisn + 1 && s.seq == cseq);
+	CHECK(s.plen == strlen(hello_text) && !memcmp(s.payload, hello_text, s.plen));
+	uint32_t hello_end = cseq + (uint32_t)strlen(hello_text);
+	done_at = 30;
+	/* server data: A = [0,10), B = [10,20), C = [20,30) */
+	const char *data = "AAAAAAAAAABBBBBBBBBBCCCCCCCCCC";
+	uint32_t base = sisn + 1;
+	nsent = 0;
+	/* B first: out of order, dup ACK for base */
+	size_t n = srv_frame(f, cp, base + 10, hello_end, 0x18, 65535, data + 10, 10, false);
+	CHECK(tcp_rx(t, f, n, now + 20 * MS) == 1);
+	CHECK(rxlen == 0 && nsent == 1 && parse(&sent[0]).ack == base);
+	/* A: delivers A and B */
+	n = srv_frame(f, cp, base, hello_end, 0x18, 65535, data, 10, false);
+	CHECK(tcp_rx(t, f, n, now + 21 * MS) == 1);
+	CHECK(rxlen == 20 && !memcmp(rxbuf, data, 20));
+	/* duplicate A: immediate ACK at base+20 */
+	nsent = 0;
+	CHECK(tcp_rx(t, f, n, now + 22 * MS) == 1);
+	CHECK(rxlen == 20 && nsent == 1 && parse(&sent[0]).ack == base + 20);
+	/* overlapping [15,30): only C is new; done -> RST */
+	nsent = 0;
+	n = srv_frame(f, cp, base + 15, hello_end, 0x18, 65535, data + 15, 15, false);
+	CHECK(tcp_rx(t, f, n, now + 23 * MS) == 1);
+	CHECK(rxlen == 30 && !memcmp(rxbuf, data, 30));
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_OPEN && closed_user == 7);
+	CHECK(nsent == 1 && (parse(&sent[0]).flags & 0x04) && parse(&sent[0]).seq == hello_end);
+	CHECK(tcp_active(t) == 0);
+	/* later frames of that flow: unknown, no answer */
+	nsent = 0;
+	CHECK(tcp_rx(t, f, n, now + 24 * MS) == 0);
+	CHECK(nsent == 0);
+	tcp_table_free(t);
+}
+
+static void test_rst_to_syn(void)
+{
+	struct tcp_table *t = mk(4);
+	uint8_t f[200];
+	reset_app();
+	CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), 9, 0) == 0);
+	struct seg s = parse(&sent[0]);
+	/* RST with a wrong ack is ignored */
+	size_t n = srv_frame(f, s.sport, 0, s.seq + 5, 0x14, 0, NULL, 0, false);
+	tcp_rx(t, f, n, 1 * MS);
+	CHECK(closed_count == 0);
+	n = srv_frame(f, s.sport, 0, s.seq + 1, 0x14, 0, NULL, 0, false);
+	CHECK(tcp_rx(t, f, n, 2 * MS) == 1);
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_CLOSED);
+	CHECK(nsent == 1); /* no RST from us */
+	tcp_table_free(t);
+}
+
+static void test_no_answer(void)
+{
+	struct tcp_table *t = mk(4);
+	reset_app();
+	uint64_t t0 = 5000 * MS;
+	CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), 1, t0) == 0);
+	for (uint64_t ms = 0; ms <= 6000 && closed_count == 0; ms += 5)
+		tcp_poll(t, t0 + ms * MS);
+	/* SYNs at 0, 1 s, 3 s; the next (7 s) is past the 5 s deadline */
+	CHECK(nsent == 3);
+	for (unsigned i = 0; i < nsent; i++)
+		CHECK(parse(&sent[i]).flags == 0x02 && parse(&sent[i]).seq == parse(&sent[0]).seq);
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_NO_ANSWER);
+	tcp_table_free(t);
+}
+
+static void test_hello_retransmit_and_read_timeout(void)
+{
+	struct tcp_table *t = mk(4);
+	uint16_t cp;
+	uint32_t cseq;
+	uint64_t t0 = 100 * MS;
+	handshake(t, t0, &cp, &cseq, 5, 65535);
+	CHECK(nsent == 1);
+	unsigned hellos = 0;
+	for (uint64_t ms = 10; ms <= 9000 && closed_count == 0; ms += 3) {
+		tcp_poll(t, t0 + ms * MS);
+	}
+	for (unsigned i = 0; i < nsent; i++) {
+		struct seg s = parse(&sent[i]);
+		if (s.plen == strlen(hello_text) && s.seq == cseq)
+			hellos++;
+	}
+	CHECK(hellos == 6); /* data_tries default 6, counting the first */
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_READ_TIMEOUT);
+	CHECK(parse(&sent[nsent - 1]).flags & 0x04);
+	tcp_table_free(t);
+}
+
+static void test_fin_and_reset(void)
+{
+	struct tcp_table *t = mk(4);
+	uint8_t f[1600];
+	uint16_t cp;
+	uint32_t cseq;
+	handshake(t, 0, &cp, &cseq, 77, 65535);
+	uint32_t hello_end = cseq + (uint32_t)strlen(hello_text);
+	size_t n = srv_frame(f, cp, 78, hello_end, 0x19, 65535, "xyz", 3, false); /* data+FIN */
+	CHECK(tcp_rx(t, f, n, 20 * MS) == 1);
+	CHECK(rxlen == 3 && closed_count == 1 && closed_outcome == TCP_OUT_FIN);
+
+	handshake(t, 0, &cp, &cseq, 77, 65535);
+	/* RST outside the window: ignored */
+	n = srv_frame(f, cp, 78 + 200000, 0, 0x04, 0, NULL, 0, false);
+	tcp_rx(t, f, n, 20 * MS);
+	CHECK(closed_count == 0);
+	n = srv_frame(f, cp, 78, 0, 0x04, 0, NULL, 0, false);
+	CHECK(tcp_rx(t, f, n, 21 * MS) == 1);
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_RESET);
+
+	/* FIN out of order, then the gap fills */
+	handshake(t, 0, &cp, &cseq, 77, 65535);
+	hello_end = cseq + (uint32_t)strlen(hello_text);
+	n = srv_frame(f, cp, 78 + 4, hello_end, 0x19, 65535, "5678", 4, false);
+	tcp_rx(t, f, n, 20 * MS);
+	CHECK(closed_count == 0);
+	n = srv_frame(f, cp, 78, hello_end, 0x18, 65535, "1234", 4, false);
+	tcp_rx(t, f, n, 21 * MS);
+	CHECK(rxlen == 8 && !memcmp(rxbuf, "12345678", 8));
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_FIN);
+	tcp_table_free(t);
+}
+
+static void test_zero_window_and_more(void)
+{
+	struct tcp_table *t = mk(4);
+	uint8_t f[1600];
+	uint16_t cp;
+	uint32_t cseq;
+	handshake(t, 0, &cp, &cseq, 500, 0);
+	/* zero window: pure ACK, no hello */
+	CHECK(nsent == 1 && parse(&sent[0]).plen == 0 && parse(&sent[0]).flags == 0x10);
+	nsent = 0;
+	size_t n = srv_frame(f, cp, 501, cseq, 0x10, 4096, NULL, 0, false); /* window update */
+	tcp_rx(t, f, n, 30 * MS);
+	CHECK(nsent == 1 && parse(&sent[0]).plen == strlen(hello_text));
+	uint32_t hello_end = cseq + (uint32_t)strlen(hello_text);
+	/* data callback appends MORE bytes to the stream: sent at once */
+	nsent = 0;
+	data_ret_extra = (int)strlen(more_text);
+	n = srv_frame(f, cp, 501, hello_end, 0x18, 4096, "hi", 2, false);
+	tcp_rx(t, f, n, 40 * MS);
+	CHECK(nsent >= 1);
+	struct seg s = parse(&sent[0]);
+	CHECK(s.seq == hello_end && s.plen == strlen(more_text) && !memcmp(s.payload, more_text, s.plen));
+	CHECK(s.ack == 503);
+	/* too large */
+	done_at = 1000000;
+	static uint8_t big[1400];
+	uint32_t seq = 503;
+	while (closed_count == 0 && seq < 503 + 200000) {
+		n = srv_frame(f, cp, seq, hello_end, 0x18, 4096, big, sizeof(big), false);
+		tcp_rx(t, f, n, 50 * MS);
+		seq += sizeof(big);
+	}
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_FLIGHT_TOO_LARGE);
+	tcp_table_free(t);
+}
+
+static void test_unknown_and_churn(void)
+{
+	struct tcp_table *t = mk(64);
+	uint8_t f[200];
+	reset_app();
+	size_t n = srv_frame(f, 50000, 1, 2, 0x12, 100, NULL, 0, false);
+	CHECK(tcp_rx(t, f, n, 0) == 0 && nsent == 0);
+	CHECK(tcp_rx(t, f, 20, 0) < 0);
+	/* fill the table, check ENOSPC, then close half by RST and refill, repeatedly */
+	srand(1);
+	for (int round = 0; round < 50; round++) {
+		while (tcp_active(t) < 64) {
+			nsent = 0;
+			CHECK(tcp_connect(t, htonl(SRV_IP + (uint32_t)(rand() % 5)), htons(443),
+					  (uint64_t)round, 0) == 0);
+		}
+		CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), 0, 0) == -ENOSPC);
+		/* RST a random half through their SYNs recorded... we re-derive via abort */
+		if (round % 10 == 9) {
+			int before = closed_count;
+			tcp_table_abort_all(t);
+			CHECK(closed_count - before == 64 && closed_outcome == TCP_OUT_ABORTED);
+		} else {
+			/* time out all, through the wheel */
+			tcp_poll(t, (uint64_t)(round + 1) * 100000 * MS);
+		}
+		CHECK(tcp_active(t) == 0);
+	}
+	printf("conn_size=%zu table_bytes_64=%zu\n", tcp_conn_size(), tcp_table_bytes(t));
+	CHECK(tcp_conn_size() <= 256);
+	tcp_table_free(t);
+}
+
+int main(void)
+{
+	test_full_flow();
+	test_rst_to_syn();
+	test_no_answer();
+	test_hello_retransmit_and_read_timeout();
+	test_fin_and_reset();
+	test_zero_window_and_more();
+	test_unknown_and_churn();
+	if (failures) {
+		printf("%d failures\n", failures);
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tlsmap dump / summary / merge on synthetic datasets written by the real
+# writer (output_gen_lab): JSON Lines validity and filters, incomplete-file
+# reporting, summary table and CSV, and merge: two shards merged summarise
+# (and dump) exactly like the unsharded scan; mismatched shards are refused.
+set -u
+BIN=${TLSMAP_BIN:?}
+GEN=${TLSMAP_BUILDDIR:?}/tests/unit/output_gen_lab
+T=$(mktemp -d /tmp/tlsmap-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+"$GEN" "$T/all.tlsmap" 0 1 || { echo "FAIL: generator"; exit 1; }
+"$GEN" "$T/s0.tlsmap" 0 2 && "$GEN" "$T/s1.tlsmap" 1 2 || { echo "FAIL: generator"; exit 1; }
+
+# dump
+"$BIN" dump "$T/all.tlsmap" > "$T/all.jsonl" 2> "$T/err"; rc=$?
+[ $rc = 0 ] && [ ! -s "$T/err" ] && ok "dump complete file exits 0" || bad "dump rc=$rc $(cat "$T/err")"
+n=$(wc -l < "$T/all.jsonl")
+np=$("$BIN" dump --type probe "$T/all.tlsmap" | wc -l)
+nm=$("$BIN" dump --type meta --type end "$T/all.tlsmap" | wc -l)
+[ "$np" = 160 ] && [ "$nm" = 2 ] && ok "dump --type filters ($n records, $np probes)" || bad "probes=$np meta+end=$nm"
+if command -v jq >/dev/null; then
+	jq -e . "$T/all.jsonl" >/dev/null && ok "every line is JSON" || bad "invalid JSON"
+	v=$(jq -r 'select(.probe) | select(.ipText=="198.18.1.3" and .probe.sni=="www.google.com") | .probe.verdict' "$T/all.jsonl")
+	[ "$v" = VERDICT_INTERCEPTED ] && ok "enum by name, ipText" || bad "verdict '$v'"
+	s=$(jq -r 'select(.meta) | .meta.seed' "$T/all.jsonl")
+	[ "$s" = 42 ] && ok "uint64 as string" || bad "seed '$s'"
+fi
+"$BIN" dump --type bogus "$T/all.tlsmap" >/dev/null 2>&1; [ $? = 2 ] && ok "bad --type exits 2" || bad "bad --type"
+
+"$GEN" "$T/noend.tlsmap" 0 1 noend
+"$BIN" dump "$T/noend.tlsmap" > /dev/null 2> "$T/err"; rc=$?
+[ $rc = 1 ] && grep -q '^incomplete: .*no ScanEnd' "$T/err" && ok "no ScanEnd: incomplete, exit 1" || bad "noend rc=$rc $(cat "$T/err")"
+size=$(stat -c %s "$T/all.tlsmap")
+head -c $((size - 7)) "$T/all.tlsmap" > "$T/cut.tlsmap"
+"$BIN" dump "$T/cut.tlsmap" > "$T/cut.jsonl" 2> "$T/err"; rc=$?
+[ $rc = 1 ] && grep -q '^incomplete: .*truncated.*byte offset [0-9]' "$T/err" && ok "truncated: offset reported" || bad "cut rc=$rc $(cat "$T/err")"
+[ "$(wc -l < "$T/cut.jsonl")" = $((n - 1)) ] && ok "truncated: all complete records printed" || bad "cut printed $(wc -l < "$T/cut.jsonl")"
+
+# summary
+"$BIN" summary "$T/all.tlsmap" > "$T/sum.txt" || bad "summary rc"
+grep -q '^KZ .* 8 .*72.7%.*Qaznet Trust Network (8).*www.google.com' "$T/sum.txt" && ok "summary table KZ row" || { bad "KZ row"; cat "$T/sum.txt"; }
+grep -q '^DE .* 0 .*0.0%' "$T/sum.txt" && ok "summary table DE 0%" || bad "DE row"
+"$BIN" summary --csv --by asn "$T/all.tlsmap" > "$T/asn.csv"
+grep -q '^KZ 9198,KZ,9198,JSC Kazakhtelecom,10,10,8,0.800000,' "$T/asn.csv" && ok "summary CSV by asn" || { bad "asn csv"; cat "$T/asn.csv"; }
+"$BIN" summary --by nope "$T/all.tlsmap" >/dev/null 2>&1; [ $? = 2 ] && ok "bad --by exits 2" || bad "bad --by"
+
+# merge
+"$BIN" merge -o "$T/merged.tlsmap" "$T/s1.tlsmap" "$T/s0.tlsmap" 2>"$T/err" && ok "merge 2 shards" || bad "merge: $(cat "$T/err")"
+for by in country asn issuer sni; do
+	"$BIN" summary --csv --by $by "$T/all.tlsmap" > "$T/a.csv"
+	"$BIN" summary --csv --by $by "$T/merged.tlsmap" > "$T/m.csv"
+	"$BIN" summary --csv --by $by "$T/s0.tlsmap" "$T/s1.tlsmap" > "$T/s.csv"
+	cmp -s "$T/a.csv" "$T/m.csv" && cmp -s "$T/a.csv" "$T/s.csv" && ok "merged summary by $by equals unsharded" || bad "summary by $by differs"
+done
+"$BIN" dump --type probe "$T/all.tlsmap" | sort > "$T/a.p"
+"$BIN" dump --type probe "$T/merged.tlsmap" | sort > "$T/m.p"
+cmp -s "$T/a.p" "$T/m.p" && ok "merged probes equal unsharded probes" || bad "probes differ"
+ca=$("$BIN" dump --type cert "$T/all.tlsmap" | sort | md5sum)
+cm=$("$BIN" dump --type cert "$T/merged.tlsmap" | sort | md5sum)
+[ "$ca" = "$cm" ] && ok "certificates deduplicated across shards" || bad "certificates differ"
+if command -v jq >/dev/null; then
+	m=$("$BIN" dump --type meta "$T/merged.tlsmap" | jq -c '[.meta.shard // 0, .meta.shards, .meta.mergedShards, .meta.mergedShardIndexes]')
+	[ "$m" = '[0,1,2,[0,1]]' ] && ok "merged meta records shards" || bad "merged meta $m"
+fi
+"$GEN" "$T/seed.tlsmap" 1 2 end 43
+"$BIN" merge -o "$T/x.tlsmap" "$T/s0.tlsmap" "$T/seed.tlsmap" 2>"$T/err"; rc=$?
+[ $rc != 0 ] && grep -q 'seed differs' "$T/err" && [ ! -e "$T/x.tlsmap" ] && ok "seed mismatch refused" || bad "seed mismatch rc=$rc $(cat "$T/err")"
+"$BIN" merge -o "$T/x.tlsmap" "$T/s0.tlsmap" "$T/s0.tlsmap" 2>"$T/err"; rc=$?
+[ $rc != 0 ] && grep -q 'same shard' "$T/err" && ok "duplicate shard refused" || bad "dup shard rc=$rc"
+"$GEN" "$T/n1.tlsmap" 1 2 noend
+"$BIN" merge -o "$T/x.tlsmap" "$T/s0.tlsmap" "$T/n1.tlsmap" 2>"$T/err"; rc=$?
+[ $rc != 0 ] && grep -q 'incomplete' "$T/err" && [ ! -e "$T/x.tlsmap" ] && ok "incomplete shard refused" || bad "incomplete rc=$rc"
+"$BIN" merge --allow-incomplete -o "$T/x.tlsmap" "$T/s0.tlsmap" "$T/n1.tlsmap" 2>"$T/err" && ok "--allow-incomplete merges" || bad "allow-incomplete $(cat "$T/err")"
+"$BIN" merge "$T/s0.tlsmap" >/dev/null 2>&1; [ $? = 2 ] && ok "merge without -o exits 2" || bad "merge no -o"
+exit $fail
