@@ -6,7 +6,8 @@
  * --file-prefix with --no-shconf (--in-memory is refused with --no-huge by
  * DPDK 22.11), -l with the CPUs this process may run on, --log-level=error
  * unless -v. PMDs are autoloaded from Debian's plugin directory
- * (RTE_EAL_PMD_PATH); if that fails we retry once with -d DIR.
+ * (RTE_EAL_PMD_PATH, checked for net_null/net_pcap/net_af_packet); a build
+ * of DPDK without it can be pointed at one with TLSMAP_PMD_DIR=DIR (-d DIR).
  *
  * Memory: one mbuf pool and all rings are made in eng_open(); nothing on
  * the packet path allocates except mbufs from that pool. Mbuf ownership:
@@ -47,6 +48,16 @@
 #define MBUF_CACHE 256
 #define TX_RING_SIZE 8192
 #define PMD_DIR "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0"
+/*
+ * Idle backoff: after this many loop iterations without a packet in or out
+ * an lcore naps for NAP_US (stage timers still run every iteration). At line
+ * rate polls are never empty and nobody naps; a rate-limited or finished
+ * sweep, or a stage waiting on its timers, gives the CPU back to the kernel
+ * (which, with net_af_packet on a veth, does the receiving side's work on
+ * the same cores) instead of spinning. Costs at most ~100 us of latency.
+ */
+#define IDLE_SPINS 256
+#define NAP_US 20
 
 enum ev_kind { EV_RX = 0, EV_OPEN = 1, EV_CLOSED = 2 };
 
@@ -63,12 +74,12 @@ struct eng_worker {
 	struct eng *e;
 	unsigned id;
 	unsigned lcore;
-	struct rte_ring *in;   /* events from RX; NULL when inline on the RX lcore */
+	struct rte_ring *in; /* events from RX; NULL when inline on the RX lcore */
 	void *wctx;
 	struct rte_mbuf *txbuf[BURST];
 	unsigned ntx;
 	struct lcore_stats st;
-	int idle;              /* published each loop for the stop decision */
+	int idle; /* published each loop for the stop decision */
 } __rte_cache_aligned;
 
 struct tx_state {
@@ -79,7 +90,8 @@ struct tx_state {
 } __rte_cache_aligned;
 
 struct rx_state {
-	struct eng_worker self;  /* RX's own TX buffer (ARP replies, RSTs) and stats */
+	struct eng_worker self;	 /* RX's own TX buffer (ARP replies, RSTs) and stats */
+	struct pkt_rst_tmpl rst; /* answers to SYN-ACKs */
 } __rte_cache_aligned;
 
 struct eng {
@@ -87,12 +99,12 @@ struct eng {
 	uint16_t port;
 	char port_name[RTE_ETH_NAME_MAX_LEN];
 	struct rte_mempool *pool;
-	struct rte_ring *tx_ring;  /* MP enqueue (RX, workers), SC dequeue (TX lcore) */
+	struct rte_ring *tx_ring; /* MP enqueue (RX, workers), SC dequeue (TX lcore) */
 	struct eng_l2 l2;
 	bool tx_offload;
 	unsigned rx_lcore;
 	unsigned nworkers;
-	bool inline_worker;        /* 2 lcores: worker 0 runs on the RX lcore */
+	bool inline_worker;	    /* 2 lcores: worker 0 runs on the RX lcore */
 	struct eng_worker *workers; /* nworkers, cache aligned */
 	struct tx_state tx;
 	struct rx_state rx;
@@ -100,16 +112,17 @@ struct eng {
 	uint8_t *seen;
 	size_t seen_len;
 	uint64_t span;
-	uint16_t port_idx[65536];  /* port (host order) -> index + 1; 0: not scanned */
+	uint16_t port_idx[65536]; /* port (host order) -> index + 1; 0: not scanned */
 	const struct eng_stage_ops *ops;
 	void *stage;
 	uint64_t sweep_first_ns, sweep_last_ns; /* main lcore only */
 	bool eal_up, port_up;
 };
 
-static volatile int g_stop;        /* set by eng_request_stop or the main lcore */
+static volatile int g_stop; /* set by eng_request_stop or the main lcore */
 static volatile int g_stop_signal;
 static uint64_t g_tsc_hz = 1;
+static uint64_t g_ns_mult; /* ns = cycles * g_ns_mult >> 32: no division per call */
 static uint64_t g_tsc0, g_unix_us0;
 
 void eng_request_stop(int signo)
@@ -144,7 +157,7 @@ uint64_t eng_now_ns(void)
 {
 	uint64_t c = rte_get_tsc_cycles() - g_tsc0;
 
-	return (uint64_t)((unsigned __int128)c * 1000000000u / g_tsc_hz);
+	return (uint64_t)(((unsigned __int128)c * g_ns_mult) >> 32);
 }
 
 uint64_t eng_ns_to_unix_us(uint64_t ns)
@@ -152,8 +165,8 @@ uint64_t eng_ns_to_unix_us(uint64_t ns)
 	return g_unix_us0 + ns / 1000;
 }
 
-uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be,
-		    uint16_t sport_be, uint16_t dport_be)
+uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be, uint16_t sport_be,
+		    uint16_t dport_be)
 {
 	uint64_t k0, k1;
 
@@ -250,7 +263,8 @@ static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, con
 
 	memset(a, 0, sizeof(*a));
 	eal_push(a, argv0);
-	eal_push(a, "-l");
+	/* "0-3" is an -l core list; "0@0,1@1,2@1" maps lcores onto CPUs (--lcores) */
+	eal_push(a, cfg->lcores && strchr(cfg->lcores, '@') ? "--lcores" : "-l");
 	if (cfg->lcores)
 		eal_push(a, cfg->lcores);
 	else {
@@ -268,7 +282,7 @@ static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, con
 	eal_push(a, cfg->verbose ? "--log-level=info" : "--log-level=error");
 	if (with_pmd_dir) {
 		eal_push(a, "-d");
-		eal_push(a, PMD_DIR);
+		eal_push(a, getenv("TLSMAP_PMD_DIR") ? getenv("TLSMAP_PMD_DIR") : PMD_DIR);
 	}
 	if (strncmp(i, "pci:", 4) == 0) {
 		eal_push(a, "-a");
@@ -283,7 +297,7 @@ static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, con
 		snprintf(tmp, sizeof(tmp), "net_af_xdp0,iface=%s", i + 4);
 		eal_push(a, tmp);
 	} else {
-		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=1", i);
+		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=1,qdisc_bypass=1", i);
 		eal_push(a, tmp);
 	}
 }
@@ -409,7 +423,7 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
 
-	build_eal_args(&a, cfg, argv0, false);
+	build_eal_args(&a, cfg, argv0, getenv("TLSMAP_PMD_DIR") != NULL);
 	ret = rte_eal_init(a.argc, a.argv);
 	if (ret < 0) {
 		errf(err, errlen, "DPDK EAL init failed for -i %s: %s%s", cfg->iface,
@@ -420,6 +434,7 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 	}
 	e->eal_up = true;
 	g_tsc_hz = rte_get_tsc_hz();
+	g_ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / g_tsc_hz);
 	g_tsc0 = rte_get_tsc_cycles();
 	{
 		struct timespec ts;
@@ -434,7 +449,8 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 	}
 	e->rx_lcore = RTE_MAX_LCORE;
 	k = 0;
-	RTE_LCORE_FOREACH_WORKER(lc) {
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
 		if (e->rx_lcore == RTE_MAX_LCORE)
 			e->rx_lcore = lc;
 		else
@@ -447,7 +463,8 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 		goto fail;
 	memset(e->workers, 0, sizeof(*e->workers) * e->nworkers);
 	k = 0;
-	RTE_LCORE_FOREACH_WORKER(lc) {
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
 		if (lc == e->rx_lcore)
 			continue;
 		e->workers[k++].lcore = lc;
@@ -461,7 +478,8 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 		errf(err, errlen, "mbuf pool: %s", rte_strerror(rte_errno));
 		goto fail;
 	}
-	e->tx_ring = rte_ring_create("tlsmap_tx", TX_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
+	e->tx_ring =
+		rte_ring_create("tlsmap_tx", TX_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (!e->tx_ring) {
 		errf(err, errlen, "tx ring: %s", rte_strerror(rte_errno));
 		goto fail;
@@ -540,7 +558,8 @@ static int queue_frame(struct eng_worker *w, const uint8_t *frame, uint16_t len)
 	memcpy(p, frame, len);
 	w->txbuf[w->ntx++] = m;
 	if (w->ntx == BURST) {
-		unsigned n = rte_ring_mp_enqueue_burst(w->e->tx_ring, (void **)w->txbuf, w->ntx, NULL);
+		unsigned n =
+			rte_ring_mp_enqueue_burst(w->e->tx_ring, (void **)w->txbuf, w->ntx, NULL);
 		if (n < w->ntx) {
 			rte_pktmbuf_free_bulk(w->txbuf + n, w->ntx - n);
 			CNT_ADD(w->st.tx_dropped, w->ntx - n);
@@ -550,18 +569,38 @@ static int queue_frame(struct eng_worker *w, const uint8_t *frame, uint16_t len)
 	return 0;
 }
 
-static void flush_frames(struct eng_worker *w)
+static unsigned flush_frames(struct eng_worker *w)
 {
-	unsigned n;
+	unsigned n, queued = w->ntx;
 
 	if (!w->ntx)
-		return;
+		return 0;
 	n = rte_ring_mp_enqueue_burst(w->e->tx_ring, (void **)w->txbuf, w->ntx, NULL);
 	if (n < w->ntx) {
 		rte_pktmbuf_free_bulk(w->txbuf + n, w->ntx - n);
 		CNT_ADD(w->st.tx_dropped, w->ntx - n);
 	}
 	w->ntx = 0;
+	return queued;
+}
+
+/* The RST for a SYN-ACK, built in place in its mbuf from the RX template. */
+static void queue_rst(struct eng_worker *w, const struct pkt_rst_tmpl *t, uint32_t daddr_be,
+		      uint16_t sport_be, uint16_t dport_be, uint32_t seq_host)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->e->pool);
+
+	if (!m) {
+		CNT_ADD(w->st.tx_dropped, 1);
+		return;
+	}
+	pkt_rst_fill(t, rte_pktmbuf_mtod(m, uint8_t *), daddr_be, sport_be, dport_be, seq_host);
+	m->data_len = 60;
+	m->pkt_len = 60;
+	CNT_ADD(w->st.tx_frames, 1);
+	w->txbuf[w->ntx++] = m;
+	if (w->ntx == BURST)
+		flush_frames(w);
 }
 
 int eng_tx_frame(struct eng_worker *w, const uint8_t *frame, uint16_t len)
@@ -642,8 +681,8 @@ static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_
 			uint32_t spa, tpa;
 			if (pkt_parse_arp(f, m->data_len, &op, sha, &spa, &tpa) &&
 			    op == PKT_ARP_REQUEST && tpa == c->src_ip_be) {
-				pkt_build_arp(reply, PKT_ARP_REPLY, e->l2.src_mac, c->src_ip_be, sha,
-					      spa);
+				pkt_build_arp(reply, PKT_ARP_REPLY, e->l2.src_mac, c->src_ip_be,
+					      sha, spa);
 				if (queue_frame(self, reply, PKT_ARP_LEN) == 0)
 					CNT_ADD(self->st.arp_replies, 1);
 			}
@@ -661,17 +700,15 @@ static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_
 
 			if (!synack && !rst)
 				goto invalid;
-			cookie = pkt_cookie_k(e->tx.tmpl.k0, e->tx.tmpl.k1, c->src_ip_be, v.saddr_be,
-					      v.dport_be, v.sport_be);
+			cookie = pkt_cookie_k(e->tx.tmpl.k0, e->tx.tmpl.k1, c->src_ip_be,
+					      v.saddr_be, v.dport_be, v.sport_be);
 			if (v.ack - 1 != cookie)
 				goto invalid;
 			if (synack) {
-				/* no kernel owns src_ip: reset the half-open connection ourselves */
-				uint8_t r[60];
-				pkt_build_rst(r, e->l2.src_mac, e->l2.gw_mac, c->src_ip_be,
-					      v.saddr_be, v.dport_be, v.sport_be, v.ack);
-				if (queue_frame(self, r, 60) == 0)
-					CNT_ADD(self->st.tx_frames, 1);
+				/* no kernel owns src_ip: reset the half-open connection ourselves
+				 */
+				queue_rst(self, &e->rx.rst, v.saddr_be, v.dport_be, v.sport_be,
+					  v.ack);
 			}
 			fresh = dedup_mark(e, v.saddr_be, v.sport_be);
 			if (fresh < 0)
@@ -688,18 +725,17 @@ static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_
 			dispatch(e, m, synack ? EV_OPEN : EV_CLOSED, v.saddr_be, v.sport_be, now);
 			continue;
 		}
-		if (dport >= c->tcp_sport_lo && dport <= c->tcp_sport_hi && e->ops &&
-		    e->ops->rx) {
+		if (dport >= c->tcp_sport_lo && dport <= c->tcp_sport_hi && e->ops && e->ops->rx) {
 			CNT_ADD(self->st.dispatched, 1);
 			dispatch(e, m, EV_RX, v.saddr_be, v.sport_be, now);
 			continue;
 		}
 		goto other;
-invalid:
+	invalid:
 		CNT_ADD(self->st.invalid, 1);
 		rte_pktmbuf_free(m);
 		continue;
-other:
+	other:
 		CNT_ADD(self->st.other, 1);
 		rte_pktmbuf_free(m);
 	}
@@ -713,11 +749,12 @@ static void worker_start(struct eng_worker *w)
 		w->wctx = w->e->ops->worker_init(w->e->stage, w->id, w);
 }
 
-static void worker_step(struct eng_worker *w, uint64_t now)
+/* One loop of a worker; returns the work done (events + frames sent), 0 when idle. */
+static unsigned worker_step(struct eng_worker *w, uint64_t now)
 {
 	const struct eng_stage_ops *ops = w->e->ops;
 	struct rte_mbuf *ev[BURST];
-	unsigned n;
+	unsigned n = 0;
 
 	if (w->in) {
 		n = rte_ring_sc_dequeue_burst(w->in, (void **)ev, BURST, NULL);
@@ -728,11 +765,12 @@ static void worker_step(struct eng_worker *w, uint64_t now)
 	}
 	if (ops && ops->poll)
 		ops->poll(w->wctx, now);
-	flush_frames(w);
+	n += flush_frames(w);
 	__atomic_store_n(&w->idle,
 			 (!ops || !ops->idle || ops->idle(w->wctx)) &&
 				 (!w->in || rte_ring_empty(w->in)),
 			 __ATOMIC_RELEASE);
+	return n;
 }
 
 static void worker_finish(struct eng_worker *w)
@@ -742,21 +780,36 @@ static void worker_finish(struct eng_worker *w)
 		w->e->ops->worker_fini(w->wctx);
 }
 
+static void nap(unsigned *idle, bool busy)
+{
+	if (busy) {
+		*idle = 0;
+		return;
+	}
+	if (++*idle >= IDLE_SPINS) {
+		*idle = IDLE_SPINS / 2;
+		usleep(NAP_US);
+	}
+}
+
 static int rx_main(void *arg)
 {
 	struct eng *e = arg;
 	struct rte_mbuf *pkts[BURST];
+	unsigned idle = 0;
 
 	if (e->inline_worker)
 		worker_start(&e->workers[0]);
 	while (!g_stop) {
 		uint64_t now = eng_now_ns();
 		unsigned n = rte_eth_rx_burst(e->port, 0, pkts, BURST);
+		unsigned work = n;
 		if (n)
 			rx_handle(e, pkts, n, now);
-		flush_frames(&e->rx.self);
+		work += flush_frames(&e->rx.self);
 		if (e->inline_worker)
-			worker_step(&e->workers[0], now);
+			work += worker_step(&e->workers[0], now);
+		nap(&idle, work != 0);
 	}
 	if (e->inline_worker)
 		worker_finish(&e->workers[0]);
@@ -768,9 +821,11 @@ static int worker_main(void *arg)
 {
 	struct eng_worker *w = arg;
 
+	unsigned idle = 0;
+
 	worker_start(w);
 	while (!g_stop)
-		worker_step(w, eng_now_ns());
+		nap(&idle, worker_step(w, eng_now_ns()) != 0);
 	worker_finish(w);
 	return 0;
 }
@@ -794,13 +849,14 @@ static unsigned tx_all(struct eng *e, struct rte_mbuf **m, unsigned n)
 	return sent;
 }
 
-static void drain_tx_ring(struct eng *e)
+static unsigned drain_tx_ring(struct eng *e)
 {
 	struct rte_mbuf *m[BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(e->tx_ring, (void **)m, BURST, NULL);
 
 	if (n)
 		tx_all(e, m, n);
+	return n;
 }
 
 /* Build and send up to BURST SYNs; returns -1 when the generator is done. */
@@ -861,12 +917,14 @@ int eng_run(struct eng *e, eng_next_fn next, void *gen, const struct eng_stage_o
 	uint64_t start = eng_now_ns(), last_tick = start, done_at = 0;
 	uint64_t cool = (uint64_t)(e->cfg.cooldown_s * 1e9);
 	bool sweep_done = false;
+	unsigned idle = 0;
 	struct eng_stats st;
 
 	e->ops = ops;
 	e->stage = stage;
 	pkt_syn_tmpl_init(&e->tx.tmpl, e->l2.src_mac, e->l2.gw_mac, e->cfg.src_ip_be,
 			  e->cfg.cookie_key, e->tx_offload);
+	pkt_rst_tmpl_init(&e->rx.rst, e->l2.src_mac, e->l2.gw_mac, e->cfg.src_ip_be);
 	if (!e->cfg.no_rx) {
 		rte_eal_remote_launch(rx_main, e, e->rx_lcore);
 		if (!e->inline_worker)
@@ -876,18 +934,19 @@ int eng_run(struct eng *e, eng_next_fn next, void *gen, const struct eng_stage_o
 	}
 	while (!g_stop) {
 		uint64_t now = eng_now_ns();
+		int sent = 0;
+		unsigned drained = drain_tx_ring(e);
 
-		drain_tx_ring(e);
 		if (!sweep_done) {
-			if (tx_sweep_burst(e, next, gen, now) < 0) {
+			sent = tx_sweep_burst(e, next, gen, now);
+			if (sent < 0) {
 				sweep_done = true;
 				done_at = now;
 			}
 		} else if (now - done_at >= cool && (e->cfg.no_rx || all_idle(e))) {
 			break;
-		} else {
-			rte_pause();
 		}
+		nap(&idle, sent != 0 || drained);
 		if (tick && now - last_tick >= 1000000000ull) {
 			last_tick = now;
 			eng_stats(e, &st);
@@ -945,8 +1004,7 @@ int eng_resolve_gateway(struct eng *e, char *err, size_t errlen)
 
 	snprintf(ipstr, sizeof(ipstr), "%u.%u.%u.%u", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255,
 		 gw & 255);
-	pkt_build_arp(req, PKT_ARP_REQUEST, e->l2.src_mac, e->cfg.src_ip_be, NULL,
-		      e->cfg.gw_ip_be);
+	pkt_build_arp(req, PKT_ARP_REQUEST, e->l2.src_mac, e->cfg.src_ip_be, NULL, e->cfg.gw_ip_be);
 	for (int attempt = 0; attempt < 5 && !g_stop; attempt++) {
 		struct eng_worker *self = &e->rx.self;
 		uint64_t until;
@@ -985,8 +1043,9 @@ int eng_resolve_gateway(struct eng *e, char *err, size_t errlen)
 				usleep(1000);
 		}
 	}
-	errf(err, errlen, "--gateway-ip %s: no ARP reply on %s after 5 tries (pass -G MAC to skip ARP)",
-	     ipstr, e->cfg.iface);
+	errf(err, errlen,
+	     "--gateway-ip %s: no ARP reply on %s after 5 tries (pass -G MAC to skip ARP)", ipstr,
+	     e->cfg.iface);
 	return -1;
 }
 
@@ -1004,6 +1063,7 @@ uint64_t eng_bench_rx(struct eng *e, unsigned n, double seconds, const struct en
 	e->stage = stage;
 	pkt_syn_tmpl_init(&e->tx.tmpl, e->l2.src_mac, e->l2.gw_mac, c->src_ip_be, c->cookie_key,
 			  false);
+	pkt_rst_tmpl_init(&e->rx.rst, e->l2.src_mac, e->l2.gw_mac, c->src_ip_be);
 	/* the bench runs the worker inline, whatever the lcore count */
 	for (unsigned k = 0; k < e->nworkers; k++) {
 		e->workers[k].in = NULL;
@@ -1033,8 +1093,8 @@ uint64_t eng_bench_rx(struct eng *e, unsigned n, double seconds, const struct en
 		f[PKT_OFF_TCP + 9] = (uint8_t)((ck + 1) >> 16);
 		f[PKT_OFF_TCP + 10] = (uint8_t)((ck + 1) >> 8);
 		f[PKT_OFF_TCP + 11] = (uint8_t)(ck + 1);
-		f[PKT_OFF_TCP + 13] = (made % 4 == 3) ? (PKT_TCP_RST | PKT_TCP_ACK)
-						      : (PKT_TCP_SYN | PKT_TCP_ACK);
+		f[PKT_OFF_TCP + 13] =
+			(made % 4 == 3) ? (PKT_TCP_RST | PKT_TCP_ACK) : (PKT_TCP_SYN | PKT_TCP_ACK);
 		frames[made] = m;
 	}
 	t0 = eng_now_ns();

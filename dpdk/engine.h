@@ -34,8 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct eng;            /* port, pools, lcores */
-struct eng_worker;     /* per-worker-lcore context */
+struct eng;	   /* port, pools, lcores */
+struct eng_worker; /* per-worker-lcore context */
 
 /*
  * TX from a worker lcore: copies the L2 frame into an mbuf and queues it
@@ -49,7 +49,7 @@ struct eng_l2 {
 	uint8_t src_mac[6], gw_mac[6];
 	uint32_t src_ip_be;
 	uint16_t sport_lo, sport_hi; /* for the stage's connections (host order) */
-	uint8_t cookie_key[16];      /* the sweep's SipHash key, for eng_cookie() */
+	uint8_t cookie_key[16];	     /* the sweep's SipHash key, for eng_cookie() */
 };
 const struct eng_l2 *eng_worker_l2(const struct eng_worker *w);
 /* Monotonic nanoseconds (TSC based; same clock on every lcore). */
@@ -57,8 +57,8 @@ uint64_t eng_now_ns(void);
 /* Unix microseconds of an eng_now_ns() value. */
 uint64_t eng_ns_to_unix_us(uint64_t ns);
 /* The sweep's SYN cookie for a 4-tuple (all network order): SipHash-2-4. */
-uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be,
-		    uint16_t sport_be, uint16_t dport_be);
+uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be, uint16_t sport_be,
+		    uint16_t dport_be);
 
 /*
  * Stage hooks, all called on the worker's own lcore; packets for a remote
@@ -92,20 +92,20 @@ typedef int (*eng_next_fn)(void *gen, uint64_t now_ns, uint32_t *ip_be, uint16_t
 
 /* Counters, summed over lcores by eng_stats(); read while running is fine. */
 struct eng_stats {
-	uint64_t sent;        /* sweep SYNs handed to the PMD */
+	uint64_t sent;	      /* sweep SYNs handed to the PMD */
 	uint64_t tx_frames;   /* other frames sent (ARP, RST, stage) */
 	uint64_t tx_dropped;  /* frames the PMD or a full ring refused */
-	uint64_t rx;          /* frames received */
+	uint64_t rx;	      /* frames received */
 	uint64_t synack;      /* unique valid SYN-ACKs */
-	uint64_t rst;         /* unique valid RSTs */
-	uint64_t dup;         /* repeated valid sweep replies */
+	uint64_t rst;	      /* unique valid RSTs */
+	uint64_t dup;	      /* repeated valid sweep replies */
 	uint64_t invalid;     /* TCP to a sweep port with a bad cookie */
-	uint64_t other;       /* not for us, not IPv4/TCP/ARP */
+	uint64_t other;	      /* not for us, not IPv4/TCP/ARP */
 	uint64_t dispatched;  /* frames handed to the stage's rx hook */
 	uint64_t ring_full;   /* RX->worker ring full: event dropped */
 	uint64_t arp_replies; /* ARP requests for --source-ip answered */
 	uint64_t nic_missed;  /* imissed + rx_nombuf from the port */
-	double sweep_s;       /* first SYN to last SYN handed to the PMD (0 until done) */
+	double sweep_s;	      /* first SYN to last SYN handed to the PMD (0 until done) */
 };
 
 /* Called once a second on the main lcore while the engine runs. */
@@ -113,23 +113,23 @@ typedef void (*eng_tick_fn)(void *arg, const struct eng_stats *st, bool sweep_do
 			    double elapsed_s);
 
 struct eng_config {
-	const char *iface;        /* -i as given: kernel ifname, xdp:IF, pci:BDF, net_* */
-	const char *lcores;       /* EAL -l list, NULL: the CPUs this process may use */
-	bool verbose;             /* EAL log level info instead of error */
+	const char *iface;  /* -i as given: kernel ifname, xdp:IF, pci:BDF, net_* */
+	const char *lcores; /* EAL -l list, NULL: the CPUs this process may use */
+	bool verbose;	    /* EAL log level info instead of error */
 	uint32_t src_ip_be;
-	uint32_t gw_ip_be;        /* resolved by ARP when !have_gw_mac */
+	uint32_t gw_ip_be; /* resolved by ARP when !have_gw_mac */
 	uint8_t gw_mac[6];
 	bool have_gw_mac;
 	uint16_t sweep_sport_lo, sweep_sport_hi; /* host order */
-	uint16_t tcp_sport_lo, tcp_sport_hi;     /* for the stage (eng_l2) */
+	uint16_t tcp_sport_lo, tcp_sport_hi;	 /* for the stage (eng_l2) */
 	uint8_t cookie_key[16];
 	/* dedup space: a bitmap over [ip_lo, ip_hi] x ports (host order addresses) */
 	uint32_t dedup_ip_lo, dedup_ip_hi;
-	const uint16_t *ports;    /* host order, nports entries */
+	const uint16_t *ports; /* host order, nports entries */
 	unsigned nports;
-	double cooldown_s;        /* after the sweep, before the stop check */
-	bool no_rx;               /* bench tx: TX only, no RX lcore work */
-	unsigned rx_ring_size;    /* per-worker event ring (power of 2; 0: 4096) */
+	double cooldown_s;     /* after the sweep, before the stop check */
+	bool no_rx;	       /* bench tx: TX only, no RX lcore work */
+	unsigned rx_ring_size; /* per-worker event ring (power of 2; 0: 4096) */
 };
 
 /* Start the EAL and the port. NULL on error, with one line in @err. */

@@ -14,7 +14,7 @@ uint32_t pkt_sum16(const void *p, unsigned len)
 	for (unsigned i = 0; i + 1 < len; i += 2)
 		s += pkt_load16(b + i);
 	if (len & 1) {
-		uint8_t last[2] = { b[len - 1], 0 };
+		uint8_t last[2] = {b[len - 1], 0};
 		s += pkt_load16(last);
 	}
 	return s;
@@ -111,6 +111,20 @@ void pkt_syn_tmpl_init(struct pkt_syn_tmpl *t, const uint8_t src_mac[6], const u
 	t->offload = offload;
 }
 
+void pkt_rst_tmpl_init(struct pkt_rst_tmpl *t, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		       uint32_t saddr_be)
+{
+	uint8_t *ip = t->frame + PKT_OFF_IP, *tcp = t->frame + PKT_OFF_TCP;
+
+	memset(t, 0, sizeof(*t));
+	put_eth(t->frame, dst_mac, src_mac, 0x0800);
+	put_ip(ip, PKT_IP_LEN + 20, saddr_be, 0);
+	tcp[12] = 5 << 4;
+	tcp[13] = PKT_TCP_RST;
+	t->ip_sum = pkt_sum16(ip, PKT_IP_LEN);
+	t->tcp_sum = pseudo_sum(saddr_be, 0, 20) + pkt_sum16(tcp, 20);
+}
+
 bool pkt_parse_tcp(const uint8_t *f, unsigned len, struct pkt_tcp_view *v)
 {
 	const uint8_t *ip, *tcp;
@@ -165,13 +179,13 @@ unsigned pkt_build_rst(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_m
 unsigned pkt_build_arp(uint8_t *f, uint16_t op, const uint8_t src_mac[6], uint32_t src_ip_be,
 		       const uint8_t dst_mac[6], uint32_t dst_ip_be)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	static const uint8_t zero[6];
 	uint8_t *a = f + PKT_ETH_LEN;
 
 	memset(f, 0, PKT_ARP_LEN);
 	put_eth(f, op == PKT_ARP_REQUEST ? bcast : dst_mac, src_mac, 0x0806);
-	put_be16(a, 1);      /* Ethernet */
+	put_be16(a, 1); /* Ethernet */
 	put_be16(a + 2, 0x0800);
 	a[4] = 6;
 	a[5] = 4;

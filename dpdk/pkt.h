@@ -21,7 +21,7 @@
 #define PKT_ETH_LEN 14
 #define PKT_IP_LEN 20
 #define PKT_SYN_TCP_LEN 24 /* 20 + MSS option */
-#define PKT_SYN_LEN 60     /* 58 rounded up to the Ethernet minimum without FCS */
+#define PKT_SYN_LEN 60	   /* 58 rounded up to the Ethernet minimum without FCS */
 #define PKT_SYN_MSS 1460
 #define PKT_SYN_WINDOW 65535
 
@@ -37,12 +37,12 @@
 
 struct pkt_syn_tmpl {
 	uint8_t frame[64];
-	uint32_t ip_sum;   /* IP header words except id, daddr, checksum */
-	uint32_t tcp_sum;  /* pseudo header (saddr, proto, length) + fixed TCP words */
+	uint32_t ip_sum;     /* IP header words except id, daddr, checksum */
+	uint32_t tcp_sum;    /* pseudo header (saddr, proto, length) + fixed TCP words */
 	uint32_t pseudo_sum; /* pseudo header only (saddr, proto, length), for offload */
-	uint64_t k0, k1;   /* SipHash key */
+	uint64_t k0, k1;     /* SipHash key */
 	uint32_t saddr_be;
-	bool offload;      /* NIC finishes both checksums */
+	bool offload; /* NIC finishes both checksums */
 };
 
 /* SipHash-2-4 of the 12-byte 4-tuple (saddr, daddr, sport, dport as on the wire). */
@@ -53,10 +53,20 @@ static inline uint64_t pkt_rotl(uint64_t x, int b)
 
 #define PKT_SIPROUND                                                                               \
 	do {                                                                                       \
-		v0 += v1; v1 = pkt_rotl(v1, 13); v1 ^= v0; v0 = pkt_rotl(v0, 32);                  \
-		v2 += v3; v3 = pkt_rotl(v3, 16); v3 ^= v2;                                         \
-		v0 += v3; v3 = pkt_rotl(v3, 21); v3 ^= v0;                                         \
-		v2 += v1; v1 = pkt_rotl(v1, 17); v1 ^= v2; v2 = pkt_rotl(v2, 32);                  \
+		v0 += v1;                                                                          \
+		v1 = pkt_rotl(v1, 13);                                                             \
+		v1 ^= v0;                                                                          \
+		v0 = pkt_rotl(v0, 32);                                                             \
+		v2 += v3;                                                                          \
+		v3 = pkt_rotl(v3, 16);                                                             \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = pkt_rotl(v3, 21);                                                             \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = pkt_rotl(v1, 17);                                                             \
+		v1 ^= v2;                                                                          \
+		v2 = pkt_rotl(v2, 32);                                                             \
 	} while (0)
 
 static inline uint32_t pkt_cookie_k(uint64_t k0, uint64_t k1, uint32_t saddr_be, uint32_t daddr_be,
@@ -68,10 +78,19 @@ static inline uint32_t pkt_cookie_k(uint64_t k0, uint64_t k1, uint32_t saddr_be,
 	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
 	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
 
-	v3 ^= m0; PKT_SIPROUND; PKT_SIPROUND; v0 ^= m0;
-	v3 ^= m1; PKT_SIPROUND; PKT_SIPROUND; v0 ^= m1;
+	v3 ^= m0;
+	PKT_SIPROUND;
+	PKT_SIPROUND;
+	v0 ^= m0;
+	v3 ^= m1;
+	PKT_SIPROUND;
+	PKT_SIPROUND;
+	v0 ^= m1;
 	v2 ^= 0xff;
-	PKT_SIPROUND; PKT_SIPROUND; PKT_SIPROUND; PKT_SIPROUND;
+	PKT_SIPROUND;
+	PKT_SIPROUND;
+	PKT_SIPROUND;
+	PKT_SIPROUND;
 	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3);
 }
 
@@ -140,8 +159,36 @@ static inline void pkt_syn_fill(const struct pkt_syn_tmpl *t, uint8_t *frame, ui
 	}
 	pkt_store16(frame + PKT_OFF_IP + 10, (uint16_t)~pkt_fold(t->ip_sum + dsum + ipid_raw));
 	pkt_store16(frame + PKT_OFF_TCP + 16,
-		    (uint16_t)~pkt_fold(t->tcp_sum + dsum + sport_be + dport_be + (seq_be & 0xffff) +
-					(seq_be >> 16)));
+		    (uint16_t)~pkt_fold(t->tcp_sum + dsum + sport_be + dport_be +
+					(seq_be & 0xffff) + (seq_be >> 16)));
+}
+
+/*
+ * RST template, for answering every valid SYN-ACK at RX speed: same scheme
+ * as the SYN (60-byte frame, 20-byte TCP header, window 0, IP ID 0).
+ */
+struct pkt_rst_tmpl {
+	uint8_t frame[64];
+	uint32_t ip_sum, tcp_sum;
+};
+void pkt_rst_tmpl_init(struct pkt_rst_tmpl *t, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		       uint32_t saddr_be);
+
+static inline void pkt_rst_fill(const struct pkt_rst_tmpl *t, uint8_t *frame, uint32_t daddr_be,
+				uint16_t sport_be, uint16_t dport_be, uint32_t seq_host)
+{
+	uint32_t seq_be = __builtin_bswap32(seq_host);
+	uint32_t dsum = (daddr_be & 0xffff) + (daddr_be >> 16);
+
+	memcpy(frame, t->frame, 60);
+	pkt_store32(frame + PKT_OFF_IP + 16, daddr_be);
+	pkt_store16(frame + PKT_OFF_TCP + 0, sport_be);
+	pkt_store16(frame + PKT_OFF_TCP + 2, dport_be);
+	pkt_store32(frame + PKT_OFF_TCP + 4, seq_be);
+	pkt_store16(frame + PKT_OFF_IP + 10, (uint16_t)~pkt_fold(t->ip_sum + dsum));
+	pkt_store16(frame + PKT_OFF_TCP + 16,
+		    (uint16_t)~pkt_fold(t->tcp_sum + dsum + sport_be + dport_be +
+					(seq_be & 0xffff) + (seq_be >> 16)));
 }
 
 /*

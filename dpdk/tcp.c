@@ -913,7 +913,7 @@ struct tcp_table *tcp_table_new(const struct tcp_cfg *cfg)
 		return NULL;
 	t->cfg = *cfg;
 	if (!t->cfg.ooo_segments)
-		t->cfg.ooo_segments = cfg->max_conns / 4 + 16;
+		t->cfg.ooo_segments = cfg->max_conns / 32 + 256;
 	if (!t->cfg.ooo_per_conn)
 		t->cfg.ooo_per_conn = 4;
 	if (!t->cfg.syn_tries)

@@ -80,7 +80,7 @@ typedef int (*tcp_tx_fn)(void *tx_ctx, const uint8_t *frame, uint16_t len);
 
 struct tcp_cfg {
 	uint32_t max_conns;          /* table size (>= 1) */
-	uint32_t ooo_segments;       /* pool of out-of-order segment buffers; 0: max_conns/4 + 16 */
+	uint32_t ooo_segments;       /* pool of out-of-order segment buffers; 0: max_conns/32 + 256 */
 	uint8_t ooo_per_conn;        /* cap per connection; 0: 4 */
 	uint8_t syn_tries;           /* SYNs sent in total; 0: 4 */
 	uint8_t data_tries;          /* sends of one payload in total; 0: 6 */

@@ -23,10 +23,10 @@
 
 enum der_err {
 	DER_OK = 0,
-	DER_E_TRUNC = -1,      /* TLV extends past the cursor's end */
-	DER_E_LENGTH = -2,     /* indefinite, non-minimal or >4-octet length */
-	DER_E_TAG = -3,        /* unexpected or multi-octet tag */
-	DER_E_DEPTH = -4,      /* nesting deeper than DER_MAX_DEPTH */
+	DER_E_TRUNC = -1,  /* TLV extends past the cursor's end */
+	DER_E_LENGTH = -2, /* indefinite, non-minimal or >4-octet length */
+	DER_E_TAG = -3,	   /* unexpected or multi-octet tag */
+	DER_E_DEPTH = -4,  /* nesting deeper than DER_MAX_DEPTH */
 };
 
 /* Tags (class | constructed | number) used by X.509. */
@@ -58,7 +58,7 @@ struct der_cur {
 struct der_tlv {
 	const uint8_t *hdr; /* first octet of the tag */
 	const uint8_t *val; /* first octet of the value */
-	size_t len;         /* value length; val + len <= the cursor's end */
+	size_t len;	    /* value length; val + len <= the cursor's end */
 	uint8_t tag;
 };
 

@@ -18,13 +18,20 @@
 const char *verdict_name(enum verdict v)
 {
 	switch (v) {
-	case VERDICT_NO_TLS: return "VERDICT_NO_TLS";
-	case VERDICT_TLS_ERROR: return "VERDICT_TLS_ERROR";
-	case VERDICT_HOST_OWN_CERT: return "VERDICT_HOST_OWN_CERT";
-	case VERDICT_VALID_FOR_SNI: return "VERDICT_VALID_FOR_SNI";
-	case VERDICT_UNTRUSTED_OTHER: return "VERDICT_UNTRUSTED_OTHER";
-	case VERDICT_INTERCEPTED: return "VERDICT_INTERCEPTED";
-	default: return "VERDICT_UNSPECIFIED";
+	case VERDICT_NO_TLS:
+		return "VERDICT_NO_TLS";
+	case VERDICT_TLS_ERROR:
+		return "VERDICT_TLS_ERROR";
+	case VERDICT_HOST_OWN_CERT:
+		return "VERDICT_HOST_OWN_CERT";
+	case VERDICT_VALID_FOR_SNI:
+		return "VERDICT_VALID_FOR_SNI";
+	case VERDICT_UNTRUSTED_OTHER:
+		return "VERDICT_UNTRUSTED_OTHER";
+	case VERDICT_INTERCEPTED:
+		return "VERDICT_INTERCEPTED";
+	default:
+		return "VERDICT_UNSPECIFIED";
 	}
 }
 
@@ -189,8 +196,8 @@ static bool name_matches_entry(const struct verdict_interceptor *e, const char *
 }
 
 const struct verdict_interceptor *verdict_interceptor_match(const struct verdict_interceptors *list,
-							     const struct x509_cert *cert,
-							     const uint8_t *der)
+							    const struct x509_cert *cert,
+							    const uint8_t *der)
 {
 	const struct verdict_interceptor *hit = NULL;
 	char *iss = NULL, *sub = NULL, *icn = NULL, *scn = NULL;
@@ -231,11 +238,11 @@ enum {
 	F_STAGE_NO_TLS = 1u << 0,
 	F_STAGE_TLS_ERROR = 1u << 1,
 	F_HAS_CHAIN = 1u << 2,
-	F_CONTROL = 1u << 3,    /* this is the control probe */
-	F_SAME = 1u << 4,       /* chain equals the control chain */
+	F_CONTROL = 1u << 3, /* this is the control probe */
+	F_SAME = 1u << 4,    /* chain equals the control chain */
 	F_VERIFIED = 1u << 5,
 	F_NAMES_SNI = 1u << 6,
-	F_KNOWN = 1u << 7,      /* a chain certificate is on the interceptor list */
+	F_KNOWN = 1u << 7, /* a chain certificate is on the interceptor list */
 };
 
 struct rule {
@@ -245,15 +252,11 @@ struct rule {
 
 /* First match wins (docs/verdicts.md). */
 static const struct rule rules[] = {
-	{ F_STAGE_NO_TLS, 0, VERDICT_NO_TLS },
-	{ F_STAGE_TLS_ERROR, 0, VERDICT_TLS_ERROR },
-	{ 0, F_HAS_CHAIN, VERDICT_UNSPECIFIED },
-	{ F_CONTROL, 0, VERDICT_HOST_OWN_CERT },
-	{ F_SAME, 0, VERDICT_HOST_OWN_CERT },
-	{ F_KNOWN, 0, VERDICT_INTERCEPTED },
-	{ 0, F_VERIFIED, VERDICT_INTERCEPTED },
-	{ F_VERIFIED | F_NAMES_SNI, 0, VERDICT_VALID_FOR_SNI },
-	{ 0, 0, VERDICT_UNTRUSTED_OTHER },
+	{F_STAGE_NO_TLS, 0, VERDICT_NO_TLS},   {F_STAGE_TLS_ERROR, 0, VERDICT_TLS_ERROR},
+	{0, F_HAS_CHAIN, VERDICT_UNSPECIFIED}, {F_CONTROL, 0, VERDICT_HOST_OWN_CERT},
+	{F_SAME, 0, VERDICT_HOST_OWN_CERT},    {F_KNOWN, 0, VERDICT_INTERCEPTED},
+	{0, F_VERIFIED, VERDICT_INTERCEPTED},  {F_VERIFIED | F_NAMES_SNI, 0, VERDICT_VALID_FOR_SNI},
+	{0, 0, VERDICT_UNTRUSTED_OTHER},
 };
 
 static void reason(struct verdict_result *out, const char *fmt, const char *arg)

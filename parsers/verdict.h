@@ -47,8 +47,8 @@ enum verdict_icpt_kind {
 struct verdict_interceptor {
 	uint8_t kind;
 	uint8_t spki_sha256[32];
-	char value[256];  /* the name as written in the file */
-	char cn[128];     /* for "CN=x" entries: x, else "" */
+	char value[256]; /* the name as written in the file */
+	char cn[128];	 /* for "CN=x" entries: x, else "" */
 	char label[64];
 	char source[256];
 };
@@ -78,8 +78,8 @@ void verdict_interceptors_free(struct verdict_interceptors *list);
  * its SPKI hash. NULL if none. @der is the certificate's DER.
  */
 const struct verdict_interceptor *verdict_interceptor_match(const struct verdict_interceptors *list,
-							     const struct x509_cert *cert,
-							     const uint8_t *der);
+							    const struct x509_cert *cert,
+							    const uint8_t *der);
 
 /* ---- the decision ---- */
 
@@ -98,14 +98,14 @@ struct verdict_cert {
 
 struct verdict_input {
 	enum verdict_stage stage;
-	bool is_control;                 /* this probe is the control-SNI probe */
+	bool is_control;		 /* this probe is the control-SNI probe */
 	const struct verdict_cert *test; /* this probe's chain, leaf first */
 	size_t test_n;
 	const struct verdict_cert *control; /* the host's control chain (NULL/0: none) */
 	size_t control_n;
-	bool verified;            /* verify_chain() result for the test chain */
+	bool verified;		  /* verify_chain() result for the test chain */
 	const char *verify_error; /* its error string when not verified */
-	bool name_matches;        /* verify_name_matches(leaf, sni) */
+	bool name_matches;	  /* verify_name_matches(leaf, sni) */
 	const struct verdict_interceptors *interceptors; /* may be NULL */
 };
 

@@ -34,7 +34,7 @@ static int hash_anchors(struct verify_store *vs)
 {
 	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(vs->store);
 	int n = sk_X509_OBJECT_num(objs);
-	uint8_t (*h)[32 + sizeof(X509 *)] = NULL;
+	uint8_t(*h)[32 + sizeof(X509 *)] = NULL;
 	EVP_MD_CTX *md = NULL;
 	int ret = -1;
 	size_t k = 0;
@@ -135,7 +135,7 @@ void verify_store_sha256(const struct verify_store *vs, uint8_t out[32])
 int verify_chain(const struct verify_store *vs, const struct verify_cert *chain, size_t n,
 		 int64_t at, struct verify_result *out)
 {
-	X509 *certs[VERIFY_MAX_CHAIN] = { 0 };
+	X509 *certs[VERIFY_MAX_CHAIN] = {0};
 	STACK_OF(X509) *untrusted = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	int ret = VERIFY_E_NOMEM;
@@ -251,7 +251,7 @@ bool verify_name_matches(const struct x509_cert *leaf, const uint8_t *der, const
 	size_t iplen = 0;
 	bool has_dns = false;
 
-	if (!sni || !*sni)
+	if (!leaf || !der || !sni || !*sni)
 		return false;
 	if (inet_pton(AF_INET, sni, ip) == 1)
 		iplen = 4;
@@ -260,7 +260,8 @@ bool verify_name_matches(const struct x509_cert *leaf, const uint8_t *der, const
 	x509_san_begin(leaf, &it);
 	while (x509_san_next(der, &it, &g)) {
 		if (iplen) {
-			if (g.type == X509_GN_IP && g.len == iplen && !memcmp(der + g.off, ip, iplen))
+			if (g.type == X509_GN_IP && g.len == iplen &&
+			    !memcmp(der + g.off, ip, iplen))
 				return true;
 			continue;
 		}
@@ -274,5 +275,6 @@ bool verify_name_matches(const struct x509_cert *leaf, const uint8_t *der, const
 		return false;
 	if (!leaf->subject_cn.tag || leaf->subject_cn.tag == 0x1e || leaf->subject_cn.tag == 0x1c)
 		return false; /* no CN, or a wide string: not a host name */
-	return verify_dns_match((const char *)der + leaf->subject_cn.off, leaf->subject_cn.len, sni);
+	return verify_dns_match((const char *)der + leaf->subject_cn.off, leaf->subject_cn.len,
+				sni);
 }

@@ -26,7 +26,7 @@
 
 enum verify_err {
 	VERIFY_OK = 0,
-	VERIFY_E_ARG = -1,   /* empty chain or NULL argument */
+	VERIFY_E_ARG = -1, /* empty chain or NULL argument */
 	VERIFY_E_NOMEM = -2,
 };
 
@@ -52,9 +52,9 @@ struct verify_cert {
 
 struct verify_result {
 	bool verified;
-	int error;            /* X509_V_* code, 0 when verified */
-	int depth;            /* chain depth of the error (-1 if none) */
-	char error_str[128];  /* X509_verify_cert_error_string(), "ok" when verified */
+	int error;	     /* X509_V_* code, 0 when verified */
+	int depth;	     /* chain depth of the error (-1 if none) */
+	char error_str[128]; /* X509_verify_cert_error_string(), "ok" when verified */
 };
 
 /*
@@ -72,7 +72,7 @@ int verify_chain(const struct verify_store *vs, const struct verify_cert *chain,
  * literal SNI matches only an iPAddress SAN. Case-insensitive; a trailing
  * dot is ignored; a wildcard only as the whole leftmost label of a pattern
  * with at least two further labels, matching exactly one label, and never
- * for an IP literal.
+ * for an IP literal. False when @leaf is NULL (did not parse).
  */
 bool verify_name_matches(const struct x509_cert *leaf, const uint8_t *der, const char *sni);
 

@@ -74,7 +74,7 @@ static int fail(struct px *x, const uint8_t *at, int code)
 
 static struct x509_slice sl(const struct px *x, const uint8_t *p, size_t len)
 {
-	struct x509_slice s = { (uint32_t)(p - x->base), (uint32_t)len };
+	struct x509_slice s = {(uint32_t)(p - x->base), (uint32_t)len};
 	return s;
 }
 
@@ -121,7 +121,13 @@ static bool any_value_valid(const struct der_tlv *t)
 		return !(t->len & 1);
 	case DER_UNIVERSAL_STRING:
 		return !(t->len & 3);
-	case 0x00: case 0x20: case 0x21: case 0x22: case 0x25: case 0x26: case 0x2a:
+	case 0x00:
+	case 0x20:
+	case 0x21:
+	case 0x22:
+	case 0x25:
+	case 0x26:
+	case 0x2a:
 		return false;
 	default:
 		return true;
@@ -186,8 +192,22 @@ static bool name_value_tag_ok(uint8_t tag)
 	if (tag & 0xe0) /* non-universal or constructed */
 		return false;
 	switch (tag) {
-	case 3: case 7: case 8: case 9: case 11: case 12: case 13: case 14: case 15:
-	case 18: case 19: case 20: case 22: case 28: case 29: case 30:
+	case 3:
+	case 7:
+	case 8:
+	case 9:
+	case 11:
+	case 12:
+	case 13:
+	case 14:
+	case 15:
+	case 18:
+	case 19:
+	case 20:
+	case 22:
+	case 28:
+	case 29:
+	case 30:
 		return true;
 	default:
 		return false;
@@ -301,9 +321,9 @@ static bool leap(int64_t y)
  */
 bool x509_time_decode(uint8_t tag, const uint8_t *a, size_t l, int64_t *out, bool *lax)
 {
-	static const int mins[9] = { 0, 0, 1, 1, 0, 0, 0, 0, 0 };
-	static const int maxs[9] = { 99, 99, 12, 31, 23, 59, 59, 12, 59 };
-	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int mins[9] = {0, 0, 1, 1, 0, 0, 0, 0, 0};
+	static const int maxs[9] = {99, 99, 12, 31, 23, 59, 59, 12, 59};
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	bool utc = tag == DER_UTC_TIME;
 	size_t o = 0, min_l = utc ? 11 : 13;
 	int end = utc ? 6 : 7, btz = utc ? 5 : 6;
@@ -484,7 +504,10 @@ struct curve_info {
 	const char *name;
 };
 
-#define CURVE(lit, bits, name) { lit, sizeof(lit) - 1, bits, name }
+#define CURVE(lit, bits, name)                                                                     \
+	{                                                                                          \
+		lit, sizeof(lit) - 1, bits, name                                                   \
+	}
 static const struct curve_info curves[] = {
 	CURVE("\x2a\x86\x48\xce\x3d\x03\x01\x07", 256, "prime256v1"),
 	CURVE("\x2b\x81\x04\x00\x22", 384, "secp384r1"),
@@ -807,7 +830,7 @@ static bool ext_aki(struct px *x, struct der_cur *vc)
 	struct x509_cert *c = x->c;
 	struct der_tlv seq, t;
 	struct der_cur sc;
-	struct x509_slice kid = { 0, 0 };
+	struct x509_slice kid = {0, 0};
 
 	if (der_expect(vc, DER_SEQUENCE, &seq) < 0)
 		return false;
@@ -955,7 +978,18 @@ static bool ext_aia(struct px *x, struct der_cur *vc)
 	return true;
 }
 
-enum ext_id { EXT_SAN, EXT_BC, EXT_KU, EXT_EKU, EXT_AKI, EXT_SKI, EXT_POL, EXT_AIA, EXT_SCT, EXT_N };
+enum ext_id {
+	EXT_SAN,
+	EXT_BC,
+	EXT_KU,
+	EXT_EKU,
+	EXT_AKI,
+	EXT_SKI,
+	EXT_POL,
+	EXT_AIA,
+	EXT_SCT,
+	EXT_N
+};
 
 struct ext_def {
 	const char *oid;
@@ -963,7 +997,10 @@ struct ext_def {
 	bool (*parse)(struct px *x, struct der_cur *vc);
 };
 
-#define EXT(lit, fn) { lit, sizeof(lit) - 1, fn }
+#define EXT(lit, fn)                                                                               \
+	{                                                                                          \
+		lit, sizeof(lit) - 1, fn                                                           \
+	}
 static const struct ext_def ext_defs[EXT_N] = {
 	[EXT_SAN] = EXT("\x55\x1d\x11", ext_san),
 	[EXT_BC] = EXT("\x55\x1d\x13", ext_bc),
@@ -981,14 +1018,22 @@ static int find_ext(const struct der_tlv *oid)
 	/* Most extensions are id-ce (2.5.29.x): dispatch on the last octet. */
 	if (oid->len == 3 && oid->val[0] == 0x55 && oid->val[1] == 0x1d) {
 		switch (oid->val[2]) {
-		case 0x11: return EXT_SAN;
-		case 0x13: return EXT_BC;
-		case 0x0f: return EXT_KU;
-		case 0x25: return EXT_EKU;
-		case 0x23: return EXT_AKI;
-		case 0x0e: return EXT_SKI;
-		case 0x20: return EXT_POL;
-		default: return -1;
+		case 0x11:
+			return EXT_SAN;
+		case 0x13:
+			return EXT_BC;
+		case 0x0f:
+			return EXT_KU;
+		case 0x25:
+			return EXT_EKU;
+		case 0x23:
+			return EXT_AKI;
+		case 0x0e:
+			return EXT_SKI;
+		case 0x20:
+			return EXT_POL;
+		default:
+			return -1;
 		}
 	}
 	for (int i = EXT_AIA; i < EXT_N; i++)
@@ -1168,7 +1213,7 @@ static int parse_tbs(struct px *x, const struct der_tlv *tbs, const struct der_t
 
 int x509_parse(const uint8_t *der, size_t len, struct x509_cert *out)
 {
-	struct px x = { der, der, out };
+	struct px x = {der, der, out};
 	struct der_cur top, cc;
 	struct der_tlv cert, tbs, alg_seq, oid, params, sig;
 	bool has_params;
@@ -1220,21 +1265,36 @@ out:
 const char *x509_strerror(int err)
 {
 	switch (err) {
-	case X509_OK: return "ok";
-	case X509_E_TRUNC: return "truncated: a length runs past its enclosing block";
-	case X509_E_LENGTH: return "bad length encoding (indefinite, non-minimal or too long)";
-	case X509_E_TAG: return "unexpected tag";
-	case X509_E_INTEGER: return "empty or non-minimal INTEGER";
-	case X509_E_OID: return "malformed OBJECT IDENTIFIER";
-	case X509_E_NAME: return "malformed Name (attribute value type or string)";
-	case X509_E_TIME: return "validity time is not UTCTime or GeneralizedTime";
-	case X509_E_BITSTRING: return "malformed BIT STRING";
-	case X509_E_BOOLEAN: return "malformed BOOLEAN";
-	case X509_E_TRAILING: return "unexpected bytes at the end of a block";
-	case X509_E_DEPTH: return "nesting too deep";
-	case X509_E_EXTENSIONS: return "malformed Extensions";
-	case X509_E_TOO_LARGE: return "input too large";
-	default: return "unknown error";
+	case X509_OK:
+		return "ok";
+	case X509_E_TRUNC:
+		return "truncated: a length runs past its enclosing block";
+	case X509_E_LENGTH:
+		return "bad length encoding (indefinite, non-minimal or too long)";
+	case X509_E_TAG:
+		return "unexpected tag";
+	case X509_E_INTEGER:
+		return "empty or non-minimal INTEGER";
+	case X509_E_OID:
+		return "malformed OBJECT IDENTIFIER";
+	case X509_E_NAME:
+		return "malformed Name (attribute value type or string)";
+	case X509_E_TIME:
+		return "validity time is not UTCTime or GeneralizedTime";
+	case X509_E_BITSTRING:
+		return "malformed BIT STRING";
+	case X509_E_BOOLEAN:
+		return "malformed BOOLEAN";
+	case X509_E_TRAILING:
+		return "unexpected bytes at the end of a block";
+	case X509_E_DEPTH:
+		return "nesting too deep";
+	case X509_E_EXTENSIONS:
+		return "malformed Extensions";
+	case X509_E_TOO_LARGE:
+		return "input too large";
+	default:
+		return "unknown error";
 	}
 }
 

@@ -34,39 +34,40 @@
 
 enum x509_err {
 	X509_OK = 0,
-	X509_E_TRUNC = -1,     /* a length runs past its enclosing block */
-	X509_E_LENGTH = -2,    /* indefinite, non-minimal or too long length */
-	X509_E_TAG = -3,       /* unexpected tag */
-	X509_E_INTEGER = -4,   /* empty or non-minimal INTEGER */
-	X509_E_OID = -5,       /* malformed OBJECT IDENTIFIER */
-	X509_E_NAME = -6,      /* Name: bad structure, value type or string */
-	X509_E_TIME = -7,      /* Validity: not a UTCTime/GeneralizedTime */
-	X509_E_BITSTRING = -8, /* empty BIT STRING or unused bits > 7 */
-	X509_E_BOOLEAN = -9,   /* BOOLEAN not one octet */
-	X509_E_TRAILING = -10, /* bytes left inside a block that must be consumed */
-	X509_E_DEPTH = -11,    /* nesting deeper than the cap */
+	X509_E_TRUNC = -1,	 /* a length runs past its enclosing block */
+	X509_E_LENGTH = -2,	 /* indefinite, non-minimal or too long length */
+	X509_E_TAG = -3,	 /* unexpected tag */
+	X509_E_INTEGER = -4,	 /* empty or non-minimal INTEGER */
+	X509_E_OID = -5,	 /* malformed OBJECT IDENTIFIER */
+	X509_E_NAME = -6,	 /* Name: bad structure, value type or string */
+	X509_E_TIME = -7,	 /* Validity: not a UTCTime/GeneralizedTime */
+	X509_E_BITSTRING = -8,	 /* empty BIT STRING or unused bits > 7 */
+	X509_E_BOOLEAN = -9,	 /* BOOLEAN not one octet */
+	X509_E_TRAILING = -10,	 /* bytes left inside a block that must be consumed */
+	X509_E_DEPTH = -11,	 /* nesting deeper than the cap */
 	X509_E_EXTENSIONS = -12, /* Extensions list is malformed */
-	X509_E_TOO_LARGE = -13,  /* input larger than 16 MiB */
+	X509_E_TOO_LARGE = -13,	 /* input larger than 16 MiB */
 };
 
 /* Anomalies: parseable, recorded in Certificate.anomalies. */
-#define X509_ANOM_TRAILING_DATA (1ull << 0)  /* bytes after the Certificate */
-#define X509_ANOM_VERSION (1ull << 1)        /* version not v1..v3, or v1/v2 with extensions */
-#define X509_ANOM_BAD_TIME (1ull << 2)       /* a validity time did not decode */
-#define X509_ANOM_LAX_TIME (1ull << 3)       /* time without seconds, with offset or fraction */
-#define X509_ANOM_BAD_EXT (1ull << 4)        /* a known extension did not decode: treated as absent */
-#define X509_ANOM_DUP_EXT (1ull << 5)        /* a known extension appears twice: treated as absent */
-#define X509_ANOM_EXT_TRAILING (1ull << 6)   /* bytes after an extension's value (OpenSSL ignores them) */
+#define X509_ANOM_TRAILING_DATA (1ull << 0) /* bytes after the Certificate */
+#define X509_ANOM_VERSION (1ull << 1)	    /* version not v1..v3, or v1/v2 with extensions */
+#define X509_ANOM_BAD_TIME (1ull << 2)	    /* a validity time did not decode */
+#define X509_ANOM_LAX_TIME (1ull << 3)	    /* time without seconds, with offset or fraction */
+#define X509_ANOM_BAD_EXT (1ull << 4) /* a known extension did not decode: treated as absent */
+#define X509_ANOM_DUP_EXT (1ull << 5) /* a known extension appears twice: treated as absent */
+#define X509_ANOM_EXT_TRAILING                                                                     \
+	(1ull << 6) /* bytes after an extension's value (OpenSSL ignores them) */
 #define X509_ANOM_SAN_TRUNCATED (1ull << 7)  /* more than X509_MAX_SAN names (iterator sees all) */
 #define X509_ANOM_LIST_TRUNCATED (1ull << 8) /* EKU/policy/AIA beyond its cap */
-#define X509_ANOM_BAD_KEY (1ull << 9)        /* public key did not decode (bits unknown) */
+#define X509_ANOM_BAD_KEY (1ull << 9)	     /* public key did not decode (bits unknown) */
 #define X509_ANOM_EMPTY_RDN (1ull << 10)     /* an RDN with no attribute */
 #define X509_ANOM_SIG_ALG_MISMATCH (1ull << 11) /* tbs and outer signature algorithms differ */
-#define X509_ANOM_NEG_SERIAL (1ull << 12)    /* negative or zero serial */
-#define X509_ANOM_EMPTY_EXTS (1ull << 13)    /* [3] with an empty Extensions list */
-#define X509_ANOM_IP_LENGTH (1ull << 14)     /* iPAddress SAN not 4 or 16 octets */
-#define X509_ANOM_UNIQUE_ID (1ull << 15)     /* issuer/subject unique identifiers present */
-#define X509_ANOM_BAD_PATHLEN (1ull << 16)   /* pathLen negative or above INT32_MAX */
+#define X509_ANOM_NEG_SERIAL (1ull << 12)	/* negative or zero serial */
+#define X509_ANOM_EMPTY_EXTS (1ull << 13)	/* [3] with an empty Extensions list */
+#define X509_ANOM_IP_LENGTH (1ull << 14)	/* iPAddress SAN not 4 or 16 octets */
+#define X509_ANOM_UNIQUE_ID (1ull << 15)	/* issuer/subject unique identifiers present */
+#define X509_ANOM_BAD_PATHLEN (1ull << 16)	/* pathLen negative or above INT32_MAX */
 
 #define X509_MAX_SAN 64
 #define X509_MAX_EKU 16
@@ -110,7 +111,7 @@ enum x509_gn_type {
 
 struct x509_gname {
 	uint32_t off, len; /* value octets (IA5String / OCTET STRING content) */
-	uint8_t type;      /* enum x509_gn_type */
+	uint8_t type;	   /* enum x509_gn_type */
 };
 
 /* keyUsage bits, in RFC 5280 order (bit 0 = digitalSignature). */
@@ -121,12 +122,12 @@ struct x509_cert {
 	uint32_t err_offset; /* on failure: offset of the offending octet */
 	uint64_t anomalies;  /* X509_ANOM_* */
 
-	uint8_t version; /* 1, 2, 3 (raw value + 1; anomaly if not 0..2) */
-	struct x509_slice tbs;         /* TBSCertificate TLV */
-	struct x509_slice serial;      /* INTEGER content octets */
-	struct x509_slice sig_alg;     /* outer signatureAlgorithm OID content */
-	struct x509_slice issuer;      /* Name TLV */
-	struct x509_slice subject;     /* Name TLV */
+	uint8_t version;	   /* 1, 2, 3 (raw value + 1; anomaly if not 0..2) */
+	struct x509_slice tbs;	   /* TBSCertificate TLV */
+	struct x509_slice serial;  /* INTEGER content octets */
+	struct x509_slice sig_alg; /* outer signatureAlgorithm OID content */
+	struct x509_slice issuer;  /* Name TLV */
+	struct x509_slice subject; /* Name TLV */
 	struct x509_str subject_cn, subject_o, subject_c; /* first of each */
 	struct x509_str issuer_cn, issuer_o, issuer_c;
 
@@ -134,18 +135,18 @@ struct x509_cert {
 	int64_t not_before, not_after; /* unix seconds (0 + X509_ANOM_BAD_TIME if bad) */
 	bool not_before_ok, not_after_ok;
 
-	struct x509_slice spki;       /* SubjectPublicKeyInfo TLV */
+	struct x509_slice spki;	      /* SubjectPublicKeyInfo TLV */
 	struct x509_slice key_alg;    /* algorithm OID content */
 	struct x509_slice key_params; /* parameters content octets (curve OID for EC) */
-	uint8_t key_params_tag;       /* 0: no parameters */
-	uint8_t key_type;             /* enum x509_key_type */
-	uint32_t key_bits;            /* 0 when unknown (see x509_key_bits()) */
-	uint32_t rsa_exponent;        /* 0 when not RSA or above 2^32-1 */
+	uint8_t key_params_tag;	      /* 0: no parameters */
+	uint8_t key_type;	      /* enum x509_key_type */
+	uint32_t key_bits;	      /* 0 when unknown (see x509_key_bits()) */
+	uint32_t rsa_exponent;	      /* 0 when not RSA or above 2^32-1 */
 
 	/* Extensions: values are valid only if the extension decoded. */
 	struct x509_slice san_ext; /* GeneralNames TLV, for x509_san_next() */
-	uint16_t san_count;        /* stored below (<= X509_MAX_SAN) */
-	uint16_t san_total;        /* all GeneralNames in the extension */
+	uint16_t san_count;	   /* stored below (<= X509_MAX_SAN) */
+	uint16_t san_total;	   /* all GeneralNames in the extension */
 	struct x509_gname san[X509_MAX_SAN];
 
 	bool has_basic_constraints;
@@ -193,7 +194,7 @@ bool x509_san_next(const uint8_t *der, struct x509_san_iter *it, struct x509_gna
 
 /* ---- PEM ---- */
 
-#define X509_PEM_E_BASE64 (-1L)    /* bad base64 or missing END line */
+#define X509_PEM_E_BASE64 (-1L)	   /* bad base64 or missing END line */
 #define X509_PEM_E_TOO_LARGE (-2L) /* decoded body larger than @cap */
 
 /*

@@ -152,9 +152,10 @@ void x509_time_rfc3339(int64_t t, char buf[21])
 		buf[0] = 0;
 		return;
 	}
-	unsigned v[6] = { (unsigned)y, m, d, (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60),
-			  (unsigned)(secs % 60) };
-	static const char sep[6] = { '-', '-', 'T', ':', ':', 'Z' };
+	unsigned v[6] = {
+		(unsigned)y,	      m, d, (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60),
+		(unsigned)(secs % 60)};
+	static const char sep[6] = {'-', '-', 'T', ':', ':', 'Z'};
 	char *o = buf;
 	for (int i = 0; i < 6; i++) {
 		if (i == 0) {
@@ -226,7 +227,10 @@ struct oid_name {
 	const char *name;
 };
 
-#define ON(lit, name) { lit, sizeof(lit) - 1, name }
+#define ON(lit, name)                                                                              \
+	{                                                                                          \
+		lit, sizeof(lit) - 1, name                                                         \
+	}
 
 /* Attribute types: OpenSSL short names. */
 static const struct oid_name attr_names[] = {
@@ -274,8 +278,7 @@ static const struct oid_name eku_names[] = {
 	ON("\x55\x1d\x25\x00", "anyExtendedKeyUsage"),
 };
 
-static const char *table_lookup(const struct oid_name *t, size_t n, const uint8_t *oid,
-				size_t len)
+static const char *table_lookup(const struct oid_name *t, size_t n, const uint8_t *oid, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (t[i].len == len && !memcmp(t[i].oid, oid, len))
@@ -315,13 +318,20 @@ const char *x509_eku_name(const uint8_t *oid, size_t len, char *buf, size_t cap)
 const char *x509_key_type_name(uint8_t key_type)
 {
 	switch (key_type) {
-	case X509_KEY_RSA: return "rsa";
-	case X509_KEY_EC: return "ec";
-	case X509_KEY_ED25519: return "ed25519";
-	case X509_KEY_ED448: return "ed448";
-	case X509_KEY_DSA: return "dsa";
-	case X509_KEY_OTHER: return "other";
-	default: return "";
+	case X509_KEY_RSA:
+		return "rsa";
+	case X509_KEY_EC:
+		return "ec";
+	case X509_KEY_ED25519:
+		return "ed25519";
+	case X509_KEY_ED448:
+		return "ed448";
+	case X509_KEY_DSA:
+		return "dsa";
+	case X509_KEY_OTHER:
+		return "other";
+	default:
+		return "";
 	}
 }
 
@@ -366,7 +376,7 @@ const char *x509_ku_name(unsigned bit)
 	static const char *const names[X509_KU_COUNT] = {
 		"digitalSignature", "nonRepudiation", "keyEncipherment",
 		"dataEncipherment", "keyAgreement",   "keyCertSign",
-		"cRLSign",          "encipherOnly",   "decipherOnly",
+		"cRLSign",	    "encipherOnly",   "decipherOnly",
 	};
 	return bit < X509_KU_COUNT ? names[bit] : "";
 }
@@ -417,7 +427,13 @@ static uint8_t char_class(uint8_t c)
 		return CT_FIRST | CT_LAST;
 	case '#':
 		return CT_FIRST;
-	case '"': case '+': case ',': case ';': case '<': case '>': case '\\':
+	case '"':
+	case '+':
+	case ',':
+	case ';':
+	case '<':
+	case '>':
+	case '\\':
 		return CT_2253;
 	default:
 		return 0;
@@ -479,12 +495,25 @@ static size_t utf8_put(uint8_t out[4], uint32_t v)
 static int tag_width(uint8_t tag)
 {
 	switch (tag) {
-	case DER_UTF8_STRING: return 0;
-	case 18: case 19: case 20: case 21: case 22: case 23: case 24: case 25: case 26: case 27:
+	case DER_UTF8_STRING:
+		return 0;
+	case 18:
+	case 19:
+	case 20:
+	case 21:
+	case 22:
+	case 23:
+	case 24:
+	case 25:
+	case 26:
+	case 27:
 		return 1;
-	case DER_UNIVERSAL_STRING: return 4;
-	case DER_BMP_STRING: return 2;
-	default: return -1;
+	case DER_UNIVERSAL_STRING:
+		return 4;
+	case DER_BMP_STRING:
+		return 2;
+	default:
+		return -1;
 	}
 }
 
@@ -541,7 +570,7 @@ struct name_ent {
 
 char *x509_name_rfc4514(const uint8_t *der, struct x509_slice name)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	struct der_cur nc, rc, ac, top;
 	struct der_tlv seq, rdn, atv, type, val;
 	struct name_ent *ents = NULL;
@@ -615,7 +644,7 @@ out:
 
 char *x509_str_utf8(const uint8_t *der, struct x509_str s)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	const uint8_t *p = der + s.off;
 	int w;
 
@@ -661,8 +690,10 @@ void x509_json_str(FILE *f, const char *s, size_t len)
 			fputc(c, f);
 			i++;
 		} else {
-			size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
-				   (c & 0xf8) == 0xf0 ? 4 : 1;
+			size_t n = (c & 0xe0) == 0xc0	? 2
+				   : (c & 0xf0) == 0xe0 ? 3
+				   : (c & 0xf8) == 0xf0 ? 4
+							: 1;
 			if (n > 1 && n <= len - i && x509_utf8_valid(p + i, n)) {
 				fwrite(p + i, 1, n, f);
 				i += n;

@@ -10,7 +10,7 @@
 
 int bench_tx(int argc, char **argv);   /* bench_tx.c: SYN build+send on one TX lcore */
 int bench_rx(int argc, char **argv);   /* bench_rx.c: SYN-ACK validation, dedup, dispatch */
-int bench_x509(int argc, char **argv) __attribute__((weak)); /* bench_x509.c (x509 helper) */
-int bench_tls(int argc, char **argv) __attribute__((weak));  /* TLS stage helper */
+int bench_x509(int argc, char **argv); /* bench_x509.c: x509 parsing vs OpenSSL */
+int bench_tls(int argc, char **argv) __attribute__((weak)); /* TLS stage helper */
 
 #endif

@@ -51,13 +51,13 @@ static const struct eng_stage_ops cnt_ops = {
 int bench_rx(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "targets", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"seconds", required_argument, NULL, 's'},
+		{"targets", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct eng_config ec;
-	struct count_stage cs = { 0, 0 };
+	struct count_stage cs = {0, 0};
 	struct eng *e;
 	char err[512];
 	double seconds = 5, el = 0;

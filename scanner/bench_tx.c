@@ -41,11 +41,11 @@ static int bench_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 int bench_tx(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "iface", required_argument, NULL, 'i' },
-		{ "lcores", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"seconds", required_argument, NULL, 's'},
+		{"iface", required_argument, NULL, 'i'},
+		{"lcores", required_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct eng_config ec;
 	struct eng_stats st;
@@ -68,8 +68,12 @@ int bench_tx(int argc, char **argv)
 			if (cli_parse_seconds("bench tx", "--seconds", optarg, &seconds))
 				return CLI_EUSAGE;
 			break;
-		case 'i': ec.iface = optarg; break;
-		case 'T': ec.lcores = optarg; break;
+		case 'i':
+			ec.iface = optarg;
+			break;
+		case 'T':
+			ec.lcores = optarg;
+			break;
 		case 'h':
 			puts("usage: tlsmap bench tx [--seconds S] [--iface VDEV] [-T LCORES]");
 			return 0;

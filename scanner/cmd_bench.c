@@ -25,10 +25,10 @@ int cmd_bench(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} kinds[] = {
-		{ "tx", bench_tx },
-		{ "rx", bench_rx },
-		{ "x509", bench_x509 },
-		{ "tls", bench_tls },
+		{"tx", bench_tx},
+		{"rx", bench_rx},
+		{"x509", bench_x509},
+		{"tls", bench_tls},
 	};
 
 	if (argc < 2) {

@@ -374,8 +374,12 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	int opt, ret;
 
 	memset(c, 0, sizeof(*c));
+	/* getopt_long permutes argv: keep the command line as typed, for ScanMeta */
 	c->argc = argc;
-	c->argv = argv;
+	c->argv = malloc(((size_t)argc + 1) * sizeof(*c->argv));
+	if (!c->argv)
+		return bad("arguments", "", "out of memory");
+	memcpy(c->argv, argv, ((size_t)argc + 1) * sizeof(*c->argv));
 	c->shards = 1;
 	c->cooldown_s = SCAN_DEFAULT_COOLDOWN;
 	c->rate_pps = SCAN_DEFAULT_RATE;
@@ -477,13 +481,21 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		case OPT_GEO_DB: c->geo_db = optarg; break;
 		case OPT_ASN_DB: c->asn_db = optarg; break;
 		case OPT_COUNTRY: {
-			/* comma separated, split in place (argv strings are writable) */
-			char *save = NULL;
-			for (char *t = strtok_r(optarg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-				if (strlen(t) != 2)
-					return bad("--country", t, "expected a 2-letter ISO code");
-				if (push_str(&c->countries, &c->ncountries, t))
-					return bad("--country", t, "out of memory");
+			/* comma separated: "KZ,RU" is "--country KZ --country RU"; each code
+			 * is copied (freed by scan_config_free) */
+			for (const char *t = optarg; *t;) {
+				size_t len = strcspn(t, ",");
+				char *code;
+				if (len != 2)
+					return bad("--country", optarg, "expected 2-letter ISO codes, comma separated");
+				code = strndup(t, 2);
+				if (!code || push_str(&c->countries, &c->ncountries, code)) {
+					free(code);
+					return bad("--country", optarg, "out of memory");
+				}
+				t += len;
+				if (*t == ',')
+					t++;
 			}
 			break;
 		}
@@ -589,6 +601,9 @@ void scan_config_free(struct scan_config *c)
 	free(c->ports);
 	free(c->snis);
 	free(c->sni_blob); /* TLS stage block */
+	for (size_t k = 0; k < c->ncountries; k++)
+		free((char *)c->countries[k]);
 	free(c->countries);
+	free(c->argv);
 	memset(c, 0, sizeof(*c));
 }

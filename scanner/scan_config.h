@@ -76,7 +76,7 @@ struct scan_config {
 	const char *interceptors;     /* --interceptors FILE */
 	const char *geo_db;           /* --geo-db */
 	const char *asn_db;           /* --asn-db */
-	const char **countries;       /* --country CC, repeatable or comma separated */
+	const char **countries;       /* --country CC, repeatable or comma separated (copies) */
 	size_t ncountries;
 	bool dry_run;                 /* --dry-run */
 	uint16_t tcp_sport_lo, tcp_sport_hi; /* the stage's source ports */
@@ -91,7 +91,7 @@ struct scan_config {
 	uint64_t naddrs;              /* addresses in targets */
 	uint64_t npairs;              /* naddrs * nports */
 	int argc;
-	char **argv;                  /* the command line, for ScanMeta */
+	char **argv;                  /* the command line as typed (a copy of the array), for ScanMeta */
 };
 
 /*

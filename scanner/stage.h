@@ -18,17 +18,17 @@
 
 struct stage_ctx {
 	const struct scan_config *cfg;
-	struct out_async *out;          /* NULL: no -o (syn-only prints to @lines) */
-	FILE *lines;                    /* syn-only without -o: "a.b.c.d:port" per open target */
-	struct progress_counters *ctr;  /* probes, certs, tls_ok are the stage's to count */
-	uint64_t scan_start_us;         /* unix microseconds when the sweep started */
+	struct out_async *out;	       /* NULL: no -o (syn-only prints to @lines) */
+	FILE *lines;		       /* syn-only without -o: "a.b.c.d:port" per open target */
+	struct progress_counters *ctr; /* probes, certs, tls_ok are the stage's to count */
+	uint64_t scan_start_us;	       /* unix microseconds when the sweep started */
 	unsigned nworkers;
 };
 
 struct stage {
 	const struct eng_stage_ops *ops;
-	void *arg;                      /* passed to the engine as its stage pointer */
-	void (*close)(void *arg);       /* after eng_run returned (all workers finished) */
+	void *arg;		  /* passed to the engine as its stage pointer */
+	void (*close)(void *arg); /* after eng_run returned (all workers finished) */
 };
 
 /* The --syn-only stage: one Probe per answering target (TCP_OPEN / TCP_CLOSED). */

@@ -25,6 +25,7 @@
  * and freed when the probe ends.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@
 #define NONE UINT32_MAX
 #define CHUNK 4096u /* bytes fed to the parser at a time */
 #define SEEN_BITS 16
-#define LAUNCH_PER_POLL 512
+#define LAUNCH_PER_POLL 64
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
 
@@ -58,6 +59,11 @@ struct tls_stage {
 	struct verdict_interceptors *icpt;
 	bool eligible_any;
 	uint32_t per_worker_conns;
+	/* summed by the workers at fini (under the lock), printed at close */
+	pthread_mutex_t lock;
+	struct tcp_stats tcp;
+	uint64_t peak_buf_bytes, table_bytes, retries_ossl, retries_tcp;
+	unsigned workers;
 	char geo_country[4096], geo_asn[4096];
 	bool geo_ok;
 };
@@ -87,7 +93,7 @@ struct tls_probe {
 	int32_t sni;        /* -1: control */
 	uint8_t path;
 	uint8_t status;     /* final parser status, TLS_ST_MORE while running */
-	bool in_use, retry;
+	bool in_use, retry, tcp_retried;
 	uint8_t random[32];
 	uint64_t start_ns, connected_ns;
 	uint32_t retx, flight_bytes;
@@ -124,6 +130,11 @@ struct tls_worker {
 	uint32_t seen_count;
 	struct x509_cert *x509_scratch; /* TLS_MAX_CERTS */
 	uint64_t rnd;
+	/* new connections per second: -r split over the workers (token bucket) */
+	double tokens, rate, burst;
+	uint64_t tokens_ns;
+	uint64_t buf_bytes, peak_buf_bytes; /* receive buffers allocated now / at most */
+	uint64_t retries_ossl, retries_tcp;
 };
 
 static const char *sni_of(const struct tls_worker *w, int32_t sni)
@@ -466,6 +477,7 @@ static void host_release(struct tls_worker *w, uint32_t hi)
 
 static void probe_release(struct tls_worker *w, struct tls_probe *p)
 {
+	w->buf_bytes -= p->buf_cap;
 	free(p->buf);
 	p->buf = NULL;
 	p->buf_cap = 0;
@@ -600,6 +612,9 @@ static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
 				p->status = TLS_ST_TOO_LARGE;
 				return TCP_APP_TOO_LARGE;
 			}
+			w->buf_bytes += ncap - p->buf_cap;
+			if (w->buf_bytes > w->peak_buf_bytes)
+				w->peak_buf_bytes = w->buf_bytes;
 			p->buf = nb;
 			p->buf_cap = ncap;
 		}
@@ -631,15 +646,33 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	if (ci->connected_ns)
 		p->connected_ns = ci->connected_ns;
 	p->tcp_outcome = outcome == TCP_OUT_FLIGHT_TOO_LARGE ? TCP_OUT_FLIGHT_TOO_LARGE : outcome;
-	if (p->path == PATH_FAST &&
-	    ((p->status == TLS_ST_ALERT && tls_alert_wants_fallback(p->ps.f.alert_desc)) ||
-	     p->status == TLS_ST_TLS13)) {
-		/* retry on the OpenSSL path, from poll() */
-		p->path = PATH_OSSL;
+	bool fallback = p->path == PATH_FAST &&
+			((p->status == TLS_ST_ALERT && tls_alert_wants_fallback(p->ps.f.alert_desc)) ||
+			 p->status == TLS_ST_TLS13);
+	/* A host the sweep found open that then does not answer, or accepts and
+	 * sends nothing, is given one more connection: one lost SYN-ACK or a
+	 * busy server should not decide a verdict. A consistent tarpit or
+	 * blackhole still ends as it did, one timeout later. */
+	bool again = !fallback && !p->tcp_retried && p->flight_bytes == 0 &&
+		     p->status == TLS_ST_MORE &&
+		     (outcome == TCP_OUT_NO_ANSWER || outcome == TCP_OUT_READ_TIMEOUT);
+	if (fallback || again) {
+		/* start again from poll() */
+		if (fallback)
+			p->path = PATH_OSSL;
+		else
+			p->tcp_retried = true;
 		p->retry = true;
+		if (fallback)
+			w->retries_ossl++;
+		else
+			w->retries_tcp++;
+		w->buf_bytes -= p->buf_cap;
 		free(p->buf);
 		p->buf = NULL;
 		p->buf_cap = 0;
+		tls_ossl_free(p->ossl);
+		p->ossl = NULL;
 		w->retryq[w->retryq_len++] = (uint32_t)user;
 		return;
 	}
@@ -700,6 +733,9 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 		w->hosts[i].next_free = i + 1 < w->nhosts ? i + 1 : NONE;
 	w->probe_free = 0;
 	w->host_free = 0;
+	w->rate = (double)st->cfg->rate_pps / (st->ctx.nworkers ? st->ctx.nworkers : 1);
+	w->burst = w->rate / 100 > 64 ? w->rate / 100 : 64;
+	w->tokens = w->burst;
 
 	struct tcp_cfg tc = {
 		.max_conns = w->nprobes,
@@ -804,7 +840,15 @@ static void tls_rx(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_
 
 static bool can_connect(const struct tls_worker *w)
 {
-	return w->probe_free != NONE && tcp_active(w->tcp) < tcp_capacity(w->tcp);
+	return w->probe_free != NONE && tcp_active(w->tcp) < tcp_capacity(w->tcp) &&
+	       (w->rate <= 0 || w->tokens >= 1);
+}
+
+/* A connection was started: take a token. */
+static void took(struct tls_worker *w)
+{
+	if (w->rate > 0)
+		w->tokens -= 1;
 }
 
 static void tls_poll(void *wctx, uint64_t now)
@@ -813,6 +857,13 @@ static void tls_poll(void *wctx, uint64_t now)
 	unsigned launched = 0;
 
 	tcp_poll(w->tcp, now);
+	if (w->rate > 0) {
+		if (w->tokens_ns)
+			w->tokens += (double)(now - w->tokens_ns) * 1e-9 * w->rate;
+		if (w->tokens > w->burst)
+			w->tokens = w->burst;
+		w->tokens_ns = now;
+	}
 
 	/* OpenSSL retries first: they hold probe slots already */
 	while (w->retryq_len && launched < LAUNCH_PER_POLL) {
@@ -826,6 +877,7 @@ static void tls_poll(void *wctx, uint64_t now)
 			break;
 		}
 		launched++;
+		took(w);
 		if (r) { /* cannot run OpenSSL: record what the fast path saw */
 			struct tls_host *h = &w->hosts[p->host];
 			p->path = PATH_FAST;
@@ -850,6 +902,7 @@ static void tls_poll(void *wctx, uint64_t now)
 			h->next_sni++;
 			h->inflight++;
 			launched++;
+			took(w);
 		}
 		if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->inflight < TLS_STAGE_PER_HOST)
 			break; /* global limits: try again next poll */
@@ -883,6 +936,7 @@ static void tls_poll(void *wctx, uint64_t now)
 		w->pend_head = (w->pend_head + 1) % w->pend_cap;
 		w->pend_len--;
 		launched++;
+		took(w);
 	}
 }
 
@@ -900,6 +954,22 @@ static void tls_worker_fini(void *wctx)
 		return;
 	if (w->tcp) {
 		tcp_table_abort_all(w->tcp); /* writes records for interrupted probes */
+		struct tls_stage *st = w->st;
+		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
+		pthread_mutex_lock(&st->lock);
+		const uint64_t *src = (const uint64_t *)ts;
+		uint64_t *dst = (uint64_t *)&st->tcp;
+		for (size_t i = 0; i < sizeof(*ts) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+		st->peak_buf_bytes += w->peak_buf_bytes;
+		st->table_bytes += tcp_table_bytes(w->tcp) +
+				   (uint64_t)w->nprobes * sizeof(*w->probes) +
+				   (uint64_t)w->nhosts * (sizeof(*w->hosts) + sizeof(*w->runq)) +
+				   (uint64_t)w->nprobes * sizeof(*w->retryq);
+		st->retries_ossl += w->retries_ossl;
+		st->retries_tcp += w->retries_tcp;
+		st->workers++;
+		pthread_mutex_unlock(&st->lock);
 		tcp_table_free(w->tcp);
 	}
 	for (uint32_t i = 0; w->probes && i < w->nprobes; i++)
@@ -935,6 +1005,27 @@ static const struct eng_stage_ops tls_ops = {
 static void tls_stage_close(void *arg)
 {
 	struct tls_stage *st = arg;
+	if (st->workers) {
+		const struct tcp_stats *t = &st->tcp;
+		uint64_t conns = (uint64_t)st->per_worker_conns * st->workers;
+		fprintf(stderr,
+			"tlsmap scan: tls: connections=%llu done=%llu syn_retx=%llu data_retx=%llu "
+			"dup=%llu ooo=%llu ooo_dropped=%llu unknown_flow=%llu tx_fail=%llu "
+			"retry_openssl=%llu retry_tcp=%llu\n",
+			(unsigned long long)t->connects, (unsigned long long)t->done,
+			(unsigned long long)t->syn_retx, (unsigned long long)t->data_retx,
+			(unsigned long long)t->dup_segs, (unsigned long long)t->ooo_segs,
+			(unsigned long long)t->ooo_dropped, (unsigned long long)t->unknown_flow,
+			(unsigned long long)t->tx_fail, (unsigned long long)st->retries_ossl,
+			(unsigned long long)st->retries_tcp);
+		fprintf(stderr,
+			"tlsmap scan: tls: state_bytes_per_connection=%llu (tcp %zu + probe %zu + host %zu + "
+			"index/queues) table_bytes=%llu peak_recv_buffer_bytes=%llu\n",
+			(unsigned long long)(conns ? st->table_bytes / conns : 0), tcp_conn_size(),
+			sizeof(struct tls_probe), sizeof(struct tls_host),
+			(unsigned long long)st->table_bytes, (unsigned long long)st->peak_buf_bytes);
+	}
+	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
 	verdict_interceptors_free(st->icpt);
 	free(st);
@@ -953,6 +1044,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 		return -ENOMEM;
 	st->ctx = *ctx;
 	st->cfg = cfg;
+	pthread_mutex_init(&st->lock, NULL);
 	tls_hello_tmpl_init(&st->hello);
 	st->eligible_any = !strcmp(cfg->eligible, "any");
 	st->roots = verify_store_new(cfg->roots, err, sizeof(err));

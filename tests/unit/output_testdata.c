@@ -228,6 +228,8 @@ void td_full_end(Tlsmap__V1__ScanEnd *e, unsigned salt)
 
 /* ---- the synthetic lab ---- */
 
+int td_evil;
+
 struct td_host {
 	const char *cc;
 	uint32_t asn;
@@ -250,7 +252,9 @@ static struct td_host td_host_of(unsigned i)
 		h.asn = i < 10 ? 9198 : 21299;
 		h.org = i < 10 ? "JSC Kazakhtelecom" : "Kar-Tel LLC";
 		if (i < 8) {
-			h.forger = "Qaznet Trust Network";
+			h.forger = td_evil ? "Qaznet <script>alert(1)</script> & \"Co\" <img "
+					     "src=http://x/>"
+					   : "Qaznet Trust Network";
 			h.forged_mask = 0x3;
 		}
 		if (i == 11)

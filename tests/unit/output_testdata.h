@@ -30,6 +30,8 @@ void td_full_end(Tlsmap__V1__ScanEnd *e, unsigned salt);
  * Sub CA" for one SNI; some hosts have no TLS. Returns 0 or an out_err.
  */
 #define TD_HOSTS 40
+/* Non-zero: the KZ interceptor's name is hostile markup (escaping tests). */
+extern int td_evil;
 int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end, uint64_t seed);
 
 #endif

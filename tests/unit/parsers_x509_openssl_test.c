@@ -112,8 +112,8 @@ static void diff(const char *sha, const char *field, const char *ours, const cha
 		n_allowed++;
 	else
 		n_diff++;
-	printf("%s %s %s (%s)\n  tlsmap:  %.600s\n  openssl: %.600s\n",
-	       ok ? "ALLOWLISTED" : "DIFF", sha, field, cur_path, ours, theirs);
+	printf("%s %s %s (%s)\n  tlsmap:  %.600s\n  openssl: %.600s\n", ok ? "ALLOWLISTED" : "DIFF",
+	       sha, field, cur_path, ours, theirs);
 }
 
 /* ---- a tiny reader for the top level of our own JSON object ---- */
@@ -393,10 +393,10 @@ static void ossl_json(X509 *x, FILE *f)
 		static const struct {
 			const char *key;
 			int type;
-		} kinds[] = { { "san_dns", GEN_DNS },
-			      { "san_ip", GEN_IPADD },
-			      { "san_email", GEN_EMAIL },
-			      { "san_uri", GEN_URI } };
+		} kinds[] = {{"san_dns", GEN_DNS},
+			     {"san_ip", GEN_IPADD},
+			     {"san_email", GEN_EMAIL},
+			     {"san_uri", GEN_URI}};
 
 		for (size_t k = 0; k < 4; k++) {
 			int n = 0;
@@ -463,8 +463,10 @@ static void ossl_json(X509 *x, FILE *f)
 		EXTENDED_KEY_USAGE_free(eku);
 	}
 	{
-		AUTHORITY_KEYID *aki = X509_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
-		ASN1_OCTET_STRING *ski = X509_get_ext_d2i(x, NID_subject_key_identifier, &crit, NULL);
+		AUTHORITY_KEYID *aki =
+			X509_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
+		ASN1_OCTET_STRING *ski =
+			X509_get_ext_d2i(x, NID_subject_key_identifier, &crit, NULL);
 
 		fputs(",\"aki\":", f);
 		if (aki && aki->keyid)
@@ -481,7 +483,8 @@ static void ossl_json(X509 *x, FILE *f)
 		ASN1_OCTET_STRING_free(ski);
 	}
 	{
-		CERTIFICATEPOLICIES *pol = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
+		CERTIFICATEPOLICIES *pol =
+			X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
 
 		fputs(",\"policies\":[", f);
 		for (int i = 0; i < sk_POLICYINFO_num(pol); i++) {
@@ -495,8 +498,8 @@ static void ossl_json(X509 *x, FILE *f)
 	}
 	{
 		AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, &crit, NULL);
-		int want[2] = { NID_ad_OCSP, NID_ad_ca_issuers };
-		const char *keys[2] = { "ocsp", "ca_issuers" };
+		int want[2] = {NID_ad_OCSP, NID_ad_ca_issuers};
+		const char *keys[2] = {"ocsp", "ca_issuers"};
 
 		for (int k = 0; k < 2; k++) {
 			int n = 0;
@@ -510,7 +513,9 @@ static void ossl_json(X509 *x, FILE *f)
 					continue;
 				if (n++)
 					fputc(',', f);
-				jstr(f, ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier),
+				jstr(f,
+				     ASN1_STRING_get0_data(
+					     ad->location->d.uniformResourceIdentifier),
 				     (size_t)ASN1_STRING_length(
 					     ad->location->d.uniformResourceIdentifier));
 			}
@@ -588,7 +593,8 @@ static void check_cert(const uint8_t *der, size_t len)
 			continue;
 		}
 		if (ka[i].len != kb[i].len || memcmp(ka[i].val, kb[i].val, ka[i].len)) {
-			char *va = strndup(ka[i].val, ka[i].len), *vb = strndup(kb[i].val, kb[i].len);
+			char *va = strndup(ka[i].val, ka[i].len),
+			     *vb = strndup(kb[i].val, kb[i].len);
 			diff(sha, ka[i].key, va, vb);
 			free(va);
 			free(vb);
@@ -778,7 +784,8 @@ static int make_bad(const char *path, const struct stat *st, int type, struct FT
 			memcpy(mut, der, dl);
 			for (int k = 0; k < 4; k++)
 				mut[next_rand() % dl] =
-					(uint8_t)(k & 1 ? 0x80 | (next_rand() & 0x7f) : next_rand());
+					(uint8_t)(k & 1 ? 0x80 | (next_rand() & 0x7f)
+							: next_rand());
 			write_file(bad_dir, bad_id++, mut, dl);
 		}
 	}
@@ -843,7 +850,8 @@ int main(void)
 	if (corpus) {
 		printf("corpus: %s\n", corpus);
 		nftw(corpus, visit, 16, FTW_PHYS);
-		printf("corpus: certs=%lu both_ok=%lu both_reject=%lu fields=%lu diffs=%lu allowlisted=%lu\n",
+		printf("corpus: certs=%lu both_ok=%lu both_reject=%lu fields=%lu diffs=%lu "
+		       "allowlisted=%lu\n",
 		       n_certs, n_both_ok, n_both_reject, n_fields, n_diff, n_allowed);
 	} else {
 		printf("corpus part skipped: no ../shared/corpus (set TLSMAP_CORPUS)\n");
@@ -881,14 +889,16 @@ int main(void)
 	nftw(gen, make_bad, 16, FTW_PHYS);
 	nftw(bad, walk_bad, 16, FTW_PHYS);
 	printf("known-bad inputs walked: %lu (no crash; %lu informational differences, "
-	       "X509_VERBOSE=1 lists them)\n", n_bad, n_info);
+	       "X509_VERBOSE=1 lists them)\n",
+	       n_bad, n_info);
 
 	snprintf(path, sizeof(path), "rm -rf '%s'", tmp);
 	if (getenv("X509_KEEP_TMP"))
 		printf("kept %s\n", tmp);
 	else if (system(path) != 0)
 		printf("note: could not remove %s\n", tmp);
-	printf("total: certs=%lu both_ok=%lu both_reject=%lu fields=%lu diffs=%lu allowlisted=%lu\n",
+	printf("total: certs=%lu both_ok=%lu both_reject=%lu fields=%lu diffs=%lu "
+	       "allowlisted=%lu\n",
 	       n_certs, n_both_ok, n_both_reject, n_fields, n_diff, n_allowed);
 	free(allow);
 	return n_diff ? 1 : 0;

@@ -50,4 +50,9 @@ grep -Eio 'url\([^)]*\)' "$H" | grep -qi 'http' && bad "http in url()" || ok "no
 grep -q 'not found' "$T/err" && ok "no map data: stderr note" || bad "no stderr note"
 "$BIN" report "$T/lab.tlsmap" >/dev/null 2>&1; [ $? = 2 ] && ok "missing -o exits 2" || bad "missing -o"
 "$BIN" report -o "$T/x.html" "$T/nonexistent" >/dev/null 2>&1; [ $? = 1 ] && [ ! -e "$T/x.html" ] && ok "bad input: no page" || bad "bad input"
+# Hostile strings from the network (issuer names) are escaped everywhere.
+TD_EVIL=1 "$GEN" "$T/evil.tlsmap"
+"$BIN" report --map "$T/map.tsv" -o "$T/e.html" "$T/evil.tlsmap" 2>/dev/null
+! grep -qi '<script\|<img' "$T/e.html" && grep -q 'Qaznet &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;' "$T/e.html" &&
+	ok "hostile issuer name escaped" || bad "escaping"
 exit $fail

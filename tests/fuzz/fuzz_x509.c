@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz harness for the X.509 reader (parsers/x509.h) and everything that
+ * consumes its output: the input is parsed as DER; on success every slice
+ * must lie inside the certificate, and the JSON printer, the SAN iterator,
+ * the RFC 6125 matcher and the digests run over it. The same bytes are
+ * also read as PEM text (the `tlsmap x509` input path), and each block
+ * found is parsed in turn.
+ *
+ * Built as a libFuzzer target (-Dfuzz=true, clang) with TLSMAP_LIBFUZZER;
+ * otherwise main() replays every file found in the directories or files
+ * named on the command line (seed corpus and regressions), which is the
+ * 'fuzz' suite's test.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "parsers/verify.h"
+#include "parsers/x509.h"
+
+static FILE *sink;
+
+static void in_range(const struct x509_cert *c, uint32_t off, uint32_t len)
+{
+	if ((uint64_t)off + len > c->der_len)
+		abort();
+}
+
+static void check_der(const uint8_t *data, size_t size)
+{
+	struct x509_cert c;
+	struct x509_san_iter it;
+	struct x509_gname g;
+	uint8_t h[32], h1[20], h2[32];
+
+	if (x509_parse(data, size, &c) < 0) {
+		if (c.err_offset > size)
+			abort();
+		return;
+	}
+	if (c.der_len > size || c.san_count > X509_MAX_SAN || c.eku_count > X509_MAX_EKU ||
+	    c.policy_count > X509_MAX_POLICY || c.ocsp_count > X509_MAX_AIA ||
+	    c.ca_issuers_count > X509_MAX_AIA)
+		abort();
+	in_range(&c, c.tbs.off, c.tbs.len);
+	in_range(&c, c.serial.off, c.serial.len);
+	in_range(&c, c.subject.off, c.subject.len);
+	in_range(&c, c.issuer.off, c.issuer.len);
+	in_range(&c, c.spki.off, c.spki.len);
+	in_range(&c, c.san_ext.off, c.san_ext.len);
+	for (unsigned i = 0; i < c.san_count; i++)
+		in_range(&c, c.san[i].off, c.san[i].len);
+	x509_san_begin(&c, &it);
+	unsigned n = 0;
+	while (x509_san_next(data, &it, &g)) {
+		in_range(&c, g.off, g.len);
+		if (++n > c.san_total)
+			abort();
+	}
+	if (!sink)
+		sink = fopen("/dev/null", "w");
+	if (x509_fields_json(&c, data, sink) < 0)
+		abort();
+	(void)verify_name_matches(&c, data, "www.example.com");
+	(void)verify_name_matches(&c, data, "192.0.2.1");
+	x509_digests(data, &c, h, h1, h2);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	check_der(data, size);
+	if (size < (1u << 20)) {
+		uint8_t *der = malloc(size + 1);
+		size_t pos = 0;
+		long n;
+
+		if (!der)
+			return 0;
+		while ((n = x509_pem_next((const char *)data, size, &pos, der, size)) != 0) {
+			if (n > (long)size)
+				abort();
+			if (n > 0)
+				check_der(der, (size_t)n);
+		}
+		free(der);
+	}
+	return 0;
+}
+
+#ifndef TLSMAP_LIBFUZZER
+static int replay_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	if (!f)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n > 0 ? (size_t)n : 1);
+	if (!buf || (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)) {
+		free(buf);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	LLVMFuzzerTestOneInput(buf, (size_t)(n > 0 ? n : 0));
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long files = 0;
+
+	for (int i = 1; i < argc; i++) {
+		struct stat st;
+		DIR *d;
+		struct dirent *e;
+
+		if (stat(argv[i], &st) != 0)
+			continue; /* an absent regressions folder is fine */
+		if (!S_ISDIR(st.st_mode)) {
+			if (replay_file(argv[i]) < 0) {
+				fprintf(stderr, "%s: cannot read\n", argv[i]);
+				return 1;
+			}
+			files++;
+			continue;
+		}
+		d = opendir(argv[i]);
+		while (d && (e = readdir(d))) {
+			char path[4096];
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
+			if (replay_file(path) == 0)
+				files++;
+		}
+		if (d)
+			closedir(d);
+	}
+	printf("replayed %lu inputs without a crash\n", files);
+	if (sink)
+		fclose(sink);
+	return files ? 0 : 1;
+}
+#endif

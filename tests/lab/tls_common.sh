@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: MIT
+# Shared by the TLS stage's lab tests (tls_*.sh, e2e_truth.sh): root check,
+# a lab (the one that is up, or our own, taken down at exit), a scratch
+# directory, and tls_scan OUT [extra scan args] running the scanner in the
+# scanner namespace with the lab's addressing, roots, interceptors and geo.
+# shellcheck shell=bash
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_DIR=${LAB_DIR:-/tmp/tlsmap-lab}
+export LAB_DIR
+TLSMAP_BIN=${TLSMAP_BIN:-${1:-}}
+if [ "$(id -u)" != 0 ]; then
+	echo "skip: the lab needs root (network namespaces)"
+	exit 77
+fi
+if [ -z "$TLSMAP_BIN" ] || [ ! -x "$TLSMAP_BIN" ]; then
+	echo "FAIL no tlsmap binary (TLSMAP_BIN or first argument)"
+	exit 1
+fi
+for tool in python3 jq; do
+	command -v $tool >/dev/null || { echo "skip: $tool not installed"; exit 77; }
+done
+OWN_LAB=0
+TMP=$(mktemp -d /tmp/tlsmap-tlslab.XXXXXX)
+tls_cleanup() {
+	[ -z "${TLS_CLEANUP_EXTRA:-}" ] || eval "$TLS_CLEANUP_EXTRA"
+	rm -rf "$TMP"
+	[ "$OWN_LAB" = 0 ] || "$HERE/lab.sh" down >/dev/null 2>&1
+}
+trap tls_cleanup EXIT
+if ! "$HERE/lab.sh" status 2>/dev/null | grep -q '^state: up'; then
+	OWN_LAB=1
+	"$HERE/lab.sh" up >"$TMP/lab-up.log" 2>&1 || { tail -20 "$TMP/lab-up.log"; echo "FAIL lab.sh up"; exit 1; }
+fi
+# shellcheck source=/dev/null
+source "$LAB_DIR/lab.env"
+
+# tls_scan OUT.tlsmap [args...]: targets come from the args (or -w).
+tls_scan() {
+	local out=$1 sf=(--sni-file "$SNI_FILE")
+	shift
+	[ -z "${TLS_NO_SNI_FILE:-}" ] || sf=()
+	timeout "${TLS_SCAN_TIMEOUT:-900}" ip netns exec "$SCAN_NS" "$TLSMAP_BIN" scan -i "$SCAN_IFACE" \
+		--source-ip "$SOURCE_IP" --gateway-ip "$GATEWAY_IP" --allow-reserved -p 443 \
+		--roots "$ROOTS" --interceptors "$INTERCEPTORS" --geo-db "$GEO_DB" --asn-db "$ASN_DB" \
+		"${sf[@]}" --eligible any -o "$out" "$@"
+}
+
+# truth lines (with header) for the addresses listed one per line in FILE
+truth_for() {
+	awk -F'\t' 'NR == FNR { want[$1] = 1; next } FNR == 1 || ($1 in want)' "$1" "$TRUTH"
+}

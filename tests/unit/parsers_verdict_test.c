@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * parsers/verdict: table-driven, one row per situation, every enum value.
+ * The certificates are real (built with OpenSSL here), verification is the
+ * real verify_chain() against a --roots file and the name match the real
+ * verify_name_matches(), so a row exercises the whole decision as the TLS
+ * stage will call it. The known-interceptor list is share/interceptors.tsv.
+ *
+ * Rows: a legitimate server for the domain (trusted and matching:
+ * VALID_FOR_SNI), a self-signed host certificate answered for every SNI
+ * (HOST_OWN_CERT), an expired real certificate (unverified, differing:
+ * INTERCEPTED by the documented rule; the same expired chain as the
+ * control: HOST_OWN_CERT), a Kazakh-style forgery copying the control
+ * leaf's subject and SAN under another key and issuer (INTERCEPTED,
+ * subject-copied-from-control), a chain from a known interceptor root even
+ * when the root is trusted (INTERCEPTED, known-interceptor), a trusted
+ * chain for another name (UNTRUSTED_OTHER), and the TLS-stage outcomes.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parsers/verdict.h"
+#include "parsers/verify.h"
+#include "parsers_x509_testcerts.h"
+
+static int failures;
+
+#define EXPECT(cond, ...)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			failures++;                                                                \
+			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
+			printf(__VA_ARGS__);                                                       \
+			printf("\n");                                                              \
+		}                                                                                  \
+	} while (0)
+
+enum cert_id {
+	C_NONE = 0,
+	C_ROOT,	    /* trusted root */
+	C_INTER,    /* trusted intermediate */
+	C_DEFAULT,  /* host A's default certificate (control SNI answer) */
+	C_REAL,	    /* www.real.example, trusted */
+	C_OTHER,    /* other.example, trusted */
+	C_EXPIRED,  /* www.real.example, expired */
+	C_SELF,	    /* host B's self-signed certificate */
+	C_KZ_ROOT,  /* CN=Qaznet Trust Network, C=KZ */
+	C_KZ_INTER, /* CN=Security Certificate */
+	C_FORGED,   /* copies C_REAL's subject and SAN, RSA e=3, shifted validity */
+	C_KZ_OTHER, /* leaf for www.real.example under the KZ chain, own subject */
+	C_COUNT,
+};
+
+static struct tc_cert certs[C_COUNT];
+
+enum store_id { S_TRUSTED, S_WITH_KZ };
+
+#define MAXC 4
+#define MAXR 6
+
+struct row {
+	const char *name;
+	enum verdict_stage stage;
+	bool is_control;
+	enum cert_id test[MAXC];
+	enum cert_id control[MAXC];
+	enum store_id store;
+	bool use_list;
+	const char *sni;
+	enum verdict want;
+	const char *reasons[MAXR];    /* each must be a prefix of some reason */
+	const char *no_reasons[MAXR]; /* none may be */
+	const char *interceptor;      /* expected label, or NULL for none */
+};
+
+static const struct row rows[] = {
+	{"legit server for the domain",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_REAL, C_INTER},
+	 {C_DEFAULT, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_VALID_FOR_SNI,
+	 {"differs-from-control", "names-sni"},
+	 {"unverified", "known-interceptor", "subject-copied-from-control"},
+	 NULL},
+	{"self-signed host cert for every SNI",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_SELF},
+	 {C_SELF},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_HOST_OWN_CERT,
+	 {"same-as-control", "unverified:"},
+	 {"differs-from-control"},
+	 NULL},
+	{"control probe itself",
+	 VERDICT_STAGE_CERTIFICATE,
+	 true,
+	 {C_SELF},
+	 {C_NONE},
+	 S_TRUSTED,
+	 true,
+	 "control.example",
+	 VERDICT_HOST_OWN_CERT,
+	 {"control-probe"},
+	 {"differs-from-control"},
+	 NULL},
+	{"expired real cert, differs from control",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_EXPIRED, C_INTER},
+	 {C_DEFAULT, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_INTERCEPTED,
+	 {"differs-from-control", "unverified:certificate has expired", "names-sni"},
+	 {"known-interceptor"},
+	 NULL},
+	{"expired real cert, same as control",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_EXPIRED, C_INTER},
+	 {C_EXPIRED, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_HOST_OWN_CERT,
+	 {"same-as-control", "unverified:certificate has expired"},
+	 {"differs-from-control"},
+	 NULL},
+	{"Kazakh-style forgery (2019)",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_FORGED, C_KZ_INTER},
+	 {C_REAL, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_INTERCEPTED,
+	 {"differs-from-control", "unverified:", "known-interceptor:kz-qaznet-2019-intermediate",
+	  "subject-copied-from-control", "validity-shifted", "names-sni"},
+	 {"same-as-control"},
+	 "kz-qaznet-2019-intermediate"},
+	{"Kazakh-style forgery, empty interceptor list",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_FORGED, C_KZ_INTER, C_KZ_ROOT},
+	 {C_REAL, C_INTER},
+	 S_TRUSTED,
+	 false,
+	 "www.real.example",
+	 VERDICT_INTERCEPTED,
+	 {"unverified:", "subject-copied-from-control", "validity-shifted"},
+	 {"known-interceptor"},
+	 NULL},
+	{"known interceptor root, trusted by the store",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_KZ_OTHER, C_KZ_INTER},
+	 {C_REAL, C_INTER},
+	 S_WITH_KZ,
+	 true,
+	 "www.real.example",
+	 VERDICT_INTERCEPTED,
+	 {"differs-from-control", "known-interceptor:kz-qaznet-2019", "names-sni"},
+	 {"unverified", "subject-copied-from-control"},
+	 "kz-qaznet-2019-intermediate"},
+	{"trusted chain for another name",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_OTHER, C_INTER},
+	 {C_DEFAULT, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_UNTRUSTED_OTHER,
+	 {"differs-from-control"},
+	 {"names-sni", "unverified", "known-interceptor"},
+	 NULL},
+	{"no control chain, trusted and matching",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_REAL, C_INTER},
+	 {C_NONE},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_VALID_FOR_SNI,
+	 {"no-control-chain", "differs-from-control", "names-sni"},
+	 {"unverified"},
+	 NULL},
+	{"no control chain, self-signed",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_SELF},
+	 {C_NONE},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_INTERCEPTED,
+	 {"no-control-chain", "unverified:"},
+	 {"same-as-control"},
+	 NULL},
+	{"port closed / not TLS",
+	 VERDICT_STAGE_NO_TLS,
+	 false,
+	 {C_NONE},
+	 {C_REAL, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_NO_TLS,
+	 {NULL},
+	 {"differs-from-control"},
+	 NULL},
+	{"TLS alert",
+	 VERDICT_STAGE_TLS_ERROR,
+	 false,
+	 {C_NONE},
+	 {C_REAL, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_TLS_ERROR,
+	 {NULL},
+	 {"differs-from-control"},
+	 NULL},
+	{"certificate stage without a chain",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_NONE},
+	 {C_REAL, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_UNSPECIFIED,
+	 {"empty-chain"},
+	 {NULL},
+	 NULL},
+};
+
+static bool has_reason(const struct verdict_result *r, const char *prefix)
+{
+	for (size_t i = 0; i < r->n_reasons; i++)
+		if (!strncmp(r->reasons[i], prefix, strlen(prefix)))
+			return true;
+	return false;
+}
+
+static size_t fill_chain(const enum cert_id *ids, struct verdict_cert *out,
+			 struct verify_cert *vout)
+{
+	size_t n = 0;
+
+	for (; n < MAXC && ids[n] != C_NONE; n++) {
+		out[n].der = certs[ids[n]].der;
+		out[n].parsed = &certs[ids[n]].parsed;
+		memcpy(out[n].sha256, certs[ids[n]].sha256, 32);
+		if (vout) {
+			vout[n].der = certs[ids[n]].der;
+			vout[n].len = certs[ids[n]].len;
+		}
+	}
+	return n;
+}
+
+static void run_rows(struct verify_store *const stores[2], const struct verdict_interceptors *list,
+		     time_t now)
+{
+	unsigned seen = 0;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *w = &rows[i];
+		struct verdict_cert test[MAXC], control[MAXC];
+		struct verify_cert vchain[MAXC];
+		struct verify_result vr = {0};
+		struct verdict_input in = {0};
+		struct verdict_result r;
+
+		in.stage = w->stage;
+		in.is_control = w->is_control;
+		in.test_n = fill_chain(w->test, test, vchain);
+		in.test = test;
+		in.control_n = fill_chain(w->control, control, NULL);
+		in.control = control;
+		if (in.test_n) {
+			TC_CHECK(verify_chain(stores[w->store], vchain, in.test_n, now, &vr) == 0);
+			in.verified = vr.verified;
+			in.verify_error = vr.error_str;
+			in.name_matches = verify_name_matches(test[0].parsed, test[0].der, w->sni);
+		}
+		in.interceptors = w->use_list ? list : NULL;
+		verdict_decide(&in, &r);
+		seen |= 1u << r.verdict;
+
+		EXPECT(r.verdict == w->want, "%s: %s, want %s", w->name, verdict_name(r.verdict),
+		       verdict_name(w->want));
+		for (size_t k = 0; k < MAXR && w->reasons[k]; k++)
+			EXPECT(has_reason(&r, w->reasons[k]), "%s: no reason '%s'", w->name,
+			       w->reasons[k]);
+		for (size_t k = 0; k < MAXR && w->no_reasons[k]; k++)
+			EXPECT(!has_reason(&r, w->no_reasons[k]), "%s: unexpected reason '%s'",
+			       w->name, w->no_reasons[k]);
+		EXPECT((w->interceptor == NULL) == (r.interceptor == NULL) &&
+			       (!w->interceptor || !strcmp(w->interceptor, r.interceptor->label)),
+		       "%s: interceptor %s, want %s", w->name,
+		       r.interceptor ? r.interceptor->label : "(none)",
+		       w->interceptor ? w->interceptor : "(none)");
+		printf("%-48s %-24s", w->name, verdict_name(r.verdict));
+		for (size_t k = 0; k < r.n_reasons; k++)
+			printf(" %s", r.reasons[k]);
+		printf("\n");
+	}
+	EXPECT(seen == 0x7f, "not every verdict value was produced (mask 0x%x)", seen);
+}
+
+static void test_loader(const char *dir, const struct tc_cert *forged)
+{
+	char path[512], err[256], hex[65];
+	uint8_t spki[32];
+	FILE *f;
+	struct verdict_interceptors *l;
+
+	snprintf(path, sizeof(path), "%s/bad.tsv", dir);
+	f = fopen(path, "w");
+	fprintf(f, "# comment\n\nissuer\tCN=x\tlabel\thttps://example/\nfrobnicate\tx\ty\tz\n");
+	fclose(f);
+	l = verdict_interceptors_load(path, err, sizeof(err));
+	EXPECT(!l && strstr(err, "bad.tsv:4"), "bad kind rejected with file:line (%s)", err);
+	verdict_interceptors_free(l);
+
+	/* the lab's extra entries: an SPKI hash */
+	x509_digests(forged->der, &forged->parsed, NULL, NULL, spki);
+	snprintf(path, sizeof(path), "%s/extra.tsv", dir);
+	f = fopen(path, "w");
+	fprintf(f, "spki_sha256\t%s\tlab-forger\thttps://lab.invalid/\n", x509_hex(spki, 32, hex));
+	fclose(f);
+	l = verdict_interceptors_load(path, err, sizeof(err));
+	EXPECT(l && l->n == 1, "extra list loads (%s)", err);
+	if (l) {
+		const struct verdict_interceptor *m =
+			verdict_interceptor_match(l, &forged->parsed, forged->der);
+		EXPECT(m && !strcmp(m->label, "lab-forger"), "SPKI entry matches");
+		m = verdict_interceptor_match(l, &certs[C_REAL].parsed, certs[C_REAL].der);
+		EXPECT(!m, "SPKI entry does not match another key");
+	}
+	verdict_interceptors_free(l);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/bad.tsv", dir);
+	unlink(path);
+}
+
+int main(void)
+{
+	const char *src = getenv("TLSMAP_SRCDIR");
+	char path[512], dir[] = "/tmp/tlsmap-verdict-XXXXXX", err[256];
+	time_t now = time(NULL);
+	X509 *x[C_COUNT] = {0};
+	EVP_PKEY *rk = tc_key_ec(), *ik = tc_key_ec(), *lk = tc_key_ec(), *hk = tc_key_ec();
+	EVP_PKEY *kzr = tc_key_rsa(2048, 65537), *kzi = tc_key_rsa(2048, 65537);
+	EVP_PKEY *fk = tc_key_rsa(1024, 3); /* per-host RSA key with e=3, as in 2019 */
+
+	TC_CHECK(mkdtemp(dir));
+	struct tc_opts o_root = {.cn = "Test Root",
+				 .o = "tlsmap",
+				 .ca = true,
+				 .serial = 1,
+				 .not_before = now - 86400 * 30,
+				 .not_after = now + 86400 * 3650};
+	struct tc_opts o_inter = {.cn = "Test Issuing CA",
+				  .o = "tlsmap",
+				  .ca = true,
+				  .serial = 2,
+				  .not_before = now - 86400 * 20,
+				  .not_after = now + 86400 * 365};
+	struct tc_opts o_default = {.cn = "default.hosting.example",
+				    .san = "DNS:default.hosting.example",
+				    .serial = 3,
+				    .not_before = now - 86400,
+				    .not_after = now + 86400 * 90};
+	struct tc_opts o_real = {.cn = "www.real.example",
+				 .o = "Real Inc",
+				 .c = "US",
+				 .san = "DNS:www.real.example,DNS:real.example",
+				 .serial = 0x1234567,
+				 .not_before = now - 86400 * 10,
+				 .not_after = now + 86400 * 80};
+	struct tc_opts o_other = o_default;
+	o_other.cn = "other.example";
+	o_other.san = "DNS:other.example";
+	o_other.serial = 5;
+	struct tc_opts o_exp = o_real;
+	o_exp.serial = 6;
+	o_exp.not_before = now - 86400 * 400;
+	o_exp.not_after = now - 86400 * 5;
+	struct tc_opts o_self = {.cn = "router.local",
+				 .serial = 7,
+				 .not_before = now - 86400,
+				 .not_after = now + 86400 * 3650};
+	struct tc_opts o_kzr = {.cn = "Qaznet Trust Network",
+				.c = "KZ",
+				.ca = true,
+				.serial = 8,
+				.not_before = now - 86400 * 60,
+				.not_after = now + 86400 * 3650};
+	struct tc_opts o_kzi = {.cn = "Security Certificate",
+				.ca = true,
+				.serial = 9,
+				.not_before = now - 86400 * 60,
+				.not_after = now + 86400 * 365};
+	struct tc_opts o_forged = o_real; /* subject and SAN copied, serial mostly kept */
+	o_forged.serial = 0x1234500;
+	o_forged.not_before = o_real.not_before - 86400 * 7;
+	o_forged.not_after = o_real.not_after - 86400 * 7;
+	struct tc_opts o_kzother = {.cn = "www.real.example",
+				    .o = "forged",
+				    .san = "DNS:www.real.example",
+				    .serial = 10,
+				    .not_before = now - 86400,
+				    .not_after = now + 86400};
+
+	x[C_ROOT] = tc_make(rk, &o_root, NULL, NULL);
+	x[C_INTER] = tc_make(ik, &o_inter, x[C_ROOT], rk);
+	x[C_DEFAULT] = tc_make(lk, &o_default, x[C_INTER], ik);
+	x[C_REAL] = tc_make(lk, &o_real, x[C_INTER], ik);
+	x[C_OTHER] = tc_make(lk, &o_other, x[C_INTER], ik);
+	x[C_EXPIRED] = tc_make(lk, &o_exp, x[C_INTER], ik);
+	x[C_SELF] = tc_make(hk, &o_self, NULL, NULL);
+	x[C_KZ_ROOT] = tc_make(kzr, &o_kzr, NULL, NULL);
+	x[C_KZ_INTER] = tc_make(kzi, &o_kzi, x[C_KZ_ROOT], kzr);
+	x[C_FORGED] = tc_make(fk, &o_forged, x[C_KZ_INTER], kzi);
+	x[C_KZ_OTHER] = tc_make(fk, &o_kzother, x[C_KZ_INTER], kzi);
+	for (int i = 1; i < C_COUNT; i++)
+		tc_import(x[i], &certs[i]);
+	EXPECT(certs[C_FORGED].parsed.rsa_exponent == 3, "forged key has e=3");
+
+	struct verify_store *stores[2];
+	snprintf(path, sizeof(path), "%s/roots.pem", dir);
+	tc_write_pem(path, &x[C_ROOT], 1);
+	stores[S_TRUSTED] = verify_store_new(path, err, sizeof(err));
+	TC_CHECK(stores[S_TRUSTED]);
+	X509 *both[2] = {x[C_ROOT], x[C_KZ_ROOT]};
+	tc_write_pem(path, both, 2);
+	stores[S_WITH_KZ] = verify_store_new(path, err, sizeof(err));
+	TC_CHECK(stores[S_WITH_KZ]);
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/share/interceptors.tsv", src ? src : ".");
+	struct verdict_interceptors *list = verdict_interceptors_load(path, err, sizeof(err));
+	EXPECT(list != NULL, "load %s: %s", path, err);
+	if (list) {
+		EXPECT(list->n >= 3, "interceptor list has %zu entries", list->n);
+		for (size_t i = 0; i < list->n; i++)
+			EXPECT(!strncmp(list->v[i].source, "https://", 8), "entry %zu has a source",
+			       i);
+		run_rows(stores, list, now);
+	}
+	test_loader(dir, &certs[C_FORGED]);
+	rmdir(dir);
+
+	verdict_interceptors_free(list);
+	verify_store_free(stores[0]);
+	verify_store_free(stores[1]);
+	for (int i = 1; i < C_COUNT; i++) {
+		X509_free(x[i]);
+		OPENSSL_free(certs[i].der);
+	}
+	EVP_PKEY *keys[] = {rk, ik, lk, hk, kzr, kzi, fk};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		EVP_PKEY_free(keys[i]);
+	printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
+	return failures ? 1 : 0;
+}
