@@ -175,6 +175,11 @@ uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be,
 	return pkt_cookie_k(k0, k1, saddr_be, daddr_be, sport_be, dport_be);
 }
 
+const char *eng_cookie_impl(void)
+{
+	return pkt_cookie_impl();
+}
+
 const struct eng_l2 *eng_worker_l2(const struct eng_worker *w)
 {
 	return &w->e->l2;
@@ -297,7 +302,10 @@ static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, con
 		snprintf(tmp, sizeof(tmp), "net_af_xdp0,iface=%s", i + 4);
 		eal_push(a, tmp);
 	} else {
-		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=1,qdisc_bypass=1", i);
+		/* framecnt: a deep RX ring, so TLS work on the RX lcore (2 lcores)
+		 * does not overflow it (added by the TLS-stage helper) */
+		snprintf(tmp, sizeof(tmp),
+			 "net_af_packet0,iface=%s,qpairs=1,qdisc_bypass=1,framecnt=8192", i);
 		eal_push(a, tmp);
 	}
 }
@@ -659,10 +667,22 @@ static void dispatch(struct eng *e, struct rte_mbuf *m, unsigned kind, uint32_t 
 	}
 }
 
+/*
+ * Classify a burst. Pass 1 parses every frame, answers ARP, hands stage
+ * frames to their worker and collects sweep-reply candidates (SYN-ACK or
+ * RST to a sweep source port); pass 2 computes their cookies as one burst
+ * (pkt_cookie_burst: SIMD SipHash) and validates, dedups and dispatches.
+ * Consumes every mbuf.
+ */
 static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_t now)
 {
 	struct eng_worker *self = &e->rx.self;
 	const struct eng_config *c = &e->cfg;
+	struct rte_mbuf *cm[BURST];
+	uint32_t caddr[BURST], cack[BURST], cookie[BURST];
+	uint16_t clport[BURST], crport[BURST];
+	uint8_t cflags[BURST];
+	unsigned nc = 0;
 
 	CNT_ADD(self->st.rx, n);
 	for (unsigned k = 0; k < n; k++) {
@@ -694,35 +714,18 @@ static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_
 		if (dport >= c->sweep_sport_lo && dport <= c->sweep_sport_hi) {
 			bool synack = (v.flags & (PKT_TCP_SYN | PKT_TCP_ACK)) ==
 				      (PKT_TCP_SYN | PKT_TCP_ACK);
-			bool rst = (v.flags & PKT_TCP_RST) != 0;
-			uint32_t cookie;
-			int fresh;
-
-			if (!synack && !rst)
-				goto invalid;
-			cookie = pkt_cookie_k(e->tx.tmpl.k0, e->tx.tmpl.k1, c->src_ip_be,
-					      v.saddr_be, v.dport_be, v.sport_be);
-			if (v.ack - 1 != cookie)
-				goto invalid;
-			if (synack) {
-				/* no kernel owns src_ip: reset the half-open connection ourselves
-				 */
-				queue_rst(self, &e->rx.rst, v.saddr_be, v.dport_be, v.sport_be,
-					  v.ack);
-			}
-			fresh = dedup_mark(e, v.saddr_be, v.sport_be);
-			if (fresh < 0)
-				goto invalid;
-			if (!fresh) {
-				CNT_ADD(self->st.dup, 1);
+			if (!synack && !(v.flags & PKT_TCP_RST)) {
+				CNT_ADD(self->st.invalid, 1);
 				rte_pktmbuf_free(m);
 				continue;
 			}
-			if (synack)
-				CNT_ADD(self->st.synack, 1);
-			else
-				CNT_ADD(self->st.rst, 1);
-			dispatch(e, m, synack ? EV_OPEN : EV_CLOSED, v.saddr_be, v.sport_be, now);
+			cm[nc] = m;
+			caddr[nc] = v.saddr_be;
+			clport[nc] = v.dport_be;
+			crport[nc] = v.sport_be;
+			cack[nc] = v.ack;
+			cflags[nc] = synack;
+			nc++;
 			continue;
 		}
 		if (dport >= c->tcp_sport_lo && dport <= c->tcp_sport_hi && e->ops && e->ops->rx) {
@@ -730,14 +733,38 @@ static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_
 			dispatch(e, m, EV_RX, v.saddr_be, v.sport_be, now);
 			continue;
 		}
-		goto other;
-	invalid:
-		CNT_ADD(self->st.invalid, 1);
-		rte_pktmbuf_free(m);
-		continue;
 	other:
 		CNT_ADD(self->st.other, 1);
 		rte_pktmbuf_free(m);
+	}
+	if (!nc)
+		return;
+	pkt_cookie_burst(e->tx.tmpl.k0, e->tx.tmpl.k1, c->src_ip_be, caddr, clport, crport, cookie,
+			 nc);
+	for (unsigned k = 0; k < nc; k++) {
+		int fresh;
+
+		if (cack[k] - 1 != cookie[k])
+			goto invalid;
+		if (cflags[k]) /* no kernel owns src_ip: reset the half-open connection ourselves */
+			queue_rst(self, &e->rx.rst, caddr[k], clport[k], crport[k], cack[k]);
+		fresh = dedup_mark(e, caddr[k], crport[k]);
+		if (fresh < 0)
+			goto invalid;
+		if (!fresh) {
+			CNT_ADD(self->st.dup, 1);
+			rte_pktmbuf_free(cm[k]);
+			continue;
+		}
+		if (cflags[k])
+			CNT_ADD(self->st.synack, 1);
+		else
+			CNT_ADD(self->st.rst, 1);
+		dispatch(e, cm[k], cflags[k] ? EV_OPEN : EV_CLOSED, caddr[k], crport[k], now);
+		continue;
+	invalid:
+		CNT_ADD(self->st.invalid, 1);
+		rte_pktmbuf_free(cm[k]);
 	}
 }
 
@@ -865,12 +892,21 @@ static int tx_sweep_burst(struct eng *e, eng_next_fn next, void *gen, uint64_t n
 	struct tx_state *t = &e->tx;
 	uint32_t ips[BURST];
 	uint16_t ports[BURST];
+	uint16_t sports[BURST];
+	uint32_t seqs[BURST];
 	struct rte_mbuf *m[BURST];
 	uint32_t nsp = (uint32_t)e->cfg.sweep_sport_hi - e->cfg.sweep_sport_lo + 1;
 	int n = next(gen, now, ips, ports, BURST);
 
 	if (n <= 0)
 		return n;
+	for (int k = 0; k < n; k++) {
+		sports[k] = rte_cpu_to_be_16((uint16_t)(e->cfg.sweep_sport_lo + t->sport_next));
+		if (++t->sport_next == nsp)
+			t->sport_next = 0;
+	}
+	pkt_cookie_burst(t->tmpl.k0, t->tmpl.k1, t->tmpl.saddr_be, ips, sports, ports, seqs,
+			 (unsigned)n);
 	if (rte_pktmbuf_alloc_bulk(e->pool, m, (unsigned)n) != 0) {
 		/* pool momentarily empty (PMD still holds mbufs): these targets would be
 		 * lost, so wait for completions instead */
@@ -883,10 +919,7 @@ static int tx_sweep_burst(struct eng *e, eng_next_fn next, void *gen, uint64_t n
 	}
 	for (int k = 0; k < n; k++) {
 		uint8_t *f = rte_pktmbuf_mtod(m[k], uint8_t *);
-		uint16_t sport = (uint16_t)(e->cfg.sweep_sport_lo + t->sport_next);
-		if (++t->sport_next == nsp)
-			t->sport_next = 0;
-		pkt_syn_fill(&t->tmpl, f, ips[k], rte_cpu_to_be_16(sport), ports[k], t->ipid++);
+		pkt_syn_fill_seq(&t->tmpl, f, ips[k], sports[k], ports[k], t->ipid++, seqs[k]);
 		m[k]->data_len = PKT_SYN_LEN;
 		m[k]->pkt_len = PKT_SYN_LEN;
 		if (t->tmpl.offload) {
@@ -920,6 +953,9 @@ int eng_run(struct eng *e, eng_next_fn next, void *gen, const struct eng_stage_o
 	unsigned idle = 0;
 	struct eng_stats st;
 
+	if (!g_stop_signal)
+		g_stop = 0; /* a previous run's stop; a signal already received still stops this one
+			     */
 	e->ops = ops;
 	e->stage = stage;
 	pkt_syn_tmpl_init(&e->tx.tmpl, e->l2.src_mac, e->l2.gw_mac, e->cfg.src_ip_be,

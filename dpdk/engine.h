@@ -56,6 +56,8 @@ const struct eng_l2 *eng_worker_l2(const struct eng_worker *w);
 uint64_t eng_now_ns(void);
 /* Unix microseconds of an eng_now_ns() value. */
 uint64_t eng_ns_to_unix_us(uint64_t ns);
+/* How cookies are computed in bursts here: "avx512", "avx2" or "scalar". */
+const char *eng_cookie_impl(void);
 /* The sweep's SYN cookie for a 4-tuple (all network order): SipHash-2-4. */
 uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be, uint16_t sport_be,
 		    uint16_t dport_be);

@@ -33,7 +33,7 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-#define WHEEL_SHIFT 20 /* 1.048576 ms per tick */
+#define WHEEL_SHIFT 20	  /* 1.048576 ms per tick */
 #define WHEEL_SLOTS 4096u /* span about 4.3 s */
 #define OOO_MSS 1460u
 #define ETH_LEN 14u
@@ -115,10 +115,20 @@ struct tcp_table {
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND                                                                                   \
 	do {                                                                                       \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                          \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                             \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                             \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                          \
+		v0 += v1;                                                                          \
+		v1 = ROTL(v1, 13);                                                                 \
+		v1 ^= v0;                                                                          \
+		v0 = ROTL(v0, 32);                                                                 \
+		v2 += v3;                                                                          \
+		v3 = ROTL(v3, 16);                                                                 \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = ROTL(v3, 21);                                                                 \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = ROTL(v1, 17);                                                                 \
+		v1 ^= v2;                                                                          \
+		v2 = ROTL(v2, 32);                                                                 \
 	} while (0)
 
 /* SipHash-2-4 of two 64-bit words (a fixed 16-byte message). */
@@ -128,11 +138,23 @@ static uint64_t siphash_2w(const uint64_t key[2], uint64_t m0, uint64_t m1)
 	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
 	uint64_t b = (uint64_t)16 << 56;
 
-	v3 ^= m0; SIPROUND; SIPROUND; v0 ^= m0;
-	v3 ^= m1; SIPROUND; SIPROUND; v0 ^= m1;
-	v3 ^= b; SIPROUND; SIPROUND; v0 ^= b;
+	v3 ^= m0;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m0;
+	v3 ^= m1;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m1;
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
 	v2 ^= 0xff;
-	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
@@ -152,19 +174,39 @@ static uint32_t make_iss(const struct tcp_table *t, uint32_t ip_be, uint16_t dpo
 
 /* ---- byte order and checksums ---- */
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 static inline void wr32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 /* Network-order 16/32-bit values held in host variables (the _be fields). */
-static inline uint16_t be16_of(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static inline uint32_t be32_of(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint16_t be16_of(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+static inline uint32_t be32_of(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
 
 static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
@@ -407,9 +449,11 @@ static void conn_close(struct tcp_table *t, struct tcp_conn *c, int outcome, boo
 	ooo_free_all(t, c);
 	if (t->scratch_user == user)
 		t->scratch_ok = false;
-	t->closing = (struct tcp_conn_info){ .start_ns = c->start_ns, .connected_ns = c->connected_ns,
-					     .retransmits = c->retx, .bytes_in = c->bytes_in,
-					     .sport_be = c->sport_be };
+	t->closing = (struct tcp_conn_info){.start_ns = c->start_ns,
+					    .connected_ns = c->connected_ns,
+					    .retransmits = c->retx,
+					    .bytes_in = c->bytes_in,
+					    .sport_be = c->sport_be};
 	if (index_find(t, c->ip_be, c->dport_be, c->sport_be, &pos) != NONE)
 		index_remove(t, pos);
 	c->state = ST_FREE;
@@ -477,8 +521,8 @@ int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, u
 static size_t hello_get(struct tcp_table *t, struct tcp_conn *c)
 {
 	if (!t->scratch_ok || t->scratch_user != c->user) {
-		t->scratch_len = t->cfg.app_ops->hello(t->cfg.app, c->user, t->scratch,
-							sizeof(t->scratch));
+		t->scratch_len =
+			t->cfg.app_ops->hello(t->cfg.app, c->user, t->scratch, sizeof(t->scratch));
 		if (t->scratch_len > sizeof(t->scratch))
 			t->scratch_len = 0;
 		t->scratch_user = c->user;
@@ -904,8 +948,8 @@ struct tcp_table *tcp_table_new(const struct tcp_cfg *cfg)
 	struct tcp_table *t;
 	uint32_t isz = 2;
 
-	if (!cfg || cfg->max_conns == 0 || cfg->max_conns > (1u << 28) || !cfg->tx || !cfg->app_ops ||
-	    !cfg->app_ops->hello || !cfg->app_ops->data || !cfg->app_ops->closed ||
+	if (!cfg || cfg->max_conns == 0 || cfg->max_conns > (1u << 28) || !cfg->tx ||
+	    !cfg->app_ops || !cfg->app_ops->hello || !cfg->app_ops->data || !cfg->app_ops->closed ||
 	    cfg->l2.sport_hi < cfg->l2.sport_lo)
 		return NULL;
 	t = calloc(1, sizeof(*t));
@@ -967,11 +1011,26 @@ void tcp_table_abort_all(struct tcp_table *t)
 			conn_close(t, &t->conns[i], TCP_OUT_ABORTED, true);
 }
 
-uint32_t tcp_active(const struct tcp_table *t) { return t->active; }
-uint32_t tcp_capacity(const struct tcp_table *t) { return t->cfg.max_conns; }
-const struct tcp_stats *tcp_table_stats(const struct tcp_table *t) { return &t->st; }
-size_t tcp_conn_size(void) { return sizeof(struct tcp_conn); }
-const struct tcp_conn_info *tcp_closing(const struct tcp_table *t) { return &t->closing; }
+uint32_t tcp_active(const struct tcp_table *t)
+{
+	return t->active;
+}
+uint32_t tcp_capacity(const struct tcp_table *t)
+{
+	return t->cfg.max_conns;
+}
+const struct tcp_stats *tcp_table_stats(const struct tcp_table *t)
+{
+	return &t->st;
+}
+size_t tcp_conn_size(void)
+{
+	return sizeof(struct tcp_conn);
+}
+const struct tcp_conn_info *tcp_closing(const struct tcp_table *t)
+{
+	return &t->closing;
+}
 
 size_t tcp_table_bytes(const struct tcp_table *t)
 {

@@ -31,20 +31,20 @@
 /* Same numbers as tlsmap.v1.TcpOutcome (dpdk/ does not include output/). */
 enum tcp_outcome {
 	TCP_OUT_UNSPECIFIED = 0,
-	TCP_OUT_OPEN = 1,        /* connected; the application said done */
-	TCP_OUT_CLOSED = 2,      /* RST in answer to the SYN */
-	TCP_OUT_NO_ANSWER = 3,   /* nothing within the connect timeout after retries */
-	TCP_OUT_RESET = 4,       /* RST after the handshake */
-	TCP_OUT_FIN = 5,         /* FIN after the handshake */
-	TCP_OUT_READ_TIMEOUT = 6,/* connected, application not done at the read deadline */
+	TCP_OUT_OPEN = 1,	      /* connected; the application said done */
+	TCP_OUT_CLOSED = 2,	      /* RST in answer to the SYN */
+	TCP_OUT_NO_ANSWER = 3,	      /* nothing within the connect timeout after retries */
+	TCP_OUT_RESET = 4,	      /* RST after the handshake */
+	TCP_OUT_FIN = 5,	      /* FIN after the handshake */
+	TCP_OUT_READ_TIMEOUT = 6,     /* connected, application not done at the read deadline */
 	TCP_OUT_FLIGHT_TOO_LARGE = 7, /* the application refused more bytes */
-	TCP_OUT_ABORTED = 8,     /* tcp_table_abort_all() (scan interrupted) */
+	TCP_OUT_ABORTED = 8,	      /* tcp_table_abort_all() (scan interrupted) */
 };
 
 /* Return values of tcp_app_ops.data (>= 0: bytes appended to the send stream). */
-#define TCP_APP_MORE 0        /* keep delivering */
-#define TCP_APP_DONE (-1)     /* finished: RST the connection, outcome TCP_OUT_OPEN */
-#define TCP_APP_TOO_LARGE (-2)/* refuse: RST, outcome TCP_OUT_FLIGHT_TOO_LARGE */
+#define TCP_APP_MORE 0	       /* keep delivering */
+#define TCP_APP_DONE (-1)      /* finished: RST the connection, outcome TCP_OUT_OPEN */
+#define TCP_APP_TOO_LARGE (-2) /* refuse: RST, outcome TCP_OUT_FLIGHT_TOO_LARGE */
 
 struct tcp_app_ops {
 	/*
@@ -79,16 +79,16 @@ struct tcp_l2 {
 typedef int (*tcp_tx_fn)(void *tx_ctx, const uint8_t *frame, uint16_t len);
 
 struct tcp_cfg {
-	uint32_t max_conns;          /* table size (>= 1) */
-	uint32_t ooo_segments;       /* pool of out-of-order segment buffers; 0: max_conns/32 + 256 */
-	uint8_t ooo_per_conn;        /* cap per connection; 0: 4 */
-	uint8_t syn_tries;           /* SYNs sent in total; 0: 4 */
-	uint8_t data_tries;          /* sends of one payload in total; 0: 6 */
-	uint64_t syn_rto_ns;         /* first SYN retransmission; 0: 1 s */
+	uint32_t max_conns;    /* table size (>= 1) */
+	uint32_t ooo_segments; /* pool of out-of-order segment buffers; 0: max_conns/32 + 256 */
+	uint8_t ooo_per_conn;  /* cap per connection; 0: 4 */
+	uint8_t syn_tries;     /* SYNs sent in total; 0: 4 */
+	uint8_t data_tries;    /* sends of one payload in total; 0: 6 */
+	uint64_t syn_rto_ns;   /* first SYN retransmission; 0: 1 s */
 	uint64_t connect_timeout_ns; /* SYN to SYN-ACK; 0: 5 s */
 	uint64_t read_timeout_ns;    /* SYN-ACK to done; 0: 10 s */
-	uint16_t rcv_wnd;            /* advertised window; 0: 65535 */
-	uint64_t hash_key[2];        /* ISS and source-port hashing (SipHash-2-4) */
+	uint16_t rcv_wnd;	     /* advertised window; 0: 65535 */
+	uint64_t hash_key[2];	     /* ISS and source-port hashing (SipHash-2-4) */
 	struct tcp_l2 l2;
 	tcp_tx_fn tx;
 	void *tx_ctx;
@@ -140,10 +140,10 @@ size_t tcp_conn_size(void);
 
 /* Facts about the connection being closed; valid only inside tcp_app_ops.closed(). */
 struct tcp_conn_info {
-	uint64_t start_ns;      /* first SYN */
-	uint64_t connected_ns;  /* SYN-ACK, 0 if never */
-	uint32_t retransmits;   /* SYNs and payload segments sent again */
-	uint32_t bytes_in;      /* in-order stream bytes delivered */
+	uint64_t start_ns;     /* first SYN */
+	uint64_t connected_ns; /* SYN-ACK, 0 if never */
+	uint32_t retransmits;  /* SYNs and payload segments sent again */
+	uint32_t bytes_in;     /* in-order stream bytes delivered */
 	uint16_t sport_be;
 };
 const struct tcp_conn_info *tcp_closing(const struct tcp_table *t);

@@ -28,12 +28,12 @@
 
 #define TLS_MAX_CERTS 16
 #define TLS_MAX_RECORD (16384u + 2048u) /* RFC 5246 6.2.3: TLSCiphertext cap */
-#define TLS_HELLO_MAX 1024u              /* a built ClientHello never exceeds this */
+#define TLS_HELLO_MAX 1024u		/* a built ClientHello never exceeds this */
 
 /* ---- ClientHello template (fast path) ---- */
 
 struct tls_hello_tmpl {
-	uint8_t pre[512];  /* record header .. extensions length, random zeroed */
+	uint8_t pre[512]; /* record header .. extensions length, random zeroed */
 	uint16_t pre_len;
 	uint8_t post[512]; /* extensions after server_name */
 	uint16_t post_len;
@@ -52,14 +52,14 @@ size_t tls_hello_build(const struct tls_hello_tmpl *t, const char *sni, size_t s
 /* ---- streaming flight parser ---- */
 
 enum tls_status {
-	TLS_ST_MORE = 0,       /* need more bytes */
-	TLS_ST_CERT = 1,       /* Certificate message complete: chain in flight.certs */
-	TLS_ST_ALERT = 2,      /* alert received before the chain */
-	TLS_ST_NOT_TLS = 3,    /* the first bytes are not a TLS record */
-	TLS_ST_PROTOCOL = 4,   /* TLS records, but malformed or unexpected */
-	TLS_ST_NO_CERT = 5,    /* handshake went past where a Certificate would be */
-	TLS_ST_TOO_LARGE = 6,  /* the flight would exceed the cap */
-	TLS_ST_TLS13 = 7,      /* ServerHello selected TLS 1.3: needs the OpenSSL path */
+	TLS_ST_MORE = 0,      /* need more bytes */
+	TLS_ST_CERT = 1,      /* Certificate message complete: chain in flight.certs */
+	TLS_ST_ALERT = 2,     /* alert received before the chain */
+	TLS_ST_NOT_TLS = 3,   /* the first bytes are not a TLS record */
+	TLS_ST_PROTOCOL = 4,  /* TLS records, but malformed or unexpected */
+	TLS_ST_NO_CERT = 5,   /* handshake went past where a Certificate would be */
+	TLS_ST_TOO_LARGE = 6, /* the flight would exceed the cap */
+	TLS_ST_TLS13 = 7,     /* ServerHello selected TLS 1.3: needs the OpenSSL path */
 };
 
 struct tls_slice {
@@ -67,36 +67,39 @@ struct tls_slice {
 };
 
 struct tls_flight {
-	uint16_t version;      /* negotiated (ServerHello, or its supported_versions) */
+	uint16_t version; /* negotiated (ServerHello, or its supported_versions) */
 	uint16_t record_version;
 	uint16_t cipher;
-	uint16_t group;        /* key_share group (TLS 1.3) or ServerKeyExchange curve */
+	uint16_t group; /* key_share group (TLS 1.3) or ServerKeyExchange curve */
 	bool server_hello;
 	bool alert;
 	uint8_t alert_level, alert_desc;
 	uint8_t ncerts;
-	bool certs_truncated;  /* more than TLS_MAX_CERTS in the message */
+	bool certs_truncated; /* more than TLS_MAX_CERTS in the message */
 	struct tls_slice certs[TLS_MAX_CERTS];
 };
 
 struct tls_parser {
-	uint32_t cap;        /* max bytes of handshake data kept (the flight cap) */
-	uint32_t hs_len;     /* handshake bytes at the start of the buffer */
-	uint32_t hs_parsed;  /* offset of the first unparsed handshake message */
-	uint32_t rec_left;   /* payload bytes left in the current record */
-	uint32_t raw_total;  /* stream bytes seen (records, headers and all) */
+	uint32_t cap;	    /* max bytes of handshake data kept (the flight cap) */
+	uint32_t hs_len;    /* handshake bytes at the start of the buffer */
+	uint32_t hs_parsed; /* offset of the first unparsed handshake message */
+	uint32_t rec_left;  /* payload bytes left in the current record */
+	uint32_t raw_total; /* stream bytes seen (records, headers and all) */
 	uint8_t hdr[5];
 	uint8_t hdr_have;
 	uint8_t rec_type;
 	uint8_t alert_buf[2];
 	uint8_t alert_have;
-	uint8_t status;      /* sticky final status once not MORE */
-	uint8_t last_msg;    /* type of the last parsed handshake message */
+	uint8_t status;	  /* sticky final status once not MORE */
+	uint8_t last_msg; /* type of the last parsed handshake message */
 	struct tls_flight f;
 };
 
 void tls_flight_init(struct tls_parser *ps, uint32_t cap);
-static inline uint32_t tls_flight_hs_len(const struct tls_parser *ps) { return ps->hs_len; }
+static inline uint32_t tls_flight_hs_len(const struct tls_parser *ps)
+{
+	return ps->hs_len;
+}
 /*
  * Feed: buf[0, hs_len) holds earlier handshake bytes, buf[hs_len, len) the
  * new stream bytes. Returns an enum tls_status; once not TLS_ST_MORE the
@@ -110,8 +113,8 @@ bool tls_alert_wants_fallback(uint8_t desc);
 
 /* ---- OpenSSL full path (memory BIOs) ---- */
 
-struct tls_ossl_ctx;  /* one per worker: an SSL_CTX offering TLS 1.0-1.3 */
-struct tls_ossl;      /* one per connection */
+struct tls_ossl_ctx; /* one per worker: an SSL_CTX offering TLS 1.0-1.3 */
+struct tls_ossl;     /* one per connection */
 
 struct tls_ossl_ctx *tls_ossl_ctx_new(void);
 void tls_ossl_ctx_free(struct tls_ossl_ctx *c);

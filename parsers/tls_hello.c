@@ -19,12 +19,12 @@
 
 static const uint16_t hello_ciphers[] = {
 	0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, /* ECDHE AEAD */
-	0xc009, 0xc013, 0xc00a, 0xc014,                 /* ECDHE CBC */
-	0x009e, 0x009f, 0x0033, 0x0039,                 /* DHE */
-	0x009c, 0x009d, 0x002f, 0x0035, 0x000a,         /* RSA key transport */
+	0xc009, 0xc013, 0xc00a, 0xc014,			/* ECDHE CBC */
+	0x009e, 0x009f, 0x0033, 0x0039,			/* DHE */
+	0x009c, 0x009d, 0x002f, 0x0035, 0x000a,		/* RSA key transport */
 };
 
-static const uint16_t hello_groups[] = { 0x001d, 0x0017, 0x0018, 0x0019 };
+static const uint16_t hello_groups[] = {0x001d, 0x0017, 0x0018, 0x0019};
 
 static const uint16_t hello_sigalgs[] = {
 	0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
@@ -57,15 +57,15 @@ static void put_bytes(struct wbuf *b, const void *p, size_t n)
 
 void tls_hello_tmpl_init(struct tls_hello_tmpl *t)
 {
-	struct wbuf b = { t->pre, 0, sizeof(t->pre) };
+	struct wbuf b = {t->pre, 0, sizeof(t->pre)};
 	size_t i;
 
 	memset(t, 0, sizeof(*t));
 	put8(&b, 0x16); /* handshake record */
 	put16(&b, 0x0301);
-	put16(&b, 0);   /* record length, offset 3 */
+	put16(&b, 0);	/* record length, offset 3 */
 	put8(&b, 0x01); /* ClientHello */
-	put8(&b, 0);    /* handshake length (3 bytes), offset 6 */
+	put8(&b, 0);	/* handshake length (3 bytes), offset 6 */
 	put16(&b, 0);
 	put16(&b, 0x0303);
 	for (i = 0; i < 32; i++) /* random, offset 11 */
@@ -79,7 +79,7 @@ void tls_hello_tmpl_init(struct tls_hello_tmpl *t)
 	put16(&b, 0); /* extensions length, at pre_len - 2 */
 	t->pre_len = (uint16_t)b.len;
 
-	b = (struct wbuf){ t->post, 0, sizeof(t->post) };
+	b = (struct wbuf){t->post, 0, sizeof(t->post)};
 	put16(&b, 0x0017); /* extended_master_secret */
 	put16(&b, 0);
 	put16(&b, 0xff01); /* renegotiation_info */

@@ -27,7 +27,7 @@ struct tls_ossl_ctx {
 
 struct tls_ossl {
 	SSL *ssl;
-	BIO *rbio, *wbio;   /* owned by ssl */
+	BIO *rbio, *wbio; /* owned by ssl */
 	uint8_t *out;
 	size_t out_len, out_cap;
 	uint32_t bytes_in;
@@ -223,17 +223,28 @@ size_t tls_ossl_chain(const struct tls_ossl *s, const uint8_t *const **ders, con
 static uint16_t group_id(int nid)
 {
 	switch (nid) {
-	case NID_X9_62_prime256v1: return 23;
-	case NID_secp384r1: return 24;
-	case NID_secp521r1: return 25;
-	case NID_X25519: return 29;
-	case NID_X448: return 30;
-	case NID_ffdhe2048: return 256;
-	case NID_ffdhe3072: return 257;
-	case NID_ffdhe4096: return 258;
-	case NID_ffdhe6144: return 259;
-	case NID_ffdhe8192: return 260;
-	default: return 0;
+	case NID_X9_62_prime256v1:
+		return 23;
+	case NID_secp384r1:
+		return 24;
+	case NID_secp521r1:
+		return 25;
+	case NID_X25519:
+		return 29;
+	case NID_X448:
+		return 30;
+	case NID_ffdhe2048:
+		return 256;
+	case NID_ffdhe3072:
+		return 257;
+	case NID_ffdhe4096:
+		return 258;
+	case NID_ffdhe6144:
+		return 259;
+	case NID_ffdhe8192:
+		return 260;
+	default:
+		return 0;
 	}
 }
 

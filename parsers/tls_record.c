@@ -21,15 +21,22 @@
 #include <string.h>
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23 };
-enum { HS_HELLO_REQUEST = 0, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11, HS_SKE = 12,
-       HS_CERT_REQUEST = 13, HS_SHD = 14 };
+enum {
+	HS_HELLO_REQUEST = 0,
+	HS_SERVER_HELLO = 2,
+	HS_CERTIFICATE = 11,
+	HS_SKE = 12,
+	HS_CERT_REQUEST = 13,
+	HS_SHD = 14
+};
 
 #define RAW_SLACK (64u * 1024u) /* non-handshake bytes tolerated beyond the cap */
 
 /* RFC 8446 4.1.3: the random of a HelloRetryRequest. */
 static const uint8_t hrr_random[32] = {
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+	0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+	0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
 struct cur {
@@ -90,15 +97,24 @@ void tls_flight_init(struct tls_parser *ps, uint32_t cap)
 const char *tls_status_name(int st)
 {
 	switch (st) {
-	case TLS_ST_MORE: return "more";
-	case TLS_ST_CERT: return "certificate";
-	case TLS_ST_ALERT: return "alert";
-	case TLS_ST_NOT_TLS: return "not-tls";
-	case TLS_ST_PROTOCOL: return "protocol-error";
-	case TLS_ST_NO_CERT: return "no-certificate";
-	case TLS_ST_TOO_LARGE: return "too-large";
-	case TLS_ST_TLS13: return "tls13";
-	default: return "?";
+	case TLS_ST_MORE:
+		return "more";
+	case TLS_ST_CERT:
+		return "certificate";
+	case TLS_ST_ALERT:
+		return "alert";
+	case TLS_ST_NOT_TLS:
+		return "not-tls";
+	case TLS_ST_PROTOCOL:
+		return "protocol-error";
+	case TLS_ST_NO_CERT:
+		return "no-certificate";
+	case TLS_ST_TOO_LARGE:
+		return "too-large";
+	case TLS_ST_TLS13:
+		return "tls13";
+	default:
+		return "?";
 	}
 }
 
@@ -132,7 +148,8 @@ static int parse_server_hello(struct tls_parser *ps, struct cur c)
 		while (exts.p < exts.end) {
 			uint32_t type, len;
 			struct cur e;
-			if (!get_u16(&exts, &type) || !get_u16(&exts, &len) || !block(&exts, len, &e))
+			if (!get_u16(&exts, &type) || !get_u16(&exts, &len) ||
+			    !block(&exts, len, &e))
 				return TLS_ST_PROTOCOL;
 			if (type == 43) { /* supported_versions: the selected version */
 				uint32_t sel;
@@ -200,7 +217,7 @@ static int parse_messages(struct tls_parser *ps, const uint8_t *buf)
 			return TLS_ST_TOO_LARGE; /* cannot fit, say so before receiving it */
 		if (ps->hs_len - ps->hs_parsed - 4 < mlen)
 			return TLS_ST_MORE;
-		struct cur body = { m + 4, m + 4 + mlen };
+		struct cur body = {m + 4, m + 4 + mlen};
 		ps->hs_parsed += 4 + mlen;
 		int r;
 		switch (type) {
@@ -277,13 +294,15 @@ int tls_flight_feed(struct tls_parser *ps, uint8_t *buf, size_t len)
 			if (ps->raw_total == 1 && b != CT_HANDSHAKE && b != CT_ALERT)
 				return finish(ps, TLS_ST_NOT_TLS);
 			if (ps->hdr_have == 2 && b != 3)
-				return finish(ps, ps->raw_total == 2 ? TLS_ST_NOT_TLS : TLS_ST_PROTOCOL);
+				return finish(ps, ps->raw_total == 2 ? TLS_ST_NOT_TLS
+								     : TLS_ST_PROTOCOL);
 			if (ps->hdr_have < 5)
 				continue;
 			uint8_t type = ps->hdr[0];
 			uint32_t rlen = (uint32_t)ps->hdr[3] << 8 | ps->hdr[4];
 			if (type < CT_CCS || type > CT_APPDATA)
-				return finish(ps, ps->raw_total == 5 ? TLS_ST_NOT_TLS : TLS_ST_PROTOCOL);
+				return finish(ps, ps->raw_total == 5 ? TLS_ST_NOT_TLS
+								     : TLS_ST_PROTOCOL);
 			if (rlen > TLS_MAX_RECORD || type == CT_APPDATA)
 				return finish(ps, TLS_ST_PROTOCOL);
 			if (ps->f.record_version == 0)

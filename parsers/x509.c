@@ -128,6 +128,8 @@ static bool any_value_valid(const struct der_tlv *t)
 	case 0x25:
 	case 0x26:
 	case 0x2a:
+	case 0x10: /* SEQUENCE and SET must be constructed */
+	case 0x11:
 		return false;
 	default:
 		return true;
@@ -654,6 +656,30 @@ static int parse_spki(struct px *x, struct der_cur *cur)
 
 /* ---- extensions ---- */
 
+/* An EXPLICIT-tagged DirectoryString (Printable, T61, BMP, Universal, UTF8)
+ * as OpenSSL's DIRECTORYSTRING decodes it. */
+static bool directory_string_valid(const struct der_tlv *wrap)
+{
+	struct der_cur c;
+	struct der_tlv s;
+
+	der_enter(wrap, &c);
+	if (der_read(&c, &s) < 0 || !der_done(&c))
+		return false;
+	switch (s.tag) {
+	case DER_PRINTABLE_STRING:
+	case DER_T61_STRING:
+	case DER_UTF8_STRING:
+		return true;
+	case DER_BMP_STRING:
+		return !(s.len & 1);
+	case DER_UNIVERSAL_STRING:
+		return !(s.len & 3);
+	default:
+		return false;
+	}
+}
+
 /* Validate one GeneralName TLV the way OpenSSL's GENERAL_NAME d2i would. */
 static bool gname_valid(struct px *x, const struct der_tlv *t)
 {
@@ -687,9 +713,17 @@ static bool gname_valid(struct px *x, const struct der_tlv *t)
 		x->err_at = err;
 		return r == 0 && der_done(&gc);
 	}
-	case DER_CTX_CONS(3): /* x400Address */
-	case DER_CTX_CONS(5): /* ediPartyName */
+	case DER_CTX_CONS(3): /* x400Address: kept as an opaque SEQUENCE */
 		return true;
+	case DER_CTX_CONS(5): /* ediPartyName: [0] EXPLICIT DirectoryString OPTIONAL,
+			       * [1] EXPLICIT DirectoryString */
+		der_enter(t, &gc);
+		if (der_peek(&gc, DER_CTX_CONS(0)) &&
+		    (der_read(&gc, &a) < 0 || !directory_string_valid(&a)))
+			return false;
+		if (der_expect(&gc, DER_CTX_CONS(1), &a) < 0 || !directory_string_valid(&a))
+			return false;
+		return der_done(&gc);
 	default:
 		return false;
 	}

@@ -122,7 +122,7 @@ struct x509_cert {
 	uint32_t err_offset; /* on failure: offset of the offending octet */
 	uint64_t anomalies;  /* X509_ANOM_* */
 
-	uint8_t version;	   /* 1, 2, 3 (raw value + 1; anomaly if not 0..2) */
+	uint8_t version;	   /* raw + 1: 1..3 (X509_ANOM_VERSION above), 0 if not 0..126 */
 	struct x509_slice tbs;	   /* TBSCertificate TLV */
 	struct x509_slice serial;  /* INTEGER content octets */
 	struct x509_slice sig_alg; /* outer signatureAlgorithm OID content */
@@ -218,8 +218,11 @@ bool x509_is_pem(const char *text, size_t len);
 char *x509_name_rfc4514(const uint8_t *der, struct x509_slice name);
 
 /* A Name string value as UTF-8 (T61 as Latin-1, BMP/Universal decoded);
- * "" for types that are not strings. malloc'd, caller frees. */
+ * "" for types that are not strings. malloc'd, caller frees. The value
+ * may hold NUL characters: as a C string it then ends at the first one;
+ * x509_str_utf8_len() also gives the full length (for JSON). */
 char *x509_str_utf8(const uint8_t *der, struct x509_str s);
+char *x509_str_utf8_len(const uint8_t *der, struct x509_str s, size_t *len);
 
 /* Serial as lowercase hex without leading zeros ("-" prefix if negative).
  * @buf must hold 2 * serial.len + 3 octets. Returns @buf. */
@@ -249,7 +252,8 @@ const char *x509_eku_name(const uint8_t *oid, size_t len, char *buf, size_t cap)
 /* RFC 5280 KeyUsage bit names: "digitalSignature" ... "decipherOnly". */
 const char *x509_ku_name(unsigned bit);
 
-/* iPAddress octets as text (inet_ntop form; "#hex" for odd lengths). */
+/* iPAddress octets as text (inet_ntop form; "#" and lowercase hex for
+ * other lengths, which needs @cap >= 2 * len + 2, else ""). */
 char *x509_ip_text(const uint8_t *p, size_t len, char *buf, size_t cap);
 
 /* SHA-256 and SHA-1 of the Certificate TLV and SHA-256 of the SPKI TLV. */

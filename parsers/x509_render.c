@@ -644,18 +644,23 @@ out:
 
 char *x509_str_utf8(const uint8_t *der, struct x509_str s)
 {
+	return x509_str_utf8_len(der, s, NULL);
+}
+
+char *x509_str_utf8_len(const uint8_t *der, struct x509_str s, size_t *len)
+{
 	struct sbuf b = {0};
 	const uint8_t *p = der + s.off;
 	int w;
 
 	if (!s.tag)
-		return sb_finish(&b);
+		goto out;
 	w = tag_width(s.tag);
 	if (w < 0)
-		return sb_finish(&b);
+		goto out;
 	if (w == 0) {
 		sb_putn(&b, (const char *)p, s.len);
-		return sb_finish(&b);
+		goto out;
 	}
 	for (size_t i = 0; i + (size_t)w <= s.len; i += (size_t)w) {
 		uint32_t v = 0;
@@ -666,6 +671,9 @@ char *x509_str_utf8(const uint8_t *der, struct x509_str s)
 		size_t n = utf8_put(u, v);
 		sb_putn(&b, (const char *)u, n);
 	}
+out:
+	if (len)
+		*len = b.oom ? 0 : b.len;
 	return sb_finish(&b);
 }
 
@@ -716,6 +724,18 @@ static void json_key(FILE *f, const char *k, bool first)
 	fprintf(f, first ? "\"%s\":" : ",\"%s\":", k);
 }
 
+/* "#" and lowercase hex: x509_ip_text()'s form for odd iPAddress lengths,
+ * without its buffer limit. */
+static void json_hex_prefixed(FILE *f, const uint8_t *p, size_t len)
+{
+	fputs("\"#", f);
+	for (size_t i = 0; i < len; i++) {
+		fputc(hexl[p[i] >> 4], f);
+		fputc(hexl[p[i] & 15], f);
+	}
+	fputc('"', f);
+}
+
 static void json_san(FILE *f, const uint8_t *der, const struct x509_cert *c, uint8_t type)
 {
 	struct x509_san_iter it;
@@ -731,8 +751,10 @@ static void json_san(FILE *f, const uint8_t *der, const struct x509_cert *c, uin
 		if (!first)
 			fputc(',', f);
 		first = false;
-		if (type == X509_GN_IP)
+		if (type == X509_GN_IP && (g.len == 4 || g.len == 16))
 			json_cstr(f, x509_ip_text(der + g.off, g.len, ip, sizeof(ip)));
+		else if (type == X509_GN_IP)
+			json_hex_prefixed(f, der + g.off, g.len);
 		else
 			x509_json_str(f, (const char *)der + g.off, g.len);
 	}
@@ -764,13 +786,14 @@ int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
 {
 	uint8_t sha256[32], sha1[20], spki[32];
 	char buf[160], *serial = NULL, *subject = NULL, *issuer = NULL, *cn = NULL;
+	size_t cn_len = 0;
 	int ret = -1;
 
 	x509_digests(der, c, sha256, sha1, spki);
 	serial = malloc(2 * (size_t)c->serial.len + 3);
 	subject = x509_name_rfc4514(der, c->subject);
 	issuer = x509_name_rfc4514(der, c->issuer);
-	cn = x509_str_utf8(der, c->subject_cn);
+	cn = x509_str_utf8_len(der, c->subject_cn, &cn_len);
 	if (!serial || !subject || !issuer || !cn)
 		goto out;
 	x509_serial_hex(der, c->serial, serial, 2 * (size_t)c->serial.len + 3);
@@ -789,7 +812,7 @@ int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
 	json_key(f, "issuer", false);
 	json_cstr(f, issuer);
 	json_key(f, "subject_cn", false);
-	json_cstr(f, cn);
+	x509_json_str(f, cn, cn_len);
 	json_key(f, "not_before", false);
 	buf[0] = 0;
 	if (c->not_before_ok)

@@ -107,6 +107,7 @@ int bench_tx(int argc, char **argv)
 	el = (double)(eng_now_ns() - t0) / 1e9;
 	eng_stats(e, &st);
 	printf("tx_port=%s\n", eng_port_name(e));
+	printf("cookie_impl=%s\n", eng_cookie_impl());
 	printf("tx_packets=%llu\n", (unsigned long long)st.sent);
 	printf("tx_dropped=%llu\n", (unsigned long long)st.tx_dropped);
 	printf("seconds=%.3f\n", el);

@@ -70,10 +70,19 @@ static void fill_sans(struct alloc_state *st, Tlsmap__V1__Certificate *m, const 
 		case X509_GN_DNS:
 			m->san_dns[m->n_san_dns++] = dupn(st, der + g.off, g.len);
 			break;
-		case X509_GN_IP:
-			m->san_ip[m->n_san_ip++] =
-				dup(st, x509_ip_text(der + g.off, g.len, ip, sizeof(ip)));
+		case X509_GN_IP: {
+			/* odd lengths print as "#hex": size the buffer for it */
+			char *b = g.len * 2 + 2 > sizeof(ip) ? malloc(g.len * 2 + 2) : NULL;
+
+			if (b) {
+				m->san_ip[m->n_san_ip++] =
+					own(st, x509_ip_text(der + g.off, g.len, b, g.len * 2 + 2));
+			} else {
+				m->san_ip[m->n_san_ip++] =
+					dup(st, x509_ip_text(der + g.off, g.len, ip, sizeof(ip)));
+			}
 			break;
+		}
 		case X509_GN_EMAIL:
 			m->san_email[m->n_san_email++] = dupn(st, der + g.off, g.len);
 			break;

@@ -17,6 +17,8 @@
 #include "dpdk/engine.h"
 #include "output/out.h"
 #include "scanner/cli.h"
+#include "geo/geo.h"
+#include "parsers/verify.h"
 #include "scanner/perm.h"
 #include "scanner/progress.h"
 #include "scanner/rate.h"
@@ -49,11 +51,12 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 	 * (net_af_packet, net_pcap) is not asked for one packet at a time. */
 	if (now_ns < g->next_ns)
 		return 0;
-	g->next_ns = now_ns + g->gap_ns;
 	want = max;
 	if (g->left < want)
 		want = (uint32_t)g->left;
 	got = rate_take(&g->rate, now_ns, want);
+	if (got < want) /* the bucket ran dry: let credit build up for gap_ns */
+		g->next_ns = now_ns + g->gap_ns;
 	while (n < got) {
 		if (!perm_next(&g->perm, &idx)) {
 			g->done = true;
@@ -166,10 +169,74 @@ static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_
 	m.roots_source = (char *)(c->roots ? c->roots : "system");
 	m.n_countries = c->ncountries;
 	m.countries = (char **)c->countries;
+
+	/* Which geolocation databases and trust anchors the verdicts came from:
+	 * a published dataset must say, since both change over time. */
+	char cpath[4096], apath[4096], err[256];
+	struct geo *g = geo_open(c->geo_db ? c->geo_db : geo_default_path("country", cpath, sizeof(cpath)),
+				 c->asn_db ? c->asn_db : geo_default_path("asn", apath, sizeof(apath)),
+				 err, sizeof(err));
+	struct geo_db_info gi[2];
+	Tlsmap__V1__GeoDatabase gdb[2], *gdbp[2];
+	size_t ng = g ? geo_db_info(g, gi) : 0;
+	for (size_t k = 0; k < ng; k++) {
+		tlsmap__v1__geo_database__init(&gdb[k]);
+		gdb[k].role = (char *)gi[k].role;
+		gdb[k].path = (char *)gi[k].path;
+		gdb[k].database_type = (char *)gi[k].database_type;
+		gdb[k].build_epoch = gi[k].build_epoch;
+		gdbp[k] = &gdb[k];
+	}
+	m.n_geo_databases = ng;
+	m.geo_databases = gdbp;
+	uint8_t roots_sha[32];
+	struct verify_store *vs = c->syn_only ? NULL : verify_store_new(c->roots, err, sizeof(err));
+	if (vs) {
+		verify_store_sha256(vs, roots_sha);
+		m.roots_sha256.data = roots_sha;
+		m.roots_sha256.len = 32;
+	}
 	ret = out_write_meta(w, &m);
+	if (vs)
+		verify_store_free(vs);
+	if (g)
+		geo_close(g);
 	free(ports);
 	free(targets);
 	return ret;
+}
+
+/* Number of CIDR prefixes that cover [first, last] exactly. */
+static uint64_t cidr_count(uint32_t first, uint32_t last)
+{
+	uint64_t n = 0, a = first, end = (uint64_t)last + 1;
+
+	while (a < end) {
+		uint64_t size = a ? (a & -a) : (1ull << 32);
+		while (a + size > end)
+			size >>= 1;
+		a += size;
+		n++;
+	}
+	return n;
+}
+
+/* --dry-run: what the scan would cover, after countries, allowlist and blocklist. */
+static void print_dry_run(const struct scan_config *c)
+{
+	uint64_t prefixes = 0;
+
+	for (size_t k = 0; k < tgt_set_nranges(c->targets); k++) {
+		uint32_t first, last;
+		tgt_set_range(c->targets, k, &first, &last);
+		prefixes += cidr_count(first, last);
+	}
+	printf("countries=");
+	for (size_t k = 0; k < c->ncountries; k++)
+		printf("%s%s", k ? "," : "", c->countries[k]);
+	printf("\nranges=%zu\nprefixes=%llu\naddresses=%llu\nports=%u\ntargets=%llu\n",
+	       tgt_set_nranges(c->targets), (unsigned long long)prefixes,
+	       (unsigned long long)c->naddrs, c->nports, (unsigned long long)c->npairs);
 }
 
 int cmd_scan(int argc, char **argv)
@@ -204,10 +271,10 @@ int cmd_scan(int argc, char **argv)
 		scan_config_free(&cfg);
 		return CLI_EUSAGE;
 	}
-	if (cfg.ncountries && cfg.naddrs == 0) {
-		cli_usage_error("scan", "--country expansion is not available yet: give targets");
+	if (cfg.dry_run) {
+		print_dry_run(&cfg);
 		scan_config_free(&cfg);
-		return CLI_EUSAGE;
+		return 0;
 	}
 	memset(&gen, 0, sizeof(gen));
 	if (perm_init(&gen.perm, cfg.npairs, cfg.seed, cfg.shard, cfg.shards) != 0) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tlsmap x509 [--json] FILE...: parse PEM (any number of certificates per
- * file) or DER files with tlsmap's own parser and print one JSON object per
+ * file) or DER files (one certificate or several concatenated) with
+ * tlsmap's own parser and print one JSON object per
  * certificate, one per line, with the fields the dataset's Certificate
  * records carry. A certificate that does not parse is reported on stderr
  * with its file, index (1-based) and the byte offset in its DER; the
@@ -77,7 +78,8 @@ fail:
 	return NULL;
 }
 
-static int one_cert(const char *path, size_t idx, const uint8_t *der, size_t len)
+/* Parse and print one certificate; *used gets the octets it spans. */
+static int one_cert(const char *path, size_t idx, const uint8_t *der, size_t len, size_t *used)
 {
 	struct x509_cert cert;
 	int ret = x509_parse(der, len, &cert);
@@ -87,6 +89,8 @@ static int one_cert(const char *path, size_t idx, const uint8_t *der, size_t len
 			path, idx, x509_strerror(ret), ret, cert.err_offset);
 		return 1;
 	}
+	if (used)
+		*used = cert.der_len;
 	if (x509_fields_json(&cert, der, stdout) < 0) {
 		fprintf(stderr, "tlsmap x509: %s: certificate %zu: out of memory\n", path, idx);
 		return 1;
@@ -108,7 +112,14 @@ static int one_file(const char *path)
 		return 1;
 	}
 	if (!x509_is_pem(text, len)) {
-		status = one_cert(path, 1, (const uint8_t *)text, len);
+		/* DER: one certificate, or several concatenated */
+		size_t off = 0, used = 0;
+
+		do {
+			status |= one_cert(path, ++idx, (const uint8_t *)text + off, len - off,
+					   &used);
+			off += used;
+		} while (!status && off < len && (uint8_t)text[off] == 0x30);
 		goto out;
 	}
 	der = malloc(len);
@@ -125,7 +136,7 @@ static int one_file(const char *path)
 			status = 1;
 			continue;
 		}
-		status |= one_cert(path, idx, der, (size_t)n);
+		status |= one_cert(path, idx, der, (size_t)n, NULL);
 	}
 out:
 	free(der);

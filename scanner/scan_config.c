@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "scanner/blocklist.h"
+#include "geo/geo.h"
 #include "scanner/cli.h"
 #include "scanner/rate.h"
 
@@ -32,10 +33,12 @@ const char scan_usage_text[] =
 	"  -i, --iface IFACE        kernel interface (net_af_packet), xdp:IF (net_af_xdp),\n"
 	"                           pci:BDF (vfio-pci NIC) or a DPDK vdev string net_...\n"
 	"      --source-ip IP       the scanner's address (it answers ARP for it)\n"
-	"      --source-port A[-B]  sweep source ports (default 32768-47999)\n"
+	"      --source-port A[-B]  sweep source ports (default 32768-47999; the TLS stage's\n"
+	"                           connections use 48000-64999)\n"
 	"      --gateway-ip IP      next hop, resolved by ARP at start\n"
 	"  -G, --gateway-mac MAC    next hop MAC (no ARP)\n"
-	"  -T, --lcores LIST        DPDK lcores (EAL -l list); default: all allowed CPUs, >= 2\n"
+	"  -T, --lcores LIST        DPDK lcores, >= 2 (TX, RX, then workers): a CPU list (0-3)\n"
+	"                           or lcore@cpu pairs (0@0,1@1,2@1); default: all allowed CPUs\n"
 	"      --seed N             permutation seed (and cookie key); default random\n"
 	"      --shards N --shard I split the permutation; I in [0, N)\n"
 	"  -n, --max-targets N      send at most N (address, port) probes\n"
@@ -305,6 +308,71 @@ static void blocked_by(uint32_t ip, char *out, size_t cap)
 	}
 }
 
+static void add_range_cb(void *arg, uint32_t first, uint32_t last)
+{
+	struct tgt_set *s = arg;
+
+	if (tgt_set_add_range(s, first, last) != 0)
+		abort(); /* out of memory while expanding a country: nothing sensible to do */
+}
+
+/*
+ * --country CC[,CC]: walk the country database's search tree for each code
+ * (geo_country_ranges) into one set. With -w as well, the allowlist narrows
+ * the countries' ranges (ZMap's allowlist semantics); the blocklist is
+ * applied afterwards, like for every other target.
+ */
+static int add_countries(struct scan_config *c)
+{
+	char path[4096], err[512];
+	const char *db = c->geo_db;
+	struct tgt_set *cs = NULL, *allow = NULL;
+	struct geo *g = NULL;
+	int ret = CLI_EUSAGE;
+
+	if (!db)
+		db = geo_default_path("country", path, sizeof(path));
+	g = geo_open(db, NULL, err, sizeof(err));
+	if (!g) {
+		cli_usage_error(CMD, "--country needs a country database (--geo-db): %s", err);
+		goto out;
+	}
+	cs = tgt_set_new();
+	if (!cs)
+		goto out;
+	for (size_t k = 0; k < c->ncountries; k++) {
+		long n = geo_country_ranges(g, c->countries[k], add_range_cb, cs);
+		if (n < 0) {
+			cli_usage_error(CMD, "--country %s: cannot read %s", c->countries[k], db);
+			goto out;
+		}
+		if (n == 0) {
+			cli_usage_error(CMD, "--country %s: no IPv4 ranges in %s", c->countries[k], db);
+			goto out;
+		}
+	}
+	if (c->allowlist_file) {
+		allow = tgt_set_new();
+		if (!allow || tgt_set_add_file(allow, c->allowlist_file, err, sizeof(err)) != 0) {
+			cli_usage_error(CMD, "-w %s", err);
+			goto out;
+		}
+		tgt_set_intersect(cs, allow);
+	}
+	for (size_t k = 0; k < tgt_set_nranges(cs); k++) {
+		uint32_t first, last;
+		tgt_set_range(cs, k, &first, &last);
+		tgt_set_add_range(c->targets, first, last);
+	}
+	ret = 0;
+out:
+	tgt_set_free(allow);
+	tgt_set_free(cs);
+	if (g)
+		geo_close(g);
+	return ret;
+}
+
 static int build_targets(struct scan_config *c)
 {
 	char err[512], why[256], buf[16];
@@ -323,8 +391,10 @@ static int build_targets(struct scan_config *c)
 			return CLI_EUSAGE;
 		}
 	}
-	if (c->allowlist_file && tgt_set_add_file(c->targets, c->allowlist_file, err,
-						  sizeof(err)) != 0) {
+	if (c->ncountries && add_countries(c) != 0)
+		return CLI_EUSAGE;
+	if (!c->ncountries && c->allowlist_file &&
+	    tgt_set_add_file(c->targets, c->allowlist_file, err, sizeof(err)) != 0) {
 		cli_usage_error(CMD, "-w %s", err);
 		return CLI_EUSAGE;
 	}
@@ -341,7 +411,7 @@ static int build_targets(struct scan_config *c)
 	}
 	tgt_set_sha256(c->blocklist, c->blocklist_sha256);
 	before = tgt_set_count(c->targets);
-	if (before == 0 && c->ncountries == 0) {
+	if (before == 0) {
 		cli_usage_error(CMD, "no targets given (addresses, CIDRs, ranges or -w FILE)");
 		return CLI_EUSAGE;
 	}
@@ -513,21 +583,24 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		cli_usage_error(CMD, "-p PORT is required");
 		return CLI_EUSAGE;
 	}
-	if (!c->iface) {
-		cli_usage_error(CMD, "-i IFACE is required");
-		return CLI_EUSAGE;
+	/* --dry-run only reports the target set: it needs no interface or addresses */
+	if (!c->dry_run || c->iface) {
+		if (!c->iface) {
+			cli_usage_error(CMD, "-i IFACE is required");
+			return CLI_EUSAGE;
+		}
+		if ((ret = check_iface(c->iface)))
+			return ret;
 	}
-	if ((ret = check_iface(c->iface)))
-		return ret;
-	if (!src_ip_text) {
-		cli_usage_error(CMD, "--source-ip IP is required");
-		return CLI_EUSAGE;
-	}
-	if ((ret = parse_ip("--source-ip", src_ip_text, &c->src_ip)))
+	if (src_ip_text && (ret = parse_ip("--source-ip", src_ip_text, &c->src_ip)))
 		return ret;
 	if (gw_ip_text && (ret = parse_ip("--gateway-ip", gw_ip_text, &c->gw_ip)))
 		return ret;
-	if (!gw_ip_text && !c->have_gw_mac) {
+	if (!c->dry_run && !src_ip_text) {
+		cli_usage_error(CMD, "--source-ip IP is required");
+		return CLI_EUSAGE;
+	}
+	if (!c->dry_run && !gw_ip_text && !c->have_gw_mac) {
 		cli_usage_error(CMD, "--gateway-ip IP or -G MAC is required");
 		return CLI_EUSAGE;
 	}

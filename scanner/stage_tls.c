@@ -48,6 +48,7 @@
 #define CHUNK 4096u /* bytes fed to the parser at a time */
 #define SEEN_BITS 16
 #define LAUNCH_PER_POLL 64
+#define VCACHE_SLOTS 4096 /* verification results by chain digest */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
 
@@ -72,7 +73,7 @@ struct ctrl_chain {
 	uint8_t n;
 	uint8_t *der[TLS_MAX_CERTS];
 	size_t len[TLS_MAX_CERTS];
-	struct x509_cert *x509;     /* n parsed certs (NULL entries via parsed_ok) */
+	struct x509_cert *x509; /* n parsed certs (NULL entries via parsed_ok) */
 	bool parsed_ok[TLS_MAX_CERTS];
 	struct verdict_cert vc[TLS_MAX_CERTS];
 };
@@ -81,7 +82,7 @@ struct tls_host {
 	uint32_t ip_be;
 	uint16_t port_be;
 	uint16_t inflight;
-	int32_t next_sni;   /* -1: control not finished */
+	int32_t next_sni; /* -1: control not finished */
 	bool in_use, in_runq, eligible, control_verified;
 	struct geo_result geo;
 	struct ctrl_chain *ctrl; /* the control chain, when one was captured */
@@ -90,9 +91,9 @@ struct tls_host {
 
 struct tls_probe {
 	uint32_t host;
-	int32_t sni;        /* -1: control */
+	int32_t sni; /* -1: control */
 	uint8_t path;
-	uint8_t status;     /* final parser status, TLS_ST_MORE while running */
+	uint8_t status; /* final parser status, TLS_ST_MORE while running */
 	bool in_use, retry, tcp_retried;
 	uint8_t random[32];
 	uint64_t start_ns, connected_ns;
@@ -134,6 +135,16 @@ struct tls_worker {
 	double tokens, rate, burst;
 	uint64_t tokens_ns;
 	uint64_t buf_bytes, peak_buf_bytes; /* receive buffers allocated now / at most */
+	/* Verification is by far the costliest step and most probes of a scan
+	 * present a chain seen before (every HOST_OWN_CERT probe repeats its
+	 * host's control chain), so results are kept by the digest of the
+	 * ordered chain, for VCACHE_TTL_S at most (the verdict is at probe time). */
+	struct vcache {
+		uint8_t key[32];
+		uint64_t at_s;
+		struct verify_result vr;
+	} * vcache;
+	uint64_t vcache_hits;
 	uint64_t retries_ossl, retries_tcp;
 };
 
@@ -257,14 +268,22 @@ static void free_control_chain(struct tls_host *h)
 static Tlsmap__V1__TlsOutcome tls_outcome_of(int status, int tcp, uint32_t bytes)
 {
 	switch (status) {
-	case TLS_ST_CERT: return TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE;
-	case TLS_ST_ALERT: return TLSMAP__V1__TLS_OUTCOME__TLS_ALERT;
-	case TLS_ST_NOT_TLS: return TLSMAP__V1__TLS_OUTCOME__TLS_NOT_TLS;
-	case TLS_ST_PROTOCOL: return TLSMAP__V1__TLS_OUTCOME__TLS_PROTOCOL_ERROR;
-	case TLS_ST_NO_CERT: return TLSMAP__V1__TLS_OUTCOME__TLS_NO_CERTIFICATE;
-	case TLS_ST_TOO_LARGE: return TLSMAP__V1__TLS_OUTCOME__TLS_INCOMPLETE;
-	case TLS_ST_TLS13: return TLSMAP__V1__TLS_OUTCOME__TLS_PROTOCOL_ERROR;
-	default: break;
+	case TLS_ST_CERT:
+		return TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE;
+	case TLS_ST_ALERT:
+		return TLSMAP__V1__TLS_OUTCOME__TLS_ALERT;
+	case TLS_ST_NOT_TLS:
+		return TLSMAP__V1__TLS_OUTCOME__TLS_NOT_TLS;
+	case TLS_ST_PROTOCOL:
+		return TLSMAP__V1__TLS_OUTCOME__TLS_PROTOCOL_ERROR;
+	case TLS_ST_NO_CERT:
+		return TLSMAP__V1__TLS_OUTCOME__TLS_NO_CERTIFICATE;
+	case TLS_ST_TOO_LARGE:
+		return TLSMAP__V1__TLS_OUTCOME__TLS_INCOMPLETE;
+	case TLS_ST_TLS13:
+		return TLSMAP__V1__TLS_OUTCOME__TLS_PROTOCOL_ERROR;
+	default:
+		break;
 	}
 	if (tcp == TCP_OUT_CLOSED || tcp == TCP_OUT_NO_ANSWER || tcp == TCP_OUT_ABORTED)
 		return bytes ? TLSMAP__V1__TLS_OUTCOME__TLS_INCOMPLETE
@@ -275,12 +294,15 @@ static Tlsmap__V1__TlsOutcome tls_outcome_of(int status, int tcp, uint32_t bytes
 static enum verdict_stage verdict_stage_of(Tlsmap__V1__TlsOutcome tls, uint32_t bytes)
 {
 	switch (tls) {
-	case TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE: return VERDICT_STAGE_CERTIFICATE;
+	case TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE:
+		return VERDICT_STAGE_CERTIFICATE;
 	case TLSMAP__V1__TLS_OUTCOME__TLS_NOT_ATTEMPTED:
-	case TLSMAP__V1__TLS_OUTCOME__TLS_NOT_TLS: return VERDICT_STAGE_NO_TLS;
+	case TLSMAP__V1__TLS_OUTCOME__TLS_NOT_TLS:
+		return VERDICT_STAGE_NO_TLS;
 	case TLSMAP__V1__TLS_OUTCOME__TLS_INCOMPLETE:
 		return bytes ? VERDICT_STAGE_TLS_ERROR : VERDICT_STAGE_NO_TLS;
-	default: return VERDICT_STAGE_TLS_ERROR;
+	default:
+		return VERDICT_STAGE_TLS_ERROR;
 	}
 }
 
@@ -299,7 +321,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 	struct chain_view cv;
 	uint8_t sha[TLS_MAX_CERTS][32];
 	struct verdict_cert vc[TLS_MAX_CERTS];
-	struct verify_result vr = { 0 };
+	struct verify_result vr = {0};
 	struct verdict_result vres;
 	bool name_matches = false;
 	const char *sni = sni_of(w, p->sni);
@@ -319,9 +341,20 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 			chain[i].der = cv.der[i];
 			chain[i].len = cv.len[i];
 		}
-		if (verify_chain(st->roots, chain, cv.n, (int64_t)unix_now_s(), &vr) != 0) {
+		uint8_t key[32];
+		uint64_t now_s = unix_now_s();
+		SHA256(&sha[0][0], 32 * cv.n, key);
+		struct vcache *vc_slot = &w->vcache[(key[0] | key[1] << 8) % VCACHE_SLOTS];
+		if (vc_slot->at_s && now_s - vc_slot->at_s < 60 && !memcmp(vc_slot->key, key, 32)) {
+			vr = vc_slot->vr;
+			w->vcache_hits++;
+		} else if (verify_chain(st->roots, chain, cv.n, (int64_t)now_s, &vr) != 0) {
 			vr.verified = false;
 			snprintf(vr.error_str, sizeof(vr.error_str), "verification failed to run");
+		} else {
+			memcpy(vc_slot->key, key, 32);
+			vc_slot->at_s = now_s;
+			vc_slot->vr = vr;
 		}
 		if (vc[0].parsed)
 			name_matches = verify_name_matches(vc[0].parsed, cv.der[0], sni);
@@ -398,8 +431,8 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pr->group = facts.group;
 		pr->path = p->path == PATH_OSSL ? TLSMAP__V1__TLS_PATH__PATH_OPENSSL
 						: TLSMAP__V1__TLS_PATH__PATH_FAST;
-		if (p->tcp_outcome != TCP_OUT_OPEN && !p->flight_bytes && p->status == TLS_ST_MORE &&
-		    !p->connected_ns)
+		if (p->tcp_outcome != TCP_OUT_OPEN && !p->flight_bytes &&
+		    p->status == TLS_ST_MORE && !p->connected_ns)
 			pr->path = TLSMAP__V1__TLS_PATH__PATH_UNSPECIFIED;
 		pr->n_chain = cv.n;
 		pr->chain = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*pr->chain));
@@ -411,7 +444,8 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		}
 		pr->verdict = (Tlsmap__V1__Verdict)vres.verdict;
 		pr->n_reasons = vres.n_reasons;
-		pr->reasons = tls_arena_alloc(a, (vres.n_reasons ? vres.n_reasons : 1) * sizeof(char *));
+		pr->reasons =
+			tls_arena_alloc(a, (vres.n_reasons ? vres.n_reasons : 1) * sizeof(char *));
 		for (size_t i = 0; i < vres.n_reasons && pr->reasons; i++)
 			pr->reasons[i] = tls_arena_strdup(a, vres.reasons[i]);
 		pr->country = tls_arena_strdup(a, h->geo.cc);
@@ -422,9 +456,11 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pr->name_matches = name_matches;
 		pr->flight_bytes = p->flight_bytes;
 		pr->retransmits = p->retx;
-		pr->interceptor = tls_arena_strdup(a, vres.interceptor ? vres.interceptor->label : "");
+		pr->interceptor =
+			tls_arena_strdup(a, vres.interceptor ? vres.interceptor->label : "");
 
-		Tlsmap__V1__Certificate **certs = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*certs));
+		Tlsmap__V1__Certificate **certs =
+			tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*certs));
 		size_t ncerts = 0;
 		for (size_t i = 0; i < cv.n && certs; i++) {
 			if (!seen_insert(w, sha[i]))
@@ -507,8 +543,8 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 		tls_ossl_out(p->ossl, &p->ossl_hello_len);
 		p->ossl_sent = p->ossl_hello_len;
 	} else {
-		uint64_t r[4] = { xorshift(&w->rnd), xorshift(&w->rnd), xorshift(&w->rnd),
-				  xorshift(&w->rnd) };
+		uint64_t r[4] = {xorshift(&w->rnd), xorshift(&w->rnd), xorshift(&w->rnd),
+				 xorshift(&w->rnd)};
 		memcpy(p->random, r, 32);
 	}
 	int ret = tcp_connect(w->tcp, h->ip_be, h->port_be, pi, now);
@@ -646,9 +682,10 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	if (ci->connected_ns)
 		p->connected_ns = ci->connected_ns;
 	p->tcp_outcome = outcome == TCP_OUT_FLIGHT_TOO_LARGE ? TCP_OUT_FLIGHT_TOO_LARGE : outcome;
-	bool fallback = p->path == PATH_FAST &&
-			((p->status == TLS_ST_ALERT && tls_alert_wants_fallback(p->ps.f.alert_desc)) ||
-			 p->status == TLS_ST_TLS13);
+	bool fallback =
+		p->path == PATH_FAST &&
+		((p->status == TLS_ST_ALERT && tls_alert_wants_fallback(p->ps.f.alert_desc)) ||
+		 p->status == TLS_ST_TLS13);
 	/* A host the sweep found open that then does not answer, or accepts and
 	 * sends nothing, is given one more connection: one lost SYN-ACK or a
 	 * busy server should not decide a verdict. A consistent tarpit or
@@ -723,9 +760,10 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 	w->retryq = calloc(w->nprobes, sizeof(*w->retryq));
 	w->seen = calloc((size_t)1 << SEEN_BITS, sizeof(*w->seen));
 	w->x509_scratch = calloc(TLS_MAX_CERTS, sizeof(*w->x509_scratch));
+	w->vcache = calloc(VCACHE_SLOTS, sizeof(*w->vcache));
 	w->ossl = tls_ossl_ctx_new();
 	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->seen || !w->x509_scratch ||
-	    !w->ossl)
+	    !w->vcache || !w->ossl)
 		goto fail;
 	for (uint32_t i = 0; i < w->nprobes; i++)
 		w->probes[i].next_free = i + 1 < w->nprobes ? i + 1 : NONE;
@@ -802,7 +840,7 @@ static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint6
 		tls_arena_free(a);
 		return;
 	}
-	struct geo_result g = { 0 };
+	struct geo_result g = {0};
 	if (w->geo)
 		geo_lookup_be32(w->geo, ip_be, &g);
 	pi->arena = a;
@@ -892,8 +930,8 @@ static void tls_poll(void *wctx, uint64_t now)
 	while (w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w)) {
 		uint32_t hi = w->runq[w->runq_head];
 		struct tls_host *h = &w->hosts[hi];
-		while (h->inflight < TLS_STAGE_PER_HOST && h->next_sni < (int32_t)w->st->cfg->nsnis &&
-		       can_connect(w)) {
+		while (h->inflight < TLS_STAGE_PER_HOST &&
+		       h->next_sni < (int32_t)w->st->cfg->nsnis && can_connect(w)) {
 			uint32_t pi = probe_alloc(w, hi, h->next_sni, now);
 			if (probe_connect(w, pi, now) != 0) {
 				probe_release(w, &w->probes[pi]);
@@ -913,7 +951,8 @@ static void tls_poll(void *wctx, uint64_t now)
 			host_release(w, hi);
 	}
 	/* new hosts from the sweep */
-	while (w->pend_len && launched < LAUNCH_PER_POLL && w->host_free != NONE && can_connect(w)) {
+	while (w->pend_len && launched < LAUNCH_PER_POLL && w->host_free != NONE &&
+	       can_connect(w)) {
 		uint64_t v = w->pending[w->pend_head];
 		uint32_t hi = w->host_free;
 		struct tls_host *h = &w->hosts[hi];
@@ -989,6 +1028,7 @@ static void tls_worker_fini(void *wctx)
 	free(w->pending);
 	free(w->seen);
 	free(w->x509_scratch);
+	free(w->vcache);
 	free(w);
 }
 
@@ -1019,11 +1059,13 @@ static void tls_stage_close(void *arg)
 			(unsigned long long)t->tx_fail, (unsigned long long)st->retries_ossl,
 			(unsigned long long)st->retries_tcp);
 		fprintf(stderr,
-			"tlsmap scan: tls: state_bytes_per_connection=%llu (tcp %zu + probe %zu + host %zu + "
+			"tlsmap scan: tls: state_bytes_per_connection=%llu (tcp %zu + probe %zu + "
+			"host %zu + "
 			"index/queues) table_bytes=%llu peak_recv_buffer_bytes=%llu\n",
 			(unsigned long long)(conns ? st->table_bytes / conns : 0), tcp_conn_size(),
 			sizeof(struct tls_probe), sizeof(struct tls_host),
-			(unsigned long long)st->table_bytes, (unsigned long long)st->peak_buf_bytes);
+			(unsigned long long)st->table_bytes,
+			(unsigned long long)st->peak_buf_bytes);
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
@@ -1083,7 +1125,8 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 			fprintf(stderr, "tlsmap scan: %s\n", err);
 			goto fail;
 		} else {
-			fprintf(stderr, "tlsmap scan: warning: %s: probes get no country/ASN\n", err);
+			fprintf(stderr, "tlsmap scan: warning: %s: probes get no country/ASN\n",
+				err);
 		}
 	}
 	unsigned nw = ctx->nworkers ? ctx->nworkers : 1;

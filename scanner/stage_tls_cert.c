@@ -80,7 +80,7 @@ static char *take(struct tls_arena *a, char *s)
 
 static ProtobufCBinaryData bytes(struct tls_arena *a, const uint8_t *p, size_t n)
 {
-	ProtobufCBinaryData b = { 0, NULL };
+	ProtobufCBinaryData b = {0, NULL};
 	uint8_t *d = tls_arena_alloc(a, n ? n : 1);
 	if (d) {
 		memcpy(d, p, n);
@@ -98,8 +98,8 @@ static void push(struct tls_arena *a, char ***arr, size_t *n, size_t cap, const 
 		(*arr)[(*n)++] = tls_arena_strdup(a, s);
 }
 
-void tls_cert_record(struct tls_arena *a, const uint8_t *der_in, size_t len, const uint8_t sha256[32],
-		     Tlsmap__V1__Certificate *r)
+void tls_cert_record(struct tls_arena *a, const uint8_t *der_in, size_t len,
+		     const uint8_t sha256[32], Tlsmap__V1__Certificate *r)
 {
 	static _Thread_local struct x509_cert c;
 	uint8_t s256[32], sha1[20], spki[32];
@@ -124,7 +124,8 @@ void tls_cert_record(struct tls_arena *a, const uint8_t *der_in, size_t len, con
 	r->spki_sha256 = bytes(a, spki, 32);
 	r->version = c.version;
 	char *serial = tls_arena_alloc(a, 2 * (size_t)c.serial.len + 3);
-	r->serial = serial ? x509_serial_hex(der, c.serial, serial, 2 * (size_t)c.serial.len + 3) : (char *)"";
+	r->serial = serial ? x509_serial_hex(der, c.serial, serial, 2 * (size_t)c.serial.len + 3)
+			   : (char *)"";
 	r->sig_alg = tls_arena_strdup(a, x509_sig_alg_name(der, &c, buf, sizeof(buf)));
 	r->subject = take(a, x509_name_rfc4514(der, c.subject));
 	r->issuer = take(a, x509_name_rfc4514(der, c.issuer));
@@ -180,7 +181,8 @@ void tls_cert_record(struct tls_arena *a, const uint8_t *der_in, size_t len, con
 	if (c.has_key_usage)
 		for (unsigned b = 0; b < X509_KU_COUNT; b++)
 			if (c.key_usage & (1u << b))
-				push(a, &r->key_usage, &r->n_key_usage, X509_KU_COUNT, x509_ku_name(b));
+				push(a, &r->key_usage, &r->n_key_usage, X509_KU_COUNT,
+				     x509_ku_name(b));
 	for (unsigned i = 0; i < c.eku_count; i++)
 		push(a, &r->ext_key_usage, &r->n_ext_key_usage, c.eku_count,
 		     x509_eku_name(der + c.eku[i].off, c.eku[i].len, buf, sizeof(buf)));

@@ -37,7 +37,7 @@ const char *tls_share_path(const char *name, char *buf, size_t len)
 		if (slash)
 			*slash = 0;
 		/* build tree: <src>/<builddir>/tlsmap; installed: <prefix>/bin/tlsmap */
-		static const char *const rel[] = { "../share", "../share/tlsmap" };
+		static const char *const rel[] = {"../share", "../share/tlsmap"};
 		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 			snprintf(buf, len, "%s/%s/%s", exe, rel[i], name);
 			if (access(buf, R_OK) == 0)
@@ -132,7 +132,8 @@ int scan_config_tls_resolve(struct scan_config *c)
 			return CLI_EUSAGE;
 		}
 	if (c->nsnis == 0) {
-		const char *p = c->sni_file ? c->sni_file : tls_share_path("sni-kz2019.txt", path, sizeof(path));
+		const char *p = c->sni_file ? c->sni_file
+					    : tls_share_path("sni-kz2019.txt", path, sizeof(path));
 		int ret = load_sni_file(c, p);
 		if (ret)
 			return ret;
@@ -147,8 +148,8 @@ int scan_config_tls_resolve(struct scan_config *c)
 		if (getrandom(r, sizeof(r), 0) != sizeof(r))
 			memset(r, 0x5a, sizeof(r));
 		snprintf(c->control_sni_buf, sizeof(c->control_sni_buf),
-			 "%02x%02x%02x%02x%02x%02x.example%02x%02x%02x%02x.com", r[0], r[1], r[2], r[3],
-			 r[4], r[5], r[6], r[7], r[8], r[9]);
+			 "%02x%02x%02x%02x%02x%02x.example%02x%02x%02x%02x.com", r[0], r[1], r[2],
+			 r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
 		c->control_sni = c->control_sni_buf;
 	}
 	if (strcmp(c->eligible, "trusted") && strcmp(c->eligible, "any")) {

@@ -12,10 +12,35 @@
 
 #include "dpdk/tcp.h"
 
-static int null_tx(void *c, const uint8_t *f, uint16_t l) { (void)c; (void)f; (void)l; return 0; }
-static size_t hello(void *a, uint64_t u, uint8_t *b, size_t c) { (void)a; (void)u; (void)b; (void)c; return 0; }
-static int data(void *a, uint64_t u, const uint8_t *p, size_t l) { (void)a; (void)u; (void)p; (void)l; return 0; }
-static void closed(void *a, uint64_t u, int o) { (void)a; (void)u; (void)o; }
+static int null_tx(void *c, const uint8_t *f, uint16_t l)
+{
+	(void)c;
+	(void)f;
+	(void)l;
+	return 0;
+}
+static size_t hello(void *a, uint64_t u, uint8_t *b, size_t c)
+{
+	(void)a;
+	(void)u;
+	(void)b;
+	(void)c;
+	return 0;
+}
+static int data(void *a, uint64_t u, const uint8_t *p, size_t l)
+{
+	(void)a;
+	(void)u;
+	(void)p;
+	(void)l;
+	return 0;
+}
+static void closed(void *a, uint64_t u, int o)
+{
+	(void)a;
+	(void)u;
+	(void)o;
+}
 
 static long rss_kb(void)
 {
@@ -33,11 +58,11 @@ static long rss_kb(void)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000u;
-	static const struct tcp_app_ops ops = { hello, data, NULL, closed };
+	static const struct tcp_app_ops ops = {hello, data, NULL, closed};
 	struct tcp_cfg cfg = {
 		.max_conns = n,
-		.hash_key = { 1, 2 },
-		.l2 = { .src_ip_be = htonl(0xc6130002u), .sport_lo = 1024, .sport_hi = 65535 },
+		.hash_key = {1, 2},
+		.l2 = {.src_ip_be = htonl(0xc6130002u), .sport_lo = 1024, .sport_hi = 65535},
 		.tx = null_tx,
 		.app_ops = &ops,
 	};
@@ -59,7 +84,8 @@ int main(int argc, char **argv)
 	printf("inflight_connections=%u\n", ok);
 	printf("tcp_table_bytes=%zu\n", tcp_table_bytes(t));
 	printf("tcp_rss_kb=%ld\n", after - before);
-	printf("tcp_rss_bytes_per_connection=%.1f\n", ok ? (double)(after - before) * 1024 / ok : 0);
+	printf("tcp_rss_bytes_per_connection=%.1f\n",
+	       ok ? (double)(after - before) * 1024 / ok : 0);
 	tcp_table_free(t);
 	return 0;
 }

@@ -74,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			for (unsigned i = 0; i < r[0].f.ncerts; i++) {
 				const struct tls_slice *a = &r[0].f.certs[i], *b = &r[m].f.certs[i];
-				if (a->len != b->len || memcmp(bufs[0] + a->off, bufs[m] + b->off, a->len))
+				if (a->len != b->len ||
+				    memcmp(bufs[0] + a->off, bufs[m] + b->off, a->len))
 					abort();
 			}
 		}

@@ -5,7 +5,8 @@
  * must lie inside the certificate, and the JSON printer, the SAN iterator,
  * the RFC 6125 matcher and the digests run over it. The same bytes are
  * also read as PEM text (the `tlsmap x509` input path), and each block
- * found is parsed in turn.
+ * found is parsed in turn. With X509_FUZZ_DIFF set, an input tlsmap accepts
+ * but OpenSSL's d2i_X509 rejects is also a finding.
  *
  * Built as a libFuzzer target (-Dfuzz=true, clang) with TLSMAP_LIBFUZZER;
  * otherwise main() replays every file found in the directories or files
@@ -18,10 +19,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include "parsers/verify.h"
 #include "parsers/x509.h"
 
 static FILE *sink;
+/* X509_FUZZ_DIFF=1: also abort when tlsmap accepts what d2i_X509 rejects
+ * (an exploration mode, off in CI: the replay and 60 s runs check safety). */
+static int differential = -1;
 
 static void in_range(const struct x509_cert *c, uint32_t off, uint32_t len)
 {
@@ -40,6 +47,16 @@ static void check_der(const uint8_t *data, size_t size)
 		if (c.err_offset > size)
 			abort();
 		return;
+	}
+	if (differential) {
+		/* tlsmap may be stricter than OpenSSL (DER framing), never laxer */
+		const unsigned char *p = data;
+		X509 *x = d2i_X509(NULL, &p, (long)size);
+
+		if (!x)
+			abort();
+		X509_free(x);
+		ERR_clear_error();
 	}
 	if (c.der_len > size || c.san_count > X509_MAX_SAN || c.eku_count > X509_MAX_EKU ||
 	    c.policy_count > X509_MAX_POLICY || c.ocsp_count > X509_MAX_AIA ||
@@ -72,6 +89,8 @@ static void check_der(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (differential < 0)
+		differential = getenv("X509_FUZZ_DIFF") != NULL;
 	check_der(data, size);
 	if (size < (1u << 20)) {
 		uint8_t *der = malloc(size + 1);

@@ -10,13 +10,14 @@
 #   tests/lab/e2e_truth.sh [TLSMAP_BIN]     (root; uses the lab that is up,
 #                                           or brings one up and down)
 # The lab serves every address from one nginx per country on 2 shared cores,
-# so the scan is paced (--max-connections, -r) to stay below the lab's
+# so the scan is paced (--max-connections, -r; its mitmproxy middleboxes need
+# seconds per handshake under load, hence --read-timeout 30) to stay below the lab's
 # ceiling; the scanner is not the bottleneck here.
 source "$(dirname "$0")/tls_common.sh"
 
 start=$SECONDS
-tls_scan "$TMP/lab.tlsmap" -w "$TARGETS_FILE" --max-connections "${E2E_MAX_CONN:-512}" \
-	-r "${E2E_RATE:-3000}" --vantage e2e >"$TMP/scan.log" 2>&1
+tls_scan "$TMP/lab.tlsmap" -w "$TARGETS_FILE" --max-connections "${E2E_MAX_CONN:-256}" \
+	-r "${E2E_RATE:-3000}" --read-timeout "${E2E_READ_TIMEOUT:-30}" --vantage e2e >"$TMP/scan.log" 2>&1
 rc=$?
 tail -4 "$TMP/scan.log"
 [ $rc = 0 ] || { echo "FAIL scan exited $rc"; exit 1; }

@@ -34,7 +34,7 @@
 #        +------------+-------+---------+------------------+
 #     tlm-mkz       tlm-de             tlm-us            tlm-mru
 #   (middlebox 1:   country DE        country US        (middlebox 2:
-#    mitmdump,                        + hostile corner   mitmdump,
+#    mitmdump + mitm_mimic.py,        + hostile corner   stock mitmdump,
 #    CA "Lab National                                    CA "Lab Security
 #    Security Certificate")                              Certificate 2")
 #        |                                                   |
@@ -122,7 +122,8 @@ mk_net() {
 	veth tlm-mru mru-down 198.19.200.25/30 tlm-ru ru-up 198.19.200.26/30
 
 	# scanner side: no address, no forwarding, and no kernel RST even by accident
-	nsx tlm-scan sysctl -qw net.ipv4.ip_forward=0
+	nsx tlm-scan sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.tlm-scan0.disable_ipv6=1 \
+		net.ipv6.conf.tlm-scan0.autoconf=0 net.ipv6.conf.tlm-scan0.accept_ra=0
 	nsx tlm-scan iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
 	ip -n tlm-ref route add 198.18.0.0/15 via 198.19.1.1
 	for ns in tlm-r1 tlm-r2 tlm-mkz tlm-mru; do nsx "$ns" sysctl -qw net.ipv4.ip_forward=1; done
@@ -217,15 +218,21 @@ mk_pki() {
 	genkey int2 p256; sign int2 "/O=tlsmap lab/CN=Lab Intermediate CA 2" int1 "$CA_EXT"
 	genkey int3 p256; sign int3 "/O=tlsmap lab/CN=Lab Intermediate CA 3" int2 "$CA_EXT"
 	genkey int4 p256; sign int4 "/O=tlsmap lab/CN=Lab Intermediate CA 4" int3 "$CA_EXT"
-	local ns k
-	for ns in $COUNTRIES; do leaf "bulk-$ns" p256 int1 int1; done
-	for k in rsa2048 p256 p384 ed25519 tls12 tls13 sni-valid sni-other; do
-		case $k in rsa2048 | p384 | ed25519) leaf "$k" "$k" int1 int1 ;; *) leaf "$k" p256 int1 int1 ;; esac
-	done
-	leaf chain1 p256 root
-	leaf chain3 p256 int2 int2 int1
-	leaf chain4 p256 int3 int3 int2 int1
-	leaf chain5 p256 int4 int4 int3 int2 int1
+	# the leaves are independent: three groups at once (two in the background)
+	local ns k bg_a bg_b
+	(
+		for ns in $COUNTRIES; do leaf "bulk-$ns" p256 int1 int1; done
+		for k in rsa2048 p384 ed25519; do leaf "$k" "$k" int1 int1; done
+	) &
+	bg_a=$!
+	(
+		for k in p256 tls12 tls13 sni-valid sni-other; do leaf "$k" p256 int1 int1; done
+		leaf chain1 p256 root
+		leaf chain3 p256 int2 int2 int1
+		leaf chain4 p256 int3 int3 int2 int1
+		leaf chain5 p256 int4 int4 int3 int2 int1
+	) &
+	bg_b=$!
 	# names some hosts serve beside their own certificate
 	genkey vk.com p256; sign vk.com "/O=tlsmap lab/CN=vk.com" int1 "$(leaf_ext vk.com)"
 	genkey mail.ru p256; sign mail.ru "/O=tlsmap lab/CN=mail.ru" int1 "$(leaf_ext mail.ru)"
@@ -242,13 +249,15 @@ mk_pki() {
 	sign expired "/O=tlsmap lab/CN=expired.lab.test" int1 "$(leaf_ext expired.lab.test)" \
 		-startdate 20200101000000Z -enddate 20210101000000Z
 	cat expired.pem int1.pem >expired.chain.pem
-	openssl x509 -in bulk-us.pem -outform DER -out hostile-filler.der
 	# the middleboxes' forging CAs (mitmproxy wants certificate + key in one file)
-	local m label subj targets
-	while IFS=$'\t' read -r m label subj targets; do
+	local m label subj style targets
+	while IFS=$'\t' read -r m label subj style targets; do
 		genkey "ca-$m" rsa2048
 		sign "ca-$m" "$subj" self "$CA_EXT"
 	done < <(plan middleboxes)
+	wait $bg_a || die "leaf certificates (group a) failed"
+	wait $bg_b || die "leaf certificates (group b) failed"
+	openssl x509 -in bulk-us.pem -outform DER -out hostile-filler.der
 	wait $bg || die "rsa4096 key generation failed"
 	sign rsa4096 "/O=tlsmap lab/CN=rsa4096.lab.test" int1 "$(leaf_ext rsa4096.lab.test)"
 	cat rsa4096.pem int1.pem >rsa4096.chain.pem
@@ -357,8 +366,9 @@ mbox_rules() { # MBOX
 	echo "COMMIT"
 }
 
-start_mitm() { # MBOX LABEL TARGETS
-	local m=$1 d=$LAB_DIR/mitm-$1 re
+start_mitm() { # MBOX STYLE TARGETS
+	local m=$1 d=$LAB_DIR/mitm-$1 re script=()
+	[ "$2" != mimic ] || script=(-s "$HERE/mitm_mimic.py")
 	mkdir -p "$d"
 	cat "$LAB_DIR/pki/ca-$m.pem" "$LAB_DIR/pki/ca-$m.key" >"$d/mitmproxy-ca.pem"
 	re="^($(printf '%s\n' $3 | sed 's/\./\\./g' | paste -sd'|'))(:443)?\$"
@@ -366,7 +376,7 @@ start_mitm() { # MBOX LABEL TARGETS
 	# ip netns exec directly (not the nsx function): $! is then mitmdump itself
 	ip netns exec "tlm-$m" setsid mitmdump --mode transparent --listen-host 0.0.0.0 --listen-port $PROXY_PORT \
 		--set confdir="$d" --allow-hosts "$re" --ssl-insecure \
-		--set termlog_verbosity=warn --set flow_detail=0 >"$d/mitmdump.log" 2>&1 </dev/null 9<&- &
+		--set termlog_verbosity=warn --set flow_detail=0 "${script[@]}" >"$d/mitmdump.log" 2>&1 </dev/null 9<&- &
 	echo $! >"$LAB_DIR/run/mitm-$m.pid"
 }
 
@@ -394,12 +404,14 @@ wait_listen() { # NS PORT
 # --- files for the scanner and the tests -------------------------------------
 
 write_outputs() {
-	local m label subj targets issuer
+	local m label subj style targets issuer
 	{
 		printf '# kind\tvalue\tlabel\tsource\n'
-		while IFS=$'\t' read -r m label subj targets; do
+		while IFS=$'\t' read -r m label subj style targets; do
 			issuer=$(openssl x509 -in "$LAB_DIR/pki/ca-$m.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
 			printf 'issuer\t%s\t%s\t%s\n' "$issuer" "$label" "tlsmap lab middlebox tlm-$m (tests/lab/plan.tsv)"
+			printf 'spki_sha256\t%s\t%s\t%s\n' "$(openssl x509 -in "$LAB_DIR/pki/ca-$m.pem" -noout -pubkey |
+				openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)" "$label" "tlsmap lab middlebox tlm-$m (tests/lab/plan.tsv)"
 		done < <(plan middleboxes)
 	} >"$LAB_DIR/interceptors.tsv"
 	plan targets >"$LAB_DIR/targets.txt"
@@ -454,19 +466,22 @@ do_up() {
 	local t0=$SECONDS
 	trap up_exit EXIT
 	mkdir -p "$LAB_DIR/run"
-	mk_pki
-	log "PKI ready ($((SECONDS - t0)) s)"
+	# the PKI (CPU) and the network (mostly netlink round trips) at the same time
+	mk_pki &
+	local pki_pid=$!
 	mk_net
 	log "namespaces and routes ready ($((SECONDS - t0)) s)"
-	local m label subj targets ns
+	wait $pki_pid || die "PKI generation failed"
+	log "PKI ready ($((SECONDS - t0)) s)"
+	local m label subj style targets ns k
 	for ns in $COUNTRIES; do
 		country_rules "$ns" | nsx "tlm-$ns" iptables-restore
 		start_nginx "$ns"
 		start_hostile "$ns"
 	done
-	while IFS=$'\t' read -r m label subj targets; do
+	while IFS=$'\t' read -r m label subj style targets; do
 		mbox_rules "$m" | nsx "tlm-$m" iptables-restore
-		start_mitm "$m" "$label" "$targets"
+		start_mitm "$m" "$style" "$targets"
 	done < <(plan middleboxes)
 	write_outputs
 	for ns in $COUNTRIES; do
@@ -484,12 +499,14 @@ do_up() {
 alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 # kill_ours PID...: TERM, then KILL after 3 s, only processes that live in one
-# of the lab's namespaces (a stale pid file cannot hit anything else).
+# of the lab's namespaces or were started with LAB_DIR on their command line
+# (a stale pid file cannot hit anything else).
 kill_ours() {
 	local pids=() p i
 	for p in "$@"; do
 		[[ $p =~ ^[0-9]+$ ]] && alive "$p" || continue
-		[[ $(ip netns identify "$p" 2>/dev/null) == tlm-* ]] || continue
+		[[ $(ip netns identify "$p" 2>/dev/null) == tlm-* ]] ||
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$LAB_DIR" || continue
 		pids+=("$p")
 	done
 	[ ${#pids[@]} -gt 0 ] || return 0

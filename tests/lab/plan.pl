@@ -9,7 +9,7 @@
 #   plan.pl PLAN hosts       ns CIDR kind middlebox-or-"-" (TSV), one per host
 #                            line, with the namespace and middlebox of the
 #                            range that holds it
-#   plan.pl PLAN middleboxes name label subject targets (TSV)
+#   plan.pl PLAN middleboxes name label subject style targets (TSV)
 #   plan.pl PLAN targets     the CIDRs a scan of the whole lab covers
 #   plan.pl PLAN truth SNI_FILE INTERCEPTORS_TSV
 #                            the ground truth (see docs/lab.md), one line per
@@ -85,8 +85,9 @@ while (<$fh>) {
 		my ($first, $last, $len) = cidr($f[1]);
 		push @hosts, { cidr => $f[1], first => $first, last => $last, len => $len, kind => $f[2] };
 	} elsif ($f[0] eq 'middlebox') {
-		die "$plan:$.: middlebox needs 5 fields\n" unless @f == 5;
-		$mbox{$f[1]} = { label => $f[2], subject => $f[3], targets => [split ' ', $f[4]] };
+		die "$plan:$.: middlebox needs 6 fields\n" unless @f == 6;
+		die "$plan:$.: style must be mimic or stock\n" unless $f[4] =~ /^(mimic|stock)$/;
+		$mbox{$f[1]} = { label => $f[2], subject => $f[3], style => $f[4], targets => [split ' ', $f[5]] };
 	} else {
 		die "$plan:$.: unknown record $f[0]\n";
 	}
@@ -111,7 +112,7 @@ if ($cmd eq 'ranges') {
 	print join("\t", $_->{range}{ns}, $_->{cidr}, $_->{kind}, $_->{range}{mbox}), "\n" for @hosts;
 } elsif ($cmd eq 'middleboxes') {
 	for my $m (sort keys %mbox) {
-		print join("\t", $m, $mbox{$m}{label}, $mbox{$m}{subject}, join(' ', @{ $mbox{$m}{targets} })), "\n";
+		print join("\t", $m, @{ $mbox{$m} }{qw(label subject style)}, join(' ', @{ $mbox{$m}{targets} })), "\n";
 	}
 } elsif ($cmd eq 'targets') {
 	print "$_->{cidr}\n" for @ranges;

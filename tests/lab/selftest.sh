@@ -89,6 +89,17 @@ fetch() {
 	F_PROTO=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is.*/\1/p' "$F_OUT" | tail -1)
 }
 
+san() { # PEM -> its DNS SANs, sorted, comma-separated
+	openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ' | tr , '\n' |
+		sed 's/^DNS://' | sort | paste -sd,
+}
+# forging CA subject -> the middlebox's forging style (plan.tsv): mimic copies
+# the origin leaf's SANs exactly, stock (mitmproxy's default) adds the SNI
+declare -A STYLE_OF=()
+while IFS=$'\t' read -r _ label _ style _; do
+	STYLE_OF[$(awk -F'\t' -v l="$label" '$1 == "issuer" && $3 == l { print $2 }' "$INTERCEPTORS")]=$style
+done < <(perl "$HERE/plan.pl" "${LAB_PLAN:-$HERE/plan.tsv}" middleboxes)
+
 chain_len() { # KIND -> certificates the host sends
 	case $1 in chain1 | selfsigned) echo 1 ;; chain3) echo 3 ;; chain4) echo 4 ;; chain5) echo 5 ;; *) echo 2 ;; esac
 }
@@ -134,13 +145,14 @@ mapfile -t picks < <({
 	done
 } | sort -u -t. -k1,1n -k2,2n -k3,3n -k4,4n)
 chain_host() { # IP
-	local ip=$1 cverdict cc asn kind tag ctrl_fp sni verdict issuer
+	local ip=$1 cverdict cc asn kind tag ctrl_fp ctrl_san sni verdict issuer want
 	grep "^$ip"$'\t' "$TRUTH" >"$W/truth"
 	IFS=$'\t' read -r _ _ _ cverdict _ cc asn kind < <(awk -F'\t' '$3 == "@control"' "$W/truth")
 	[ "$cverdict" = HOST_OWN_CERT ] || return 0
 	tag="$ip ($cc AS$asn $kind)"
 	fetch "$ip" "$CONTROL"
 	ctrl_fp=$F_FP
+	ctrl_san=$( [ "$F_N" = 0 ] || san "$F_LEAF")
 	check "$tag control: $F_N certificates (want $(chain_len "$kind"))" test "$F_N" = "$(chain_len "$kind")"
 	check "$tag control: verify code ${F_VERIFY:-none} (want $(verify_code "$kind"))" test "${F_VERIFY:-x}" = "$(verify_code "$kind")"
 	check "$tag control: not issued by a forging CA ($F_ISSUER)" bash -c "! grep -qF -- \"\$1\" \"\$2\"" _ "${F_ISSUER:-none}" "$INTERCEPTORS"
@@ -171,6 +183,14 @@ chain_host() { # IP
 			check "$tag $sni: INTERCEPTED, leaf issuer '$F_ISSUER' (want '$issuer')" test "$F_ISSUER" = "$issuer"
 			check "$tag $sni: chain differs from control, does not verify (code $F_VERIFY)" \
 				test -n "$F_FP" -a "$F_FP" != "$ctrl_fp" -a "${F_VERIFY:-0}" != 0
+			case "$kind:${STYLE_OF[$issuer]:-}" in
+			sni-*:* | *:) ;; # the origin's leaf for this SNI is not the control leaf
+			*:mimic)
+				check "$tag $sni: forged SANs copy the origin's ($ctrl_san)" test "$(san "$F_LEAF")" = "$ctrl_san" ;;
+			*:stock)
+				want=$(tr , '\n' <<<"$ctrl_san,$sni" | sort -u | paste -sd,)
+				check "$tag $sni: forged SANs are the origin's plus the SNI ($want)" test "$(san "$F_LEAF")" = "$want" ;;
+			esac
 			;;
 		VALID_FOR_SNI)
 			check "$tag $sni: VALID_FOR_SNI, verifies, names the SNI, differs from control" \

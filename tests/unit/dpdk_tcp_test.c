@@ -57,7 +57,8 @@ static int tx(void *ctx, const uint8_t *f, uint16_t len)
 
 static size_t app_hello(void *app, uint64_t user, uint8_t *buf, size_t cap)
 {
-	(void)app; (void)user;
+	(void)app;
+	(void)user;
 	size_t n = sizeof(hello_text) - 1;
 	if (n > cap)
 		return 0;
@@ -67,7 +68,8 @@ static size_t app_hello(void *app, uint64_t user, uint8_t *buf, size_t cap)
 
 static int app_data(void *app, uint64_t user, const uint8_t *p, size_t len)
 {
-	(void)app; (void)user;
+	(void)app;
+	(void)user;
 	if (rxlen + len > sizeof(rxbuf))
 		return TCP_APP_TOO_LARGE;
 	memcpy(rxbuf + rxlen, p, len);
@@ -82,7 +84,8 @@ static int app_data(void *app, uint64_t user, const uint8_t *p, size_t len)
 
 static size_t app_more(void *app, uint64_t user, uint32_t off, uint8_t *buf, size_t cap)
 {
-	(void)app; (void)user;
+	(void)app;
+	(void)user;
 	size_t n = sizeof(more_text) - 1;
 	if (off >= n)
 		return 0;
@@ -101,12 +104,15 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	closed_count++;
 }
 
-static const struct tcp_app_ops ops = { app_hello, app_data, app_more, app_closed };
+static const struct tcp_app_ops ops = {app_hello, app_data, app_more, app_closed};
 
 #define SRV_IP 0xc6120a05u /* 198.18.10.5 */
 #define CLI_IP 0xc6130001u /* 198.19.0.1 */
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -124,7 +130,7 @@ struct seg {
 
 static struct seg parse(const struct frame *f)
 {
-	struct seg s = { 0 };
+	struct seg s = {0};
 	const uint8_t *ip = f->b + 14;
 	size_t ihl = (size_t)(ip[0] & 15) * 4, tot = rd16(ip + 2);
 	const uint8_t *th = ip + ihl;
@@ -142,10 +148,17 @@ static struct seg parse(const struct frame *f)
 	return s;
 }
 
-static void wr16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void wr16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 static void wr32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 /* A frame from the server to the client. */
@@ -186,9 +199,12 @@ static struct tcp_table *mk(uint32_t max)
 		.max_conns = max,
 		.connect_timeout_ns = 5000 * MS,
 		.read_timeout_ns = 8000 * MS,
-		.hash_key = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL },
-		.l2 = { .src_mac = { 2, 0, 0, 0, 0, 1 }, .gw_mac = { 2, 0, 0, 0, 0, 2 },
-			.src_ip_be = htonl(CLI_IP), .sport_lo = 40000, .sport_hi = 60000 },
+		.hash_key = {0x0123456789abcdefULL, 0xfedcba9876543210ULL},
+		.l2 = {.src_mac = {2, 0, 0, 0, 0, 1},
+		       .gw_mac = {2, 0, 0, 0, 0, 2},
+		       .src_ip_be = htonl(CLI_IP),
+		       .sport_lo = 40000,
+		       .sport_hi = 60000},
 		.tx = tx,
 		.app_ops = &ops,
 	};
@@ -380,7 +396,8 @@ static void test_zero_window_and_more(void)
 	tcp_rx(t, f, n, 40 * MS);
 	CHECK(nsent >= 1);
 	struct seg s = parse(&sent[0]);
-	CHECK(s.seq == hello_end && s.plen == strlen(more_text) && !memcmp(s.payload, more_text, s.plen));
+	CHECK(s.seq == hello_end && s.plen == strlen(more_text) &&
+	      !memcmp(s.payload, more_text, s.plen));
 	CHECK(s.ack == 503);
 	/* too large */
 	done_at = 1000000;

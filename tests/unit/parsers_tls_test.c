@@ -67,20 +67,25 @@ static uint8_t *slurp(const char *path, size_t *len)
 /* PKI: rsa leaf self-signed; ecdsa root -> inter -> leaf. */
 static int make_pki(void)
 {
-	return sh("cd %s && exec >/dev/null 2>&1 && "
-		  "openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.pem -days 30 -subj /CN=rsa.test &&"
-		  "openssl ecparam -name prime256v1 -genkey -noout -out root.key &&"
-		  "openssl req -x509 -new -key root.key -out root.pem -days 30 -subj /CN=Test-Root &&"
-		  "openssl ecparam -name prime256v1 -genkey -noout -out int.key &&"
-		  "openssl req -new -key int.key -out int.csr -subj /CN=Test-Inter &&"
-		  "printf 'basicConstraints=critical,CA:true\\n' > ca.ext &&"
-		  "openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -out int.pem -days 30 -extfile ca.ext &&"
-		  "openssl ecparam -name prime256v1 -genkey -noout -out leaf.key &&"
-		  "openssl req -new -key leaf.key -out leaf.csr -subj /CN=ec.test &&"
-		  "openssl x509 -req -in leaf.csr -CA int.pem -CAkey int.key -CAcreateserial -out leaf.pem -days 30 &&"
-		  "cat int.pem root.pem > chain.pem &&"
-		  "for c in rsa root int leaf; do openssl x509 -in $c.pem -outform DER -out $c.der; done",
-		  dir);
+	return sh(
+		"cd %s && exec >/dev/null 2>&1 && "
+		"openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.pem -days 30 "
+		"-subj /CN=rsa.test &&"
+		"openssl ecparam -name prime256v1 -genkey -noout -out root.key &&"
+		"openssl req -x509 -new -key root.key -out root.pem -days 30 -subj /CN=Test-Root &&"
+		"openssl ecparam -name prime256v1 -genkey -noout -out int.key &&"
+		"openssl req -new -key int.key -out int.csr -subj /CN=Test-Inter &&"
+		"printf 'basicConstraints=critical,CA:true\\n' > ca.ext &&"
+		"openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -out "
+		"int.pem -days 30 -extfile ca.ext &&"
+		"openssl ecparam -name prime256v1 -genkey -noout -out leaf.key &&"
+		"openssl req -new -key leaf.key -out leaf.csr -subj /CN=ec.test &&"
+		"openssl x509 -req -in leaf.csr -CA int.pem -CAkey int.key -CAcreateserial -out "
+		"leaf.pem -days 30 &&"
+		"cat int.pem root.pem > chain.pem &&"
+		"for c in rsa root int leaf; do openssl x509 -in $c.pem -outform DER -out $c.der; "
+		"done",
+		dir);
 }
 
 static pid_t server_pid;
@@ -98,7 +103,7 @@ static void stop_server(void)
 static int connect_port(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		close(fd);
@@ -114,7 +119,8 @@ static bool start_server(const char *args)
 		server_port = 20000 + (int)((unsigned)rand() % 40000);
 		char cmd[2048];
 		snprintf(cmd, sizeof(cmd),
-			 "cd %s && exec timeout 60 openssl s_server -quiet -accept 127.0.0.1:%d %s >/dev/null 2>&1",
+			 "cd %s && exec timeout 60 openssl s_server -quiet -accept 127.0.0.1:%d %s "
+			 ">/dev/null 2>&1",
 			 dir, server_port, args);
 		server_pid = fork();
 		if (server_pid == 0) {
@@ -122,7 +128,7 @@ static bool start_server(const char *args)
 			_exit(127);
 		}
 		for (int i = 0; i < 250; i++) {
-			struct timespec ts = { 0, 20000000 };
+			struct timespec ts = {0, 20000000};
 			nanosleep(&ts, NULL);
 			int fd = connect_port(server_port);
 			if (fd >= 0) {
@@ -152,7 +158,7 @@ static size_t record_flight(const uint8_t *hello, size_t hlen, uint8_t *raw, siz
 	static uint8_t buf[1 << 18];
 	tls_flight_init(&ps, sizeof(buf));
 	for (int i = 0; i < 100 && got < cap; i++) {
-		struct pollfd p = { fd, POLLIN, 0 };
+		struct pollfd p = {fd, POLLIN, 0};
 		if (poll(&p, 1, 50) <= 0)
 			continue;
 		ssize_t n = read(fd, raw + got, cap - got);
@@ -179,7 +185,7 @@ static struct parsed parse_split(const uint8_t *raw, size_t len, size_t cut, boo
 				 uint32_t cap)
 {
 	static uint8_t *pool;
-	struct parsed r = { 0 };
+	struct parsed r = {0};
 	struct tls_parser ps;
 	if (!pool)
 		pool = malloc((1 << 18) + (1 << 17));
@@ -230,8 +236,8 @@ static void save_corpus(const char *name, const uint8_t *raw, size_t len)
 	}
 }
 
-static void fast_case(const char *name, const char *server_args, const char *const *ders,
-		      size_t n, uint16_t want_version)
+static void fast_case(const char *name, const char *server_args, const char *const *ders, size_t n,
+		      uint16_t want_version)
 {
 	static uint8_t raw[1 << 18];
 	struct tls_hello_tmpl t;
@@ -255,27 +261,25 @@ static void fast_case(const char *name, const char *server_args, const char *con
 	       whole.f.ncerts);
 	CHECK(chain_equals(&whole, ders, n));
 	CHECK(whole.f.version == want_version);
-	
+
 	int bad = 0;
 	for (size_t cut = 1; cut < len; cut++) {
 		struct parsed p = parse_split(raw, len, cut, false, 1 << 17);
 		if (!chain_equals(&p, ders, n))
 			bad++;
-		
 	}
 	struct parsed p = parse_split(raw, len, 0, true, 1 << 17);
 	if (!chain_equals(&p, ders, n))
 		bad++;
-	
+
 	CHECK(bad == 0);
 	/* a cap below the flight: too large, never a chain */
 	p = parse_split(raw, len, len, false, 600);
 	CHECK(p.st == TLS_ST_TOO_LARGE);
-	
+
 	/* truncated: every prefix short of the Certificate end says MORE */
 	p = parse_split(raw, len / 3, len / 3, false, 1 << 17);
 	CHECK(p.st == TLS_ST_MORE);
-	
 }
 
 /* The OpenSSL path over a kernel socket. */
@@ -298,7 +302,7 @@ static int ossl_capture(const char *sni, struct tls_flight *facts, const char *c
 		}
 		if (st != TLS_ST_MORE)
 			break;
-		struct pollfd p = { fd, POLLIN, 0 };
+		struct pollfd p = {fd, POLLIN, 0};
 		if (poll(&p, 1, 50) <= 0)
 			continue;
 		ssize_t r = read(fd, b, sizeof(b));
@@ -333,30 +337,31 @@ static void garbage_cases(void)
 	const char *http = "HTTP/1.1 400 Bad Request\r\n\r\n";
 	struct parsed p = parse_split((const uint8_t *)http, strlen(http), 0, false, 4096);
 	CHECK(p.st == TLS_ST_NOT_TLS);
-	
-	const uint8_t notv3[] = { 0x16, 0x02, 0x00, 0x00, 0x10 };
+
+	const uint8_t notv3[] = {0x16, 0x02, 0x00, 0x00, 0x10};
 	p = parse_split(notv3, sizeof(notv3), 0, false, 4096);
 	CHECK(p.st == TLS_ST_NOT_TLS);
-	
-	const uint8_t big[] = { 0x16, 0x03, 0x03, 0xff, 0xff };
+
+	const uint8_t big[] = {0x16, 0x03, 0x03, 0xff, 0xff};
 	p = parse_split(big, sizeof(big), 0, false, 1 << 17);
 	CHECK(p.st == TLS_ST_PROTOCOL);
-	
-	const uint8_t alert[] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46 };
+
+	const uint8_t alert[] = {0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46};
 	p = parse_split(alert, sizeof(alert), 0, true, 4096);
 	CHECK(p.st == TLS_ST_ALERT && p.f.alert_level == 2 && p.f.alert_desc == 70);
 	CHECK(tls_alert_wants_fallback(p.f.alert_desc));
-	
+
 	/* Certificate before ServerHello */
-	const uint8_t early[] = { 0x16, 0x03, 0x03, 0x00, 0x07, 0x0b, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00 };
+	const uint8_t early[] = {0x16, 0x03, 0x03, 0x00, 0x07, 0x0b,
+				 0x00, 0x00, 0x03, 0x00, 0x00, 0x00};
 	p = parse_split(early, sizeof(early), 0, false, 4096);
 	CHECK(p.st == TLS_ST_PROTOCOL);
-	
+
 	/* application data first */
-	const uint8_t app[] = { 0x17, 0x03, 0x03, 0x00, 0x01, 0x00 };
+	const uint8_t app[] = {0x17, 0x03, 0x03, 0x00, 0x01, 0x00};
 	p = parse_split(app, sizeof(app), 0, false, 4096);
 	CHECK(p.st == TLS_ST_NOT_TLS);
-	
+
 	/* random garbage never crashes and never claims a chain */
 	uint8_t rnd[4096];
 	for (int round = 0; round < 2000; round++) {
@@ -370,14 +375,13 @@ static void garbage_cases(void)
 		if (p.st == TLS_ST_CERT)
 			for (unsigned i = 0; i < p.f.ncerts; i++)
 				CHECK(p.f.certs[i].off + p.f.certs[i].len <= 8192);
-		
 	}
 }
 
 static void hello_cases(void)
 {
 	struct tls_hello_tmpl t;
-	uint8_t a[TLS_HELLO_MAX], b[TLS_HELLO_MAX], rnd[32] = { 1, 2, 3 };
+	uint8_t a[TLS_HELLO_MAX], b[TLS_HELLO_MAX], rnd[32] = {1, 2, 3};
 	tls_hello_tmpl_init(&t);
 	size_t la = tls_hello_build(&t, "a.example.com", 13, rnd, a, sizeof(a));
 	size_t lb = tls_hello_build(&t, NULL, 0, rnd, b, sizeof(b));
@@ -410,22 +414,23 @@ int main(void)
 		sh("rm -rf %s", dir);
 		return 1;
 	}
-	static const char *const rsa1[] = { "rsa.der" };
-	static const char *const ec3[] = { "leaf.der", "int.der", "root.der" };
+	static const char *const rsa1[] = {"rsa.der"};
+	static const char *const ec3[] = {"leaf.der", "int.der", "root.der"};
 	fast_case("tls12-rsa-1", "-cert rsa.pem -key rsa.key -tls1_2", rsa1, 1, 0x0303);
-	fast_case("tls10-rsa-1", "-cert rsa.pem -key rsa.key -tls1 -cipher ALL:@SECLEVEL=0", rsa1, 1,
-		  0x0301);
-	fast_case("tls12-ec-3", "-cert leaf.pem -key leaf.key -cert_chain chain.pem -tls1_2", ec3, 3,
-		  0x0303);
+	fast_case("tls10-rsa-1", "-cert rsa.pem -key rsa.key -tls1 -cipher ALL:@SECLEVEL=0", rsa1,
+		  1, 0x0301);
+	fast_case("tls12-ec-3", "-cert leaf.pem -key leaf.key -cert_chain chain.pem -tls1_2", ec3,
+		  3, 0x0303);
 	fast_case("tls11-ec-3",
-		  "-cert leaf.pem -key leaf.key -cert_chain chain.pem -tls1_1 -cipher ALL:@SECLEVEL=0",
+		  "-cert leaf.pem -key leaf.key -cert_chain chain.pem -tls1_1 -cipher "
+		  "ALL:@SECLEVEL=0",
 		  ec3, 3, 0x0302);
 
 	/* TLS 1.3 only: the fast path gets protocol_version, the OpenSSL path the chain */
 	if (start_server("-cert leaf.pem -key leaf.key -cert_chain chain.pem -tls1_3")) {
 		static uint8_t raw[1 << 16];
 		struct tls_hello_tmpl t;
-		uint8_t hello[TLS_HELLO_MAX], rnd[32] = { 0 };
+		uint8_t hello[TLS_HELLO_MAX], rnd[32] = {0};
 		tls_hello_tmpl_init(&t);
 		size_t hlen = tls_hello_build(&t, "ec.test", 7, rnd, hello, sizeof(hello));
 		size_t len = record_flight(hello, hlen, raw, sizeof(raw));
@@ -434,7 +439,7 @@ int main(void)
 		printf("tls13 fast path: status %s alert %u/%u\n", tls_status_name(p.st),
 		       p.f.alert_level, p.f.alert_desc);
 		CHECK(p.st == TLS_ST_ALERT && tls_alert_wants_fallback(p.f.alert_desc));
-		
+
 		struct tls_flight f;
 		int st = ossl_capture("ec.test", &f, ec3, 3);
 		printf("tls13 openssl path: status %s version %04x cipher %04x group %u\n",
@@ -452,10 +457,12 @@ int main(void)
 		CHECK(st == TLS_ST_CERT && f.version == 0x0303);
 		stop_server();
 	}
-	if (start_server("-cert leaf.pem -key leaf.key -cert_chain chain.pem -tls1_3 -groups P-384")) {
+	if (start_server(
+		    "-cert leaf.pem -key leaf.key -cert_chain chain.pem -tls1_3 -groups P-384")) {
 		struct tls_flight f;
 		int st = ossl_capture("ec.test", &f, ec3, 3);
-		printf("tls13 HRR openssl path: status %s group %u\n", tls_status_name(st), f.group);
+		printf("tls13 HRR openssl path: status %s group %u\n", tls_status_name(st),
+		       f.group);
 		CHECK(st == TLS_ST_CERT && f.group == 24);
 		stop_server();
 	}

@@ -869,7 +869,22 @@ int main(void)
 		printf("FAIL: x509_gen.sh exited %d\n", rc);
 		return 1;
 	}
+	/* the committed seed corpus: fixed bytes, so a regression cannot hide
+	 * behind freshly generated keys */
 	unsigned long before = n_certs, dbefore = n_diff;
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/x509", src);
+	nftw(path, visit, 16, FTW_PHYS);
+	printf("seed corpus: certs=%lu diffs=%lu\n", n_certs - before, n_diff - dbefore);
+	/* fuzz findings: inputs OpenSSL rejects that tlsmap once accepted */
+	before = n_certs;
+	dbefore = n_diff;
+	snprintf(path, sizeof(path), "%s/tests/fuzz/regressions/x509", src);
+	mutant_mode = true;
+	nftw(path, visit, 16, FTW_PHYS);
+	mutant_mode = false;
+	printf("fuzz regressions: certs=%lu diffs=%lu\n", n_certs - before, n_diff - dbefore);
+	before = n_certs;
+	dbefore = n_diff;
 	nftw(gen, visit, 16, FTW_PHYS);
 	printf("generated: certs=%lu diffs=%lu\n", n_certs - before, n_diff - dbefore);
 	if (n_certs - before < 30) {

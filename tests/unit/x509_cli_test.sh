@@ -42,6 +42,12 @@ want=$(openssl x509 -in "$work/a.pem" -noout -fingerprint -sha256 | sed 's/.*=//
 out=$("$BIN" x509 "$work/b.der"); rc=$?
 [ $rc = 0 ] && [ "$(jq -r .subject <<<"$out")" = "CN=b.example" ] && ok "DER input" || bad "DER: $rc $out"
 
+openssl x509 -in "$work/a.pem" -outform DER -out "$work/a.der"
+cat "$work/a.der" "$work/b.der" > "$work/ab.der"
+out=$("$BIN" x509 "$work/ab.der"); rc=$?
+[ $rc = 0 ] && [ "$(jq -r .subject_cn <<<"$out" | tr '\n' ' ')" = "a.example b.example " ] &&
+	ok "concatenated DER" || bad "concatenated DER: $rc $out"
+
 head -c 300 "$work/b.der" > "$work/trunc.der"
 err=$("$BIN" x509 "$work/trunc.der" 2>&1 >/dev/null); rc=$?
 [ $rc = 1 ] && grep -q "trunc.der: certificate 1: .* at offset [0-9]" <<<"$err" &&
