@@ -101,10 +101,14 @@ static bool oid_is(const struct der_tlv *t, const uint8_t *oid, size_t len)
  * The content rules OpenSSL's ASN1_ANY decoding applies to a universal
  * primitive value (asn1_ex_c2i): BOOLEAN one octet, NULL empty, INTEGER
  * minimal, OID well-formed, BIT STRING with <= 7 unused bits, BMP/Universal
- * whole characters; and those types may not be constructed.
+ * whole characters, SEQUENCE/SET constructed.
  */
 static bool any_value_valid(const struct der_tlv *t)
 {
+	/* constructed universal types other than SEQUENCE/SET are BER strings:
+	 * not DER, so refused (OpenSSL would concatenate them) */
+	if ((t->tag & 0xe0) == 0x20 && t->tag != DER_SEQUENCE && t->tag != DER_SET)
+		return false;
 	switch (t->tag) {
 	case DER_BOOLEAN:
 		return t->len == 1;

@@ -26,6 +26,8 @@ const char *tls_share_path(const char *name, char *buf, size_t len)
 	char exe[PATH_MAX];
 	ssize_t n;
 
+	if (!buf || len == 0)
+		return "";
 	if (env && *env) {
 		snprintf(buf, len, "%s/%s", env, name);
 		return buf;

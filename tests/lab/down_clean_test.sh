@@ -47,7 +47,11 @@ pids=$(for f in "$LAB_DIR"/nginx-*/nginx.pid "$LAB_DIR"/run/*.pid; do cat "$f"; 
 out=$("$LAB" up 2>&1)
 grep -q 'already up' <<<"$out" && ok "second up keeps the healthy lab" || bad "second up: $out"
 t2=$(date +%s.%N)
-"$LAB" down >/dev/null && ok "down" || bad "down"
+out=$("$LAB" down 2>&1) && ok "down" || bad "down: $out"
+if grep -q 'lab kept' <<<"$out"; then
+	echo "skip: another script started using the lab meanwhile ($out)"
+	exit 77
+fi
 t3=$(date +%s.%N)
 clean "after up+down"
 "$LAB" down >/dev/null 2>&1 && ok "second down" || bad "second down"

@@ -5,7 +5,9 @@
 # real interception middleboxes, in network namespaces on this machine.
 #
 #   tests/lab/lab.sh up            build it (idempotent: a healthy lab is kept)
-#   tests/lab/lab.sh down          remove everything it made, even after a failed up
+#   tests/lab/lab.sh down          remove everything it made, even after a failed up,
+#                                  unless another script still holds the lab (see
+#                                  hold()); down --force removes it regardless
 #   tests/lab/lab.sh status        what is up, and where the ground truth is
 #   tests/lab/lab.sh drop PERCENT  drop PERCENT % of forwarded TCP packets in tlm-r2
 #   tests/lab/lab.sh undrop        stop dropping
@@ -452,17 +454,18 @@ UP_OK=0
 up_exit() {
 	[ "$UP_OK" = 1 ] && return 0
 	log "up failed; tearing down what was built"
-	do_down >/dev/null 2>&1 || true
+	do_down force >/dev/null 2>&1 || true
 	exit 1
 }
 
 do_up() {
 	[ "$(id -u)" = 0 ] || die "must run as root"
 	if healthy; then
+		hold
 		log "already up (LAB_DIR=$LAB_DIR)"
 		return 0
 	fi
-	do_down >/dev/null 2>&1 || true
+	do_down force >/dev/null 2>&1 || true
 	local t0=$SECONDS
 	trap up_exit EXIT
 	mkdir -p "$LAB_DIR/run"
@@ -491,6 +494,7 @@ do_up() {
 	done
 	for m in mkz mru; do wait_listen "tlm-$m" $PROXY_PORT; done
 	touch "$LAB_DIR/up.ok"
+	hold
 	UP_OK=1
 	trap - EXIT
 	log "up in $((SECONDS - t0)) s: $(($(wc -l <"$LAB_DIR/truth.tsv") - 1)) truth lines; source $LAB_DIR/lab.env"
@@ -519,8 +523,37 @@ kill_ours() {
 	kill -9 "${pids[@]}" 2>/dev/null || true
 }
 
-do_down() {
-	local f ns pids=() l
+# Holders: the lab is shared by test scripts that run at the same time. The
+# caller of "up" or of "status" (on a lab that is up) - the script that will use
+# the lab - is recorded as a holder, by its pid; "down" drops the caller's hold
+# and leaves the lab up while another holder is still alive (a dead holder
+# does not count). "down --force" removes it regardless.
+hold() {
+	mkdir -p "$LAB_DIR/holders"
+	[ "$PPID" -le 1 ] || : >"$LAB_DIR/holders/$PPID"
+}
+other_holders() { # live holders that are not this process or one of its ancestors
+	local f p me=" " a=$$
+	while [ "${a:-0}" -gt 1 ]; do
+		me+="$a "
+		a=$(awk '{print $4}' "/proc/$a/stat" 2>/dev/null)
+	done
+	for f in "$LAB_DIR"/holders/*; do
+		[ -e "$f" ] || continue
+		p=${f##*/}
+		if [[ $me != *" $p "* ]] && kill -0 "$p" 2>/dev/null; then echo "$p"; else rm -f "$f"; fi
+	done
+}
+
+do_down() { # [force]
+	local f ns pids=() l others
+	if [ "${1:-}" != force ] && ns_exists tlm-r1; then
+		others=$(other_holders | paste -sd' ')
+		if [ -n "$others" ]; then
+			log "down: lab kept, still held by pid $others (lab.sh down --force removes it anyway)"
+			return 0
+		fi
+	fi
 	for f in "$LAB_DIR"/nginx-*/nginx.pid "$LAB_DIR"/run/*.pid; do
 		[ -s "$f" ] && pids+=("$(cat "$f")")
 	done
@@ -548,6 +581,7 @@ do_status() {
 	for ns in $NSS; do ns_exists "$ns" && n=$((n + 1)); done
 	out="LAB_DIR=$LAB_DIR"$'\n'"namespaces: $n of $(wc -w <<<"$NSS") present"$'\n'
 	if healthy; then
+		hold
 		out+="state: up"$'\n'
 		out+="truth: $LAB_DIR/truth.tsv ($(($(wc -l <"$LAB_DIR/truth.tsv") - 1)) lines)"$'\n'
 		out+="env: source $LAB_DIR/lab.env"$'\n'
@@ -610,13 +644,16 @@ lock() {
 
 case ${1:-} in
 up) lock; do_up ;;
-down) lock; do_down ;;
-status) do_status ;;
+down)
+	lock
+	if [ "${2:-}" = --force ]; then do_down force; else do_down; fi
+	;;
+status) lock; do_status ;;
 drop) lock; do_drop "${2:-}" ;;
 undrop) lock; do_undrop; log "packet loss off" ;;
 dpdk-check) do_dpdk_check ;;
 *)
-	echo "usage: [LAB_DIR=/tmp/tlsmap-lab] $0 up|down|status|drop PERCENT|undrop|dpdk-check" >&2
+	echo "usage: [LAB_DIR=/tmp/tlsmap-lab] $0 up|down [--force]|status|drop PERCENT|undrop|dpdk-check" >&2
 	exit 2
 	;;
 esac
