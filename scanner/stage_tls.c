@@ -41,6 +41,7 @@
 #include "parsers/verdict.h"
 #include "parsers/verify.h"
 #include "parsers/x509.h"
+#include "scanner/cert_record.h"
 #include "scanner/stage.h"
 #include "scanner/stage_tls.h"
 
@@ -166,12 +167,16 @@ static uint64_t xorshift(uint64_t *s)
 
 struct probe_item {
 	struct out_item item;
-	struct tls_arena *arena;
+	struct tls_arena *arena;  /* owns the item, the Probe and the DER copies */
+	struct cert_record *recs; /* nrecs records (their strings are malloc'd) */
+	size_t nrecs;
 };
 
 static void item_release(struct out_item *it)
 {
 	struct probe_item *pi = it->user;
+	for (size_t i = 0; i < pi->nrecs; i++)
+		cert_record_free(&pi->recs[i]);
 	tls_arena_free(pi->arena);
 }
 
@@ -461,15 +466,21 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 
 		Tlsmap__V1__Certificate **certs =
 			tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*certs));
+		pi->recs = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*pi->recs));
 		size_t ncerts = 0;
-		for (size_t i = 0; i < cv.n && certs; i++) {
+		for (size_t i = 0; i < cv.n && certs && pi->recs; i++) {
 			if (!seen_insert(w, sha[i]))
 				continue;
-			Tlsmap__V1__Certificate *c = tls_arena_alloc(a, sizeof(*c));
-			if (!c)
+			/* the record borrows its DER: copy it into the item's arena (the
+			 * parse result holds offsets, valid for the copy as well) */
+			uint8_t *der = tls_arena_alloc(a, cv.len[i]);
+			if (!der)
 				break;
-			tls_cert_record(a, cv.der[i], cv.len[i], sha[i], c);
-			certs[ncerts++] = c;
+			memcpy(der, cv.der[i], cv.len[i]);
+			if (cert_record_fill(&pi->recs[pi->nrecs], der, cv.len[i], vc[i].parsed) !=
+			    0)
+				break;
+			certs[ncerts++] = &pi->recs[pi->nrecs++].msg;
 		}
 		pi->item.probe = pr;
 		pi->item.certs = certs;
@@ -481,7 +492,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 			progress_add(&st->ctx.ctr->certs, ncerts);
 		} else {
 			/* dropped, counted by the ring into ScanEnd.records_dropped */
-			tls_arena_free(a);
+			item_release(&pi->item);
 		}
 	} else {
 		progress_add(&st->ctx.ctr->probes, 1);

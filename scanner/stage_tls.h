@@ -21,22 +21,11 @@
 /* Path of a file shipped in share/ (env TLSMAP_SHARE, else next to the binary). */
 const char *tls_share_path(const char *name, char *buf, size_t len);
 
-/*
- * Certificate records (stage_tls_cert.c). An arena owns everything a
- * record points to; one arena per writer item, freed as a whole.
- */
+/* A bump arena (stage_tls_cert.c): one per writer item, freed as a whole. */
 struct tls_arena;
 struct tls_arena *tls_arena_new(void);
 void *tls_arena_alloc(struct tls_arena *a, size_t n);
 char *tls_arena_strdup(struct tls_arena *a, const char *s);
 void tls_arena_free(struct tls_arena *a);
-
-/*
- * Fill @out from a certificate's DER as received (copied into the arena).
- * @sha256 is the digest of @der. A certificate that does not parse gets
- * parsed = false and the error code and offset.
- */
-void tls_cert_record(struct tls_arena *a, const uint8_t *der, size_t len, const uint8_t sha256[32],
-		     Tlsmap__V1__Certificate *out);
 
 #endif

@@ -65,12 +65,21 @@ if command -v masscan >/dev/null; then
 	gw_mac=$(ip netns exec tlm-r1 cat /sys/class/net/r1-scan/address 2>/dev/null)
 	naddr=$(( ${#RANGES[@]} * 1024 ))
 	limit=$(( naddr / RATE + 2 + 5 + 10 ))
+	# masscan's TCP timers (its 2 s hello delay among them) only advance when
+	# packets arrive: keep the link busy with pings to its address from the
+	# gateway (it answers them), stopped by PID afterwards.
+	ip netns exec tlm-r1 ping -q -i 0.01 -w "$((limit + 5))" "$MASSCAN_IP" >/dev/null 2>&1 &
+	ping_pid=$!
+	TLS_CLEANUP_EXTRA='kill "$ping_pid" 2>/dev/null'
 	t0=$(date +%s)
-	ip netns exec "$SCAN_NS" timeout -s INT "$limit" masscan "${RANGES[@]}" -p443 --banners \
+	ip netns exec "$SCAN_NS" timeout -k 5 -s INT "$limit" masscan "${RANGES[@]}" -p443 --banners \
 		--rate "$RATE" -e "$SCAN_IFACE" --source-ip "$MASSCAN_IP" --router-mac "$gw_mac" \
 		--wait 5 -oJ "$TMP/masscan.json" >"$TMP/masscan.log" 2>&1
-	m=$(grep -c '"X509"' "$TMP/masscan.json" 2>/dev/null)
-	m=${m:-0}
+	kill "$ping_pid" 2>/dev/null
+	wait "$ping_pid" 2>/dev/null
+	# chains: addresses with at least one X509 banner (one per certificate)
+	m=$(grep '"X509"' "$TMP/masscan.json" 2>/dev/null | sed -n 's/.*"ip": *"\([0-9.]*\)".*/\1/p' | sort -u | wc -l)
+	echo "masscan_certificates=$(grep -c '"X509"' "$TMP/masscan.json" 2>/dev/null)"
 	last=$(grep '"X509"' "$TMP/masscan.json" 2>/dev/null | sed -n 's/.*"timestamp": *"\{0,1\}\([0-9]*\).*/\1/p' | sort -n | tail -1)
 	echo "masscan_chains=$m"
 	if [ "$m" -gt 0 ] && [ -n "$last" ]; then

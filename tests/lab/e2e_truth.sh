@@ -26,7 +26,7 @@ echo "scan took $((SECONDS - start)) s"
 "$TLSMAP_BIN" dump "$TMP/lab.tlsmap" --type cert >"$TMP/certs.jsonl" || { echo "FAIL dump"; exit 1; }
 python3 "$HERE/tls_truth_compare.py" "$TRUTH" "$TMP/probes.jsonl" "$TMP/certs.jsonl" >"$TMP/compare.txt"
 rc=$?
-head -40 "$TMP/compare.txt"
+grep -v "^truth=" "$TMP/compare.txt" | head -40
 tail -1 "$TMP/compare.txt"
 if [ -n "${E2E_KEEP:-}" ]; then cp "$TMP/lab.tlsmap" "$E2E_KEEP"; fi
 [ $rc = 0 ] && echo "PASS e2e: every verdict equals the ground truth" || echo "FAIL e2e"
