@@ -45,10 +45,10 @@
 			m0[i] = (uint64_t)saddr_be | ((uint64_t)d[i] << 32);                       \
 			m1[i] = (uint64_t)sp[i] | ((uint64_t)dp[i] << 16) | (12ULL << 56);         \
 		}                                                                                  \
-		v0 = (k0 ^ 0x736f6d6570736575ULL) + (NAME##_vec){0};                               \
-		v1 = (k1 ^ 0x646f72616e646f6dULL) + (NAME##_vec){0};                               \
-		v2 = (k0 ^ 0x6c7967656e657261ULL) + (NAME##_vec){0};                               \
-		v3 = (k1 ^ 0x7465646279746573ULL) + (NAME##_vec){0};                               \
+		v0 = (uint64_t)(k0 ^ 0x736f6d6570736575ULL) + (NAME##_vec){0};                               \
+		v1 = (uint64_t)(k1 ^ 0x646f72616e646f6dULL) + (NAME##_vec){0};                               \
+		v2 = (uint64_t)(k0 ^ 0x6c7967656e657261ULL) + (NAME##_vec){0};                               \
+		v3 = (uint64_t)(k1 ^ 0x7465646279746573ULL) + (NAME##_vec){0};                               \
 		v3 ^= m0;                                                                          \
 		PKT_VEC_SIPROUND(v0, v1, v2, v3);                                                  \
 		PKT_VEC_SIPROUND(v0, v1, v2, v3);                                                  \

@@ -34,6 +34,10 @@ struct sweep_gen {
 	uint64_t left;	  /* --max-targets budget (UINT64_MAX: none) */
 	uint64_t next_ns; /* do not ask the bucket before this */
 	uint64_t gap_ns;  /* batching interval: ~50 us */
+	unsigned probes;  /* -P: each target is sent this many times in a row */
+	unsigned reps;    /* copies of cur_ip/cur_port still to send */
+	uint32_t cur_ip_be;
+	uint16_t cur_port_be;
 	bool done;
 };
 
@@ -44,6 +48,8 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 	unsigned n = 0;
 	uint64_t idx;
 
+	if (!g->left && !g->reps) /* --max-targets reached and every copy sent */
+		g->done = true;
 	if (g->done)
 		return -1;
 	/* Ask the bucket every gap_ns, not on every loop: credit accumulates into
@@ -52,27 +58,33 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 	if (now_ns < g->next_ns)
 		return 0;
 	want = max;
-	if (g->left < want)
-		want = (uint32_t)g->left;
+	if (g->left < want && g->left * g->probes + g->reps < want) /* packets still to send */
+		want = (uint32_t)(g->left * g->probes + g->reps);
 	got = rate_take(&g->rate, now_ns, want);
 	if (got < want) /* the bucket ran dry: let credit build up for gap_ns */
 		g->next_ns = now_ns + g->gap_ns;
 	while (n < got) {
-		if (!perm_next(&g->perm, &idx)) {
-			g->done = true;
-			break;
+		if (g->reps == 0) {
+			if (!g->left || !perm_next(&g->perm, &idx)) {
+				g->done = true;
+				break;
+			}
+			uint64_t ai = g->nports == 1 ? idx : idx / g->nports;
+			unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
+			g->cur_ip_be = __builtin_bswap32(tgt_set_nth(g->targets, ai));
+			g->cur_port_be = __builtin_bswap16(g->ports[pi]);
+			g->reps = g->probes;
+			g->left--;
 		}
-		uint64_t ai = g->nports == 1 ? idx : idx / g->nports;
-		unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
-		ip_be[n] = __builtin_bswap32(tgt_set_nth(g->targets, ai));
-		port_be[n] = __builtin_bswap16(g->ports[pi]);
+		/* with -P N the copies go back to back, as in ZMap: the replies are
+		 * deduplicated on RX, and one lost SYN no longer hides the host */
+		ip_be[n] = g->cur_ip_be;
+		port_be[n] = g->cur_port_be;
+		g->reps--;
 		n++;
 	}
 	if (n < got)
 		rate_return(&g->rate, got - n);
-	g->left -= n;
-	if (!g->left)
-		g->done = true;
 	if (n == 0 && g->done)
 		return -1;
 	return (int)n;
@@ -358,6 +370,7 @@ int cmd_scan(int argc, char **argv)
 	gen.ports = cfg.ports;
 	gen.nports = cfg.nports;
 	gen.left = cfg.max_targets ? cfg.max_targets : UINT64_MAX;
+	gen.probes = cfg.probes;
 	rate_init(&gen.rate, cfg.rate_pps, 1000000000ull, eng_now_ns());
 	gen.gap_ns = cfg.rate_pps >= 20000 ? 50000 : 0;
 	/* Tolerate 10 ms scheduling stalls (a shared 2-core host preempts the TX

@@ -42,6 +42,7 @@ const char scan_usage_text[] =
 	"      --seed N             permutation seed (and cookie key); default random\n"
 	"      --shards N --shard I split the permutation; I in [0, N)\n"
 	"  -n, --max-targets N      send at most N (address, port) probes\n"
+	"  -P, --probes N           SYNs per target, back to back (default 1; 2 rides out loss)\n"
 	"  -r, --rate PPS           packets per second (default 10000; k/M/G suffixes)\n"
 	"  -B, --bandwidth BPS      bits per second on the wire (k/M/G), instead of -r\n"
 	"  -c, --cooldown S         wait S seconds for late replies (default 2)\n"
@@ -102,6 +103,7 @@ static const struct option scan_opts[] = {
 	{ "shards", required_argument, NULL, OPT_SHARDS },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "max-targets", required_argument, NULL, 'n' },
+	{ "probes", required_argument, NULL, 'P' },
 	{ "rate", required_argument, NULL, 'r' },
 	{ "bandwidth", required_argument, NULL, 'B' },
 	{ "cooldown", required_argument, NULL, 'c' },
@@ -451,6 +453,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		return bad("arguments", "", "out of memory");
 	memcpy(c->argv, argv, ((size_t)argc + 1) * sizeof(*c->argv));
 	c->shards = 1;
+	c->probes = 1;
 	c->cooldown_s = SCAN_DEFAULT_COOLDOWN;
 	c->rate_pps = SCAN_DEFAULT_RATE;
 	c->sport_lo = SCAN_SWEEP_SPORT_LO;
@@ -466,7 +469,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "p:w:b:i:G:T:n:r:B:c:o:vh", scan_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:w:b:i:G:T:n:P:r:B:c:o:vh", scan_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (parse_ports(c, optarg))
@@ -500,6 +503,13 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 					  &c->max_targets))
 				return CLI_EUSAGE;
 			break;
+		case 'P': {
+			uint64_t v;
+			if (cli_parse_u64(CMD, "--probes", optarg, 1, 16, false, &v))
+				return CLI_EUSAGE;
+			c->probes = (unsigned)v;
+			break;
+		}
 		case 'r': rate_text = optarg; break;
 		case 'B': bw_text = optarg; break;
 		case 'c':

@@ -50,6 +50,7 @@ struct scan_config {
 	uint8_t cookie_key[16];       /* from --seed (reproducible) or getrandom */
 	uint32_t shard, shards;
 	uint64_t max_targets;         /* 0: no cap */
+	unsigned probes;              /* -P: SYNs per target (ZMap's --probes), default 1 */
 	uint64_t rate_pps;            /* -r, or derived from -B */
 	uint64_t bandwidth_bps;       /* -B as given (0: not given) */
 	double cooldown_s;

@@ -4,17 +4,22 @@
 # (address, 443) pairs found must be exactly the truth's open hosts, i.e.
 # every "@control" row of $LAB_DIR/truth.tsv whose kind is neither "closed"
 # (RST) nor "silent" (dropped); the RST count must equal the closed ones.
-# Skips when the lab is not up (this test does not build it).
+# Uses the lab that is up, or brings its own up and takes it down at exit.
 set -u
 BIN=${1:-$TLSMAP_BIN}
+HERE=$(cd "$(dirname "$0")" && pwd)
 LAB_DIR=${LAB_DIR:-/tmp/tlsmap-lab}
+export LAB_DIR
 [ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
-[ -f "$LAB_DIR/lab.env" ] || { echo "skip: the lab is not up (tests/lab/lab.sh up)"; exit 77; }
+tmp=$(mktemp -d)
+own_lab=0
+trap 'rm -rf "$tmp"; [ $own_lab = 0 ] || "$HERE/lab.sh" down >/dev/null 2>&1' EXIT
+if ! "$HERE/lab.sh" status 2>/dev/null | grep -q '^state: up'; then
+	own_lab=1
+	"$HERE/lab.sh" up >"$tmp/lab-up.log" 2>&1 || { tail -20 "$tmp/lab-up.log"; echo "FAIL: lab.sh up"; exit 1; }
+fi
 # shellcheck disable=SC1091
 . "$LAB_DIR/lab.env"
-[ -e "/run/netns/$SCAN_NS" ] && [ -s "$TRUTH" ] || { echo "skip: the lab is not up (no $SCAN_NS or truth)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 ip netns exec "$SCAN_NS" timeout 120 "$BIN" scan -w "$TARGETS_FILE" -p 443 -i "$SCAN_IFACE" \
 	--source-ip "$SOURCE_IP" --gateway-ip "$GATEWAY_IP" --allow-reserved --syn-only -r 20000 \
 	--cooldown 2 >"$tmp/found" 2>"$tmp/log"
