@@ -384,7 +384,7 @@ int cmd_scan(int argc, char **argv)
 	memset(&tick, 0, sizeof(tick));
 	tick.cfg = &cfg;
 	tick.ctr = &ctr;
-	tick.total = total;
+	tick.total = total * cfg.probes; /* packets: -P sends each target probes times */
 	tick.cooldown_started = -1;
 	progress_rates_init(&tick.rates);
 
@@ -398,7 +398,7 @@ int cmd_scan(int argc, char **argv)
 	stopped = eng_run(e, sweep_next, &gen, stage.ops, stage.arg, on_tick, &tick);
 	eng_stats(e, &st);
 	fill_counters(&ctr, &st);
-	progress_summary(stderr, &ctr, (double)(eng_now_ns() - t0) / 1e9, total);
+	progress_summary(stderr, &ctr, (double)(eng_now_ns() - t0) / 1e9, total * cfg.probes);
 	if (cfg.status_json) { /* the final state, for whoever polls the file */
 		tick.rates.cooldown_left = 0;
 		progress_json(cfg.status_json, &ctr, (double)(eng_now_ns() - t0) / 1e9, total,
