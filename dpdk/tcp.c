@@ -26,6 +26,7 @@
  *   frames with offloaded (partial) checksums.
  */
 #include "dpdk/tcp.h"
+#include "dpdk/pkt.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -110,66 +111,20 @@ struct tcp_table {
 	uint8_t scratch[SCRATCH_MAX];
 };
 
-/* ---- SipHash-2-4 (Aumasson, Bernstein), 64-bit output, for ISS/ports ---- */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                   \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = ROTL(v1, 13);                                                                 \
-		v1 ^= v0;                                                                          \
-		v0 = ROTL(v0, 32);                                                                 \
-		v2 += v3;                                                                          \
-		v3 = ROTL(v3, 16);                                                                 \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = ROTL(v3, 21);                                                                 \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = ROTL(v1, 17);                                                                 \
-		v1 ^= v2;                                                                          \
-		v2 = ROTL(v2, 32);                                                                 \
-	} while (0)
-
-/* SipHash-2-4 of two 64-bit words (a fixed 16-byte message). */
-static uint64_t siphash_2w(const uint64_t key[2], uint64_t m0, uint64_t m1)
-{
-	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
-	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
-	uint64_t b = (uint64_t)16 << 56;
-
-	v3 ^= m0;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= m0;
-	v3 ^= m1;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= m1;
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
+/* ---- hashes: SipHash-2-4 (dpdk/pkt.h) keyed per scan ---- */
 
 static uint32_t flow_hash(const struct tcp_table *t, uint32_t ip_be, uint16_t dport_be,
 			  uint16_t sport_be)
 {
 	uint64_t m0 = (uint64_t)ip_be << 32 | (uint64_t)dport_be << 16 | sport_be;
-	return (uint32_t)siphash_2w(t->cfg.hash_key, m0, 0x1d8e4e27c47d124fULL);
+	return (uint32_t)pkt_siphash_2w(t->cfg.hash_key, m0, 0x1d8e4e27c47d124fULL);
 }
 
 static uint32_t make_iss(const struct tcp_table *t, uint32_t ip_be, uint16_t dport_be,
 			 uint16_t sport_be)
 {
 	uint64_t m0 = (uint64_t)ip_be << 32 | (uint64_t)dport_be << 16 | sport_be;
-	return (uint32_t)siphash_2w(t->cfg.hash_key, m0, t->cfg.l2.src_ip_be);
+	return (uint32_t)pkt_siphash_2w(t->cfg.hash_key, m0, t->cfg.l2.src_ip_be);
 }
 
 /* ---- byte order and checksums ---- */
@@ -481,7 +436,7 @@ int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, u
 		t->wheel_started = true;
 	}
 	for (int i = 0; i < 16 && !found; i++) {
-		uint64_t h = siphash_2w(t->cfg.hash_key, (uint64_t)dst_ip_be << 16 | dst_port_be,
+		uint64_t h = pkt_siphash_2w(t->cfg.hash_key, (uint64_t)dst_ip_be << 16 | dst_port_be,
 					t->port_ctr++);
 		uint16_t sport = (uint16_t)(t->cfg.l2.sport_lo + (uint32_t)(h % range));
 		sport_be = (uint16_t)(sport >> 8 | sport << 8);
