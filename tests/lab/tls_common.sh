@@ -35,7 +35,8 @@ fi
 # shellcheck source=/dev/null
 source "$LAB_DIR/lab.env"
 
-# tls_scan OUT.tlsmap [args...]: targets come from the args (or -w).
+# tls_scan OUT.tlsmap [args...]: targets come from the args (or -w). Two SYNs per
+# target (-P 2): a SYN lost on the busy veth must not turn into a missing host.
 tls_scan() {
 	local out=$1 sf=(--sni-file "$SNI_FILE")
 	shift
@@ -43,7 +44,7 @@ tls_scan() {
 	timeout "${TLS_SCAN_TIMEOUT:-900}" ip netns exec "$SCAN_NS" "$TLSMAP_BIN" scan -i "$SCAN_IFACE" \
 		--source-ip "$SOURCE_IP" --gateway-ip "$GATEWAY_IP" --allow-reserved -p 443 \
 		--roots "$ROOTS" --interceptors "$INTERCEPTORS" --geo-db "$GEO_DB" --asn-db "$ASN_DB" \
-		"${sf[@]}" --eligible any -o "$out" "$@"
+		"${sf[@]}" --eligible any -P "${TLS_PROBES:-2}" -o "$out" "$@"
 }
 
 # truth lines (with header) for the addresses listed one per line in FILE
