@@ -257,6 +257,9 @@ const char *x509_ku_name(unsigned bit);
 char *x509_ip_text(const uint8_t *p, size_t len, char *buf, size_t cap);
 
 /* SHA-256 and SHA-1 of the Certificate TLV and SHA-256 of the SPKI TLV. */
+/* SHA-256 of any bytes (a certificate, a chain key) with a pre-fetched OpenSSL
+ * digest: several times faster than SHA256() per call in OpenSSL 3. Thread-safe. */
+void x509_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
 void x509_digests(const uint8_t *der, const struct x509_cert *c, uint8_t sha256[32],
 		  uint8_t sha1[20], uint8_t spki_sha256[32]);
 

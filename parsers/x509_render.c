@@ -20,7 +20,9 @@
 
 #include <openssl/ec.h>
 #include <openssl/objects.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 
 #include "parsers/der_internal.h"
 #include "parsers/x509.h"
@@ -397,15 +399,43 @@ char *x509_ip_text(const uint8_t *p, size_t len, char *buf, size_t cap)
 	return buf;
 }
 
+/*
+ * OpenSSL 3's one-shot SHA256()/SHA1() look the algorithm up in the provider
+ * store on every call, which costs more than hashing a 1 KB certificate.
+ * Fetch each algorithm once (the handles live for the process) and digest
+ * with the explicit handle; fall back to the one-shot call if a fetch fails.
+ */
+static EVP_MD *md_sha256, *md_sha1;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+static void digest_sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+	pthread_once(&md_once, md_fetch);
+	if (!md_sha256 || !EVP_Digest(p, n, out, NULL, md_sha256, NULL))
+		SHA256(p, n, out);
+}
+
+void x509_sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+	digest_sha256(p, n, out);
+}
+
 void x509_digests(const uint8_t *der, const struct x509_cert *c, uint8_t sha256[32],
 		  uint8_t sha1[20], uint8_t spki_sha256[32])
 {
+	pthread_once(&md_once, md_fetch);
 	if (sha256)
-		SHA256(der, c->der_len, sha256);
-	if (sha1)
+		digest_sha256(der, c->der_len, sha256);
+	if (sha1 && (!md_sha1 || !EVP_Digest(der, c->der_len, sha1, NULL, md_sha1, NULL)))
 		SHA1(der, c->der_len, sha1);
 	if (spki_sha256)
-		SHA256(der + c->spki.off, c->spki.len, spki_sha256);
+		digest_sha256(der + c->spki.off, c->spki.len, spki_sha256);
 }
 
 /* ---- names ---- */

@@ -196,7 +196,7 @@ int cert_record_fill(struct cert_record *rec, const uint8_t *der, size_t len,
 		x509_digests(der, parsed, rec->sha256, rec->sha1, rec->spki_sha256);
 		fill_parsed(&st, rec, der, parsed);
 	} else {
-		SHA256(der, len, rec->sha256);
+		x509_sha256(der, len, rec->sha256);
 		SHA1(der, len, rec->sha1);
 		rec->msg.parse_error = (uint32_t)-err;
 		rec->msg.parse_error_offset = local.err_offset;

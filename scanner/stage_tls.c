@@ -333,7 +333,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 
 	probe_chain(p, &cv);
 	for (size_t i = 0; i < cv.n; i++) {
-		SHA256(cv.der[i], cv.len[i], sha[i]);
+		x509_sha256(cv.der[i], cv.len[i], sha[i]);
 		vc[i].der = cv.der[i];
 		vc[i].parsed = x509_parse(cv.der[i], cv.len[i], &w->x509_scratch[i]) == 0
 				       ? &w->x509_scratch[i]
@@ -348,7 +348,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		}
 		uint8_t key[32];
 		uint64_t now_s = unix_now_s();
-		SHA256(&sha[0][0], 32 * cv.n, key);
+		x509_sha256(&sha[0][0], 32 * cv.n, key);
 		struct vcache *vc_slot = &w->vcache[(key[0] | key[1] << 8) % VCACHE_SLOTS];
 		if (vc_slot->at_s && now_s - vc_slot->at_s < 60 && !memcmp(vc_slot->key, key, 32)) {
 			vr = vc_slot->vr;
