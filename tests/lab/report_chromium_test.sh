@@ -4,7 +4,8 @@
 # width) and check that the map and tables were drawn: the PNG decodes, is
 # large, and holds the map's colours (KZ's "over 50%" red, the 0% green)
 # and the DOM Chromium built holds the tables. The screenshots are kept as
-# CI artifacts: out/report.png, out/report-phone.png, out/report.html.
+# CI artifacts: out/test-report.png, out/test-report-phone.png, out/test-report.html
+# (named test-*, so the report of `make demo` in out/report.html is not overwritten).
 # Needs no root and no network (file:// page, networking features off).
 set -u
 BIN=${TLSMAP_BIN:?}
@@ -34,7 +35,7 @@ if [ ! -s "$MAP" ]; then
 	MAP=$T/map.tsv
 	printf '# test\nviewBox\t0 0 100 50\nKZ\tKazakhstan\tM60 10l20 0l0 15l-20 0z\nDE\tGermany\tM20 10l20 0l0 15l-20 0z\n' > "$MAP"
 fi
-"$BIN" report --map "$MAP" -o "$OUT/report.html" "$T/lab.tlsmap" 2>/dev/null || { echo "FAIL: report"; exit 1; }
+"$BIN" report --map "$MAP" -o "$OUT/test-report.html" "$T/lab.tlsmap" 2>/dev/null || { echo "FAIL: report"; exit 1; }
 
 chrome() { # chrome ARGS... (bounded in time; own profile; no network features)
 	local prof
@@ -43,9 +44,9 @@ chrome() { # chrome ARGS... (bounded in time; own profile; no network features)
 		--disable-background-networking --disable-component-update --disable-sync \
 		--disable-dev-shm-usage --hide-scrollbars --user-data-dir="$prof" "$@" 2>>"$T/chrome.log"
 }
-chrome --screenshot="$OUT/report.png" --window-size=1200,1600 "file://$OUT/report.html" >/dev/null
-chrome --screenshot="$OUT/report-phone.png" --window-size=390,844 "file://$OUT/report.html" >/dev/null
-chrome --dump-dom "file://$OUT/report.html" > "$T/dom.html"
+chrome --screenshot="$OUT/test-report.png" --window-size=1200,1600 "file://$OUT/test-report.html" >/dev/null
+chrome --screenshot="$OUT/test-report-phone.png" --window-size=390,844 "file://$OUT/test-report.html" >/dev/null
+chrome --dump-dom "file://$OUT/test-report.html" > "$T/dom.html"
 
 cat > "$T/png.py" <<'PY'
 import struct, sys, zlib
@@ -85,16 +86,16 @@ for r in rows:
             if px == v: count[k] += 1
 print(w, h, len(colours), count['kz'], count['zero'], count['header'])
 PY
-read -r w h ncol kz zero hdr < <(python3 "$T/png.py" "$OUT/report.png" || echo "0 0 0 0 0 0")
+read -r w h ncol kz zero hdr < <(python3 "$T/png.py" "$OUT/test-report.png" || echo "0 0 0 0 0 0")
 echo "screenshot: ${w}x${h}, $ncol colours, KZ red px $kz, 0% green px $zero, table header px $hdr"
 [ "$w" = 1200 ] && [ "$h" = 1600 ] && ok "screenshot decodes at 1200x1600" || bad "screenshot size ${w}x${h}"
 [ "$ncol" -gt 50 ] && ok "screenshot is not blank" || bad "only $ncol colours"
 [ "$kz" -gt 50 ] && ok "map drawn (KZ in its rate colour)" || bad "KZ colour not on screen"
 [ "$zero" -gt 50 ] && ok "0% countries drawn" || bad "0% colour not on screen"
 [ "$hdr" -gt 200 ] && ok "tables drawn (header background)" || bad "no table header pixels"
-[ "$(stat -c %s "$OUT/report-phone.png" 2>/dev/null || echo 0)" -gt 10000 ] && ok "phone-width screenshot" || bad "phone screenshot"
+[ "$(stat -c %s "$OUT/test-report-phone.png" 2>/dev/null || echo 0)" -gt 10000 ] && ok "phone-width screenshot" || bad "phone screenshot"
 grep -q '<table>' "$T/dom.html" && grep -q 'Kazakhstan (KZ)' "$T/dom.html" && grep -q '<svg class="map"' "$T/dom.html" &&
 	ok "DOM has map and tables" || bad "DOM incomplete"
 [ $fail = 0 ] || tail -5 "$T/chrome.log"
-echo "artifacts: $OUT/report.png $OUT/report-phone.png $OUT/report.html"
+echo "artifacts: $OUT/test-report.png $OUT/test-report-phone.png $OUT/test-report.html"
 exit $fail
