@@ -239,7 +239,7 @@ static const char css[] =
 	"th,td{padding:6px 8px;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}"
 	"th{background:#f0f0f0;white-space:nowrap}td.n{text-align:right;white-space:nowrap;"
 	"font-variant-numeric:tabular-nums}"
-	"tr.hit td{background:#fff4f0}td:first-child{min-width:9em}"
+	"tr.hit td{background:#fff4f0}td:first-child{min-width:9em}div.w{min-width:16em}"
 	"figure{margin:0}svg.map{width:100%;height:auto;display:block}"
 	"svg.map path{stroke:#fff;stroke-width:.4}svg.map path.sea{fill:#e4eef6;stroke:#b9c9d6}"
 	".legend{display:flex;flex-wrap:wrap;gap:6px 14px;margin:.5em 0;font-size:.9em}"
@@ -372,11 +372,14 @@ static void section_countries(FILE *f, const struct summary *s, const struct map
 		} else {
 			fputs("-</td><td class=\"n\">-", f);
 		}
-		fputs("</td><td>", f);
+		/* list cells get a minimum width (through a div: browsers ignore
+		 * min-width on table cells), so a long domain list wraps into a few
+		 * wide lines instead of one name per line */
+		fputs("</td><td><div class=\"w\">", f);
 		issuer_cell(f, g->issuers, g->nissuers);
-		fputs("</td><td>", f);
+		fputs("</div></td><td><div class=\"w\">", f);
 		domain_cell(f, g->domains, g->ndomains);
-		fputs("</td></tr>\n", f);
+		fputs("</div></td></tr>\n", f);
 	}
 	fputs("</tbody></table></div>\n<p class=\"note\">Rate = hosts intercepted / hosts with "
 	      "TLS. "
