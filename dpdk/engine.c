@@ -693,7 +693,7 @@ static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_
 
 		if (k + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
-		if (m->nb_segs != 1)
+		if (m->nb_segs != 1 || m->data_len < PKT_ETH_LEN) /* no room for the EtherType */
 			goto other;
 		if (f[12] == 0x08 && f[13] == 0x06) {
 			uint16_t op;

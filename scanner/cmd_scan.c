@@ -377,10 +377,8 @@ int cmd_scan(int argc, char **argv)
 	 * lcore for milliseconds): the bucket keeps up to 10 ms of credit instead
 	 * of rate.c's 1 ms, so -r holds on average; the catch-up burst is at
 	 * most 10 ms worth of packets. */
-	if (cfg.rate_pps / 100 > gen.rate.burst) {
-		gen.rate.burst = (uint32_t)(cfg.rate_pps / 100);
-		gen.rate.cap = (uint64_t)gen.rate.burst * gen.rate.hz;
-	}
+	if (cfg.rate_pps / 100 > gen.rate.burst)
+		rate_set_burst(&gen.rate, cfg.rate_pps / 100);
 	memset(&tick, 0, sizeof(tick));
 	tick.cfg = &cfg;
 	tick.ctr = &ctr;

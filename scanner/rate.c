@@ -28,13 +28,24 @@ void rate_init(struct rate *r, uint64_t pps, uint64_t hz, uint64_t now)
 	uint64_t burst = pps / 1000;
 	if (burst < floor_burst)
 		burst = floor_burst;
+	rate_set_burst(r, burst);
+	r->credit = r->hz; /* one packet may go at once */
+}
+
+void rate_set_burst(struct rate *r, uint64_t burst)
+{
+	if (r->pps == 0)
+		return;
+	if (burst < 1)
+		burst = 1;
 	if (burst > UINT32_MAX)
 		burst = UINT32_MAX;
 	if (burst > (UINT64_MAX / 4) / r->hz) /* keep cap + pps far from overflow */
 		burst = (UINT64_MAX / 4) / r->hz;
 	r->burst = (uint32_t)burst;
 	r->cap = burst * r->hz;
-	r->credit = r->hz; /* one packet may go at once */
+	if (r->credit > r->cap)
+		r->credit = r->cap;
 }
 
 static void refill(struct rate *r, uint64_t now)

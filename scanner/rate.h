@@ -29,6 +29,8 @@ struct rate {
 void rate_init(struct rate *r, uint64_t pps, uint64_t hz /*tsc hz*/, uint64_t now);
 /* How many packets may be sent now (<= want); they are taken from the bucket.
  * If fewer are actually sent, give the rest back with rate_return(). */
+/* Set the credit ceiling to @burst packets (after rate_init; no-op when unlimited). */
+void rate_set_burst(struct rate *r, uint64_t burst);
 uint32_t rate_take(struct rate *r, uint64_t now, uint32_t want);
 void rate_return(struct rate *r, uint32_t unused);
 /* Ticks from now until one more packet may be sent (0 if one may now). */
