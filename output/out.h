@@ -54,11 +54,28 @@ int out_writer_flush(struct out_writer *w);
 int out_writer_tick(struct out_writer *w);
 /*
  * Write @end (may be NULL: then the file has no ScanEnd), flush, fsync,
- * rename PATH.partial to PATH, fsync the directory, free @w.
+ * rename PATH.partial to PATH, fsync the directory, free @w. After a write
+ * error (now or earlier) nothing is renamed and the error is returned with
+ * errno set to the failed call's errno.
  */
 int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end);
 /* Flush and fsync without closing (for signal-driven stops that still rename later). */
 int out_writer_sync(struct out_writer *w);
+/*
+ * Give up: close and remove PATH.partial (which this writer created), leave
+ * PATH as it was, free @w. For failures before anything worth keeping was
+ * written (a stage that does not start, a merge that refuses an input).
+ */
+int out_writer_abort(struct out_writer *w);
+/*
+ * After a write error (every call returns it again from then on): the
+ * errno of the failed call, else 0. The file then holds only whole records
+ * (out_writer_durable_records() of them) and out_writer_close() neither
+ * writes the ScanEnd nor renames: PATH.partial stays for inspection.
+ */
+int out_writer_errno(const struct out_writer *w);
+const char *out_writer_partial_path(const struct out_writer *w);
+uint64_t out_writer_durable_records(const struct out_writer *w);
 uint64_t out_writer_records(const struct out_writer *w);
 uint64_t out_writer_bytes(const struct out_writer *w);
 
@@ -118,6 +135,9 @@ struct out_async *out_async_start(struct out_writer *w, uint32_t ring_slots);
 bool out_async_submit(struct out_async *a, struct out_item *item);
 uint64_t out_async_dropped(const struct out_async *a);
 uint64_t out_async_written(const struct out_async *a); /* items written */
+/* The first error the writer thread met (OUT_OK if none): any thread. A
+ * scan polls it and stops, since records after it are lost. */
+int out_async_error(const struct out_async *a);
 /* Ask for a flush at the next loop (e.g. from the SIGINT path). Async-signal-safe. */
 void out_async_request_flush(struct out_async *a);
 /*
