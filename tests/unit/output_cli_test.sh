@@ -77,4 +77,27 @@ fi
 [ $rc != 0 ] && grep -q 'incomplete' "$T/err" && [ ! -e "$T/x.tlsmap" ] && ok "incomplete shard refused" || bad "incomplete rc=$rc"
 "$BIN" merge --allow-incomplete -o "$T/x.tlsmap" "$T/s0.tlsmap" "$T/n1.tlsmap" 2>"$T/err" && ok "--allow-incomplete merges" || bad "allow-incomplete $(cat "$T/err")"
 "$BIN" merge "$T/s0.tlsmap" >/dev/null 2>&1; [ $? = 2 ] && ok "merge without -o exits 2" || bad "merge no -o"
+
+# No failure destroys an existing file (issue 12 #3).
+cp "$T/all.tlsmap" "$T/prev.tlsmap"
+"$BIN" merge -o "$T/prev.tlsmap" "$T/s0.tlsmap" "$T/n1.tlsmap" 2>"$T/err"; rc=$?
+[ $rc != 0 ] && cmp -s "$T/all.tlsmap" "$T/prev.tlsmap" && [ ! -e "$T/prev.tlsmap.partial" ] &&
+	ok "refused merge leaves an existing OUT as it was" || bad "refused merge touched OUT: rc=$rc $(cat "$T/err")"
+"$BIN" merge -o "$T/prev.tlsmap" "$T/s0.tlsmap" "$T/seed.tlsmap" 2>"$T/err"; rc=$?
+[ $rc != 0 ] && cmp -s "$T/all.tlsmap" "$T/prev.tlsmap" && ok "mismatched merge leaves OUT" || bad "mismatch touched OUT rc=$rc"
+cp "$T/s0.tlsmap" "$T/s0.keep"
+"$BIN" merge -o "$T/s0.tlsmap" "$T/s0.tlsmap" "$T/s1.tlsmap" 2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -q 'also an input' "$T/err" && cmp -s "$T/s0.keep" "$T/s0.tlsmap" && [ ! -e "$T/s0.tlsmap.partial" ] &&
+	ok "merge -o IN IN... refused (exit 2), input untouched" || bad "output = input: rc=$rc $(cat "$T/err")"
+ln -s s1.tlsmap "$T/link.tlsmap"; ln "$T/s1.tlsmap" "$T/hard.tlsmap"
+cp "$T/s1.tlsmap" "$T/s1.keep"
+for o in "$T/link.tlsmap" "$T/hard.tlsmap" "$T/./sub/../s1.tlsmap"; do
+	mkdir -p "$T/sub"
+	"$BIN" merge -o "$o" "$T/s0.tlsmap" "$T/s1.tlsmap" 2>"$T/err"; rc=$?
+	[ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/s1.tlsmap" && ok "output $(basename "$o") = an input by inode/path: refused" ||
+		bad "output $o = input: rc=$rc $(cat "$T/err")"
+done
+cp "$T/s1.tlsmap" "$T/m2.tlsmap.partial"
+"$BIN" merge -o "$T/m2.tlsmap" "$T/s0.tlsmap" "$T/m2.tlsmap.partial" 2>"$T/err"; rc=$?
+[ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/m2.tlsmap.partial" && ok "OUT.partial as an input: refused" || bad "OUT.partial input rc=$rc"
 exit $fail
