@@ -100,4 +100,19 @@ done
 cp "$T/s1.tlsmap" "$T/m2.tlsmap.partial"
 "$BIN" merge -o "$T/m2.tlsmap" "$T/s0.tlsmap" "$T/m2.tlsmap.partial" 2>"$T/err"; rc=$?
 [ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/m2.tlsmap.partial" && ok "OUT.partial as an input: refused" || bad "OUT.partial input rc=$rc"
+
+# Standard output that cannot be written is an error (issue 12 #13).
+if [ -w /dev/full ]; then
+	for c in "dump $T/all.tlsmap" "dump --type probe $T/all.tlsmap" "summary $T/all.tlsmap" \
+		"summary --csv --by issuer $T/all.tlsmap" "dump --help" "--help"; do
+		"$BIN" $c > /dev/full 2> "$T/err"; rc=$?
+		[ $rc != 0 ] && grep -q 'cannot write standard output: No space left on device' "$T/err" &&
+			ok "$c > /dev/full: exit $rc, error named" || bad "$c > /dev/full: rc=$rc $(cat "$T/err")"
+	done
+fi
+# A report that cannot be written completely leaves an existing page alone.
+echo "previous report" > "$T/r.html"
+bash -c 'ulimit -f 1; exec "$@"' sh "$BIN" report -o "$T/r.html" "$T/all.tlsmap" 2> "$T/err"; rc=$?
+[ $rc != 0 ] && [ "$(cat "$T/r.html")" = "previous report" ] && [ ! -e "$T/r.html.partial" ] &&
+	ok "report write error: exit $rc, previous page kept" || bad "report write error: rc=$rc $(cat "$T/err")"
 exit $fail
