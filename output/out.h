@@ -33,8 +33,21 @@ enum out_err {
 	OUT_ETRUNC = -3,   /* file ends inside a record (e.g. after kill -9) */
 	OUT_ECORRUPT = -4, /* bad varint, oversized or undecodable record */
 	OUT_ENOMEM = -5,
-	OUT_EORDER = -6, /* writer misuse: meta not first, write after close */
+	OUT_EORDER = -6,  /* writer misuse: meta not first, write after close */
+	OUT_EEXPAND = -7, /* record would unpack into more than its memory budget */
 };
+
+/*
+ * What one record may cost in memory when unpacked, against its length on
+ * disk: every allocation protobuf-c makes for it (plus 16 bytes of malloc
+ * overhead each, and its scratch arrays) counts, and the unpack fails with
+ * OUT_EEXPAND past OUT_EXPAND_BASE + OUT_EXPAND_FACTOR * length. Real
+ * records stay far below (a certificate about 2x, a ScanMeta of short SNIs
+ * about 12x); a crafted record of repeated empty sub-messages would take
+ * 55x its size.
+ */
+#define OUT_EXPAND_BASE (1u << 20)
+#define OUT_EXPAND_FACTOR 16u
 
 const char *out_strerror(int err);
 

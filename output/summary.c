@@ -474,6 +474,85 @@ static void add_probe(struct summary *s, const Tlsmap__V1__Probe *p)
 	}
 }
 
+/* Cut a string kept in memory to SUM_META_STR bytes (on a UTF-8 boundary). */
+static void trim_str(char **sp)
+{
+	char *p = *sp, *q;
+	size_t n = strlen(p);
+
+	if (n <= SUM_META_STR)
+		return;
+	n = SUM_META_STR - 3;
+	while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(p + n, "...", 4);
+	q = realloc(p, n + 4); /* the reader's allocator is malloc underneath */
+	if (q)
+		*sp = q;
+}
+
+/*
+ * Trim a message kept beyond its record's lifetime: repeated fields to
+ * SUM_META_KEEP elements, strings to SUM_META_STR bytes, nested messages
+ * likewise. Walks the descriptor, so fields added to the schema later are
+ * bounded too.
+ */
+static void trim_message(ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		void *member = (char *)m + fd->offset;
+
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t *n = (size_t *)((char *)m + fd->quantifier_offset);
+			void **arr = *(void ***)member;
+
+			if (fd->type == PROTOBUF_C_TYPE_STRING) {
+				for (size_t k = SUM_META_KEEP; k < *n; k++)
+					free(arr[k]);
+			} else if (fd->type == PROTOBUF_C_TYPE_BYTES) {
+				ProtobufCBinaryData *b = *(ProtobufCBinaryData **)member;
+
+				for (size_t k = SUM_META_KEEP; k < *n; k++)
+					free(b[k].data);
+			} else if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+				for (size_t k = SUM_META_KEEP; k < *n; k++)
+					protobuf_c_message_free_unpacked(arr[k], NULL);
+			}
+			if (*n > SUM_META_KEEP)
+				*n = SUM_META_KEEP; /* the array's tail stays allocated: bounded */
+			for (size_t k = 0; k < *n; k++) {
+				if (fd->type == PROTOBUF_C_TYPE_STRING)
+					trim_str((char **)&arr[k]);
+				else if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+					trim_message(arr[k]);
+			}
+		} else if (fd->type == PROTOBUF_C_TYPE_STRING) {
+			char **sp = member;
+
+			if (*sp && **sp)
+				trim_str(sp);
+		} else if (fd->type == PROTOBUF_C_TYPE_MESSAGE && *(void **)member) {
+			trim_message(*(ProtobufCMessage **)member);
+		}
+	}
+}
+
+static void keep_meta(struct sum_file *f, Tlsmap__V1__Record *rec)
+{
+	Tlsmap__V1__ScanMeta *m = rec->meta;
+
+	f->meta_n.targets = m->n_targets;
+	f->meta_n.ports = m->n_ports;
+	f->meta_n.snis = m->n_snis;
+	f->meta_n.countries = m->n_countries;
+	f->meta_n.merged_shard_indexes = m->n_merged_shard_indexes;
+	trim_message(&m->base);
+	f->meta = rec;
+}
+
 int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
 {
 	struct sum_file *f;
@@ -504,7 +583,7 @@ int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
 		switch (rec->kind_case) {
 		case TLSMAP__V1__RECORD__KIND_META:
 			if (!f->meta) {
-				f->meta = rec;
+				keep_meta(f, rec);
 				rec = NULL;
 			}
 			break;
@@ -518,6 +597,7 @@ int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
 			break;
 		case TLSMAP__V1__RECORD__KIND_END:
 			out_record_free(f->end);
+			trim_message(&rec->end->base);
 			f->end = rec;
 			rec = NULL;
 			break;
@@ -535,7 +615,7 @@ int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return OUT_ENOMEM;
 	}
-	if (ret == OUT_ECORRUPT || ret == OUT_EIO) {
+	if (ret == OUT_ECORRUPT || ret == OUT_EIO || ret == OUT_EEXPAND) {
 		snprintf(err, errlen, "%s: %s at byte offset %llu", path, out_strerror(ret),
 			 (unsigned long long)f->bad_offset);
 		return ret;

@@ -82,6 +82,8 @@ const char *out_strerror(int err)
 		return "out of memory";
 	case OUT_EORDER:
 		return "records written out of order";
+	case OUT_EEXPAND:
+		return "record would take more memory than its size allows (crafted or corrupt)";
 	default:
 		return "unknown error";
 	}

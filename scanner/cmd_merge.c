@@ -130,9 +130,12 @@ static struct out_reader *open_input(const char *path, Tlsmap__V1__Record **meta
 		return NULL;
 	}
 	err = out_reader_next(r, meta);
+	if (err < 0)
+		fprintf(stderr, "tlsmap merge: %s: %s at byte offset %llu\n", path,
+			out_strerror(err), (unsigned long long)out_reader_offset(r));
+	else if (err == 0 || (*meta)->kind_case != TLSMAP__V1__RECORD__KIND_META)
+		fprintf(stderr, "tlsmap merge: %s: does not start with a ScanMeta record\n", path);
 	if (err != 1 || (*meta)->kind_case != TLSMAP__V1__RECORD__KIND_META) {
-		fprintf(stderr, "tlsmap merge: %s: does not start with a ScanMeta record%s%s\n",
-			path, err < 0 ? ": " : "", err < 0 ? out_strerror(err) : "");
 		out_record_free(*meta);
 		*meta = NULL;
 		out_reader_close(r);
