@@ -40,7 +40,8 @@ static const char usage_text[] =
 	"usage: tlsmap merge -o OUT [options] IN...\n"
 	"Join the shard files of one scan (same seed, targets, ports, SNI list and\n"
 	"shard count; distinct shard indexes) into one dataset.\n"
-	"  -o, --output FILE        the merged dataset (written via FILE.partial)\n"
+	"  -o, --output FILE        the merged dataset (written via FILE.partial,\n"
+	"                           renamed when complete; not one of the INs)\n"
 	"  --allow-incomplete       accept shards without ScanEnd or truncated\n"
 	"                           (the merged ScanEnd is then marked not clean)\n"
 	"  -h, --help               this text\n";
