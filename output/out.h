@@ -116,6 +116,13 @@ void out_json_string(FILE *f, const char *s, size_t n);
 /* Standard base64 with padding, no quotes. */
 void out_base64(FILE *f, const uint8_t *p, size_t n);
 
+/*
+ * True if paths @a and @b name the same existing file (same device and
+ * inode: hard links and symlinks included), or resolve to the same path.
+ * Commands use it to refuse an output that is one of their inputs.
+ */
+bool out_same_file(const char *a, const char *b);
+
 /* SHA-256 of a whole file (the dataset digest the report prints). 0 or OUT_EIO. */
 int out_file_sha256(const char *path, uint8_t out[32]);
 

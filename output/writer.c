@@ -29,9 +29,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -426,6 +428,16 @@ int out_write_probe(struct out_writer *w, const Tlsmap__V1__Probe *probe)
 	rec.kind_case = TLSMAP__V1__RECORD__KIND_PROBE;
 	rec.probe = (Tlsmap__V1__Probe *)probe;
 	return write_record(w, &rec);
+}
+
+bool out_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
 }
 
 static int fsync_dir_of(const char *path)

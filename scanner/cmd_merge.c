@@ -25,12 +25,10 @@
  * usage error found before anything is opened for writing.
  */
 #include <errno.h>
-#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output/out.h"
@@ -100,18 +98,6 @@ static int cmp_input(const void *a, const void *b)
 	const struct input *x = a, *y = b;
 
 	return cmp_u32(&x->shard, &y->shard);
-}
-
-/* True if @a and @b name the same file: same device and inode, or, for a
- * path that does not exist yet, the same resolved path. */
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	char ra[PATH_MAX], rb[PATH_MAX];
-
-	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
 }
 
 /*
@@ -201,7 +187,7 @@ int cmd_merge(int argc, char **argv)
 	sprintf(partial, "%s.partial", out_path);
 	for (size_t i = 0; i < nin; i++) {
 		in[i].path = argv[optind + (int)i];
-		if (same_file(out_path, in[i].path) || same_file(partial, in[i].path)) {
+		if (out_same_file(out_path, in[i].path) || out_same_file(partial, in[i].path)) {
 			cli_usage_error("merge", "the output %s is also an input (%s)", out_path,
 					in[i].path);
 			ret = CLI_EUSAGE;

@@ -115,4 +115,8 @@ echo "previous report" > "$T/r.html"
 bash -c 'ulimit -f 1; exec "$@"' sh "$BIN" report -o "$T/r.html" "$T/all.tlsmap" 2> "$T/err"; rc=$?
 [ $rc != 0 ] && [ "$(cat "$T/r.html")" = "previous report" ] && [ ! -e "$T/r.html.partial" ] &&
 	ok "report write error: exit $rc, previous page kept" || bad "report write error: rc=$rc $(cat "$T/err")"
+cp "$T/s1.tlsmap" "$T/s1.keep"
+"$BIN" report -o "$T/s1.tlsmap" "$T/s0.tlsmap" "$T/s1.tlsmap" 2> "$T/err"; rc=$?
+[ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/s1.tlsmap" && ok "report -o INPUT refused (exit 2), input untouched" ||
+	bad "report -o INPUT: rc=$rc $(cat "$T/err")"
 exit $fail
