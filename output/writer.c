@@ -491,8 +491,11 @@ int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end)
 		int fd = w->fd;
 
 		w->fd = -1; /* closed even when close() fails */
-		if (close(fd) != 0)
+		if (close(fd) != 0) {
 			ret = writer_fail(w, OUT_EIO, 0, 0);
+			if (truncate(w->partial, (off_t)before_end) != 0)
+				ret = OUT_EIO; /* already the error; nothing more to do */
+		}
 	} else {
 		/* The ScanEnd may have reached the file before fsync failed: a
 		 * file that is not known durable must not say it is complete. */
