@@ -5,6 +5,11 @@
  * 1 ms, so producers never signal anything and never take a lock. Stopping
  * sets a flag; the thread drains the ring to empty before it exits, so all
  * that was accepted is written.
+ *
+ * Every error of the writer (a write, flush or fsync that failed) is kept:
+ * out_async_error() shows it at once so the caller can stop the scan, and
+ * out_async_stop() returns it. Items that arrive after it are released
+ * unwritten (the writer refuses them; nothing is silently half-written).
  */
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -23,8 +28,16 @@ struct out_async {
 	atomic_bool stop;
 	atomic_bool flush_req;
 	_Atomic uint64_t written;
-	int err; /* first write error; read after join */
+	atomic_int err; /* first write error, or OUT_OK */
 };
+
+static void note_err(struct out_async *a, int ret)
+{
+	int none = OUT_OK;
+
+	if (ret != OUT_OK)
+		atomic_compare_exchange_strong(&a->err, &none, ret);
+}
 
 static void write_item(struct out_async *a, struct out_item *it)
 {
@@ -35,8 +48,7 @@ static void write_item(struct out_async *a, struct out_item *it)
 			ret = out_write_cert(a->w, it->certs[i]);
 	if (ret == OUT_OK && it->probe)
 		ret = out_write_probe(a->w, it->probe);
-	if (ret != OUT_OK && a->err == OUT_OK)
-		a->err = ret;
+	note_err(a, ret);
 	atomic_fetch_add_explicit(&a->written, 1, memory_order_relaxed);
 	if (it->release)
 		it->release(it);
@@ -54,13 +66,13 @@ static void *writer_main(void *arg)
 		if (it) {
 			write_item(a, it);
 			if (++n % 1024 == 0)
-				out_writer_tick(a->w);
+				note_err(a, out_writer_tick(a->w));
 			continue;
 		}
 		if (atomic_exchange(&a->flush_req, false))
-			out_writer_flush(a->w);
+			note_err(a, out_writer_flush(a->w));
 		else
-			out_writer_tick(a->w);
+			note_err(a, out_writer_tick(a->w));
 		if (atomic_load(&a->stop)) {
 			/* Producers have stopped; one last look catches late pushes. */
 			while ((it = out_ring_pop(a->ring)))
@@ -69,8 +81,7 @@ static void *writer_main(void *arg)
 		}
 		nanosleep(&nap, NULL);
 	}
-	if (out_writer_flush(a->w) != OUT_OK && a->err == OUT_OK)
-		a->err = OUT_EIO;
+	note_err(a, out_writer_flush(a->w));
 	return NULL;
 }
 
@@ -85,6 +96,7 @@ struct out_async *out_async_start(struct out_writer *w, uint32_t ring_slots)
 	atomic_init(&a->stop, false);
 	atomic_init(&a->flush_req, false);
 	atomic_init(&a->written, 0);
+	atomic_init(&a->err, OUT_OK);
 	if (!a->ring || pthread_create(&a->thread, NULL, writer_main, a) != 0) {
 		out_ring_free(a->ring);
 		free(a);
@@ -108,6 +120,11 @@ uint64_t out_async_written(const struct out_async *a)
 	return atomic_load_explicit(&((struct out_async *)a)->written, memory_order_relaxed);
 }
 
+int out_async_error(const struct out_async *a)
+{
+	return atomic_load(&((struct out_async *)a)->err);
+}
+
 void out_async_request_flush(struct out_async *a)
 {
 	atomic_store(&a->flush_req, true);
@@ -119,7 +136,7 @@ int out_async_stop(struct out_async *a)
 
 	atomic_store(&a->stop, true);
 	pthread_join(a->thread, NULL);
-	ret = a->err;
+	ret = atomic_load(&a->err);
 	out_ring_free(a->ring);
 	free(a);
 	return ret;

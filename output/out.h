@@ -33,8 +33,21 @@ enum out_err {
 	OUT_ETRUNC = -3,   /* file ends inside a record (e.g. after kill -9) */
 	OUT_ECORRUPT = -4, /* bad varint, oversized or undecodable record */
 	OUT_ENOMEM = -5,
-	OUT_EORDER = -6, /* writer misuse: meta not first, write after close */
+	OUT_EORDER = -6,  /* writer misuse: meta not first, write after close */
+	OUT_EEXPAND = -7, /* record would unpack into more than its memory budget */
 };
+
+/*
+ * What one record may cost in memory when unpacked, against its length on
+ * disk: every allocation protobuf-c makes for it (plus 16 bytes of malloc
+ * overhead each, and its scratch arrays) counts, and the unpack fails with
+ * OUT_EEXPAND past OUT_EXPAND_BASE + OUT_EXPAND_FACTOR * length. Real
+ * records stay far below (a certificate about 2x, a ScanMeta of short SNIs
+ * about 12x); a crafted record of repeated empty sub-messages would take
+ * 55x its size.
+ */
+#define OUT_EXPAND_BASE (1u << 20)
+#define OUT_EXPAND_FACTOR 16u
 
 const char *out_strerror(int err);
 
@@ -54,11 +67,28 @@ int out_writer_flush(struct out_writer *w);
 int out_writer_tick(struct out_writer *w);
 /*
  * Write @end (may be NULL: then the file has no ScanEnd), flush, fsync,
- * rename PATH.partial to PATH, fsync the directory, free @w.
+ * rename PATH.partial to PATH, fsync the directory, free @w. After a write
+ * error (now or earlier) nothing is renamed and the error is returned with
+ * errno set to the failed call's errno.
  */
 int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end);
 /* Flush and fsync without closing (for signal-driven stops that still rename later). */
 int out_writer_sync(struct out_writer *w);
+/*
+ * Give up: close and remove PATH.partial (which this writer created), leave
+ * PATH as it was, free @w. For failures before anything worth keeping was
+ * written (a stage that does not start, a merge that refuses an input).
+ */
+int out_writer_abort(struct out_writer *w);
+/*
+ * After a write error (every call returns it again from then on): the
+ * errno of the failed call, else 0. The file then holds only whole records
+ * (out_writer_durable_records() of them) and out_writer_close() neither
+ * writes the ScanEnd nor renames: PATH.partial stays for inspection.
+ */
+int out_writer_errno(const struct out_writer *w);
+const char *out_writer_partial_path(const struct out_writer *w);
+uint64_t out_writer_durable_records(const struct out_writer *w);
 uint64_t out_writer_records(const struct out_writer *w);
 uint64_t out_writer_bytes(const struct out_writer *w);
 
@@ -85,6 +115,13 @@ void out_json_message(FILE *f, const ProtobufCMessage *m);
 void out_json_string(FILE *f, const char *s, size_t n);
 /* Standard base64 with padding, no quotes. */
 void out_base64(FILE *f, const uint8_t *p, size_t n);
+
+/*
+ * True if paths @a and @b name the same existing file (same device and
+ * inode: hard links and symlinks included), or resolve to the same path.
+ * Commands use it to refuse an output that is one of their inputs.
+ */
+bool out_same_file(const char *a, const char *b);
 
 /* SHA-256 of a whole file (the dataset digest the report prints). 0 or OUT_EIO. */
 int out_file_sha256(const char *path, uint8_t out[32]);
@@ -118,6 +155,9 @@ struct out_async *out_async_start(struct out_writer *w, uint32_t ring_slots);
 bool out_async_submit(struct out_async *a, struct out_item *item);
 uint64_t out_async_dropped(const struct out_async *a);
 uint64_t out_async_written(const struct out_async *a); /* items written */
+/* The first error the writer thread met (OUT_OK if none): any thread. A
+ * scan polls it and stops, since records after it are lost. */
+int out_async_error(const struct out_async *a);
 /* Ask for a flush at the next loop (e.g. from the SIGINT path). Async-signal-safe. */
 void out_async_request_flush(struct out_async *a);
 /*

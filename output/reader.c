@@ -12,6 +12,18 @@
  * Reading is buffered (256 KiB) through read(2); a record body is read into
  * a growable buffer and unpacked with protobuf-c, which copies what it keeps,
  * so records stay valid after the next call.
+ *
+ * protobuf-c allocates a C struct (and a 32-byte scratch entry) for every
+ * element of a repeated field, so two bytes on disk (an empty sub-message)
+ * can become a hundred in memory. The unpack goes through an allocator with
+ * a budget per record (OUT_EXPAND_BASE + OUT_EXPAND_FACTOR x its length):
+ * past it the allocation fails, protobuf-c frees what it made, and the
+ * record is refused with OUT_EEXPAND at its offset. The allocator is plain
+ * malloc/free underneath, so records are still freed with out_record_free().
+ * Before that, wire_cost() walks the record's wire format with the schema's
+ * descriptors and adds up what the unpack would allocate, so a crafted
+ * record is refused before anything is allocated for it (memory then stays
+ * about the record's own size); the allocator's budget is the backstop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +45,150 @@ struct out_reader {
 	size_t body_cap;
 	int sticky; /* 0, or the error to return from now on */
 	bool eof;
+	ProtobufCAllocator alloc; /* budgeted malloc for unpacking */
+	size_t budget_left;	  /* for the record being unpacked */
+	bool over_budget;
 };
+
+/* Cost of one allocation: its size and the allocator's own overhead. */
+#define RD_ALLOC_OVERHEAD 16u
+
+static void *budget_alloc(void *data, size_t size)
+{
+	struct out_reader *r = data;
+
+	if (size > r->budget_left || RD_ALLOC_OVERHEAD > r->budget_left - size) {
+		r->over_budget = true;
+		return NULL;
+	}
+	r->budget_left -= size + RD_ALLOC_OVERHEAD;
+	return malloc(size);
+}
+
+static void budget_free(void *data, void *p)
+{
+	(void)data;
+	free(p);
+}
+
+/* Bytes protobuf-c needs per wire field while scanning (its ScannedMember). */
+#define RD_SCAN_COST 32u
+#define RD_MAX_DEPTH 8
+
+static size_t elem_size(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	default:
+		return 4;
+	}
+}
+
+/* Base-128 varint at *p (< end). 0 on a bad or cut one. */
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Add to *cost what unpacking the message of type @d in [p, end) allocates,
+ * as protobuf-c 1.x does it: the struct, per wire field a scratch entry,
+ * per repeated element its array slot, strings and bytes copied, unknown
+ * fields kept. Returns false as soon as *cost passes @budget. Malformed wire
+ * data ends the walk quietly: the unpack itself then refuses the record.
+ */
+static bool wire_cost(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
+		      int depth, size_t budget, size_t *cost)
+{
+	*cost += d->sizeof_message + RD_ALLOC_OVERHEAD;
+	while (p < end && *cost <= budget) {
+		const ProtobufCFieldDescriptor *fd;
+		uint64_t key, len = 0;
+		const uint8_t *val;
+
+		if (!wire_varint(&p, end, &key) || key >> 3 > UINT32_MAX)
+			return true;
+		*cost += RD_SCAN_COST;
+		switch (key & 7) {
+		case 0:
+			if (!wire_varint(&p, end, &len))
+				return true;
+			len = 0;
+			break;
+		case 1:
+			len = 8;
+			break;
+		case 5:
+			len = 4;
+			break;
+		case 2:
+			if (!wire_varint(&p, end, &len))
+				return true;
+			break;
+		default:
+			return true; /* groups: protobuf-c refuses them */
+		}
+		if ((key & 7) == 1 || (key & 7) == 5 || (key & 7) == 2) {
+			if (len > (uint64_t)(end - p))
+				return true;
+		}
+		val = p;
+		if ((key & 7) == 1 || (key & 7) == 5 || (key & 7) == 2)
+			p += len;
+		fd = protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+		if (!fd) { /* kept as an unknown field, bytes copied */
+			*cost += sizeof(ProtobufCMessageUnknownField) + (size_t)len +
+				 RD_ALLOC_OVERHEAD;
+			continue;
+		}
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			if ((key & 7) == 2 && fd->type != PROTOBUF_C_TYPE_STRING &&
+			    fd->type != PROTOBUF_C_TYPE_BYTES &&
+			    fd->type != PROTOBUF_C_TYPE_MESSAGE)
+				*cost += (size_t)len * 8; /* packed: at most one element per byte */
+			else
+				*cost += elem_size(fd->type);
+		}
+		if ((key & 7) != 2)
+			continue;
+		switch (fd->type) {
+		case PROTOBUF_C_TYPE_STRING:
+			*cost += (size_t)len + 1 + RD_ALLOC_OVERHEAD;
+			break;
+		case PROTOBUF_C_TYPE_BYTES:
+			*cost += (size_t)len + RD_ALLOC_OVERHEAD;
+			break;
+		case PROTOBUF_C_TYPE_MESSAGE:
+			if (depth >= RD_MAX_DEPTH)
+				return true;
+			if (!wire_cost(fd->descriptor, val, val + len, depth + 1, budget, cost))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return *cost <= budget;
+}
 
 /* Make at least one byte available. 1: yes, 0: end of file, <0: error. */
 static int fill(struct out_reader *r)
@@ -90,6 +245,9 @@ struct out_reader *out_reader_open(const char *path, int *err)
 		goto fail;
 	}
 	r->fd = -1;
+	r->alloc.alloc = budget_alloc;
+	r->alloc.free = budget_free;
+	r->alloc.allocator_data = r;
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0) {
 		e = OUT_EIO;
@@ -178,9 +336,18 @@ int out_reader_next(struct out_reader *r, Tlsmap__V1__Record **rec)
 		return r->sticky = f;
 	if (f == 0)
 		return r->sticky = OUT_ETRUNC;
-	m = tlsmap__v1__record__unpack(NULL, (size_t)len, r->body);
+	r->budget_left = OUT_EXPAND_BASE + OUT_EXPAND_FACTOR * (size_t)len;
+	r->over_budget = false;
+	{
+		size_t cost = 0;
+
+		if (!wire_cost(&tlsmap__v1__record__descriptor, r->body, r->body + len, 0,
+			       r->budget_left, &cost))
+			return r->sticky = OUT_EEXPAND;
+	}
+	m = tlsmap__v1__record__unpack(&r->alloc, (size_t)len, r->body);
 	if (!m)
-		return r->sticky = OUT_ECORRUPT;
+		return r->sticky = r->over_budget ? OUT_EEXPAND : OUT_ECORRUPT;
 	*rec = m;
 	return 1;
 }

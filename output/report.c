@@ -215,7 +215,8 @@ static void utc(FILE *f, uint64_t us)
 	fputs(buf, f);
 }
 
-static void join_list(FILE *f, char **v, size_t n)
+/* @n listed of @total (the summary keeps the first SUM_META_KEEP). */
+static void join_list(FILE *f, char **v, size_t n, size_t total)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i)
@@ -224,6 +225,8 @@ static void join_list(FILE *f, char **v, size_t n)
 	}
 	if (!n)
 		fputs("-", f);
+	if (total > n)
+		fprintf(f, " and %zu more", total - n);
 }
 
 static const char css[] =
@@ -565,16 +568,18 @@ static void section_data(FILE *f, const struct summary *s)
 				fputc(')', f);
 			}
 			fputs("</td></tr>\n<tr><th>Targets</th><td>", f);
-			join_list(f, m->targets, m->n_targets);
+			join_list(f, m->targets, m->n_targets, d->meta_n.targets);
 			if (m->n_countries) {
 				fputs("; countries: ", f);
-				join_list(f, m->countries, m->n_countries);
+				join_list(f, m->countries, m->n_countries, d->meta_n.countries);
 			}
 			fputs("</td></tr>\n<tr><th>Ports</th><td>", f);
 			for (size_t k = 0; k < m->n_ports; k++)
 				fprintf(f, "%s%u", k ? ", " : "", m->ports[k]);
+			if (d->meta_n.ports > m->n_ports)
+				fprintf(f, " and %zu more", d->meta_n.ports - m->n_ports);
 			fputs("</td></tr>\n<tr><th>Tested domains</th><td>", f);
-			join_list(f, m->snis, m->n_snis);
+			join_list(f, m->snis, m->n_snis, d->meta_n.snis);
 			fputs("</td></tr>\n<tr><th>Control domain</th><td>", f);
 			esc(f, m->control_sni[0] ? m->control_sni : "-");
 			fprintf(f,
@@ -583,7 +588,7 @@ static void section_data(FILE *f, const struct summary *s)
 				m->seed, m->shard + 1, m->shards ? m->shards : 1);
 			if (m->merged_shards) {
 				fprintf(f, " (merged from %zu of %u shards)",
-					m->n_merged_shard_indexes, m->merged_shards);
+					d->meta_n.merged_shard_indexes, m->merged_shards);
 			}
 			fputs("</td></tr>\n<tr><th>Trust store</th><td>", f);
 			esc(f, m->roots_source[0] ? m->roots_source : "-");

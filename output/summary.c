@@ -105,28 +105,74 @@ static uint64_t *ht_get(struct ht *t, const void *key, size_t klen, bool *create
 	return &t->slots[i].val;
 }
 
-/* Composite key builder. */
+/*
+ * Composite key builder. Keys are never cut: a field longer than the inline
+ * buffer moves the key to the heap (issuer names can be kilobytes, and two
+ * issuers that differ only after a fixed cut must stay two groups). Strings
+ * are length-prefixed, so no field's bytes can imitate a separator.
+ * kfree() after use; on ENOMEM the key is marked and the caller gives up.
+ */
 struct kbuf {
-	char b[1024];
-	size_t n;
+	char *b;
+	size_t n, cap;
+	bool oom;
+	char inl[256];
 };
+
+static void kinit(struct kbuf *k)
+{
+	k->b = k->inl;
+	k->n = 0;
+	k->cap = sizeof(k->inl);
+	k->oom = false;
+}
+
+static void kfree(struct kbuf *k)
+{
+	if (k->b != k->inl)
+		free(k->b);
+}
 
 static void kput(struct kbuf *k, const void *p, size_t n)
 {
-	if (n > sizeof(k->b) - k->n)
-		n = sizeof(k->b) - k->n;
+	if (k->oom)
+		return;
+	if (n > k->cap - k->n) {
+		size_t ncap = k->cap;
+		char *nb;
+
+		while (n > ncap - k->n) {
+			if (ncap > SIZE_MAX / 2) {
+				k->oom = true;
+				return;
+			}
+			ncap *= 2;
+		}
+		nb = k->b == k->inl ? malloc(ncap) : realloc(k->b, ncap);
+		if (!nb) {
+			k->oom = true;
+			return;
+		}
+		if (k->b == k->inl)
+			memcpy(nb, k->inl, k->n);
+		k->b = nb;
+		k->cap = ncap;
+	}
 	memcpy(k->b + k->n, p, n);
 	k->n += n;
-}
-
-static void kstr(struct kbuf *k, const char *s)
-{
-	kput(k, s, strlen(s) + 1); /* NUL separates fields */
 }
 
 static void kint(struct kbuf *k, uint64_t v)
 {
 	kput(k, &v, sizeof(v));
+}
+
+static void kstr(struct kbuf *k, const char *s)
+{
+	size_t n = strlen(s);
+
+	kint(k, n);
+	kput(k, s, n);
 }
 
 struct summary *sum_new(void)
@@ -184,15 +230,17 @@ static char *xstrdup(struct summary *s, const char *p)
 static struct sum_group *group_get(struct summary *s, int dim, const char *key, const char *cc,
 				   uint32_t asn, const char *org, size_t *idx)
 {
-	struct kbuf k = {.n = 0};
+	struct kbuf k;
 	struct dim *d = &s->dims[dim];
 	bool created;
 	uint64_t *v;
 
+	kinit(&k);
 	kput(&k, "G", 1);
 	kint(&k, (uint64_t)dim);
 	kstr(&k, key);
-	v = ht_get(&s->ht, k.b, k.n, &created);
+	v = k.oom ? NULL : ht_get(&s->ht, k.b, k.n, &created);
+	kfree(&k);
 	if (!v) {
 		s->oom = true;
 		return NULL;
@@ -252,32 +300,36 @@ static void count_add(struct summary *s, struct sum_count **arr, size_t *n, size
 static bool first_seen(struct summary *s, char tag, int dim, size_t gidx, const char *name,
 		       const ProtobufCBinaryData *ip)
 {
-	struct kbuf k = {.n = 0};
+	struct kbuf k;
 	bool created = false;
 
+	kinit(&k);
 	kput(&k, &tag, 1);
 	kint(&k, (uint64_t)dim);
 	kint(&k, gidx);
 	kstr(&k, name);
 	kput(&k, ip->data, ip->len);
-	if (!ht_get(&s->ht, k.b, k.n, &created))
+	if (k.oom || !ht_get(&s->ht, k.b, k.n, &created))
 		s->oom = true;
+	kfree(&k);
 	return created;
 }
 
 static void host_flags(struct summary *s, int dim, size_t gidx, const ProtobufCBinaryData *ip,
 		       unsigned flags)
 {
-	struct kbuf k = {.n = 0};
+	struct kbuf k;
 	struct sum_group *g = &s->dims[dim].groups[gidx];
 	bool created;
 	uint64_t *v, old;
 
+	kinit(&k);
 	kput(&k, "H", 1);
 	kint(&k, (uint64_t)dim);
 	kint(&k, gidx);
 	kput(&k, ip->data, ip->len);
-	v = ht_get(&s->ht, k.b, k.n, &created);
+	v = k.oom ? NULL : ht_get(&s->ht, k.b, k.n, &created);
+	kfree(&k);
 	if (!v) {
 		s->oom = true;
 		return;
@@ -305,13 +357,15 @@ static const char *cert_issuer_name(const Tlsmap__V1__Certificate *c)
 
 static void add_cert(struct summary *s, const Tlsmap__V1__Certificate *c)
 {
-	struct kbuf k = {.n = 0};
+	struct kbuf k;
 	bool created;
 	uint64_t *v;
 
+	kinit(&k);
 	kput(&k, "C", 1);
 	kput(&k, c->sha256.data, c->sha256.len);
-	v = ht_get(&s->ht, k.b, k.n, &created);
+	v = k.oom ? NULL : ht_get(&s->ht, k.b, k.n, &created);
+	kfree(&k);
 	if (!v) {
 		s->oom = true;
 		return;
@@ -335,38 +389,45 @@ static void add_cert(struct summary *s, const Tlsmap__V1__Certificate *c)
 
 static const char *leaf_issuer(struct summary *s, const Tlsmap__V1__Probe *p)
 {
-	struct kbuf k = {.n = 0};
+	const char *name = "(certificate not in dataset)";
+	struct kbuf k;
 	size_t i;
 
 	if (p->n_chain == 0)
 		return NULL;
+	kinit(&k);
 	kput(&k, "C", 1);
 	kput(&k, p->chain[0].data, p->chain[0].len);
+	if (k.oom)
+		s->oom = true;
 	/* Lookup without insert: probe the table directly. */
-	if (s->ht.cap) {
+	if (s->ht.cap && !k.oom) {
 		uint64_t h = hash_bytes(k.b, k.n);
 
 		for (i = h & (s->ht.cap - 1); s->ht.slots[i].key; i = (i + 1) & (s->ht.cap - 1)) {
 			struct ht_slot *sl = &s->ht.slots[i];
 
-			if (sl->hash == h && sl->klen == k.n && memcmp(sl->key, k.b, k.n) == 0)
-				return s->names[sl->val];
+			if (sl->hash == h && sl->klen == k.n && memcmp(sl->key, k.b, k.n) == 0) {
+				name = s->names[sl->val];
+				break;
+			}
 		}
 	}
-	return "(certificate not in dataset)";
+	kfree(&k);
+	return name;
 }
 
 static void add_probe(struct summary *s, const Tlsmap__V1__Probe *p)
 {
-	char cc[8], key[160], org[128];
+	char *key;
 	const char *issuer = leaf_issuer(s, p);
 	const char *sni = p->sni && *p->sni ? p->sni : "(no SNI)";
 	bool tls = p->tls == TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE;
 	bool icpt = p->verdict == TLSMAP__V1__VERDICT__VERDICT_INTERCEPTED;
 	unsigned flags = HF_PROBED | (tls ? HF_TLS : 0) | (icpt ? HF_INTERCEPTED : 0);
 
-	snprintf(cc, sizeof(cc), "%s", p->country && *p->country ? p->country : "??");
-	snprintf(org, sizeof(org), "%s", p->as_org ? p->as_org : "");
+	const char *cc = p->country && *p->country ? p->country : "??";
+	const char *org = p->as_org ? p->as_org : "";
 	for (int dim = 0; dim < SUM_NDIMS; dim++) {
 		struct sum_group *g;
 		size_t gidx;
@@ -376,8 +437,14 @@ static void add_probe(struct summary *s, const Tlsmap__V1__Probe *p)
 			g = group_get(s, dim, cc, cc, 0, "", &gidx);
 			break;
 		case SUM_BY_ASN:
-			snprintf(key, sizeof(key), "%s %u", cc, p->asn);
+			key = malloc(strlen(cc) + 12);
+			if (!key) {
+				s->oom = true;
+				return;
+			}
+			sprintf(key, "%s %u", cc, p->asn);
 			g = group_get(s, dim, key, cc, p->asn, org, &gidx);
+			free(key);
 			break;
 		case SUM_BY_ISSUER:
 			if (!issuer)
@@ -405,6 +472,85 @@ static void add_probe(struct summary *s, const Tlsmap__V1__Probe *p)
 				count_add(s, &g->domains, &g->ndomains, &g->cap_domains, sni);
 		}
 	}
+}
+
+/* Cut a string kept in memory to SUM_META_STR bytes (on a UTF-8 boundary). */
+static void trim_str(char **sp)
+{
+	char *p = *sp, *q;
+	size_t n = strlen(p);
+
+	if (n <= SUM_META_STR)
+		return;
+	n = SUM_META_STR - 3;
+	while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(p + n, "...", 4);
+	q = realloc(p, n + 4); /* the reader's allocator is malloc underneath */
+	if (q)
+		*sp = q;
+}
+
+/*
+ * Trim a message kept beyond its record's lifetime: repeated fields to
+ * SUM_META_KEEP elements, strings to SUM_META_STR bytes, nested messages
+ * likewise. Walks the descriptor, so fields added to the schema later are
+ * bounded too.
+ */
+static void trim_message(ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		void *member = (char *)m + fd->offset;
+
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t *n = (size_t *)((char *)m + fd->quantifier_offset);
+			void **arr = *(void ***)member;
+
+			if (fd->type == PROTOBUF_C_TYPE_STRING) {
+				for (size_t k = SUM_META_KEEP; k < *n; k++)
+					free(arr[k]);
+			} else if (fd->type == PROTOBUF_C_TYPE_BYTES) {
+				ProtobufCBinaryData *b = *(ProtobufCBinaryData **)member;
+
+				for (size_t k = SUM_META_KEEP; k < *n; k++)
+					free(b[k].data);
+			} else if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+				for (size_t k = SUM_META_KEEP; k < *n; k++)
+					protobuf_c_message_free_unpacked(arr[k], NULL);
+			}
+			if (*n > SUM_META_KEEP)
+				*n = SUM_META_KEEP; /* the array's tail stays allocated: bounded */
+			for (size_t k = 0; k < *n; k++) {
+				if (fd->type == PROTOBUF_C_TYPE_STRING)
+					trim_str((char **)&arr[k]);
+				else if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+					trim_message(arr[k]);
+			}
+		} else if (fd->type == PROTOBUF_C_TYPE_STRING) {
+			char **sp = member;
+
+			if (*sp && **sp)
+				trim_str(sp);
+		} else if (fd->type == PROTOBUF_C_TYPE_MESSAGE && *(void **)member) {
+			trim_message(*(ProtobufCMessage **)member);
+		}
+	}
+}
+
+static void keep_meta(struct sum_file *f, Tlsmap__V1__Record *rec)
+{
+	Tlsmap__V1__ScanMeta *m = rec->meta;
+
+	f->meta_n.targets = m->n_targets;
+	f->meta_n.ports = m->n_ports;
+	f->meta_n.snis = m->n_snis;
+	f->meta_n.countries = m->n_countries;
+	f->meta_n.merged_shard_indexes = m->n_merged_shard_indexes;
+	trim_message(&m->base);
+	f->meta = rec;
 }
 
 int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
@@ -437,7 +583,7 @@ int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
 		switch (rec->kind_case) {
 		case TLSMAP__V1__RECORD__KIND_META:
 			if (!f->meta) {
-				f->meta = rec;
+				keep_meta(f, rec);
 				rec = NULL;
 			}
 			break;
@@ -451,6 +597,7 @@ int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
 			break;
 		case TLSMAP__V1__RECORD__KIND_END:
 			out_record_free(f->end);
+			trim_message(&rec->end->base);
 			f->end = rec;
 			rec = NULL;
 			break;
@@ -468,7 +615,7 @@ int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return OUT_ENOMEM;
 	}
-	if (ret == OUT_ECORRUPT || ret == OUT_EIO) {
+	if (ret == OUT_ECORRUPT || ret == OUT_EIO || ret == OUT_EEXPAND) {
 		snprintf(err, errlen, "%s: %s at byte offset %llu", path, out_strerror(ret),
 			 (unsigned long long)f->bad_offset);
 		return ret;

@@ -49,10 +49,23 @@ struct sum_group {
 	size_t ndomains, cap_domains;
 };
 
+/*
+ * A file's ScanMeta is kept trimmed, so memory does not grow with the
+ * inputs' metadata (64 shards with 20,000 SNIs each): every repeated field
+ * keeps its first SUM_META_KEEP elements and every string its first
+ * SUM_META_STR bytes. The totals of the lists a report shows are here.
+ */
+#define SUM_META_KEEP 32
+#define SUM_META_STR 512
+struct sum_meta_counts {
+	size_t targets, ports, snis, countries, merged_shard_indexes;
+};
+
 struct sum_file {
 	char *path;
-	Tlsmap__V1__Record *meta; /* first ScanMeta, or NULL */
-	Tlsmap__V1__Record *end;  /* ScanEnd, or NULL */
+	Tlsmap__V1__Record *meta;      /* first ScanMeta (trimmed, see above), or NULL */
+	struct sum_meta_counts meta_n; /* the untrimmed list lengths */
+	Tlsmap__V1__Record *end;       /* ScanEnd, or NULL */
 	uint64_t records, probes, certs;
 	int status; /* 0 complete; out_err of the reader; 1 = no ScanEnd */
 	uint64_t bad_offset;

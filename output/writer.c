@@ -13,6 +13,13 @@
  * flush, fsync, rename(PATH.partial, PATH), fsync of the directory, in that
  * order, so PATH either does not exist or is complete and durable.
  *
+ * Write errors (ENOSPC, EFBIG, EIO) are sticky: the first one is kept with
+ * its errno, the file is cut back with ftruncate() to the end of the last
+ * whole record it holds (a short write can leave half a record), and every
+ * later call returns the same error. out_writer_close() then writes no
+ * ScanEnd and renames nothing: PATH.partial stays, a clean prefix of whole
+ * records, and an existing PATH is left untouched.
+ *
  * Certificates are deduplicated with an open-addressing hash set of their
  * sha256 (the digest is already uniform, so its first 8 bytes are the hash).
  *
@@ -22,9 +29,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +58,11 @@ struct out_writer {
 	uint64_t records;
 	uint64_t bytes; /* bytes handed to the kernel plus buffered */
 	uint64_t last_flush_ns;
+	uint64_t file_off;     /* bytes in the file, always a record boundary */
+	uint64_t file_records; /* whole records in the file */
+	uint64_t buf_records;  /* whole records in buf */
+	int err;	       /* first error (sticky), or OUT_OK */
+	int err_errno;	       /* errno of that error */
 	bool meta_written;
 	struct cert_set certs;
 };
@@ -70,6 +84,8 @@ const char *out_strerror(int err)
 		return "out of memory";
 	case OUT_EORDER:
 		return "records written out of order";
+	case OUT_EEXPAND:
+		return "record would take more memory than its size allows (crafted or corrupt)";
 	default:
 		return "unknown error";
 	}
@@ -149,8 +165,10 @@ static int cert_set_add(struct cert_set *s, const uint8_t k[32])
 	return OUT_OK;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/* Write @n bytes; *done says how many reached the file, also on error. */
+static int write_all(int fd, const uint8_t *p, size_t n, size_t *done)
 {
+	*done = 0;
 	while (n > 0) {
 		ssize_t k = write(fd, p, n);
 
@@ -159,22 +177,84 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 				continue;
 			return OUT_EIO;
 		}
+		if (k == 0) { /* not expected from a regular file; do not spin */
+			errno = EIO;
+			return OUT_EIO;
+		}
 		p += k;
 		n -= (size_t)k;
+		*done += (size_t)k;
 	}
 	return OUT_OK;
 }
 
+/* Length of the whole records at the start of @p[0..n) and their count. */
+static size_t whole_records(const uint8_t *p, size_t n, uint64_t *count)
+{
+	size_t pos = 0;
+
+	*count = 0;
+	while (pos < n) {
+		uint64_t len = 0;
+		size_t i = pos;
+		int shift = 0;
+
+		while (i < n && shift < 64) {
+			len |= (uint64_t)(p[i] & 0x7f) << shift;
+			shift += 7;
+			if (!(p[i++] & 0x80))
+				break;
+		}
+		if (i >= n || (p[i - 1] & 0x80) || len > n - i)
+			break;
+		pos = i + (size_t)len;
+		(*count)++;
+	}
+	return pos;
+}
+
+/*
+ * Record the first error (errno is still the failed call's) and cut the
+ * file back to its last whole record, so a reader sees a clean prefix.
+ * @keep bytes from the file's current end are whole records already.
+ */
+static int writer_fail(struct out_writer *w, int err, uint64_t keep, uint64_t keep_records)
+{
+	if (w->err != OUT_OK)
+		return w->err;
+	w->err = err;
+	w->err_errno = errno ? errno : EIO;
+	w->file_off += keep;
+	w->file_records += keep_records;
+	w->len = 0;
+	w->buf_records = 0;
+	if (w->fd >= 0 && ftruncate(w->fd, (off_t)w->file_off) == 0)
+		(void)fsync(w->fd);
+	return err;
+}
+
 int out_writer_flush(struct out_writer *w)
 {
+	size_t done;
 	int ret;
 
 	if (!w)
 		return OUT_EORDER;
-	ret = write_all(w->fd, w->buf, w->len);
-	w->len = 0;
+	if (w->err != OUT_OK)
+		return w->err;
+	ret = write_all(w->fd, w->buf, w->len, &done);
 	w->last_flush_ns = mono_ns();
-	return ret;
+	if (ret != OUT_OK) {
+		uint64_t n;
+		size_t keep = whole_records(w->buf, done, &n);
+
+		return writer_fail(w, ret, keep, n);
+	}
+	w->file_off += w->len;
+	w->file_records += w->buf_records;
+	w->len = 0;
+	w->buf_records = 0;
+	return OUT_OK;
 }
 
 int out_writer_tick(struct out_writer *w)
@@ -191,7 +271,7 @@ int out_writer_sync(struct out_writer *w)
 	int ret = out_writer_flush(w);
 
 	if (ret == OUT_OK && fsync(w->fd) != 0)
-		ret = OUT_EIO;
+		ret = writer_fail(w, OUT_EIO, 0, 0);
 	return ret;
 }
 
@@ -216,6 +296,8 @@ static int write_record(struct out_writer *w, const Tlsmap__V1__Record *rec)
 	size_t hlen;
 	int ret;
 
+	if (w->err != OUT_OK)
+		return w->err;
 	if (body > OUT_MAX_RECORD)
 		return OUT_ECORRUPT;
 	hlen = varint_put(hdr, body);
@@ -228,19 +310,23 @@ static int write_record(struct out_writer *w, const Tlsmap__V1__Record *rec)
 		memcpy(w->buf + w->len, hdr, hlen);
 		tlsmap__v1__record__pack(rec, w->buf + w->len + hlen);
 		w->len += hlen + body;
+		w->buf_records++;
 	} else {
 		/* Larger than the buffer: pack aside and write in one go. */
 		uint8_t *big = malloc(body);
+		size_t done;
 
 		if (!big)
 			return OUT_ENOMEM;
 		tlsmap__v1__record__pack(rec, big);
-		ret = write_all(w->fd, hdr, hlen);
+		ret = write_all(w->fd, hdr, hlen, &done);
 		if (ret == OUT_OK)
-			ret = write_all(w->fd, big, body);
+			ret = write_all(w->fd, big, body, &done);
 		free(big);
 		if (ret)
-			return ret;
+			return writer_fail(w, ret, 0, 0);
+		w->file_off += hlen + body;
+		w->file_records++;
 	}
 	w->records++;
 	w->bytes += hlen + body;
@@ -271,8 +357,10 @@ struct out_writer *out_writer_open(const char *path)
 	w->len = OUT_MAGIC_LEN;
 	w->bytes = OUT_MAGIC_LEN;
 	/* The magic reaches the file at once: an empty .partial is never left. */
-	if (out_writer_flush(w) != OUT_OK)
+	if (out_writer_flush(w) != OUT_OK) {
+		errno = w->err_errno;
 		goto fail;
+	}
 	return w;
 fail:;
 	int saved = errno;
@@ -342,6 +430,16 @@ int out_write_probe(struct out_writer *w, const Tlsmap__V1__Probe *probe)
 	return write_record(w, &rec);
 }
 
+bool out_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
 static int fsync_dir_of(const char *path)
 {
 	char *copy = strdup(path);
@@ -358,13 +456,29 @@ static int fsync_dir_of(const char *path)
 	return ret;
 }
 
+static void writer_free(struct out_writer *w)
+{
+	free(w->certs.keys);
+	free(w->path);
+	free(w->partial);
+	free(w->buf);
+	free(w);
+}
+
 int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end)
 {
-	int ret = OUT_OK;
+	uint64_t before_end;
+	int ret, saved;
 
 	if (!w)
 		return OUT_EORDER;
-	if (end) {
+	ret = w->err;
+	/* After a write error the file gets no ScanEnd and keeps its .partial
+	 * name: it is incomplete, and an existing PATH must survive. */
+	if (ret == OUT_OK)
+		ret = out_writer_flush(w);
+	before_end = w->file_off;
+	if (ret == OUT_OK && end) {
 		Tlsmap__V1__Record rec = TLSMAP__V1__RECORD__INIT;
 
 		rec.kind_case = TLSMAP__V1__RECORD__KIND_END;
@@ -373,18 +487,63 @@ int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end)
 	}
 	if (ret == OUT_OK)
 		ret = out_writer_sync(w);
-	if (close(w->fd) != 0 && ret == OUT_OK)
-		ret = OUT_EIO;
+	if (ret == OUT_OK) {
+		int fd = w->fd;
+
+		w->fd = -1; /* closed even when close() fails */
+		if (close(fd) != 0) {
+			ret = writer_fail(w, OUT_EIO, 0, 0);
+			if (truncate(w->partial, (off_t)before_end) != 0)
+				ret = OUT_EIO; /* already the error; nothing more to do */
+		}
+	} else {
+		/* The ScanEnd may have reached the file before fsync failed: a
+		 * file that is not known durable must not say it is complete. */
+		if (w->file_off > before_end && ftruncate(w->fd, (off_t)before_end) == 0)
+			(void)fsync(w->fd);
+		close(w->fd);
+		w->fd = -1;
+	}
 	if (ret == OUT_OK && rename(w->partial, w->path) != 0)
-		ret = OUT_EIO;
-	if (ret == OUT_OK)
+		ret = writer_fail(w, OUT_EIO, 0, 0);
+	if (ret == OUT_OK) {
 		ret = fsync_dir_of(w->path);
-	free(w->certs.keys);
-	free(w->path);
-	free(w->partial);
-	free(w->buf);
-	free(w);
+		if (ret != OUT_OK)
+			ret = writer_fail(w, ret, 0, 0);
+	}
+	saved = w->err_errno;
+	writer_free(w);
+	errno = saved;
 	return ret;
+}
+
+int out_writer_abort(struct out_writer *w)
+{
+	int ret = OUT_OK;
+
+	if (!w)
+		return OUT_OK;
+	if (close(w->fd) != 0)
+		ret = OUT_EIO;
+	if (unlink(w->partial) != 0 && errno != ENOENT)
+		ret = OUT_EIO;
+	writer_free(w);
+	return ret;
+}
+
+int out_writer_errno(const struct out_writer *w)
+{
+	return w->err == OUT_OK ? 0 : w->err_errno;
+}
+
+const char *out_writer_partial_path(const struct out_writer *w)
+{
+	return w->partial;
+}
+
+uint64_t out_writer_durable_records(const struct out_writer *w)
+{
+	return w->file_records;
 }
 
 uint64_t out_writer_records(const struct out_writer *w)

@@ -9,6 +9,7 @@
  * is incomplete (no ScanEnd, or cut inside a record: a .partial left by a
  * killed scan) or corrupt, with one line on stderr saying so and where;
  * 2 for usage errors. Everything readable is printed in every case.
+ * A write error on standard output stops the dump with exit status 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,6 +125,12 @@ int cmd_dump(int argc, char **argv)
 			}
 		}
 		out_record_free(rec);
+		if (ferror(stdout)) {
+			/* stdout is gone (full disk, closed pipe): reading on would only
+			 * hide the error; main() names it and exits non-zero. */
+			out_reader_close(r);
+			return 1;
+		}
 	}
 	fflush(stdout);
 	if (ret < 0) {

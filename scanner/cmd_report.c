@@ -70,6 +70,14 @@ int cmd_report(int argc, char **argv)
 		cli_usage_error("report", "missing FILE");
 		return CLI_EUSAGE;
 	}
+	snprintf(tmp, sizeof(tmp), "%s.partial", out_path);
+	for (int i = optind; i < argc; i++) {
+		if (out_same_file(out_path, argv[i]) || out_same_file(tmp, argv[i])) {
+			cli_usage_error("report", "the output %s is also an input (%s)", out_path,
+					argv[i]);
+			return CLI_EUSAGE;
+		}
+	}
 	if (!ro.map_path)
 		ro.map_path = report_default_map(map_buf, sizeof(map_buf));
 	s = sum_new();
@@ -84,7 +92,6 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	sum_finish(s);
-	snprintf(tmp, sizeof(tmp), "%s.partial", out_path);
 	f = fopen(tmp, "w");
 	if (!f) {
 		fprintf(stderr, "tlsmap report: %s: %s\n", tmp, strerror(errno));

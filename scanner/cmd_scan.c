@@ -35,7 +35,7 @@ struct sweep_gen {
 	uint64_t next_ns; /* do not ask the bucket before this */
 	uint64_t gap_ns;  /* batching interval: ~50 us */
 	unsigned probes;  /* -P: each target is sent this many times in a row */
-	unsigned reps;    /* copies of cur_ip/cur_port still to send */
+	unsigned reps;	  /* copies of cur_ip/cur_port still to send */
 	uint32_t cur_ip_be;
 	uint16_t cur_port_be;
 	bool done;
@@ -96,6 +96,9 @@ struct tick_ctx {
 	struct progress_rates rates;
 	uint64_t total;
 	double cooldown_started;
+	struct out_async *out; /* NULL without -o */
+	bool out_failed;       /* a write error stopped the scan */
+	bool stdout_failed;    /* the syn-only listing cannot be written */
 };
 
 static void fill_counters(struct progress_counters *c, const struct eng_stats *st)
@@ -113,6 +116,20 @@ static void on_tick(void *arg, const struct eng_stats *st, bool sweep_done, doub
 	struct tick_ctx *t = arg;
 
 	fill_counters(t->ctr, st);
+	/* A dataset that cannot be written is not worth scanning for: stop now
+	 * rather than drop every record until the end (the error is printed
+	 * when the writer closes). The same for the syn-only listing. */
+	if (t->out && !t->out_failed && out_async_error(t->out) != OUT_OK) {
+		t->out_failed = true;
+		fprintf(stderr, "tlsmap scan: write error on the dataset: stopping the scan\n");
+		eng_request_stop(0);
+	}
+	if (!t->out && t->cfg->syn_only && !t->stdout_failed && ferror(stdout)) {
+		t->stdout_failed = true;
+		fprintf(stderr, "tlsmap scan: cannot write the listing to standard output: "
+				"stopping the scan\n");
+		eng_request_stop(0);
+	}
 	if (sweep_done && t->cooldown_started < 0)
 		t->cooldown_started = elapsed;
 	progress_update(&t->rates, t->ctr, elapsed);
@@ -185,9 +202,10 @@ static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_
 	/* Which geolocation databases and trust anchors the verdicts came from:
 	 * a published dataset must say, since both change over time. */
 	char cpath[4096], apath[4096], err[256];
-	struct geo *g = geo_open(c->geo_db ? c->geo_db : geo_default_path("country", cpath, sizeof(cpath)),
-				 c->asn_db ? c->asn_db : geo_default_path("asn", apath, sizeof(apath)),
-				 err, sizeof(err));
+	struct geo *g =
+		geo_open(c->geo_db ? c->geo_db : geo_default_path("country", cpath, sizeof(cpath)),
+			 c->asn_db ? c->asn_db : geo_default_path("asn", apath, sizeof(apath)), err,
+			 sizeof(err));
 	struct geo_db_info gi[2];
 	Tlsmap__V1__GeoDatabase gdb[2], *gdbp[2];
 	size_t ng = g ? geo_db_info(g, gi) : 0;
@@ -384,6 +402,7 @@ int cmd_scan(int argc, char **argv)
 	tick.ctr = &ctr;
 	tick.total = total * cfg.probes; /* packets: -P sends each target probes times */
 	tick.cooldown_started = -1;
+	tick.out = oa;
 	progress_rates_init(&tick.rates);
 
 	fprintf(stderr,
@@ -424,11 +443,8 @@ int cmd_scan(int argc, char **argv)
 
 		if (oa) {
 			dropped = out_async_dropped(oa);
-			ret = out_async_stop(oa);
+			out_async_stop(oa); /* its error stays in the writer (sticky) */
 			oa = NULL;
-			if (ret)
-				fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output,
-					out_strerror(ret));
 		}
 		tlsmap__v1__scan_end__init(&end);
 		end.end_time_us = unix_us();
@@ -447,20 +463,36 @@ int cmd_scan(int argc, char **argv)
 		end.tls_ok = progress_get(&ctr.tls_ok);
 		end.records_dropped = dropped;
 		end.rx_dropped = st.nic_missed + st.ring_full;
+		if (out_writer_errno(w)) {
+			/* The writer refuses the ScanEnd and the rename: the dataset
+			 * stays FILE.partial, a clean prefix without ScanEnd. */
+			fprintf(stderr,
+				"tlsmap scan: -o %s: writing %s failed: %s; it keeps the %llu "
+				"complete records written before the error, has no ScanEnd "
+				"(incomplete) and is not renamed to %s\n",
+				cfg.output, out_writer_partial_path(w),
+				strerror(out_writer_errno(w)),
+				(unsigned long long)out_writer_durable_records(w), cfg.output);
+		}
 		ret = out_writer_close(w, &end);
 		w = NULL;
 		if (ret) {
-			fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, out_strerror(ret));
+			int e = errno;
+
+			fprintf(stderr, "tlsmap scan: -o %s: %s: %s\n", cfg.output,
+				out_strerror(ret), strerror(e));
 			status = 1;
 		}
 	}
+	if (tick.stdout_failed)
+		status = 1;
 out:
 	if (stage.close)
 		stage.close(stage.arg);
 	if (oa)
 		out_async_stop(oa);
-	if (w)
-		out_writer_close(w, NULL);
+	if (w) /* the scan never ran: an existing -o file must not be replaced */
+		out_writer_abort(w);
 	eng_close(e);
 	scan_config_free(&cfg);
 	return status;

@@ -212,6 +212,20 @@ int main(int argc, char **argv)
 	/* 3 + 1 valid SYN-ACKs to targets, + 1 valid one from a non-target */
 	CHECK_EQ_U64(rsts, 5);
 	CHECK_EQ_U64(bad_rst, 0);
+
+	/* The same scan with its "ip:port" listing going to a full device:
+	 * a non-zero exit naming the error, not 0 with the lines lost (issue 12 #13). */
+	snprintf(cmd, sizeof(cmd),
+		 "%s scan 198.18.0.0/24 -p 443,80 -i "
+		 "'net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=/dev/null' "
+		 "-G 02:00:00:00:00:01 --source-ip 198.19.0.1 --allow-reserved --syn-only --seed 3 "
+		 "--source-port %d -r 100000 --cooldown 1 > /dev/full 2> %s/log.txt",
+		 bin, dir, SPORT, dir);
+	st = system(cmd);
+	free(log);
+	log = slurp("log.txt");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	CHECK(strstr(log, "cannot write standard output: No space left on device") != NULL);
 	if (!test_failures) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		if (system(cmd)) {

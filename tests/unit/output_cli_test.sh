@@ -77,4 +77,46 @@ fi
 [ $rc != 0 ] && grep -q 'incomplete' "$T/err" && [ ! -e "$T/x.tlsmap" ] && ok "incomplete shard refused" || bad "incomplete rc=$rc"
 "$BIN" merge --allow-incomplete -o "$T/x.tlsmap" "$T/s0.tlsmap" "$T/n1.tlsmap" 2>"$T/err" && ok "--allow-incomplete merges" || bad "allow-incomplete $(cat "$T/err")"
 "$BIN" merge "$T/s0.tlsmap" >/dev/null 2>&1; [ $? = 2 ] && ok "merge without -o exits 2" || bad "merge no -o"
+
+# No failure destroys an existing file (issue 12 #3).
+cp "$T/all.tlsmap" "$T/prev.tlsmap"
+"$BIN" merge -o "$T/prev.tlsmap" "$T/s0.tlsmap" "$T/n1.tlsmap" 2>"$T/err"; rc=$?
+[ $rc != 0 ] && cmp -s "$T/all.tlsmap" "$T/prev.tlsmap" && [ ! -e "$T/prev.tlsmap.partial" ] &&
+	ok "refused merge leaves an existing OUT as it was" || bad "refused merge touched OUT: rc=$rc $(cat "$T/err")"
+"$BIN" merge -o "$T/prev.tlsmap" "$T/s0.tlsmap" "$T/seed.tlsmap" 2>"$T/err"; rc=$?
+[ $rc != 0 ] && cmp -s "$T/all.tlsmap" "$T/prev.tlsmap" && ok "mismatched merge leaves OUT" || bad "mismatch touched OUT rc=$rc"
+cp "$T/s0.tlsmap" "$T/s0.keep"
+"$BIN" merge -o "$T/s0.tlsmap" "$T/s0.tlsmap" "$T/s1.tlsmap" 2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -q 'also an input' "$T/err" && cmp -s "$T/s0.keep" "$T/s0.tlsmap" && [ ! -e "$T/s0.tlsmap.partial" ] &&
+	ok "merge -o IN IN... refused (exit 2), input untouched" || bad "output = input: rc=$rc $(cat "$T/err")"
+ln -s s1.tlsmap "$T/link.tlsmap"; ln "$T/s1.tlsmap" "$T/hard.tlsmap"
+cp "$T/s1.tlsmap" "$T/s1.keep"
+for o in "$T/link.tlsmap" "$T/hard.tlsmap" "$T/./sub/../s1.tlsmap"; do
+	mkdir -p "$T/sub"
+	"$BIN" merge -o "$o" "$T/s0.tlsmap" "$T/s1.tlsmap" 2>"$T/err"; rc=$?
+	[ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/s1.tlsmap" && ok "output $(basename "$o") = an input by inode/path: refused" ||
+		bad "output $o = input: rc=$rc $(cat "$T/err")"
+done
+cp "$T/s1.tlsmap" "$T/m2.tlsmap.partial"
+"$BIN" merge -o "$T/m2.tlsmap" "$T/s0.tlsmap" "$T/m2.tlsmap.partial" 2>"$T/err"; rc=$?
+[ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/m2.tlsmap.partial" && ok "OUT.partial as an input: refused" || bad "OUT.partial input rc=$rc"
+
+# Standard output that cannot be written is an error (issue 12 #13).
+if [ -w /dev/full ]; then
+	for c in "dump $T/all.tlsmap" "dump --type probe $T/all.tlsmap" "summary $T/all.tlsmap" \
+		"summary --csv --by issuer $T/all.tlsmap" "dump --help" "--help"; do
+		"$BIN" $c > /dev/full 2> "$T/err"; rc=$?
+		[ $rc != 0 ] && grep -q 'cannot write standard output: No space left on device' "$T/err" &&
+			ok "$c > /dev/full: exit $rc, error named" || bad "$c > /dev/full: rc=$rc $(cat "$T/err")"
+	done
+fi
+# A report that cannot be written completely leaves an existing page alone.
+echo "previous report" > "$T/r.html"
+bash -c 'ulimit -f 1; exec "$@"' sh "$BIN" report -o "$T/r.html" "$T/all.tlsmap" 2> "$T/err"; rc=$?
+[ $rc != 0 ] && [ "$(cat "$T/r.html")" = "previous report" ] && [ ! -e "$T/r.html.partial" ] &&
+	ok "report write error: exit $rc, previous page kept" || bad "report write error: rc=$rc $(cat "$T/err")"
+cp "$T/s1.tlsmap" "$T/s1.keep"
+"$BIN" report -o "$T/s1.tlsmap" "$T/s0.tlsmap" "$T/s1.tlsmap" 2> "$T/err"; rc=$?
+[ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/s1.tlsmap" && ok "report -o INPUT refused (exit 2), input untouched" ||
+	bad "report -o INPUT: rc=$rc $(cat "$T/err")"
 exit $fail

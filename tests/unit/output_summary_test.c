@@ -69,6 +69,55 @@ static void check_lab(const struct summary *s)
 	CHECK(tot->hosts == 40 && tot->hosts_tls == 38 && tot->hosts_intercepted == 9);
 }
 
+/*
+ * Issue 12 #12: two forging issuers whose names share their first 1,100
+ * bytes are two groups (keys were cut at 1,024 bytes, merging them).
+ */
+static void long_issuers(const char *dir)
+{
+	char path[256], err[256], name[2][1200];
+	struct td_arena *a = td_arena_new();
+	Tlsmap__V1__ScanMeta meta;
+	Tlsmap__V1__Certificate cert[2];
+	Tlsmap__V1__Probe probe[2];
+	struct out_writer *w;
+	struct summary *s;
+	const struct sum_group *g;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/long.tlsmap", dir);
+	w = out_writer_open(path);
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	td_full_meta(a, &meta, 0);
+	CHECK(out_write_meta(w, &meta) == OUT_OK);
+	for (int i = 0; i < 2; i++) {
+		memset(name[i], 'A', 1100);
+		snprintf(name[i] + 1100, 100, " issuer %s", i ? "two" : "one");
+		td_full_cert(a, &cert[i], 7 + (unsigned)i, 100);
+		cert[i].issuer_cn = name[i];
+		td_full_probe(a, &probe[i], 7 + (unsigned)i); /* chain[0] = cert[i].sha256 */
+		probe[i].tls = TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE;
+		probe[i].verdict = TLSMAP__V1__VERDICT__VERDICT_INTERCEPTED;
+		CHECK(out_write_cert(w, &cert[i]) == OUT_OK);
+		CHECK(out_write_probe(w, &probe[i]) == OUT_OK);
+	}
+	CHECK(out_writer_close(w, NULL) == OUT_OK);
+	s = sum_new();
+	CHECK(sum_add_file(s, path, err, sizeof(err)) == 0);
+	sum_finish(s);
+	g = sum_groups(s, SUM_BY_ISSUER, &n);
+	CHECK(n == 2);
+	for (size_t i = 0; i < n && n == 2; i++)
+		CHECK(g[i].hosts == 1 && g[i].hosts_intercepted == 1 && strlen(g[i].key) > 1100);
+	CHECK(find(s, SUM_BY_ISSUER, name[0]) && find(s, SUM_BY_ISSUER, name[1]));
+	g = sum_total(s);
+	CHECK(g->hosts_intercepted == 2 && g->nissuers == 2); /* the issuer list too */
+	sum_free(s);
+	td_arena_free(a);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/tlsmap-sum-XXXXXX", a[256], b0[256], b1[256], cut[256], cmd[600],
@@ -129,6 +178,8 @@ int main(void)
 	sum_finish(s);
 	CHECK(sum_total(s)->hosts > 0 && sum_total(s)->hosts < 40);
 	sum_free(s);
+
+	long_issuers(dir);
 
 	/* Not a dataset: an error naming the file. */
 	s = sum_new();
