@@ -231,7 +231,15 @@ char *x509_serial_hex(const uint8_t *der, struct x509_slice serial, char *buf, s
 /* Unix seconds as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (buf >= 21 octets). */
 void x509_time_rfc3339(int64_t t, char buf[21]);
 
-/* OID content octets as dotted decimal into @buf (returns @buf, "" if bad). */
+/*
+ * OID content octets as dotted decimal into @buf; returns @buf. Arcs of any
+ * size are printed exactly (as OpenSSL's OBJ_obj2txt does). "" when the
+ * octets are not a valid OID or the text does not fit in @cap: never a
+ * shortened OID, which could be another, real one (2.23.140.1.2.1.<huge>
+ * is not the DV policy). X509_OID_TEXT_MAX(len) octets always suffice, also
+ * for the x509_*_name() functions below that fall back to dotted text.
+ */
+#define X509_OID_TEXT_MAX(len) (4 * (size_t)(len) + 4 > 160 ? 4 * (size_t)(len) + 4 : 160)
 char *x509_oid_dotted(const uint8_t *oid, size_t len, char *buf, size_t cap);
 
 /* OpenSSL's long name of the outer signature algorithm (dotted if unknown). */

@@ -34,6 +34,30 @@ static char *dupn(struct alloc_state *st, const uint8_t *p, size_t n)
 	return own(st, strndup((const char *)p, n));
 }
 
+/* An OID rendered by @name (x509_eku_name, x509_oid_dotted...) in a buffer
+ * that fits any OID: exact, never shortened. */
+static char *oid_text(struct alloc_state *st, const uint8_t *oid, size_t len,
+		      const char *(*name)(const uint8_t *, size_t, char *, size_t))
+{
+	size_t cap = X509_OID_TEXT_MAX(len);
+	char *b = malloc(cap);
+	const char *t;
+
+	if (!b)
+		return own(st, NULL);
+	t = name(oid, len, b, cap);
+	if (t != b) {
+		/* a static name: copy it into the buffer, which is large enough */
+		snprintf(b, cap, "%s", t);
+	}
+	return b;
+}
+
+static const char *oid_dotted(const uint8_t *oid, size_t len, char *buf, size_t cap)
+{
+	return x509_oid_dotted(oid, len, buf, cap);
+}
+
 static char **array(struct alloc_state *st, size_t n)
 {
 	char **a;
@@ -112,7 +136,7 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 			const struct x509_cert *c)
 {
 	Tlsmap__V1__Certificate *m = &rec->msg;
-	char buf[160], tbuf[21];
+	char tbuf[21];
 	char *serial = malloc(2 * (size_t)c->serial.len + 3);
 
 	m->parsed = true;
@@ -120,7 +144,14 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	if (serial)
 		x509_serial_hex(der, c->serial, serial, 2 * (size_t)c->serial.len + 3);
 	m->serial = own(st, serial);
-	m->sig_alg = dup(st, x509_sig_alg_name(der, c, buf, sizeof(buf)));
+	{
+		size_t cap = X509_OID_TEXT_MAX(c->sig_alg.len);
+		char *b = malloc(cap);
+		const char *t = b ? x509_sig_alg_name(der, c, b, cap) : NULL;
+		if (t && t != b)
+			snprintf(b, cap, "%s", t); /* a static name */
+		m->sig_alg = own(st, b);
+	}
 	m->subject = own(st, x509_name_rfc4514(der, c->subject));
 	m->issuer = own(st, x509_name_rfc4514(der, c->issuer));
 	m->subject_cn = own(st, x509_str_utf8(der, c->subject_cn));
@@ -141,7 +172,14 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	m->not_after_unix = c->not_after;
 	m->key_type = (Tlsmap__V1__KeyType)c->key_type; /* same numbering */
 	m->key_bits = x509_key_bits(der, c);
-	m->curve = dup(st, x509_curve_name(der, c, buf, sizeof(buf)));
+	{
+		size_t cap = X509_OID_TEXT_MAX(c->key_params.len);
+		char *b = malloc(cap);
+		const char *t = b ? x509_curve_name(der, c, b, cap) : NULL;
+		if (t && t != b)
+			snprintf(b, cap, "%s", t); /* a static name */
+		m->curve = own(st, b);
+	}
 	m->spki_sha256.data = rec->spki_sha256;
 	m->spki_sha256.len = 32;
 	fill_sans(st, m, der, c);
@@ -158,8 +196,8 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	}
 	m->ext_key_usage = array(st, c->eku_count);
 	for (unsigned i = 0; m->ext_key_usage && i < c->eku_count; i++)
-		m->ext_key_usage[m->n_ext_key_usage++] = dup(
-			st, x509_eku_name(der + c->eku[i].off, c->eku[i].len, buf, sizeof(buf)));
+		m->ext_key_usage[m->n_ext_key_usage++] =
+			oid_text(st, der + c->eku[i].off, c->eku[i].len, x509_eku_name);
 	m->aki.data = (uint8_t *)der + c->aki.off;
 	m->aki.len = c->aki.len;
 	m->ski.data = (uint8_t *)der + c->ski.off;
@@ -167,8 +205,7 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	m->policies = array(st, c->policy_count);
 	for (unsigned i = 0; m->policies && i < c->policy_count; i++)
 		m->policies[m->n_policies++] =
-			dup(st, x509_oid_dotted(der + c->policy[i].off, c->policy[i].len, buf,
-						sizeof(buf)));
+			oid_text(st, der + c->policy[i].off, c->policy[i].len, oid_dotted);
 	m->ocsp = slices(st, der, c->ocsp, c->ocsp_count, &m->n_ocsp);
 	m->ca_issuers = slices(st, der, c->ca_issuers, c->ca_issuers_count, &m->n_ca_issuers);
 	m->has_sct = c->has_sct;
