@@ -213,6 +213,11 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	m->rsa_exponent = c->rsa_exponent;
 }
 
+void cert_record_sha256(const uint8_t *entry, size_t len, uint8_t out[32])
+{
+	x509_sha256(entry, len, out);
+}
+
 int cert_record_fill(struct cert_record *rec, const uint8_t *der, size_t len,
 		     const struct x509_cert *parsed)
 {
@@ -229,12 +234,14 @@ int cert_record_fill(struct cert_record *rec, const uint8_t *der, size_t len,
 		err = x509_parse(der, len, &local);
 		parsed = err == 0 ? &local : NULL;
 	}
+	/* the digests cover exactly the octets stored in msg.der, parsed or not
+	 * and trailing octets included: the hash Probe.chain references */
+	cert_record_sha256(der, len, rec->sha256);
+	SHA1(der, len, rec->sha1);
 	if (parsed) {
-		x509_digests(der, parsed, rec->sha256, rec->sha1, rec->spki_sha256);
+		x509_digests(der, parsed, NULL, NULL, rec->spki_sha256);
 		fill_parsed(&st, rec, der, parsed);
 	} else {
-		x509_sha256(der, len, rec->sha256);
-		SHA1(der, len, rec->sha1);
 		rec->msg.parse_error = (uint32_t)-err;
 		rec->msg.parse_error_offset = local.err_offset;
 	}
