@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "parsers/verdict.h"
+#include "parsers/x509_internal.h"
 
 const char *verdict_name(enum verdict v)
 {
@@ -103,6 +104,12 @@ static int parse_line(char *line, struct verdict_interceptor *e, const char **wh
 	}
 	if (!*f[2] || strlen(f[2]) >= sizeof(e->label) || strlen(f[3]) >= sizeof(e->source)) {
 		*why = "label empty or label/source too long";
+		return -1;
+	}
+	/* the label goes into Probe.interceptor and reasons: proto3 strings */
+	if (!x509_utf8_valid((const uint8_t *)f[2], strlen(f[2])) ||
+	    !x509_utf8_valid((const uint8_t *)f[3], strlen(f[3]))) {
+		*why = "label or source is not UTF-8";
 		return -1;
 	}
 	snprintf(e->value, sizeof(e->value), "%s", f[1]);
@@ -263,7 +270,15 @@ static void reason(struct verdict_result *out, const char *fmt, const char *arg)
 {
 	if (out->n_reasons >= VERDICT_MAX_REASONS)
 		return;
-	snprintf(out->reasons[out->n_reasons++], VERDICT_REASON_LEN, fmt, arg ? arg : "");
+	char *r = out->reasons[out->n_reasons++];
+	size_t n;
+
+	snprintf(r, VERDICT_REASON_LEN, fmt, arg ? arg : "");
+	/* a cut at VERDICT_REASON_LEN must not split a UTF-8 sequence (the
+	 * reason is a proto3 string): drop the incomplete tail */
+	n = strlen(r);
+	while (n && !x509_utf8_valid((const uint8_t *)r, n))
+		r[--n] = 0;
 }
 
 static bool slices_equal(const uint8_t *da, struct x509_slice a, const uint8_t *db,

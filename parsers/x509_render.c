@@ -776,6 +776,50 @@ out:
 	return sb_finish(&b);
 }
 
+/* Length of the valid UTF-8 sequence at @p (at most @n octets), 0 if none. */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+	size_t k = p[0] < 0x80		   ? 1
+		   : (p[0] & 0xe0) == 0xc0 ? 2
+		   : (p[0] & 0xf0) == 0xe0 ? 3
+		   : (p[0] & 0xf8) == 0xf0 ? 4
+					   : 0;
+
+	if (k == 0 || k > n || !x509_utf8_valid(p, k))
+		return 0;
+	return k;
+}
+
+bool x509_text_is_utf8(const uint8_t *p, size_t n)
+{
+	return x509_utf8_valid(p, n);
+}
+
+char *x509_text_escape(const uint8_t *p, size_t n, bool *escaped)
+{
+	struct sbuf b = {0};
+	bool esc = false;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = p[i] ? utf8_seq(p + i, n - i) : 0;
+
+		if (k == 1 && p[i] == '\\') {
+			sb_putn(&b, "\\\\", 2);
+		} else if (k) {
+			sb_putn(&b, (const char *)p + i, k);
+		} else {
+			char e[4] = {'\\', 'x', hexl[p[i] >> 4], hexl[p[i] & 15]};
+			sb_putn(&b, e, 4);
+			esc = true;
+			k = 1;
+		}
+		i += k;
+	}
+	if (escaped)
+		*escaped = esc;
+	return sb_finish(&b);
+}
+
 /* ---- JSON ---- */
 
 void x509_json_str(FILE *f, const char *s, size_t len)

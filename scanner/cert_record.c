@@ -13,6 +13,7 @@
 
 struct alloc_state {
 	bool oom;
+	bool escaped; /* a text field needed \xHH: X509_ANOM_NOT_UTF8 */
 };
 
 static char *own(struct alloc_state *st, char *s)
@@ -29,9 +30,30 @@ static char *dup(struct alloc_state *st, const char *s)
 	return own(st, strdup(s));
 }
 
-static char *dupn(struct alloc_state *st, const uint8_t *p, size_t n)
+/* Certificate text for a proto3 string field: always valid UTF-8, with
+ * the reversible escape of x509_text_escape() (NUL and non-UTF-8 octets
+ * as \xHH, backslash doubled). The exact octets stay in `der`. */
+static char *text(struct alloc_state *st, const uint8_t *p, size_t n)
 {
-	return own(st, strndup((const char *)p, n));
+	bool esc = false;
+	char *s = x509_text_escape(p, n, &esc);
+
+	st->escaped |= esc;
+	return own(st, s);
+}
+
+/* A Name attribute (CN, O, C) converted to UTF-8, then escaped as text(). */
+static char *name_text(struct alloc_state *st, const uint8_t *der, struct x509_str v)
+{
+	size_t len = 0;
+	char *u = x509_str_utf8_len(der, v, &len);
+	char *s;
+
+	if (!u)
+		return own(st, NULL);
+	s = text(st, (const uint8_t *)u, len);
+	free(u);
+	return s;
 }
 
 /* An OID rendered by @name (x509_eku_name, x509_oid_dotted...) in a buffer
@@ -92,7 +114,7 @@ static void fill_sans(struct alloc_state *st, Tlsmap__V1__Certificate *m, const 
 	while (x509_san_next(der, &it, &g)) {
 		switch (g.type) {
 		case X509_GN_DNS:
-			m->san_dns[m->n_san_dns++] = dupn(st, der + g.off, g.len);
+			m->san_dns[m->n_san_dns++] = text(st, der + g.off, g.len);
 			break;
 		case X509_GN_IP: {
 			/* odd lengths print as "#hex": size the buffer for it */
@@ -108,10 +130,10 @@ static void fill_sans(struct alloc_state *st, Tlsmap__V1__Certificate *m, const 
 			break;
 		}
 		case X509_GN_EMAIL:
-			m->san_email[m->n_san_email++] = dupn(st, der + g.off, g.len);
+			m->san_email[m->n_san_email++] = text(st, der + g.off, g.len);
 			break;
 		case X509_GN_URI:
-			m->san_uri[m->n_san_uri++] = dupn(st, der + g.off, g.len);
+			m->san_uri[m->n_san_uri++] = text(st, der + g.off, g.len);
 			break;
 		default:
 			break;
@@ -128,7 +150,7 @@ static char **slices(struct alloc_state *st, const uint8_t *der, const struct x5
 	if (!a)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		a[(*count)++] = dupn(st, der + s[i].off, s[i].len);
+		a[(*count)++] = text(st, der + s[i].off, s[i].len);
 	return a;
 }
 
@@ -154,12 +176,12 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	}
 	m->subject = own(st, x509_name_rfc4514(der, c->subject));
 	m->issuer = own(st, x509_name_rfc4514(der, c->issuer));
-	m->subject_cn = own(st, x509_str_utf8(der, c->subject_cn));
-	m->subject_o = own(st, x509_str_utf8(der, c->subject_o));
-	m->subject_c = own(st, x509_str_utf8(der, c->subject_c));
-	m->issuer_cn = own(st, x509_str_utf8(der, c->issuer_cn));
-	m->issuer_o = own(st, x509_str_utf8(der, c->issuer_o));
-	m->issuer_c = own(st, x509_str_utf8(der, c->issuer_c));
+	m->subject_cn = name_text(st, der, c->subject_cn);
+	m->subject_o = name_text(st, der, c->subject_o);
+	m->subject_c = name_text(st, der, c->subject_c);
+	m->issuer_cn = name_text(st, der, c->issuer_cn);
+	m->issuer_o = name_text(st, der, c->issuer_o);
+	m->issuer_c = name_text(st, der, c->issuer_c);
 	tbuf[0] = 0;
 	if (c->not_before_ok)
 		x509_time_rfc3339(c->not_before, tbuf);
@@ -209,7 +231,7 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	m->ocsp = slices(st, der, c->ocsp, c->ocsp_count, &m->n_ocsp);
 	m->ca_issuers = slices(st, der, c->ca_issuers, c->ca_issuers_count, &m->n_ca_issuers);
 	m->has_sct = c->has_sct;
-	m->anomalies = c->anomalies;
+	m->anomalies = c->anomalies | (st->escaped ? X509_ANOM_NOT_UTF8 : 0);
 	m->rsa_exponent = c->rsa_exponent;
 }
 

@@ -19,6 +19,7 @@
 
 #include "scanner/blocklist.h"
 #include "geo/geo.h"
+#include "parsers/x509.h"
 #include "scanner/cli.h"
 #include "scanner/rate.h"
 
@@ -473,6 +474,14 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	if (!c->argv)
 		return bad("arguments", "", "out of memory");
 	memcpy(c->argv, argv, ((size_t)argc + 1) * sizeof(*c->argv));
+	/* the command line, paths and labels go into proto3 string fields, which
+	 * must hold UTF-8: refuse other bytes here rather than write a dataset
+	 * that protobuf decoders reject */
+	for (int k = 1; k < argc; k++)
+		if (!x509_text_is_utf8((const uint8_t *)argv[k], strlen(argv[k]))) {
+			cli_usage_error(CMD, "argument %d ('%s') is not valid UTF-8", k, argv[k]);
+			return CLI_EUSAGE;
+		}
 	c->shards = 1;
 	c->probes = 1;
 	c->cooldown_s = SCAN_DEFAULT_COOLDOWN;
