@@ -118,6 +118,9 @@ static int parse_line(char *line, struct verdict_interceptor *e, const char **wh
 	return 0;
 }
 
+/* Entries per list: far above any real list, a bound for a pipe or FIFO. */
+#define VERDICT_ICPT_MAX 100000u
+
 int verdict_interceptors_add_file(struct verdict_interceptors *list, const char *path, char *err,
 				  size_t errlen)
 {
@@ -146,6 +149,11 @@ int verdict_interceptors_add_file(struct verdict_interceptors *list, const char 
 			continue;
 		if (parse_line(line, &e, &why) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+			goto out;
+		}
+		if (list->n >= VERDICT_ICPT_MAX) { /* a stream without end: refuse */
+			snprintf(err, errlen, "%s:%u: more than %u entries", path, lineno,
+				 VERDICT_ICPT_MAX);
 			goto out;
 		}
 		if (list->n == list->cap) {
