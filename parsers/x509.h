@@ -241,8 +241,12 @@ void x509_time_rfc3339(int64_t t, char buf[21]);
  * octets are not a valid OID or the text does not fit in @cap: never a
  * shortened OID, which could be another, real one (2.23.140.1.2.1.<huge>
  * is not the DV policy). X509_OID_TEXT_MAX(len) octets always suffice, also
- * for the x509_*_name() functions below that fall back to dotted text.
+ * for the x509_*_name() functions below that fall back to dotted text. An arc
+ * longer than X509_OID_MAX_ARC_OCTETS (896 bits, 270 digits) also gives "":
+ * printing it costs time quadratic in its length, and a hostile certificate
+ * could hold a 60 KB arc.
  */
+#define X509_OID_MAX_ARC_OCTETS 128
 #define X509_OID_TEXT_MAX(len) (4 * (size_t)(len) + 4 > 160 ? 4 * (size_t)(len) + 4 : 160)
 char *x509_oid_dotted(const uint8_t *oid, size_t len, char *buf, size_t cap);
 

@@ -237,6 +237,9 @@ char *x509_oid_dotted(const uint8_t *oid, size_t len, char *buf, size_t cap)
 			continue;
 		size_t n = i + 1 - start, nd;
 		unsigned a = 0;
+		/* repeated division is quadratic in the arc's length: bound it */
+		if (n > X509_OID_MAX_ARC_OCTETS)
+			goto fail;
 		for (size_t k = 0; k < n; k++)
 			g[k] = oid[start + k] & 0x7fu;
 		start = i + 1;

@@ -879,6 +879,48 @@ static void oid_sweep(void)
 				printf("oid sweep: short buffer gave '%s'\n", ours);
 		}
 	}
+	/* the longest arc printed (X509_OID_MAX_ARC_OCTETS) against OpenSSL;
+	 * one octet more, and a 60,000-octet arc, give "" at once */
+	static uint8_t big[60002];
+	big[0] = 0x2b; /* 1.3 */
+	for (size_t k = 1; k < sizeof(big); k++)
+		big[k] = (uint8_t)(0x80 | (k * 37 % 127 + 1));
+	size_t cap = X509_OID_TEXT_MAX(sizeof(big));
+	char *ours = malloc(cap), *theirs = malloc(cap);
+	for (size_t arc = X509_OID_MAX_ARC_OCTETS; arc <= X509_OID_MAX_ARC_OCTETS + 1; arc++) {
+		uint8_t save = big[1 + arc - 1];
+		big[1 + arc - 1] &= 0x7f;
+		x509_oid_dotted(big, 1 + arc, ours, cap);
+		uint8_t tlv[300];
+		tlv[0] = 6;
+		tlv[1] = 0x81;
+		tlv[2] = (uint8_t)(1 + arc);
+		memcpy(tlv + 3, big, 1 + arc);
+		const unsigned char *p = tlv;
+		ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &p, (long)(4 + arc));
+		theirs[0] = 0;
+		if (o)
+			OBJ_obj2txt(theirs, (int)cap, o, 1);
+		ASN1_OBJECT_free(o);
+		if (arc == X509_OID_MAX_ARC_OCTETS ? strcmp(ours, theirs) || !*ours : !!*ours) {
+			printf("oid sweep: %zu-octet arc: ours '%.40s' OpenSSL '%.40s'\n", arc,
+			       ours, theirs);
+			bad++;
+		}
+		big[1 + arc - 1] = save;
+	}
+	big[sizeof(big) - 1] &= 0x7f;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	x509_oid_dotted(big, sizeof(big), ours, cap);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (*ours || ms > 100) {
+		printf("oid sweep: 60,000-octet arc gave '%.20s' in %.1f ms\n", ours, ms);
+		bad++;
+	}
+	free(ours);
+	free(theirs);
 	printf("oid sweep: oids=%lu diffs=%lu\n", n, bad);
 	n_diff += bad;
 }
