@@ -13,6 +13,31 @@
 
 #include "output/out.h"
 
+/* Octets of the strict UTF-8 sequence (RFC 3629: no overlongs, surrogates
+ * or values above U+10FFFF) at @s, 0 if there is none. */
+static size_t utf8_len(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k = (p[0] & 0xe0) == 0xc0   ? 2
+		   : (p[0] & 0xf0) == 0xe0 ? 3
+		   : (p[0] & 0xf8) == 0xf0 ? 4
+					   : 0;
+	uint32_t v;
+
+	if (k == 0 || k > n)
+		return 0;
+	v = p[0] & (0x7fu >> k);
+	for (size_t i = 1; i < k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3fu);
+	}
+	if ((k == 2 && v < 0x80) || (k == 3 && v < 0x800) || (k == 4 && v < 0x10000) ||
+	    v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	return k;
+}
+
 void out_json_string(FILE *f, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -38,10 +63,17 @@ void out_json_string(FILE *f, const char *s, size_t n)
 			fputs("\\t", f);
 			break;
 		default:
-			if (c < 0x20 || c == 0x7f) {
+			if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8_len(s + i, n - i))) {
+				/* controls; and octets that are not UTF-8 (a dataset
+				 * written before strings were escaped) as Latin-1, so
+				 * the line stays valid JSON */
 				fputs("\\u00", f);
 				fputc(hex[c >> 4], f);
 				fputc(hex[c & 15], f);
+			} else if (c >= 0x80) {
+				size_t k = utf8_len(s + i, n - i);
+				fwrite(s + i, 1, k, f);
+				i += k - 1;
 			} else {
 				fputc(c, f);
 			}

@@ -303,14 +303,15 @@ int tls_flight_feed(struct tls_parser *ps, uint8_t *buf, size_t len)
 			if (type < CT_CCS || type > CT_APPDATA)
 				return finish(ps, ps->raw_total == 5 ? TLS_ST_NOT_TLS
 								     : TLS_ST_PROTOCOL);
-			if (rlen > TLS_MAX_RECORD || type == CT_APPDATA)
+			/* RFC 5246 6.2.1: no zero-length fragments of handshake, alert
+			 * or ChangeCipherSpec. Refused at once: empty records would
+			 * otherwise be read without end, outside the flight cap. */
+			if (rlen > TLS_MAX_RECORD || rlen == 0 || type == CT_APPDATA)
 				return finish(ps, TLS_ST_PROTOCOL);
 			if (ps->f.record_version == 0)
 				ps->f.record_version = (uint16_t)(ps->hdr[1] << 8 | ps->hdr[2]);
 			ps->rec_type = type;
 			ps->rec_left = rlen;
-			if (rlen == 0)
-				ps->hdr_have = 0;
 			continue;
 		}
 		size_t n = len - i;

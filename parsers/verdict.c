@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "parsers/verdict.h"
+#include "parsers/x509_internal.h"
 
 const char *verdict_name(enum verdict v)
 {
@@ -105,11 +106,20 @@ static int parse_line(char *line, struct verdict_interceptor *e, const char **wh
 		*why = "label empty or label/source too long";
 		return -1;
 	}
+	/* the label goes into Probe.interceptor and reasons: proto3 strings */
+	if (!x509_utf8_valid((const uint8_t *)f[2], strlen(f[2])) ||
+	    !x509_utf8_valid((const uint8_t *)f[3], strlen(f[3]))) {
+		*why = "label or source is not UTF-8";
+		return -1;
+	}
 	snprintf(e->value, sizeof(e->value), "%s", f[1]);
 	snprintf(e->label, sizeof(e->label), "%s", f[2]);
 	snprintf(e->source, sizeof(e->source), "%s", f[3]);
 	return 0;
 }
+
+/* Entries per list: far above any real list, a bound for a pipe or FIFO. */
+#define VERDICT_ICPT_MAX 100000u
 
 int verdict_interceptors_add_file(struct verdict_interceptors *list, const char *path, char *err,
 				  size_t errlen)
@@ -139,6 +149,11 @@ int verdict_interceptors_add_file(struct verdict_interceptors *list, const char 
 			continue;
 		if (parse_line(line, &e, &why) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+			goto out;
+		}
+		if (list->n >= VERDICT_ICPT_MAX) { /* a stream without end: refuse */
+			snprintf(err, errlen, "%s:%u: more than %u entries", path, lineno,
+				 VERDICT_ICPT_MAX);
 			goto out;
 		}
 		if (list->n == list->cap) {
@@ -263,7 +278,15 @@ static void reason(struct verdict_result *out, const char *fmt, const char *arg)
 {
 	if (out->n_reasons >= VERDICT_MAX_REASONS)
 		return;
-	snprintf(out->reasons[out->n_reasons++], VERDICT_REASON_LEN, fmt, arg ? arg : "");
+	char *r = out->reasons[out->n_reasons++];
+	size_t n;
+
+	snprintf(r, VERDICT_REASON_LEN, fmt, arg ? arg : "");
+	/* a cut at VERDICT_REASON_LEN must not split a UTF-8 sequence (the
+	 * reason is a proto3 string): drop the incomplete tail */
+	n = strlen(r);
+	while (n && !x509_utf8_valid((const uint8_t *)r, n))
+		r[--n] = 0;
 }
 
 static bool slices_equal(const uint8_t *da, struct x509_slice a, const uint8_t *db,

@@ -5,11 +5,13 @@
  * the parsed leaf (no second decode of the SANs).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -77,6 +79,85 @@ out:
 	return ret;
 }
 
+/* A trust-anchor file is read as a stream (it may be a pipe or a FIFO) up to
+ * this size: the system bundle is about 200 KB. */
+#define VERIFY_ROOTS_MAX (64u << 20)
+
+/*
+ * Load every certificate (and CRL) of the PEM file @path into @store, as
+ * X509_STORE_load_file() does, but from a buffer filled by a bounded read:
+ * an endless stream is refused instead of read until memory runs out.
+ * Returns 0 or -1 with @err set.
+ */
+static int load_anchors(X509_STORE *store, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	BIO *bio = NULL;
+	STACK_OF(X509_INFO) *infos = NULL;
+	int ret = -1;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			size_t nc = cap ? cap * 2 : 1u << 16;
+			char *nb;
+			if (cap >= VERIFY_ROOTS_MAX) {
+				snprintf(err, errlen, "%s: larger than %u MB", path,
+					 VERIFY_ROOTS_MAX >> 20);
+				goto out;
+			}
+			nb = realloc(buf, nc);
+			if (!nb) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto out;
+			}
+			buf = nb;
+			cap = nc;
+		}
+		size_t r = fread(buf + len, 1, cap - len, f);
+		len += r;
+		if (r == 0) {
+			if (ferror(f)) {
+				snprintf(err, errlen, "%s: read error", path);
+				goto out;
+			}
+			break;
+		}
+	}
+	bio = BIO_new_mem_buf(buf, (int)len);
+	infos = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
+	if (!infos) {
+		unsigned long e = ERR_peek_last_error();
+		char ebuf[128];
+
+		ERR_error_string_n(e, ebuf, sizeof(ebuf));
+		snprintf(err, errlen, "%s: cannot load trust anchors (%s)", path, ebuf);
+		ERR_clear_error();
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *xi = sk_X509_INFO_value(infos, i);
+		if ((xi->x509 && !X509_STORE_add_cert(store, xi->x509)) ||
+		    (xi->crl && !X509_STORE_add_crl(store, xi->crl))) {
+			snprintf(err, errlen, "%s: cannot add trust anchor %d", path, i);
+			ERR_clear_error();
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
 struct verify_store *verify_store_new(const char *roots_path, char *err, size_t errlen)
 {
 	const char *path = roots_path ? roots_path : VERIFY_SYSTEM_BUNDLE;
@@ -91,15 +172,8 @@ struct verify_store *verify_store_new(const char *roots_path, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (X509_STORE_load_file(vs->store, path) != 1) {
-		unsigned long e = ERR_peek_last_error();
-		char buf[128];
-
-		ERR_error_string_n(e, buf, sizeof(buf));
-		snprintf(err, errlen, "%s: cannot load trust anchors (%s)", path, buf);
-		ERR_clear_error();
+	if (load_anchors(vs->store, path, err, errlen) < 0)
 		goto fail;
-	}
 	if (hash_anchors(vs) < 0) {
 		snprintf(err, errlen, "%s: cannot hash trust anchors", path);
 		goto fail;

@@ -68,6 +68,10 @@ enum x509_err {
 #define X509_ANOM_IP_LENGTH (1ull << 14)	/* iPAddress SAN not 4 or 16 octets */
 #define X509_ANOM_UNIQUE_ID (1ull << 15)	/* issuer/subject unique identifiers present */
 #define X509_ANOM_BAD_PATHLEN (1ull << 16)	/* pathLen negative or above INT32_MAX */
+/* Set by the dataset's record writer (scanner/cert_record.c), not by
+ * x509_parse(): a text field (SAN, AIA URI, CN/O/C) held octets that are not
+ * UTF-8, or NUL, and was escaped with x509_text_escape(). */
+#define X509_ANOM_NOT_UTF8 (1ull << 17)
 
 #define X509_MAX_SAN 64
 #define X509_MAX_EKU 16
@@ -231,7 +235,19 @@ char *x509_serial_hex(const uint8_t *der, struct x509_slice serial, char *buf, s
 /* Unix seconds as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (buf >= 21 octets). */
 void x509_time_rfc3339(int64_t t, char buf[21]);
 
-/* OID content octets as dotted decimal into @buf (returns @buf, "" if bad). */
+/*
+ * OID content octets as dotted decimal into @buf; returns @buf. Arcs of any
+ * size are printed exactly (as OpenSSL's OBJ_obj2txt does). "" when the
+ * octets are not a valid OID or the text does not fit in @cap: never a
+ * shortened OID, which could be another, real one (2.23.140.1.2.1.<huge>
+ * is not the DV policy). X509_OID_TEXT_MAX(len) octets always suffice, also
+ * for the x509_*_name() functions below that fall back to dotted text. An arc
+ * longer than X509_OID_MAX_ARC_OCTETS (896 bits, 270 digits) also gives "":
+ * printing it costs time quadratic in its length, and a hostile certificate
+ * could hold a 60 KB arc.
+ */
+#define X509_OID_MAX_ARC_OCTETS 128
+#define X509_OID_TEXT_MAX(len) (4 * (size_t)(len) + 4 > 160 ? 4 * (size_t)(len) + 4 : 160)
 char *x509_oid_dotted(const uint8_t *oid, size_t len, char *buf, size_t cap);
 
 /* OpenSSL's long name of the outer signature algorithm (dotted if unknown). */
@@ -262,6 +278,22 @@ char *x509_ip_text(const uint8_t *p, size_t len, char *buf, size_t cap);
 void x509_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
 void x509_digests(const uint8_t *der, const struct x509_cert *c, uint8_t sha256[32],
 		  uint8_t sha1[20], uint8_t spki_sha256[32]);
+
+/*
+ * @n octets of certificate text as a NUL-terminated string that is always
+ * valid UTF-8, as proto3 `string` fields and JSON require. Valid UTF-8
+ * sequences are kept; a backslash becomes two backslashes; NUL and every
+ * octet that is not part of a valid UTF-8 sequence become \xHH (backslash,
+ * 'x', two lowercase hex digits): 0xFF is the four characters \xff.
+ * Reversible: read \\ as one backslash and \xHH as the octet HH.
+ * *@escaped (when non-NULL) is set to whether an octet needed \xHH.
+ * Returns a malloc'd string (caller frees), NULL on allocation failure.
+ */
+char *x509_text_escape(const uint8_t *p, size_t n, bool *escaped);
+
+/* True when @p (@n octets) is strict UTF-8 (RFC 3629: no overlongs,
+ * surrogates or values above U+10FFFF), as proto3 strings must be. */
+bool x509_text_is_utf8(const uint8_t *p, size_t n);
 
 /* Lowercase hex of @len octets into @buf (2 * len + 1 octets). */
 char *x509_hex(const uint8_t *p, size_t len, char *buf);

@@ -171,39 +171,105 @@ void x509_time_rfc3339(int64_t t, char buf[21])
 	*o = 0;
 }
 
+/*
+ * Decimal of the arc in @g[0..n) (big-endian base-128 digits, high bits
+ * already stripped), minus @sub, appended at @out; returns the digits
+ * written or 0 if they do not fit in @room. Arcs of any size: repeated
+ * division by 10 of the digit array (X.690 8.19 sets no bound on an arc,
+ * and OpenSSL prints them exactly with BIGNUMs). @g is overwritten.
+ */
+static size_t arc_decimal(uint8_t *g, size_t n, unsigned sub, char *out, size_t room)
+{
+	size_t nd = 0, lead = 0;
+
+	/* subtract @sub (the first arc's 40 * X), borrowing leftwards */
+	for (size_t i = n; sub && i-- > 0;) {
+		unsigned d = g[i], take = sub % 128;
+		sub /= 128;
+		if (d < take) {
+			d += 128;
+			sub++;
+		}
+		g[i] = (uint8_t)(d - take);
+	}
+	do {
+		unsigned rem = 0;
+		while (lead < n && g[lead] == 0)
+			lead++;
+		for (size_t i = lead; i < n; i++) {
+			unsigned cur = rem * 128 + g[i];
+			g[i] = (uint8_t)(cur / 10);
+			rem = cur % 10;
+		}
+		if (nd == room)
+			return 0;
+		out[nd++] = (char)('0' + rem);
+		while (lead < n && g[lead] == 0)
+			lead++;
+	} while (lead < n);
+	for (size_t i = 0; i < nd / 2; i++) {
+		char t = out[i];
+		out[i] = out[nd - 1 - i];
+		out[nd - 1 - i] = t;
+	}
+	return nd;
+}
+
 char *x509_oid_dotted(const uint8_t *oid, size_t len, char *buf, size_t cap)
 {
-	size_t o = 0;
-	uint64_t v = 0;
+	size_t o = 0, start = 0;
 	bool first = true;
-	int n;
+	uint8_t small[16], *g = small;
 
 	if (!cap)
 		return buf;
 	buf[0] = 0;
 	if (!der_oid_valid(oid, len))
 		return buf;
+	/* an arc of n octets has at most 3n digits: X509_OID_TEXT_MAX() */
+	if (len > sizeof(small)) {
+		g = malloc(len);
+		if (!g)
+			return buf;
+	}
 	for (size_t i = 0; i < len; i++) {
-		if (v >> 57)
-			return buf; /* sub-identifier beyond 64 bits */
-		v = (v << 7) | (oid[i] & 0x7fu);
 		if (oid[i] & 0x80)
 			continue;
+		size_t n = i + 1 - start, nd;
+		unsigned a = 0;
+		/* repeated division is quadratic in the arc's length: bound it */
+		if (n > X509_OID_MAX_ARC_OCTETS)
+			goto fail;
+		for (size_t k = 0; k < n; k++)
+			g[k] = oid[start + k] & 0x7fu;
+		start = i + 1;
 		if (first) {
-			unsigned a = v < 40 ? 0 : v < 80 ? 1 : 2;
-			n = snprintf(buf + o, cap - o, "%u.%llu", a,
-				     (unsigned long long)(v - 40ull * a));
+			/* X.690 8.19.4: the first octets hold 40 * X + Y, X in 0..2 */
+			a = n > 1 || g[0] >= 80 ? 2 : g[0] >= 40 ? 1 : 0;
+			if (cap - o < 3)
+				goto fail;
+			buf[o++] = (char)('0' + a);
+			buf[o++] = '.';
 			first = false;
 		} else {
-			n = snprintf(buf + o, cap - o, ".%llu", (unsigned long long)v);
+			if (cap - o < 2)
+				goto fail;
+			buf[o++] = '.';
 		}
-		if (n < 0 || (size_t)n >= cap - o) {
-			buf[o] = 0;
-			return buf;
-		}
-		o += (size_t)n;
-		v = 0;
+		nd = arc_decimal(g, n, 40 * a, buf + o, cap - o - 1);
+		if (!nd)
+			goto fail;
+		o += nd;
+		buf[o] = 0;
 	}
+	if (g != small)
+		free(g);
+	return buf;
+fail:
+	/* never a prefix: a shortened OID could be another, real one */
+	buf[0] = 0;
+	if (g != small)
+		free(g);
 	return buf;
 }
 
@@ -643,7 +709,6 @@ char *x509_name_rfc4514(const uint8_t *der, struct x509_slice name)
 		const struct name_ent *e = &ents[i];
 		const char *sn = TABLE(attr_names, e->type, e->type_len);
 		int nid = NID_undef;
-		char dotted[128];
 
 		if (i != n - 1)
 			sb_putc(&b, ents[i + 1].set == e->set ? '+' : ',');
@@ -660,9 +725,16 @@ char *x509_name_rfc4514(const uint8_t *der, struct x509_slice name)
 			else
 				print_value(&b, e->tag, e->val, e->val_len);
 		} else {
-			/* OBJ_obj2txt into OpenSSL's 80-octet buffer */
-			x509_oid_dotted(e->type, e->type_len, dotted, 80);
-			sb_puts(&b, dotted);
+			/* OBJ_obj2txt; exact where OpenSSL's 80-octet buffer would cut
+			 * the text (a cut OID could name another attribute) */
+			char *dotted = malloc(X509_OID_TEXT_MAX(e->type_len));
+			if (!dotted) {
+				b.oom = true;
+				goto out;
+			}
+			sb_puts(&b, x509_oid_dotted(e->type, e->type_len, dotted,
+						    X509_OID_TEXT_MAX(e->type_len)));
+			free(dotted);
 			sb_putc(&b, '=');
 			dump_hex(&b, e->val_hdr, e->val_tlv_len);
 		}
@@ -707,6 +779,50 @@ out:
 	return sb_finish(&b);
 }
 
+/* Length of the valid UTF-8 sequence at @p (at most @n octets), 0 if none. */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+	size_t k = p[0] < 0x80		   ? 1
+		   : (p[0] & 0xe0) == 0xc0 ? 2
+		   : (p[0] & 0xf0) == 0xe0 ? 3
+		   : (p[0] & 0xf8) == 0xf0 ? 4
+					   : 0;
+
+	if (k == 0 || k > n || !x509_utf8_valid(p, k))
+		return 0;
+	return k;
+}
+
+bool x509_text_is_utf8(const uint8_t *p, size_t n)
+{
+	return x509_utf8_valid(p, n);
+}
+
+char *x509_text_escape(const uint8_t *p, size_t n, bool *escaped)
+{
+	struct sbuf b = {0};
+	bool esc = false;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = p[i] ? utf8_seq(p + i, n - i) : 0;
+
+		if (k == 1 && p[i] == '\\') {
+			sb_putn(&b, "\\\\", 2);
+		} else if (k) {
+			sb_putn(&b, (const char *)p + i, k);
+		} else {
+			char e[4] = {'\\', 'x', hexl[p[i] >> 4], hexl[p[i] & 15]};
+			sb_putn(&b, e, 4);
+			esc = true;
+			k = 1;
+		}
+		i += k;
+	}
+	if (escaped)
+		*escaped = esc;
+	return sb_finish(&b);
+}
+
 /* ---- JSON ---- */
 
 void x509_json_str(FILE *f, const char *s, size_t len)
@@ -747,6 +863,23 @@ void x509_json_str(FILE *f, const char *s, size_t len)
 static void json_cstr(FILE *f, const char *s)
 {
 	x509_json_str(f, s, strlen(s));
+}
+
+typedef const char *(*oid_namer)(const uint8_t *oid, size_t len, char *buf, size_t cap);
+
+static const char *oid_plain(const uint8_t *oid, size_t len, char *buf, size_t cap)
+{
+	return x509_oid_dotted(oid, len, buf, cap);
+}
+
+/* An OID as a JSON string: @name's text in a buffer that fits any OID. */
+static void json_oid(FILE *f, const uint8_t *oid, size_t len, oid_namer name)
+{
+	size_t cap = X509_OID_TEXT_MAX(len);
+	char *b = malloc(cap);
+
+	json_cstr(f, b ? name(oid, len, b, cap) : "");
+	free(b);
 }
 
 static void json_key(FILE *f, const char *k, bool first)
@@ -858,7 +991,12 @@ int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
 	json_key(f, "key_bits", false);
 	fprintf(f, "%u", x509_key_bits(der, c));
 	json_key(f, "curve", false);
-	json_cstr(f, x509_curve_name(der, c, buf, sizeof(buf)));
+	{
+		size_t cap = X509_OID_TEXT_MAX(c->key_params.len);
+		char *b = malloc(cap);
+		json_cstr(f, b ? x509_curve_name(der, c, b, cap) : "");
+		free(b);
+	}
 	json_key(f, "spki_sha256", false);
 	json_hex(f, spki, 32);
 	json_key(f, "san_dns", false);
@@ -887,7 +1025,7 @@ int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
 	for (unsigned i = 0; i < c->eku_count; i++) {
 		if (i)
 			fputc(',', f);
-		json_cstr(f, x509_eku_name(der + c->eku[i].off, c->eku[i].len, buf, sizeof(buf)));
+		json_oid(f, der + c->eku[i].off, c->eku[i].len, x509_eku_name);
 	}
 	fputc(']', f);
 	json_key(f, "aki", false);
@@ -899,8 +1037,7 @@ int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
 	for (unsigned i = 0; i < c->policy_count; i++) {
 		if (i)
 			fputc(',', f);
-		json_cstr(f, x509_oid_dotted(der + c->policy[i].off, c->policy[i].len, buf,
-					     sizeof(buf)));
+		json_oid(f, der + c->policy[i].off, c->policy[i].len, oid_plain);
 	}
 	fputc(']', f);
 	json_key(f, "ocsp", false);
@@ -910,7 +1047,12 @@ int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
 	json_key(f, "has_sct", false);
 	fputs(c->has_sct ? "true" : "false", f);
 	json_key(f, "sig_alg", false);
-	json_cstr(f, x509_sig_alg_name(der, c, buf, sizeof(buf)));
+	{
+		size_t cap = X509_OID_TEXT_MAX(c->sig_alg.len);
+		char *b = malloc(cap);
+		json_cstr(f, b ? x509_sig_alg_name(der, c, b, cap) : "");
+		free(b);
+	}
 	fputc('}', f);
 	ret = 0;
 out:

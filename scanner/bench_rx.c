@@ -66,10 +66,12 @@ int bench_rx(int argc, char **argv)
 	int c;
 
 	memset(&ec, 0, sizeof(ec));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:n:h", opts, NULL)) != -1) {
+	/* each flag at most once */
+	struct cli_getopt g = {.cmd = "bench rx", .shortopts = "s:n:h", .longopts = opts};
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case CLI_OPT_REPEATED:
+			return CLI_EUSAGE;
 		case 's':
 			if (cli_parse_seconds("bench rx", "--seconds", optarg, &seconds))
 				return CLI_EUSAGE;

@@ -60,10 +60,12 @@ int bench_tx(int argc, char **argv)
 	memset(&ec, 0, sizeof(ec));
 	ec.iface = "net_null0";
 	ec.lcores = "0";
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:i:T:h", opts, NULL)) != -1) {
+	/* each flag at most once */
+	struct cli_getopt g = {.cmd = "bench tx", .shortopts = "s:i:T:h", .longopts = opts};
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case CLI_OPT_REPEATED:
+			return CLI_EUSAGE;
 		case 's':
 			if (cli_parse_seconds("bench tx", "--seconds", optarg, &seconds))
 				return CLI_EUSAGE;

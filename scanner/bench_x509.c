@@ -246,9 +246,12 @@ int bench_x509(int argc, char **argv)
 	unsigned long sink = 0;
 	int c, ret = 1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+	/* each flag at most once */
+	struct cli_getopt g = {.cmd = "bench x509", .shortopts = "s:h", .longopts = opts};
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case CLI_OPT_REPEATED:
+			return CLI_EUSAGE;
 		case 's':
 			if (cli_parse_seconds("bench x509", "--seconds", optarg, &seconds) < 0)
 				return CLI_EUSAGE;

@@ -13,6 +13,7 @@
 
 struct alloc_state {
 	bool oom;
+	bool escaped; /* a text field needed \xHH: X509_ANOM_NOT_UTF8 */
 };
 
 static char *own(struct alloc_state *st, char *s)
@@ -29,9 +30,54 @@ static char *dup(struct alloc_state *st, const char *s)
 	return own(st, strdup(s));
 }
 
-static char *dupn(struct alloc_state *st, const uint8_t *p, size_t n)
+/* Certificate text for a proto3 string field: always valid UTF-8, with
+ * the reversible escape of x509_text_escape() (NUL and non-UTF-8 octets
+ * as \xHH, backslash doubled). The exact octets stay in `der`. */
+static char *text(struct alloc_state *st, const uint8_t *p, size_t n)
 {
-	return own(st, strndup((const char *)p, n));
+	bool esc = false;
+	char *s = x509_text_escape(p, n, &esc);
+
+	st->escaped |= esc;
+	return own(st, s);
+}
+
+/* A Name attribute (CN, O, C) converted to UTF-8, then escaped as text(). */
+static char *name_text(struct alloc_state *st, const uint8_t *der, struct x509_str v)
+{
+	size_t len = 0;
+	char *u = x509_str_utf8_len(der, v, &len);
+	char *s;
+
+	if (!u)
+		return own(st, NULL);
+	s = text(st, (const uint8_t *)u, len);
+	free(u);
+	return s;
+}
+
+/* An OID rendered by @name (x509_eku_name, x509_oid_dotted...) in a buffer
+ * that fits any OID: exact, never shortened. */
+static char *oid_text(struct alloc_state *st, const uint8_t *oid, size_t len,
+		      const char *(*name)(const uint8_t *, size_t, char *, size_t))
+{
+	size_t cap = X509_OID_TEXT_MAX(len);
+	char *b = malloc(cap);
+	const char *t;
+
+	if (!b)
+		return own(st, NULL);
+	t = name(oid, len, b, cap);
+	if (t != b) {
+		/* a static name: copy it into the buffer, which is large enough */
+		snprintf(b, cap, "%s", t);
+	}
+	return b;
+}
+
+static const char *oid_dotted(const uint8_t *oid, size_t len, char *buf, size_t cap)
+{
+	return x509_oid_dotted(oid, len, buf, cap);
 }
 
 static char **array(struct alloc_state *st, size_t n)
@@ -68,7 +114,7 @@ static void fill_sans(struct alloc_state *st, Tlsmap__V1__Certificate *m, const 
 	while (x509_san_next(der, &it, &g)) {
 		switch (g.type) {
 		case X509_GN_DNS:
-			m->san_dns[m->n_san_dns++] = dupn(st, der + g.off, g.len);
+			m->san_dns[m->n_san_dns++] = text(st, der + g.off, g.len);
 			break;
 		case X509_GN_IP: {
 			/* odd lengths print as "#hex": size the buffer for it */
@@ -84,10 +130,10 @@ static void fill_sans(struct alloc_state *st, Tlsmap__V1__Certificate *m, const 
 			break;
 		}
 		case X509_GN_EMAIL:
-			m->san_email[m->n_san_email++] = dupn(st, der + g.off, g.len);
+			m->san_email[m->n_san_email++] = text(st, der + g.off, g.len);
 			break;
 		case X509_GN_URI:
-			m->san_uri[m->n_san_uri++] = dupn(st, der + g.off, g.len);
+			m->san_uri[m->n_san_uri++] = text(st, der + g.off, g.len);
 			break;
 		default:
 			break;
@@ -104,7 +150,7 @@ static char **slices(struct alloc_state *st, const uint8_t *der, const struct x5
 	if (!a)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		a[(*count)++] = dupn(st, der + s[i].off, s[i].len);
+		a[(*count)++] = text(st, der + s[i].off, s[i].len);
 	return a;
 }
 
@@ -112,7 +158,7 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 			const struct x509_cert *c)
 {
 	Tlsmap__V1__Certificate *m = &rec->msg;
-	char buf[160], tbuf[21];
+	char tbuf[21];
 	char *serial = malloc(2 * (size_t)c->serial.len + 3);
 
 	m->parsed = true;
@@ -120,15 +166,22 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	if (serial)
 		x509_serial_hex(der, c->serial, serial, 2 * (size_t)c->serial.len + 3);
 	m->serial = own(st, serial);
-	m->sig_alg = dup(st, x509_sig_alg_name(der, c, buf, sizeof(buf)));
+	{
+		size_t cap = X509_OID_TEXT_MAX(c->sig_alg.len);
+		char *b = malloc(cap);
+		const char *t = b ? x509_sig_alg_name(der, c, b, cap) : NULL;
+		if (t && t != b)
+			snprintf(b, cap, "%s", t); /* a static name */
+		m->sig_alg = own(st, b);
+	}
 	m->subject = own(st, x509_name_rfc4514(der, c->subject));
 	m->issuer = own(st, x509_name_rfc4514(der, c->issuer));
-	m->subject_cn = own(st, x509_str_utf8(der, c->subject_cn));
-	m->subject_o = own(st, x509_str_utf8(der, c->subject_o));
-	m->subject_c = own(st, x509_str_utf8(der, c->subject_c));
-	m->issuer_cn = own(st, x509_str_utf8(der, c->issuer_cn));
-	m->issuer_o = own(st, x509_str_utf8(der, c->issuer_o));
-	m->issuer_c = own(st, x509_str_utf8(der, c->issuer_c));
+	m->subject_cn = name_text(st, der, c->subject_cn);
+	m->subject_o = name_text(st, der, c->subject_o);
+	m->subject_c = name_text(st, der, c->subject_c);
+	m->issuer_cn = name_text(st, der, c->issuer_cn);
+	m->issuer_o = name_text(st, der, c->issuer_o);
+	m->issuer_c = name_text(st, der, c->issuer_c);
 	tbuf[0] = 0;
 	if (c->not_before_ok)
 		x509_time_rfc3339(c->not_before, tbuf);
@@ -141,7 +194,14 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	m->not_after_unix = c->not_after;
 	m->key_type = (Tlsmap__V1__KeyType)c->key_type; /* same numbering */
 	m->key_bits = x509_key_bits(der, c);
-	m->curve = dup(st, x509_curve_name(der, c, buf, sizeof(buf)));
+	{
+		size_t cap = X509_OID_TEXT_MAX(c->key_params.len);
+		char *b = malloc(cap);
+		const char *t = b ? x509_curve_name(der, c, b, cap) : NULL;
+		if (t && t != b)
+			snprintf(b, cap, "%s", t); /* a static name */
+		m->curve = own(st, b);
+	}
 	m->spki_sha256.data = rec->spki_sha256;
 	m->spki_sha256.len = 32;
 	fill_sans(st, m, der, c);
@@ -158,8 +218,8 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	}
 	m->ext_key_usage = array(st, c->eku_count);
 	for (unsigned i = 0; m->ext_key_usage && i < c->eku_count; i++)
-		m->ext_key_usage[m->n_ext_key_usage++] = dup(
-			st, x509_eku_name(der + c->eku[i].off, c->eku[i].len, buf, sizeof(buf)));
+		m->ext_key_usage[m->n_ext_key_usage++] =
+			oid_text(st, der + c->eku[i].off, c->eku[i].len, x509_eku_name);
 	m->aki.data = (uint8_t *)der + c->aki.off;
 	m->aki.len = c->aki.len;
 	m->ski.data = (uint8_t *)der + c->ski.off;
@@ -167,13 +227,17 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	m->policies = array(st, c->policy_count);
 	for (unsigned i = 0; m->policies && i < c->policy_count; i++)
 		m->policies[m->n_policies++] =
-			dup(st, x509_oid_dotted(der + c->policy[i].off, c->policy[i].len, buf,
-						sizeof(buf)));
+			oid_text(st, der + c->policy[i].off, c->policy[i].len, oid_dotted);
 	m->ocsp = slices(st, der, c->ocsp, c->ocsp_count, &m->n_ocsp);
 	m->ca_issuers = slices(st, der, c->ca_issuers, c->ca_issuers_count, &m->n_ca_issuers);
 	m->has_sct = c->has_sct;
-	m->anomalies = c->anomalies;
+	m->anomalies = c->anomalies | (st->escaped ? X509_ANOM_NOT_UTF8 : 0);
 	m->rsa_exponent = c->rsa_exponent;
+}
+
+void cert_record_sha256(const uint8_t *entry, size_t len, uint8_t out[32])
+{
+	x509_sha256(entry, len, out);
 }
 
 int cert_record_fill(struct cert_record *rec, const uint8_t *der, size_t len,
@@ -192,12 +256,14 @@ int cert_record_fill(struct cert_record *rec, const uint8_t *der, size_t len,
 		err = x509_parse(der, len, &local);
 		parsed = err == 0 ? &local : NULL;
 	}
+	/* the digests cover exactly the octets stored in msg.der, parsed or not
+	 * and trailing octets included: the hash Probe.chain references */
+	cert_record_sha256(der, len, rec->sha256);
+	SHA1(der, len, rec->sha1);
 	if (parsed) {
-		x509_digests(der, parsed, rec->sha256, rec->sha1, rec->spki_sha256);
+		x509_digests(der, parsed, NULL, NULL, rec->spki_sha256);
 		fill_parsed(&st, rec, der, parsed);
 	} else {
-		x509_sha256(der, len, rec->sha256);
-		SHA1(der, len, rec->sha1);
 		rec->msg.parse_error = (uint32_t)-err;
 		rec->msg.parse_error_offset = local.err_offset;
 	}

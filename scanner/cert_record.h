@@ -24,12 +24,22 @@ struct cert_record {
 };
 
 /*
+ * The one certificate hash of a dataset: SHA-256 of the exact octets a
+ * Certificate record stores in `der` (the whole chain entry as received,
+ * octets after the Certificate TLV included, whether it parses or not).
+ * Probe.chain and Certificate.sha256 both use it, so every hash a probe
+ * references has a record: a trailing octet cannot make them differ.
+ */
+void cert_record_sha256(const uint8_t *entry, size_t len, uint8_t out[32]);
+
+/*
  * Fill @rec for the certificate @der (@len octets). @parsed is the result of
  * x509_parse() on the same bytes, or NULL to parse here. A certificate that
  * does not parse still gives a record: parsed=false, parse_error (the
- * X509_E_* code, negated) and parse_error_offset, with the digests over the
- * whole input. Returns 0, or -1 when allocation failed (@rec is then
- * released and must not be packed).
+ * X509_E_* code, negated) and parse_error_offset. sha256 and sha1 are
+ * always over all @len octets (cert_record_sha256()); spki_sha256 only
+ * when parsed. Trailing octets set X509_ANOM_TRAILING_DATA. Returns 0, or -1 when allocation failed
+ * (@rec is then released and must not be packed).
  */
 int cert_record_fill(struct cert_record *rec, const uint8_t *der, size_t len,
 		     const struct x509_cert *parsed);

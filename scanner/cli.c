@@ -91,3 +91,49 @@ int cli_bad_option(const char *cmd, int argc, char **argv)
 		cli_usage_error(cmd, "unknown option or missing value: '%s'", arg);
 	return CLI_EUSAGE;
 }
+
+/* "-p/--target-ports", "--sni" or "-j": how the user may have typed @opt. */
+static void opt_name(const struct cli_getopt *g, int opt, char *buf, size_t cap)
+{
+	const char *lname = NULL;
+	bool has_short = opt > 0 && opt < 128 && opt != ':' && strchr(g->shortopts, opt);
+
+	for (const struct option *o = g->longopts; o && o->name; o++)
+		if (o->val == opt && !o->flag) {
+			lname = o->name;
+			break;
+		}
+	if (has_short && lname)
+		snprintf(buf, cap, "-%c/--%s", opt, lname);
+	else if (lname)
+		snprintf(buf, cap, "--%s", lname);
+	else
+		snprintf(buf, cap, "-%c", opt);
+}
+
+int cli_getopt(struct cli_getopt *g, int argc, char **argv)
+{
+	int opt;
+
+	if (!g->started) {
+		optind = 1; /* a fresh getopt scan */
+		opterr = 0;
+		memset(g->seen, 0, sizeof(g->seen));
+		g->started = true;
+	}
+	opt = getopt_long(argc, argv, g->shortopts, g->longopts, NULL);
+	if (opt < 0 || opt == '?' || opt == ':' || opt >= 512)
+		return opt;
+	for (const int *l = g->lists; l && *l; l++)
+		if (*l == opt)
+			return opt;
+	if (g->seen[opt / 64] >> (opt % 64) & 1) {
+		char name[80];
+		opt_name(g, opt, name, sizeof(name));
+		cli_usage_error(g->cmd, "option %s given more than once (it takes one value)",
+				name);
+		return CLI_OPT_REPEATED;
+	}
+	g->seen[opt / 64] |= 1ull << (opt % 64);
+	return opt;
+}

@@ -9,6 +9,7 @@
 #ifndef TLSMAP_SCANNER_CLI_H
 #define TLSMAP_SCANNER_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,20 +32,45 @@ int cmd_x509(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 /* Print "tlsmap CMD: MESSAGE" to stderr, plus a hint to use --help. */
-void cli_usage_error(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Parse an unsigned decimal integer in [min, max] from the whole of @s
  * (suffixes k, M, G multiply by 10^3, 10^6, 10^9 when @allow_suffix).
  * On error prints a usage error naming @cmd, @opt and @s; returns -1.
  */
-int cli_parse_u64(const char *cmd, const char *opt, const char *s,
-		  uint64_t min, uint64_t max, bool allow_suffix, uint64_t *out);
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
+		  bool allow_suffix, uint64_t *out);
 
 /* Non-negative decimal seconds, e.g. "2.5"; same error convention. */
-int cli_parse_seconds(const char *cmd, const char *opt, const char *s,
-		      double *out);
+int cli_parse_seconds(const char *cmd, const char *opt, const char *s, double *out);
+
+/*
+ * getopt_long with one rule for repeated flags, shared by every subcommand:
+ * a flag whose value is in @lists accumulates (the caller appends each
+ * value: -p 443 -p 8443 is both ports); any other flag given twice is a
+ * usage error naming it, never a silent "last one wins". Declare once per
+ * command: struct cli_getopt g = {"scan", "p:h", scan_opts, lists};
+ */
+struct cli_getopt {
+	const char *cmd;
+	const char *shortopts;
+	const struct option *longopts;
+	const int *lists; /* option values that accumulate, 0-terminated; NULL: none */
+	uint64_t seen[8]; /* option values 0..511 given so far */
+	bool started;
+};
+
+/* cli_getopt()'s return for a repeated flag (the error is printed). */
+#define CLI_OPT_REPEATED (-2)
+
+/*
+ * The next option, as getopt_long() returns it ('?' and ':' included, for
+ * cli_bad_option()); -1 at the end; CLI_OPT_REPEATED after printing
+ * "option -p/--target-ports given twice" for a repeated non-list flag.
+ * Resets getopt's state on the first call.
+ */
+int cli_getopt(struct cli_getopt *g, int argc, char **argv);
 
 /*
  * Report the unknown option or missing argument getopt_long saw last

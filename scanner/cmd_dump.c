@@ -72,9 +72,13 @@ int cmd_dump(int argc, char **argv)
 	bool have_end = false;
 	int c, err, ret;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hjt:", opts, NULL)) != -1) {
+	static const int lists[] = {'t', 0}; /* accumulate; other flags once */
+	struct cli_getopt g = {
+		.cmd = "dump", .shortopts = "hjt:", .longopts = opts, .lists = lists};
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case CLI_OPT_REPEATED:
+			return CLI_EUSAGE;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;

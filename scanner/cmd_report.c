@@ -43,9 +43,12 @@ int cmd_report(int argc, char **argv)
 	FILE *f = NULL;
 	int c, ret = 1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	/* each flag at most once */
+	struct cli_getopt g = {.cmd = "report", .shortopts = "ho:", .longopts = opts};
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case CLI_OPT_REPEATED:
+			return CLI_EUSAGE;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;

@@ -267,6 +267,10 @@ static void print_dry_run(const struct scan_config *c)
 	printf("\nranges=%zu\nprefixes=%llu\naddresses=%llu\nports=%u\ntargets=%llu\n",
 	       tgt_set_nranges(c->targets), (unsigned long long)prefixes,
 	       (unsigned long long)c->naddrs, c->nports, (unsigned long long)c->npairs);
+	printf("port_list=");
+	for (size_t k = 0; k < c->nports; k++)
+		printf("%s%u", k ? "," : "", c->ports[k]);
+	printf("\nsnis=%zu\n", c->syn_only ? (size_t)0 : c->nsnis);
 }
 
 int cmd_scan(int argc, char **argv)

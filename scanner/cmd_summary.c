@@ -36,9 +36,12 @@ int cmd_summary(int argc, char **argv)
 	char err[512];
 	int c, ret = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hb:c", opts, NULL)) != -1) {
+	/* each flag at most once */
+	struct cli_getopt g = {.cmd = "summary", .shortopts = "hb:c", .longopts = opts};
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case CLI_OPT_REPEATED:
+			return CLI_EUSAGE;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;

@@ -153,9 +153,12 @@ int cmd_x509(int argc, char **argv)
 	};
 	int c, status = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	/* each flag at most once */
+	struct cli_getopt g = {.cmd = "x509", .shortopts = "jh", .longopts = opts};
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case CLI_OPT_REPEATED:
+			return CLI_EUSAGE;
 		case 'j':
 			break;
 		case 'h':

@@ -19,6 +19,7 @@
 
 #include "scanner/blocklist.h"
 #include "geo/geo.h"
+#include "parsers/x509.h"
 #include "scanner/cli.h"
 #include "scanner/rate.h"
 
@@ -26,7 +27,7 @@ const char scan_usage_text[] =
 	"usage: tlsmap scan [TARGETS...] -p PORT[,PORT] -i IFACE --source-ip IP\n"
 	"                   (--gateway-ip IP | -G MAC) [options]\n"
 	"Targets: addresses, CIDRs (198.18.0.0/24) or ranges (a.b.c.d-e.f.g.h).\n"
-	"  -p, --target-ports LIST  ports: 443 or 80,443 or 8000-8010\n"
+	"  -p, --target-ports LIST  ports: 443 or 80,443 or 8000-8010 (repeatable)\n"
 	"  -w, --allowlist-file F   targets from a file, one spec per line\n"
 	"  -b, --blocklist-file F   blocklist (replaces the built-in IANA special-purpose list)\n"
 	"      --allow-reserved     drop the built-in blocklist (lab use: 198.18.0.0/15)\n"
@@ -59,7 +60,8 @@ const char scan_usage_text[] =
 	"      --control-sni D      the innocuous name whose chain is the host's own\n"
 	"                           (default: a fresh random name per scan)\n"
 	"      --roots PEM          trust anchors (default: the system store)\n"
-	"      --interceptors F     more known-interceptor entries (share/interceptors.tsv format)\n"
+	"      --interceptors F     more known-interceptor entries (share/interceptors.tsv "
+	"format)\n"
 	"      --eligible trusted|any  test SNIs only for hosts whose own chain verifies\n"
 	"                           (default trusted, as in the 2019 study) or for all\n"
 	"      --tls13              every probe through OpenSSL, offering TLS 1.3\n"
@@ -69,9 +71,11 @@ const char scan_usage_text[] =
 	"      --max-flight-bytes N server flight cap (default 131072)\n"
 	"Geolocation and targets by country:\n"
 	"      --geo-db F --asn-db F  MaxMind DBs (default: data/geo/country.mmdb, asn.mmdb)\n"
-	"      --country CC[,CC]    targets: every IPv4 prefix of these countries\n"
+	"      --country CC[,CC]    targets: every IPv4 prefix of these countries (repeatable)\n"
 	"      --dry-run            print the prefix and address counts, send nothing\n"
-	"  -h, --help               this text\n";
+	"  -h, --help               this text\n"
+	"-p, --sni and --country accumulate when repeated; any other flag given twice is\n"
+	"an error.\n";
 
 enum {
 	OPT_SOURCE_IP = 256,
@@ -217,20 +221,24 @@ static int parse_port_range(const char *opt, const char *s, uint16_t *lo, uint16
 	return 0;
 }
 
+/* -p accumulates: each LIST adds its ports after those of earlier -p flags. */
 static int parse_ports(struct scan_config *c, const char *s)
 {
 	char *copy = strdup(s), *save = NULL, *tok;
 	uint8_t *seen = calloc(65536, 1);
 	int ret = 0;
 
-	free(c->ports);
-	c->ports = calloc(65536, sizeof(*c->ports));
-	c->nports = 0;
-	c->ports_text = s;
+	if (!c->ports) {
+		c->ports = calloc(65536, sizeof(*c->ports));
+		c->nports = 0;
+		c->ports_text = s;
+	}
 	if (!copy || !seen || !c->ports) {
 		ret = bad("-p", s, "out of memory");
 		goto out;
 	}
+	for (unsigned k = 0; k < c->nports; k++)
+		seen[c->ports[k]] = 1;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		uint16_t lo, hi;
 		if (parse_port_range("-p", tok, &lo, &hi)) {
@@ -466,6 +474,14 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	if (!c->argv)
 		return bad("arguments", "", "out of memory");
 	memcpy(c->argv, argv, ((size_t)argc + 1) * sizeof(*c->argv));
+	/* the command line, paths and labels go into proto3 string fields, which
+	 * must hold UTF-8: refuse other bytes here rather than write a dataset
+	 * that protobuf decoders reject */
+	for (int k = 1; k < argc; k++)
+		if (!x509_text_is_utf8((const uint8_t *)argv[k], strlen(argv[k]))) {
+			cli_usage_error(CMD, "argument %d ('%s') is not valid UTF-8", k, argv[k]);
+			return CLI_EUSAGE;
+		}
 	c->shards = 1;
 	c->probes = 1;
 	c->cooldown_s = SCAN_DEFAULT_COOLDOWN;
@@ -481,10 +497,16 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	c->read_timeout_s = 10;
 	c->max_flight_bytes = 128 * 1024;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "p:w:b:i:G:T:n:P:r:B:c:o:vh", scan_opts, NULL)) != -1) {
+	/* flags that accumulate; any other flag given twice is an error */
+	static const int lists[] = {'p', OPT_SNI, OPT_COUNTRY, 0};
+	struct cli_getopt g = {.cmd = CMD,
+			       .shortopts = "p:w:b:i:G:T:n:P:r:B:c:o:vh",
+			       .longopts = scan_opts,
+			       .lists = lists};
+	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
 		switch (opt) {
+		case CLI_OPT_REPEATED:
+			return CLI_EUSAGE;
 		case 'p':
 			if (parse_ports(c, optarg))
 				return CLI_EUSAGE;

@@ -180,16 +180,23 @@ static void item_release(struct out_item *it)
 	tls_arena_free(pi->arena);
 }
 
+/* Forget every certificate seen: always safe, the writer dedups anyway. Also
+ * the way back when a record that was marked seen did not reach the writer,
+ * so the next probe with that certificate writes it. */
+static void seen_forget(struct tls_worker *w)
+{
+	memset(w->seen, 0, sizeof(*w->seen) * (1u << SEEN_BITS));
+	w->seen_count = 0;
+}
+
 static bool seen_insert(struct tls_worker *w, const uint8_t sha[32])
 {
 	uint32_t mask = (1u << SEEN_BITS) - 1, pos;
 	static const uint8_t zero[32];
 	memcpy(&pos, sha, 4);
 	pos &= mask;
-	if (w->seen_count > mask / 2) { /* forget: the writer dedups anyway */
-		memset(w->seen, 0, sizeof(*w->seen) * (mask + 1));
-		w->seen_count = 0;
-	}
+	if (w->seen_count > mask / 2)
+		seen_forget(w);
 	for (;;) {
 		if (!memcmp(w->seen[pos], zero, 32)) {
 			memcpy(w->seen[pos], sha, 32);
@@ -333,7 +340,8 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 
 	probe_chain(p, &cv);
 	for (size_t i = 0; i < cv.n; i++) {
-		x509_sha256(cv.der[i], cv.len[i], sha[i]);
+		/* the hash of the record this entry gets (whole entry, as stored) */
+		cert_record_sha256(cv.der[i], cv.len[i], sha[i]);
 		vc[i].der = cv.der[i];
 		vc[i].parsed = x509_parse(cv.der[i], cv.len[i], &w->x509_scratch[i]) == 0
 				       ? &w->x509_scratch[i]
@@ -474,12 +482,13 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 			/* the record borrows its DER: copy it into the item's arena (the
 			 * parse result holds offsets, valid for the copy as well) */
 			uint8_t *der = tls_arena_alloc(a, cv.len[i]);
-			if (!der)
+			if (der)
+				memcpy(der, cv.der[i], cv.len[i]);
+			if (!der || cert_record_fill(&pi->recs[pi->nrecs], der, cv.len[i],
+						     vc[i].parsed) != 0) {
+				seen_forget(w); /* no record: a later probe writes it */
 				break;
-			memcpy(der, cv.der[i], cv.len[i]);
-			if (cert_record_fill(&pi->recs[pi->nrecs], der, cv.len[i], vc[i].parsed) !=
-			    0)
-				break;
+			}
 			certs[ncerts++] = &pi->recs[pi->nrecs++].msg;
 		}
 		pi->item.probe = pr;
@@ -491,7 +500,10 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 			progress_add(&st->ctx.ctr->probes, 1);
 			progress_add(&st->ctx.ctr->certs, ncerts);
 		} else {
-			/* dropped, counted by the ring into ScanEnd.records_dropped */
+			/* dropped, counted by the ring into ScanEnd.records_dropped;
+			 * its new certificates were marked seen but never written */
+			if (ncerts)
+				seen_forget(w);
 			item_release(&pi->item);
 		}
 	} else {

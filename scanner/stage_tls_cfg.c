@@ -62,27 +62,37 @@ static bool sni_ok(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * Bounds on an SNI file. It may be a pipe or a FIFO (no size known in
+ * advance), so names go into a blob that grows as lines arrive, up to these
+ * caps, each a usage error naming the file (and line).
+ */
+#define SNI_FILE_MAX_NAMES 1000000u
+#define SNI_FILE_MAX_LINE 4096u
+
 static int load_sni_file(struct scan_config *c, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[512];
-	size_t blob_len = 0, lineno = 0;
+	char line[SNI_FILE_MAX_LINE + 2];
+	char *blob = NULL;
+	size_t *offs = NULL;
+	size_t blob_len = 0, blob_cap = 0, nnames = 0, offs_cap = 0, lineno = 0;
+	int ret = CLI_EUSAGE;
 
 	if (!f) {
 		cli_usage_error("scan", "--sni-file %s: %s", path, strerror(errno));
 		return CLI_EUSAGE;
 	}
-	/* names are copied into one blob no larger than the file */
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	rewind(f);
-	c->sni_blob = malloc((size_t)(size > 0 ? size : 0) + 1);
-	if (!c->sni_blob) {
-		fclose(f);
-		return CLI_EUSAGE;
-	}
 	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
 		lineno++;
+		if (len > SNI_FILE_MAX_LINE || (len && line[len - 1] != '\n' && !feof(f))) {
+			cli_usage_error("scan",
+					"%s:%zu: line longer than %u characters (or not text)",
+					path, lineno, SNI_FILE_MAX_LINE);
+			goto out;
+		}
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
@@ -94,31 +104,67 @@ static int load_sni_file(struct scan_config *c, const char *path)
 			e--;
 		if (e == s)
 			continue;
-		if (!sni_ok(s, (size_t)(e - s))) {
+		size_t n = (size_t)(e - s);
+		if (!sni_ok(s, n)) {
 			*e = 0;
 			cli_usage_error("scan", "%s:%zu: bad SNI '%s'", path, lineno, s);
-			fclose(f);
-			return CLI_EUSAGE;
+			goto out;
 		}
-		char *dst = c->sni_blob + blob_len;
-		for (char *p = s; p < e; p++)
-			*dst++ = (char)tolower((unsigned char)*p);
-		*dst = 0;
-		const char **n = realloc(c->snis, (c->nsnis + 1) * sizeof(*n));
-		if (!n) {
-			fclose(f);
-			return CLI_EUSAGE;
+		if (nnames == SNI_FILE_MAX_NAMES) {
+			cli_usage_error("scan", "%s:%zu: more than %u names", path, lineno,
+					SNI_FILE_MAX_NAMES);
+			goto out;
 		}
-		c->snis = n;
-		c->snis[c->nsnis++] = c->sni_blob + blob_len;
-		blob_len += (size_t)(e - s) + 1;
+		if (blob_cap - blob_len < n + 1) {
+			size_t nc = blob_cap ? blob_cap * 2 : 4096;
+			char *nb;
+			while (nc - blob_len < n + 1)
+				nc *= 2;
+			nb = realloc(blob, nc);
+			if (!nb)
+				goto oom;
+			blob = nb;
+			blob_cap = nc;
+		}
+		if (nnames == offs_cap) {
+			size_t nc = offs_cap ? offs_cap * 2 : 256;
+			size_t *no = realloc(offs, nc * sizeof(*no));
+			if (!no)
+				goto oom;
+			offs = no;
+			offs_cap = nc;
+		}
+		offs[nnames++] = blob_len;
+		for (size_t k = 0; k < n; k++)
+			blob[blob_len++] = (char)tolower((unsigned char)s[k]);
+		blob[blob_len++] = 0;
 	}
-	fclose(f);
-	if (c->nsnis == 0) {
+	if (ferror(f)) {
+		cli_usage_error("scan", "--sni-file %s: read error after line %zu", path, lineno);
+		goto out;
+	}
+	if (nnames == 0) {
 		cli_usage_error("scan", "--sni-file %s: no names", path);
-		return CLI_EUSAGE;
+		goto out;
 	}
-	return 0;
+	/* the blob no longer moves: point into it */
+	c->snis = malloc(nnames * sizeof(*c->snis));
+	if (!c->snis)
+		goto oom;
+	for (size_t k = 0; k < nnames; k++)
+		c->snis[k] = blob + offs[k];
+	c->nsnis = nnames;
+	c->sni_blob = blob;
+	blob = NULL;
+	ret = 0;
+	goto out;
+oom:
+	cli_usage_error("scan", "--sni-file %s: out of memory at line %zu", path, lineno);
+out:
+	free(blob);
+	free(offs);
+	fclose(f);
+	return ret;
 }
 
 int scan_config_tls_resolve(struct scan_config *c)

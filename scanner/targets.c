@@ -340,24 +340,43 @@ int tgt_set_add_set(struct tgt_set *s, const struct tgt_set *other)
 	return ret;
 }
 
+/* A target or blocklist line holds one spec and a comment: a line beyond
+ * this is refused (naming file and line) instead of grown without bound, as
+ * getline() would for a stream without newlines. */
+#define TGT_FILE_MAX_LINE 4096
+/* 2^26 lines (512 MB of ranges before merging): more than the IPv4 space in
+ * /24s; beyond it a stream is refused rather than read until memory runs out. */
+#define TGT_FILE_MAX_ENTRIES (1u << 26)
+
 int tgt_read_file_(struct tgt_set *s, const char *path, const char *what, char *err, size_t errlen)
 {
 	int ret = 0;
-	char *line = NULL;
-	size_t linecap = 0, k = 0, kcap = 0, lineno = 0;
+	char *line = malloc(TGT_FILE_MAX_LINE + 2);
+	size_t k = 0, kcap = 0, lineno = 0;
 	struct tgt_range *add = NULL;
 	FILE *f = fopen(path, "r");
-	if (!f) {
-		ret = -errno;
+	if (!f || !line) {
+		ret = f ? -ENOMEM : -errno;
 		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		free(line);
+		if (f)
+			fclose(f);
 		return ret;
 	}
-	ssize_t got;
-	while ((got = getline(&line, &linecap, f)) >= 0) {
+	while (fgets(line, TGT_FILE_MAX_LINE + 2, f)) {
+		size_t got = strlen(line);
 		lineno++;
+		if (got > TGT_FILE_MAX_LINE || (got && line[got - 1] != '\n' && !feof(f))) {
+			if (err && errlen)
+				snprintf(err, errlen,
+					 "%s:%zu: line longer than %d characters (or not text)",
+					 path, lineno, TGT_FILE_MAX_LINE);
+			ret = -EINVAL;
+			goto out;
+		}
 		char *p = line, *end = line + got;
-		char *hash = memchr(line, '#', (size_t)got);
+		char *hash = memchr(line, '#', got);
 		if (hash)
 			end = hash;
 		while (p < end && (*p == ' ' || *p == '\t'))
@@ -374,6 +393,13 @@ int tgt_read_file_(struct tgt_set *s, const char *path, const char *what, char *
 				snprintf(err, errlen, "%s:%zu: bad %s '%.*s' (%s)", path, lineno,
 					 what, (int)(end - p > 64 ? 64 : end - p), p, why);
 			ret = -EINVAL;
+			goto out;
+		}
+		if (k == TGT_FILE_MAX_ENTRIES) {
+			if (err && errlen)
+				snprintf(err, errlen, "%s:%zu: more than %u entries", path, lineno,
+					 TGT_FILE_MAX_ENTRIES);
+			ret = -E2BIG;
 			goto out;
 		}
 		if (k == kcap) {

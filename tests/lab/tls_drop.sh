@@ -17,7 +17,7 @@ args=()
 for s in "${SNIS[@]}"; do args+=(--sni "$s"); done
 TLS_CLEANUP_EXTRA='"$HERE/lab.sh" undrop >/dev/null 2>&1'
 "$HERE/lab.sh" drop 5 || { echo "FAIL lab.sh drop 5"; exit 1; }
-TLS_NO_SNI_FILE=1 tls_scan "$TMP/d.tlsmap" -w "$TMP/ips" "${args[@]}" -P 4 --max-connections 64 -r 500 \
+TLS_PROBES=4 TLS_NO_SNI_FILE=1 tls_scan "$TMP/d.tlsmap" -w "$TMP/ips" "${args[@]}" --max-connections 64 -r 500 \
 	--read-timeout 20 >"$TMP/scan.log" 2>&1 || { tail -5 "$TMP/scan.log"; echo "FAIL scan"; exit 1; }
 "$HERE/lab.sh" undrop >/dev/null 2>&1
 tail -3 "$TMP/scan.log"

@@ -362,6 +362,47 @@ static void garbage_cases(void)
 	p = parse_split(app, sizeof(app), 0, false, 4096);
 	CHECK(p.st == TLS_ST_NOT_TLS);
 
+	/* zero-length records (issue 12 #11): RFC 5246 6.2.1 forbids empty
+	 * handshake, alert and ChangeCipherSpec fragments. 1 MB of empty
+	 * headers must be refused at the first one, not read on outside the
+	 * flight cap until the timeout. A HelloRequest (a complete, empty
+	 * handshake message) goes first so every record type is reachable. */
+	{
+		static const uint8_t types[] = {0x16, 0x15, 0x14};
+		static const uint8_t hello_request[] = {0x16, 3, 3, 0, 4, 0, 0, 0, 0};
+		for (size_t t = 0; t < sizeof(types); t++) {
+			size_t n = sizeof(hello_request) + (1u << 20);
+			uint8_t *zero = malloc(n);
+			memcpy(zero, hello_request, sizeof(hello_request));
+			for (size_t i = sizeof(hello_request); i + 5 <= n; i += 5) {
+				zero[i] = types[t];
+				zero[i + 1] = 3;
+				zero[i + 2] = 3;
+				zero[i + 3] = 0;
+				zero[i + 4] = 0;
+			}
+			struct tls_parser ps;
+			int st = TLS_ST_MORE;
+			size_t fed = 0;
+			uint8_t buf[64];
+			tls_flight_init(&ps, 4096);
+			while (fed < n && st == TLS_ST_MORE) {
+				size_t k = n - fed < 5 ? n - fed : 5;
+				uint32_t have = tls_flight_hs_len(&ps);
+				memcpy(buf + have, zero + fed, k);
+				st = tls_flight_feed(&ps, buf, have + k);
+				fed += k;
+			}
+			printf("zero-length records of type %u: %s after %zu bytes\n", types[t],
+			       tls_status_name(st), fed);
+			CHECK(st == TLS_ST_PROTOCOL);
+			CHECK(fed <
+			      sizeof(hello_request) +
+				      10); /* 5-byte feeds: the first empty header ends by then */
+			free(zero);
+		}
+	}
+
 	/* random garbage never crashes and never claims a chain */
 	uint8_t rnd[4096];
 	for (int round = 0; round < 2000; round++) {

@@ -263,6 +263,22 @@ static void test_chains(void)
 	EXPECT(verify_store_new("/nonexistent/roots.pem", err, sizeof(err)) == NULL &&
 		       strstr(err, "/nonexistent/roots.pem"),
 	       "missing roots file: %s", err);
+	/* trust anchors from a FIFO (a stream: no size in advance), and an
+	 * endless stream refused with bounded memory (issue 12 #1) */
+	char fifo[600], cmd[1400];
+	snprintf(fifo, sizeof(fifo), "%s/roots.fifo", dir);
+	if (mkfifo(fifo, 0600) == 0) {
+		snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s' &", path, path, fifo);
+		EXPECT(system(cmd) == 0, "%s", cmd);
+		struct verify_store *vf = verify_store_new(fifo, err, sizeof(err));
+		EXPECT(vf && verify_store_count(vf) == 1, "roots from a FIFO: %s",
+		       vf ? "wrong count" : err);
+		verify_store_free(vf);
+		EXPECT(verify_store_new("/dev/zero", err, sizeof(err)) == NULL &&
+			       strstr(err, "/dev/zero: larger than"),
+		       "endless roots stream: %s", err);
+		unlink(fifo);
+	}
 	struct stat st;
 	if (stat(VERIFY_SYSTEM_BUNDLE, &st) == 0) {
 		struct verify_store *sys = verify_store_new(NULL, err, sizeof(err));

@@ -826,6 +826,105 @@ static int walk_bad(const char *path, const struct stat *st, int type, struct FT
 	return 0;
 }
 
+/*
+ * OID text against OBJ_obj2txt (issue 12 #8): random valid OIDs whose arcs
+ * reach 20 octets (140 bits), including the first one. tlsmap printed arcs
+ * above 64 bits as the OID cut before them (2.23.140.1.2.1.<huge> as the
+ * DV policy); both must now print every arc exactly.
+ */
+static void oid_sweep(void)
+{
+	unsigned long n = 0, bad = 0;
+
+	for (int round = 0; round < 20000; round++) {
+		uint8_t oid[96];
+		size_t len = 0;
+		unsigned arcs = 1 + (unsigned)(next_rand() % 8);
+		for (unsigned a = 0; a < arcs; a++) {
+			uint64_t r = next_rand();
+			size_t w =
+				r % 4 == 0 ? 1 + (size_t)(next_rand() % 20) : 1 + (size_t)(r % 3);
+			if (len + w > sizeof(oid))
+				break;
+			for (size_t k = 0; k < w; k++)
+				oid[len + k] =
+					(uint8_t)((next_rand() & 0x7f) | (k + 1 < w ? 0x80 : 0));
+			if (w > 1 && oid[len] == 0x80)
+				oid[len] = 0x81; /* no leading zero groups (X.690 8.19.2) */
+			len += w;
+		}
+		const unsigned char *p = oid;
+		uint8_t tlv[100];
+		tlv[0] = 6;
+		tlv[1] = (uint8_t)len;
+		memcpy(tlv + 2, oid, len);
+		p = tlv;
+		ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &p, (long)len + 2);
+		char theirs[1024], ours[1024];
+		if (!o)
+			continue;
+		OBJ_obj2txt(theirs, sizeof(theirs), o, 1);
+		ASN1_OBJECT_free(o);
+		x509_oid_dotted(oid, len, ours, sizeof(ours));
+		n++;
+		if (strcmp(ours, theirs)) {
+			if (bad++ < 5)
+				printf("oid sweep: ours '%s' OpenSSL '%s'\n", ours, theirs);
+		}
+		/* a buffer one octet short gives "", never a prefix */
+		size_t need = strlen(ours) + 1;
+		x509_oid_dotted(oid, len, ours, need - 1);
+		if (ours[0]) {
+			if (bad++ < 5)
+				printf("oid sweep: short buffer gave '%s'\n", ours);
+		}
+	}
+	/* the longest arc printed (X509_OID_MAX_ARC_OCTETS) against OpenSSL;
+	 * one octet more, and a 60,000-octet arc, give "" at once */
+	static uint8_t big[60002];
+	big[0] = 0x2b; /* 1.3 */
+	for (size_t k = 1; k < sizeof(big); k++)
+		big[k] = (uint8_t)(0x80 | (k * 37 % 127 + 1));
+	size_t cap = X509_OID_TEXT_MAX(sizeof(big));
+	char *ours = malloc(cap), *theirs = malloc(cap);
+	for (size_t arc = X509_OID_MAX_ARC_OCTETS; arc <= X509_OID_MAX_ARC_OCTETS + 1; arc++) {
+		uint8_t save = big[1 + arc - 1];
+		big[1 + arc - 1] &= 0x7f;
+		x509_oid_dotted(big, 1 + arc, ours, cap);
+		uint8_t tlv[300];
+		tlv[0] = 6;
+		tlv[1] = 0x81;
+		tlv[2] = (uint8_t)(1 + arc);
+		memcpy(tlv + 3, big, 1 + arc);
+		const unsigned char *p = tlv;
+		ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &p, (long)(4 + arc));
+		theirs[0] = 0;
+		if (o)
+			OBJ_obj2txt(theirs, (int)cap, o, 1);
+		ASN1_OBJECT_free(o);
+		if (arc == X509_OID_MAX_ARC_OCTETS ? strcmp(ours, theirs) || !*ours : !!*ours) {
+			printf("oid sweep: %zu-octet arc: ours '%.40s' OpenSSL '%.40s'\n", arc,
+			       ours, theirs);
+			bad++;
+		}
+		big[1 + arc - 1] = save;
+	}
+	big[sizeof(big) - 1] &= 0x7f;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	x509_oid_dotted(big, sizeof(big), ours, cap);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (*ours || ms > 100) {
+		printf("oid sweep: 60,000-octet arc gave '%.20s' in %.1f ms\n", ours, ms);
+		bad++;
+	}
+	free(ours);
+	free(theirs);
+	printf("oid sweep: oids=%lu diffs=%lu\n", n, bad);
+	n_diff += bad;
+}
+
 int main(void)
 {
 	const char *src = getenv("TLSMAP_SRCDIR");
@@ -891,6 +990,8 @@ int main(void)
 		printf("FAIL: generator produced only %lu certificates\n", n_certs - before);
 		n_diff++;
 	}
+
+	oid_sweep();
 
 	before = n_certs;
 	dbefore = n_diff;

@@ -123,7 +123,19 @@ printf '[req]\ndistinguished_name=dn\nstring_mask=nombstr\n[dn]\n' |
 	sign ec-P-256 name-t61 $'/CN=caf\xe9 \x01ctl\x7f/O=M\xfcller/OU=\\#x' nobc -days 5
 printf 'oid_section=oids\n[oids]\nmyattr=1.2.3.4.5\nbigattr=2.999.1234567890123\n[req]\ndistinguished_name=dn\n[dn]\n' |
 	sign ec-P-256 name-unknown-oid '/CN=x/myattr=hello/bigattr=v' nobc -days 5
+# OID arcs beyond 64 bits (issue 12 #8): printed exactly, as OpenSSL does,
+# never cut to a shorter real OID (2.23.140.1.2.1.<huge> is not the DV
+# policy 2.23.140.1.2.1). Policy, EKU and attribute type.
+printf 'oid_section=oids\n[oids]\nhugeattr=2.5.4.123456789012345678901234567890\n[req]\ndistinguished_name=dn\n[dn]\n' |
+	sign ec-P-256 oid-huge-attr '/CN=huge arc/hugeattr=v' nobc -days 5
+cat >> ext.cnf <<'EOF2'
+[hugearc]
+basicConstraints = critical,CA:FALSE
+certificatePolicies = 2.18446744073709551700.5,2.23.140.1.2.1.18446744073709551616,2.23.140.1.2.1.340282366920938463463374607431768211457,1.3.6.1.4.1.99999999999999999999999
+extendedKeyUsage = serverAuth,1.3.6.1.5.5.7.3.1.18446744073709551615,1.3.6.1.5.5.7.3.98765432109876543210
+EOF2
 REQ_ARGS=()
+sign ec-P-256 oid-huge-arcs '/CN=huge arcs' hugearc -days 5
 long=$(printf 'L%.0s' $(seq 1 60))
 sign ec-P-256 name-long "/CN=$long/O=$long/OU=$long/L=$long/ST=$long/street=$long/title=$long" nobc -days 5
 sign ec-P-256 name-empty-cn "/CN=/O=empty cn" nobc -days 5
