@@ -30,7 +30,7 @@ clean() { # WHEN
 	local left
 	left=$(ls /run/netns 2>/dev/null | grep '^tlm-' | paste -sd' ')
 	[ -z "$left" ] && ok "$1: no tlm-* namespace" || bad "$1: namespaces left: $left"
-	left=$(pgrep -f -- "$LAB_DIR" | paste -sd' ')
+	left=$(pgrep -f -- "$LAB_DIR/" | paste -sd' ')
 	[ -z "$left" ] && ok "$1: no process from $LAB_DIR" || bad "$1: processes left: $left"
 	[ ! -e "$LAB_DIR" ] && ok "$1: $LAB_DIR removed" || bad "$1: $LAB_DIR still exists"
 	left=$(ip -o link show | awk -F': ' '{print $2}' | grep '^tlm-' | paste -sd' ')
