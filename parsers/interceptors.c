@@ -361,15 +361,44 @@ static void snapshot_sha256(struct icpt_list *list)
 	EVP_MD_CTX_free(tmp);
 }
 
-int icpt_list_add_file(struct icpt_list *list, const char *path, char *err, size_t errlen)
+enum { LINE_EOF = 0, LINE_OK = 1, LINE_LONG = -1, LINE_NUL = -2 };
+
+/* One line into @buf (@cap octets, NUL-terminated, newline kept), fed to
+ * @md. fgets() would cut a line at an embedded NUL without a word. */
+static int read_line(FILE *f, char *buf, size_t cap, size_t *len, EVP_MD_CTX *md)
+{
+	size_t n = 0;
+	int c = EOF;
+
+	while (n + 1 < cap && (c = getc(f)) != EOF) {
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = 0;
+	*len = n;
+	EVP_DigestUpdate(md, buf, n);
+	if (!n)
+		return LINE_EOF;
+	if (memchr(buf, 0, n))
+		return LINE_NUL;
+	if (n + 1 == cap && c != '\n' && (c = getc(f)) != EOF) {
+		ungetc(c, f);
+		return LINE_LONG;
+	}
+	return LINE_OK;
+}
+
+int icpt_list_add_stream(struct icpt_list *list, FILE *f, const char *path, char *err,
+			 size_t errlen)
 {
 	char line[ICPT_LINE_MAX + 1], why[256];
 	struct icpt_file fi;
-	size_t first = list->n;
+	size_t first = list->n, len;
 	unsigned lineno = 0;
 	bool have_version = false;
-	FILE *f = NULL;
-	int ret = -1;
+	EVP_MD_CTX *md = NULL; /* the running digest plus this file, kept if it loads */
+	int ret = -1, rl;
 
 	if (list->nfiles == ICPT_MAX_FILES) {
 		snprintf(err, errlen, "%s: more than %d interceptor lists", path, ICPT_MAX_FILES);
@@ -381,27 +410,25 @@ int icpt_list_add_file(struct icpt_list *list, const char *path, char *err, size
 		return -1;
 	}
 	snprintf(fi.path, sizeof(fi.path), "%s", path);
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_MD_CTX_copy_ex(md, list->sha_ctx)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while ((rl = read_line(f, line, sizeof(line), &len, md)) != LINE_EOF) {
 		struct icpt_entry e;
-		size_t len = strlen(line);
 		const char *bad;
 
 		lineno++;
-		if (len && line[len - 1] != '\n' && !feof(f)) {
+		if (rl == LINE_LONG) {
 			snprintf(err, errlen, "%s:%u: line longer than %d characters", path, lineno,
 				 ICPT_LINE_MAX - 1);
 			goto out;
 		}
-		if (memchr(line, 0, len + 1) != line + len) {
+		if (rl == LINE_NUL) {
 			snprintf(err, errlen, "%s:%u: NUL byte in the line", path, lineno);
 			goto out;
 		}
-		EVP_DigestUpdate(list->sha_ctx, line, len);
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = 0;
 		if (!len || line[0] == '#')
@@ -464,6 +491,7 @@ int icpt_list_add_file(struct icpt_list *list, const char *path, char *err, size
 		goto out;
 	}
 	list->files[list->nfiles++] = fi;
+	EVP_MD_CTX_copy_ex(list->sha_ctx, md);
 	{
 		size_t vl = strlen(list->version);
 		snprintf(list->version + vl, sizeof(list->version) - vl, "%s%s", vl ? "+" : "",
@@ -474,6 +502,20 @@ int icpt_list_add_file(struct icpt_list *list, const char *path, char *err, size
 out:
 	if (ret)
 		list->n = first; /* this file's entries are dropped whole */
+	EVP_MD_CTX_free(md);
+	return ret;
+}
+
+int icpt_list_add_file(struct icpt_list *list, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = icpt_list_add_stream(list, f, path, err, errlen);
 	fclose(f);
 	return ret;
 }

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "parsers/x509.h"
 
@@ -104,6 +105,11 @@ struct icpt_list *icpt_list_new(void);
  * in @err (the list then holds the entries of earlier files only).
  */
 int icpt_list_add_file(struct icpt_list *list, const char *path, char *err, size_t errlen);
+
+/* The same from an open stream (read to its end, not closed); @path names
+ * it in messages and in icpt_list.files. */
+int icpt_list_add_stream(struct icpt_list *list, FILE *f, const char *path, char *err,
+			 size_t errlen);
 
 /* icpt_list_new() + icpt_list_add_file(). NULL with @err set on failure. */
 struct icpt_list *icpt_list_load(const char *path, char *err, size_t errlen);

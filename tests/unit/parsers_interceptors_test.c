@@ -169,8 +169,26 @@ static void test_loader_errors(void)
 		       l ? "(loaded)" : err);
 		icpt_list_free(l);
 	}
-	write_file("bad.tsv", "# only comments\n", path, sizeof(path));
+	/* a NUL inside a line, and a line longer than ICPT_LINE_MAX */
+	static const char nul[] = "version\t1\t2026-11-30\nissuer\tCN=x\0y\ta\tn\t\t\t\tyes\ts\t\n";
+	FILE *f = fopen(path, "w");
+	TC_CHECK(f && fwrite(nul, 1, sizeof(nul) - 1, f) == sizeof(nul) - 1);
+	fclose(f);
 	struct icpt_list *l = icpt_list_load(path, err, sizeof(err));
+	EXPECT(!l && strstr(err, "bad.tsv:2: NUL"), "NUL byte: %s", err);
+	icpt_list_free(l);
+	f = fopen(path, "w");
+	TC_CHECK(f);
+	fprintf(f, "version\t1\t2026-11-30\n#");
+	for (int i = 0; i < ICPT_LINE_MAX + 10; i++)
+		fputc('x', f);
+	fprintf(f, "\n");
+	fclose(f);
+	l = icpt_list_load(path, err, sizeof(err));
+	EXPECT(!l && strstr(err, "bad.tsv:2: line longer"), "long line: %s", err);
+	icpt_list_free(l);
+	write_file("bad.tsv", "# only comments\n", path, sizeof(path));
+	l = icpt_list_load(path, err, sizeof(err));
 	EXPECT(!l && strstr(err, "no version line"), "a file without a version line: %s", err);
 	icpt_list_free(l);
 	unlink(path);
