@@ -59,6 +59,13 @@ int cli_parse_seconds(const char *cmd, const char *opt, const char *s,
 		      double *out);
 
 /*
+ * Read the whole file at @path (at most @max octets) into a new buffer,
+ * NUL-terminated, its length in *@len. NULL with errno set (EFBIG when
+ * larger than @max). The caller frees.
+ */
+char *cli_read_file(const char *path, size_t max, size_t *len);
+
+/*
  * Report the unknown option or missing argument getopt_long saw last
  * (call from the '?' and ':' cases); returns CLI_EUSAGE.
  */

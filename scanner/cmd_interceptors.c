@@ -156,31 +156,6 @@ static int do_list(const struct icpt_list *l, bool json)
 
 /* ---- check ---- */
 
-/* Read a whole file of at most CHECK_FILE_MAX octets. Caller frees. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0;
-
-	if (!f)
-		return NULL;
-	buf = malloc(CHECK_FILE_MAX + 1);
-	if (buf)
-		n = fread(buf, 1, CHECK_FILE_MAX + 1, f);
-	if (!buf || ferror(f) || n > CHECK_FILE_MAX) {
-		if (buf && !ferror(f))
-			errno = EFBIG;
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 struct chain {
 	size_t n;
 	uint8_t *der[CHECK_CHAIN_MAX];
@@ -229,7 +204,7 @@ static void chain_free(struct chain *c)
 static int read_chain(const char *path, struct chain *c)
 {
 	size_t len = 0, pos = 0;
-	char *text = slurp(path, &len);
+	char *text = cli_read_file(path, CHECK_FILE_MAX, &len);
 	uint8_t *der = NULL;
 	int ret = -1;
 	long n;
