@@ -41,7 +41,8 @@ static const char usage_text[] =
 	"       matched, as the verdict would: the strongest way any certificate\n"
 	"       matches (cert-sha256, spki-sha256, aki: its Authority Key Identifier\n"
 	"       names a listed Subject Key Identifier, issuer-name), the entry and\n"
-	"       which certificate (1 = leaf); or \"no match\".\n"
+	"       which certificate (1 = leaf; --json: \"cert\", 0 = leaf, as in the\n"
+	"       dataset's Probe.interceptor_cert); or \"no match\".\n"
 	"\n"
 	"  -f, --interceptors FILE  add the entries of FILE (repeatable)\n"
 	"  -j, --json               JSON Lines output\n"
@@ -277,7 +278,7 @@ static int check_one(const struct icpt_list *l, const char *path, bool json)
 		if (m.entry) {
 			printf("{\"way\":");
 			json_str(icpt_way_name(m.way));
-			printf(",\"certificate\":%zu,\"label\":", m.cert + 1);
+			printf(",\"cert\":%zu,\"label\":", m.cert);
 			json_str(m.entry->label);
 			printf(",\"kind\":");
 			json_str(icpt_kind_name((enum icpt_kind)m.entry->kind));

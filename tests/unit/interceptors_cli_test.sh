@@ -73,7 +73,7 @@ expect 0 'chain\.pem: known-interceptor:cert-sha256 test-ca \(certificate 2 of 2
 	"$BIN" interceptors check -f cert.tsv chain.pem
 expect 0 'leaf\.der: known-interceptor:aki test-ski \(certificate 1 of 1' \
 	"$BIN" interceptors check -f ski.tsv leaf.der
-expect 0 '"way":"aki","certificate":1,"label":"test-ski"' \
+expect 0 '"way":"aki","cert":0,"label":"test-ski"' \
 	"$BIN" interceptors check --json -f ski.tsv leaf.der
 expect 1 'other\.pem: no match' "$BIN" interceptors check -f cert.tsv other.pem
 expect 0 'other\.pem: no match' "$BIN" interceptors check -f cert.tsv other.pem chain.pem
