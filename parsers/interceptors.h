@@ -28,10 +28,10 @@
 
 #define ICPT_BUILTIN_FILE "interceptors.tsv" /* in share/ (tls_share_path) */
 #define ICPT_MAX_FILES 8		     /* built-in list + --interceptors files */
-#define ICPT_MAX_ENTRIES (1u << 20)
-#define ICPT_KEY_MAX 64	   /* octets: SHA-256, or an SKI of up to 512 bits */
-#define ICPT_SKI_MIN 8	   /* octets: shorter key ids would match by accident */
-#define ICPT_LINE_MAX 2048 /* octets per line, newline included */
+#define ICPT_MAX_ENTRIES 16384u		     /* loading and matching are linear scans */
+#define ICPT_KEY_MAX 64			     /* octets: SHA-256, or an SKI of up to 512 bits */
+#define ICPT_SKI_MIN 8			     /* octets: shorter key ids would match by accident */
+#define ICPT_LINE_MAX 2048		     /* octets per line, newline included */
 
 /* What an entry is keyed by (the file's first column). */
 enum icpt_kind {
