@@ -6,12 +6,9 @@
  * verdict. The table is the whole policy of docs/verdicts.md; changing the
  * policy means editing rows, not control flow.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "parsers/verdict.h"
 #include "parsers/x509_internal.h"
@@ -34,217 +31,6 @@ const char *verdict_name(enum verdict v)
 	default:
 		return "VERDICT_UNSPECIFIED";
 	}
-}
-
-/* ---- the known-interceptor list ---- */
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Split @line at tabs into at most @max fields (in place). */
-static size_t split_tabs(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-	char *p = line;
-
-	while (n < max) {
-		f[n++] = p;
-		p = strchr(p, '\t');
-		if (!p)
-			break;
-		*p++ = 0;
-	}
-	return n;
-}
-
-static int parse_line(char *line, struct verdict_interceptor *e, const char **why)
-{
-	char *f[5];
-	size_t n = split_tabs(line, f, 5);
-
-	memset(e, 0, sizeof(*e));
-	if (n != 4) {
-		*why = "expected 4 tab-separated columns: kind value label source";
-		return -1;
-	}
-	if (!strcmp(f[0], "issuer")) {
-		e->kind = VERDICT_ICPT_ISSUER;
-		if (strlen(f[1]) >= sizeof(e->value) || !*f[1]) {
-			*why = "issuer name empty or too long";
-			return -1;
-		}
-		/* "CN=x" with nothing else: also match on the CN alone */
-		if (!strncasecmp(f[1], "CN=", 3) && !strpbrk(f[1], ",+\\") &&
-		    strlen(f[1] + 3) < sizeof(e->cn))
-			snprintf(e->cn, sizeof(e->cn), "%s", f[1] + 3);
-	} else if (!strcmp(f[0], "spki_sha256")) {
-		e->kind = VERDICT_ICPT_SPKI_SHA256;
-		if (strlen(f[1]) != 64) {
-			*why = "spki_sha256 needs 64 hex digits";
-			return -1;
-		}
-		for (int i = 0; i < 32; i++) {
-			int hi = hexval(f[1][2 * i]), lo = hexval(f[1][2 * i + 1]);
-			if (hi < 0 || lo < 0) {
-				*why = "spki_sha256 needs 64 hex digits";
-				return -1;
-			}
-			e->spki_sha256[i] = (uint8_t)(hi << 4 | lo);
-		}
-	} else {
-		*why = "kind must be 'issuer' or 'spki_sha256'";
-		return -1;
-	}
-	if (!*f[2] || strlen(f[2]) >= sizeof(e->label) || strlen(f[3]) >= sizeof(e->source)) {
-		*why = "label empty or label/source too long";
-		return -1;
-	}
-	/* the label goes into Probe.interceptor and reasons: proto3 strings */
-	if (!x509_utf8_valid((const uint8_t *)f[2], strlen(f[2])) ||
-	    !x509_utf8_valid((const uint8_t *)f[3], strlen(f[3]))) {
-		*why = "label or source is not UTF-8";
-		return -1;
-	}
-	snprintf(e->value, sizeof(e->value), "%s", f[1]);
-	snprintf(e->label, sizeof(e->label), "%s", f[2]);
-	snprintf(e->source, sizeof(e->source), "%s", f[3]);
-	return 0;
-}
-
-/* Entries per list: far above any real list, a bound for a pipe or FIFO. */
-#define VERDICT_ICPT_MAX 100000u
-
-int verdict_interceptors_add_file(struct verdict_interceptors *list, const char *path, char *err,
-				  size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	unsigned lineno = 0;
-	int ret = -1;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		struct verdict_interceptor e;
-		const char *why;
-		size_t len = strlen(line);
-
-		lineno++;
-		if (len && line[len - 1] != '\n' && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
-			goto out;
-		}
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		if (!len || line[0] == '#')
-			continue;
-		if (parse_line(line, &e, &why) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-			goto out;
-		}
-		if (list->n >= VERDICT_ICPT_MAX) { /* a stream without end: refuse */
-			snprintf(err, errlen, "%s:%u: more than %u entries", path, lineno,
-				 VERDICT_ICPT_MAX);
-			goto out;
-		}
-		if (list->n == list->cap) {
-			size_t nc = list->cap ? list->cap * 2 : 16;
-			struct verdict_interceptor *v = realloc(list->v, nc * sizeof(*v));
-
-			if (!v) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				goto out;
-			}
-			list->v = v;
-			list->cap = nc;
-		}
-		list->v[list->n++] = e;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	ret = 0;
-out:
-	fclose(f);
-	return ret;
-}
-
-struct verdict_interceptors *verdict_interceptors_load(const char *path, char *err, size_t errlen)
-{
-	struct verdict_interceptors *list = calloc(1, sizeof(*list));
-
-	if (!list) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (verdict_interceptors_add_file(list, path, err, errlen) < 0) {
-		verdict_interceptors_free(list);
-		return NULL;
-	}
-	return list;
-}
-
-void verdict_interceptors_free(struct verdict_interceptors *list)
-{
-	if (!list)
-		return;
-	free(list->v);
-	free(list);
-}
-
-static bool name_matches_entry(const struct verdict_interceptor *e, const char *rfc4514,
-			       const char *cn)
-{
-	if (rfc4514 && !strcasecmp(rfc4514, e->value))
-		return true;
-	return e->cn[0] && cn && !strcasecmp(cn, e->cn);
-}
-
-const struct verdict_interceptor *verdict_interceptor_match(const struct verdict_interceptors *list,
-							    const struct x509_cert *cert,
-							    const uint8_t *der)
-{
-	const struct verdict_interceptor *hit = NULL;
-	char *iss = NULL, *sub = NULL, *icn = NULL, *scn = NULL;
-	uint8_t spki[32];
-	bool have_names = false;
-
-	if (!list || !list->n || !cert)
-		return NULL;
-	x509_digests(der, cert, NULL, NULL, spki);
-	for (size_t i = 0; i < list->n && !hit; i++) {
-		const struct verdict_interceptor *e = &list->v[i];
-
-		if (e->kind == VERDICT_ICPT_SPKI_SHA256) {
-			if (!memcmp(e->spki_sha256, spki, 32))
-				hit = e;
-			continue;
-		}
-		if (!have_names) {
-			iss = x509_name_rfc4514(der, cert->issuer);
-			sub = x509_name_rfc4514(der, cert->subject);
-			icn = x509_str_utf8(der, cert->issuer_cn);
-			scn = x509_str_utf8(der, cert->subject_cn);
-			have_names = true;
-		}
-		if (name_matches_entry(e, iss, icn) || name_matches_entry(e, sub, scn))
-			hit = e;
-	}
-	free(iss);
-	free(sub);
-	free(icn);
-	free(scn);
-	return hit;
 }
 
 /* ---- the decision table ---- */
@@ -305,6 +91,26 @@ static bool chains_equal(const struct verdict_input *in)
 	return true;
 }
 
+/* The strongest way (enum icpt_way order) in which any certificate of the
+ * test chain matches the list, the first such certificate in chain order:
+ * icpt_match_chain()'s rule, over verdict_cert. */
+static void match_interceptor(const struct verdict_input *in, struct verdict_result *out)
+{
+	for (int way = ICPT_WAY_FIRST; way <= ICPT_WAY_LAST; way++)
+		for (size_t i = 0; i < in->test_n; i++) {
+			const struct verdict_cert *t = &in->test[i];
+			struct icpt_cert c = {t->der, t->parsed, t->sha256, NULL};
+
+			out->interceptor =
+				icpt_match_cert(in->interceptors, (enum icpt_way)way, &c);
+			if (out->interceptor) {
+				out->interceptor_way = (enum icpt_way)way;
+				out->interceptor_cert = i;
+				return;
+			}
+		}
+}
+
 void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
 {
 	unsigned facts = 0;
@@ -325,9 +131,7 @@ void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
 			facts |= F_NAMES_SNI;
 		if (!in->is_control && in->control_n > 0 && chains_equal(in))
 			facts |= F_SAME;
-		for (size_t i = 0; i < in->test_n && !out->interceptor; i++)
-			out->interceptor = verdict_interceptor_match(
-				in->interceptors, in->test[i].parsed, in->test[i].der);
+		match_interceptor(in, out);
 		if (out->interceptor)
 			facts |= F_KNOWN;
 		tl = in->test[0].parsed;
@@ -358,7 +162,7 @@ void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
 	if (!(facts & F_VERIFIED))
 		reason(out, "unverified:%s", in->verify_error ? in->verify_error : "unknown");
 	if (out->interceptor)
-		reason(out, "known-interceptor:%s", out->interceptor->label);
+		reason(out, "known-interceptor:%s", icpt_way_name(out->interceptor_way));
 	if (tl && cl && !(facts & (F_SAME | F_CONTROL)) &&
 	    slices_equal(in->test[0].der, tl->subject, in->control[0].der, cl->subject) &&
 	    slices_equal(in->test[0].der, tl->san_ext, in->control[0].der, cl->san_ext) &&

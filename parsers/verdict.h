@@ -11,8 +11,8 @@
  * enum verdict has the numeric values of the schema's Verdict so scanner/
  * can assign it directly; parsers/ does not include the protobuf header.
  *
- * The known-interceptor list (share/interceptors.tsv, plus any --interceptors
- * FILE) is loaded once and shared read-only between threads.
+ * The known-interceptor list (parsers/interceptors.h: share/interceptors.tsv
+ * plus any --interceptors FILE) is loaded once and shared read-only.
  */
 #ifndef TLSMAP_PARSERS_VERDICT_H
 #define TLSMAP_PARSERS_VERDICT_H
@@ -21,9 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parsers/interceptors.h"
 #include "parsers/x509.h"
-
-#define VERDICT_INTERCEPTORS_FILE "share/interceptors.tsv" /* relative to the source tree */
 
 enum verdict {
 	VERDICT_UNSPECIFIED = 0,
@@ -36,50 +35,6 @@ enum verdict {
 };
 
 const char *verdict_name(enum verdict v); /* "VERDICT_NO_TLS"... */
-
-/* ---- known interceptors ---- */
-
-enum verdict_icpt_kind {
-	VERDICT_ICPT_ISSUER = 1,      /* RFC 4514 name, or "CN=..." matched on the CN */
-	VERDICT_ICPT_SPKI_SHA256 = 2, /* hex SHA-256 of a SubjectPublicKeyInfo */
-};
-
-struct verdict_interceptor {
-	uint8_t kind;
-	uint8_t spki_sha256[32];
-	char value[256]; /* the name as written in the file */
-	char cn[128];	 /* for "CN=x" entries: x, else "" */
-	char label[64];
-	char source[256];
-};
-
-struct verdict_interceptors {
-	size_t n, cap;
-	struct verdict_interceptor *v;
-};
-
-/*
- * Load a TSV file (kind, value, label, source-URL; '#' comments and blank
- * lines ignored) into a new list. Returns NULL with a message naming the
- * file and line in @err on failure. Free with verdict_interceptors_free().
- */
-struct verdict_interceptors *verdict_interceptors_load(const char *path, char *err, size_t errlen);
-
-/* Append the entries of another file (the lab's --interceptors FILE).
- * Returns 0 or -1 with @err set. */
-int verdict_interceptors_add_file(struct verdict_interceptors *list, const char *path, char *err,
-				  size_t errlen);
-
-void verdict_interceptors_free(struct verdict_interceptors *list);
-
-/*
- * The first entry matching @cert: its issuer or subject name (so a chain
- * that includes the interceptor's own root or intermediate matches), or
- * its SPKI hash. NULL if none. @der is the certificate's DER.
- */
-const struct verdict_interceptor *verdict_interceptor_match(const struct verdict_interceptors *list,
-							    const struct x509_cert *cert,
-							    const uint8_t *der);
 
 /* ---- the decision ---- */
 
@@ -103,10 +58,10 @@ struct verdict_input {
 	size_t test_n;
 	const struct verdict_cert *control; /* the host's control chain (NULL/0: none) */
 	size_t control_n;
-	bool verified;		  /* verify_chain() result for the test chain */
-	const char *verify_error; /* its error string when not verified */
-	bool name_matches;	  /* verify_name_matches(leaf, sni) */
-	const struct verdict_interceptors *interceptors; /* may be NULL */
+	bool verified;			      /* verify_chain() result for the test chain */
+	const char *verify_error;	      /* its error string when not verified */
+	bool name_matches;		      /* verify_name_matches(leaf, sni) */
+	const struct icpt_list *interceptors; /* may be NULL */
 };
 
 #define VERDICT_MAX_REASONS 8
@@ -116,7 +71,9 @@ struct verdict_result {
 	enum verdict verdict;
 	size_t n_reasons;
 	char reasons[VERDICT_MAX_REASONS][VERDICT_REASON_LEN];
-	const struct verdict_interceptor *interceptor; /* matched entry, or NULL */
+	const struct icpt_entry *interceptor; /* matched entry, or NULL */
+	enum icpt_way interceptor_way;	      /* how it matched (strongest way) */
+	size_t interceptor_cert;	      /* which test-chain certificate, 0 = leaf */
 };
 
 /* Decide; allocation-free except for name rendering when an interceptor

@@ -3,7 +3,8 @@
  * Value parsing shared by the subcommands. Each parser accepts the whole
  * string or nothing: "443x", "", "-5" and overflow are errors, and the error
  * names the option and the text, since a scan that starts with a mistyped
- * rate is worse than one that does not start.
+ * rate is worse than one that does not start. Also the whole-file reader
+ * the commands that take certificate files share.
  */
 #include "scanner/cli.h"
 
@@ -136,4 +137,47 @@ int cli_getopt(struct cli_getopt *g, int argc, char **argv)
 	}
 	g->seen[opt / 64] |= 1ull << (opt % 64);
 	return opt;
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			char *p;
+
+			if (nc > max + 1)
+				nc = max + 1;
+			if (nc == cap) {
+				errno = EFBIG;
+				goto fail;
+			}
+			p = realloc(buf, nc + 1);
+			if (!p)
+				goto fail;
+			buf = p;
+			cap = nc;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0) {
+			if (ferror(f))
+				goto fail;
+			break;
+		}
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
 }

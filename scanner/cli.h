@@ -11,6 +11,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CLI_EUSAGE 2 /* exit status for bad input, before any work is done */
@@ -30,6 +31,17 @@ int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_x509(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_interceptors(int argc, char **argv);
+
+/*
+ * The known-interceptor list a command works with: share/interceptors.tsv
+ * (a warning when it is missing, an error when it is malformed) plus each
+ * of @files in order. Returns 0 with *@out set (free with icpt_list_free),
+ * or CLI_EUSAGE after printing the file, line and fault (cmd_interceptors.c).
+ */
+struct icpt_list;
+int cli_load_interceptors(const char *cmd, const char *const *files, size_t nfiles,
+			  struct icpt_list **out);
 
 /* Print "tlsmap CMD: MESSAGE" to stderr, plus a hint to use --help. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -71,6 +83,13 @@ struct cli_getopt {
  * Resets getopt's state on the first call.
  */
 int cli_getopt(struct cli_getopt *g, int argc, char **argv);
+
+/*
+ * Read the whole file at @path (at most @max octets) into a new buffer,
+ * NUL-terminated, its length in *@len. NULL with errno set (EFBIG when
+ * larger than @max). The caller frees.
+ */
+char *cli_read_file(const char *path, size_t max, size_t *len);
 
 /*
  * Report the unknown option or missing argument getopt_long saw last

@@ -198,6 +198,11 @@ static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_
 	m.roots_source = (char *)(c->roots ? c->roots : "system");
 	m.n_countries = c->ncountries;
 	m.countries = (char **)c->countries;
+	if (c->icpt) { /* the known-interceptor lists the verdicts rely on */
+		m.interceptors_version = (char *)c->icpt->version;
+		m.interceptors_sha256.data = (uint8_t *)c->icpt->sha256;
+		m.interceptors_sha256.len = 32;
+	}
 
 	/* Which geolocation databases and trust anchors the verdicts came from:
 	 * a published dataset must say, since both change over time. */
@@ -273,6 +278,37 @@ static void print_dry_run(const struct scan_config *c)
 	printf("\nsnis=%zu\n", c->syn_only ? (size_t)0 : c->nsnis);
 }
 
+/* --dry-run -o FILE: the ScanMeta the scan would write (which lists, roots and
+ * databases its verdicts would rely on), closed with a ScanEnd saying
+ * "dry-run"; no probe records. */
+static int dry_run_dataset(const struct scan_config *c, uint64_t total)
+{
+	Tlsmap__V1__ScanEnd end;
+	struct out_writer *w = out_writer_open(c->output);
+	int ret;
+
+	if (!w) {
+		fprintf(stderr, "tlsmap scan: -o %s: %s\n", c->output, strerror(errno));
+		return 1;
+	}
+	ret = write_meta(w, c, unix_us(), total);
+	tlsmap__v1__scan_end__init(&end);
+	end.end_time_us = unix_us();
+	end.clean = true;
+	end.stop_reason = (char *)"dry-run";
+	if (ret) {
+		fprintf(stderr, "tlsmap scan: -o %s: %s\n", c->output, out_strerror(ret));
+		out_writer_close(w, NULL);
+		return 1;
+	}
+	ret = out_writer_close(w, &end);
+	if (ret) {
+		fprintf(stderr, "tlsmap scan: -o %s: %s\n", c->output, out_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_config cfg;
@@ -305,11 +341,6 @@ int cmd_scan(int argc, char **argv)
 		scan_config_free(&cfg);
 		return CLI_EUSAGE;
 	}
-	if (cfg.dry_run) {
-		print_dry_run(&cfg);
-		scan_config_free(&cfg);
-		return 0;
-	}
 	memset(&gen, 0, sizeof(gen));
 	if (perm_init(&gen.perm, cfg.npairs, cfg.seed, cfg.shard, cfg.shards) != 0) {
 		cli_usage_error("scan", "too many (address, port) pairs: %llu",
@@ -320,6 +351,12 @@ int cmd_scan(int argc, char **argv)
 	total = cfg.npairs / cfg.shards + (cfg.shard < cfg.npairs % cfg.shards);
 	if (cfg.max_targets && cfg.max_targets < total)
 		total = cfg.max_targets;
+	if (cfg.dry_run) {
+		print_dry_run(&cfg);
+		status = cfg.output ? dry_run_dataset(&cfg, total) : 0;
+		scan_config_free(&cfg);
+		return status;
+	}
 
 	memset(&ec, 0, sizeof(ec));
 	ec.iface = cfg.iface;

@@ -34,50 +34,6 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 all parsed, 1 a file or certificate failed, 2 usage error.\n";
 
-/* Read a whole file (at most X509_FILE_MAX octets). Caller frees. */
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 65536;
-			char *p;
-
-			if (nc > X509_FILE_MAX + 1)
-				nc = X509_FILE_MAX + 1;
-			if (nc == cap) {
-				errno = EFBIG;
-				goto fail;
-			}
-			p = realloc(buf, nc + 1);
-			if (!p)
-				goto fail;
-			buf = p;
-			cap = nc;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0) {
-			if (ferror(f))
-				goto fail;
-			break;
-		}
-	}
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-fail:
-	fclose(f);
-	free(buf);
-	return NULL;
-}
-
 /* Parse and print one certificate; *used gets the octets it spans. */
 static int one_cert(const char *path, size_t idx, const uint8_t *der, size_t len, size_t *used)
 {
@@ -102,7 +58,7 @@ static int one_cert(const char *path, size_t idx, const uint8_t *der, size_t len
 static int one_file(const char *path)
 {
 	size_t len = 0, pos = 0, idx = 0;
-	char *text = read_file(path, &len);
+	char *text = cli_read_file(path, X509_FILE_MAX, &len);
 	uint8_t *der = NULL;
 	int status = 0;
 	long n;

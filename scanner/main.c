@@ -18,6 +18,8 @@ static const struct cli_cmd commands[] = {
 	{"merge", cmd_merge, "join the shard files of one scan"},
 	{"report", cmd_report, "write a self-contained HTML report for readers"},
 	{"x509", cmd_x509, "parse PEM/DER certificates and print their fields as JSON"},
+	{"interceptors", cmd_interceptors,
+	 "list known interceptors, check certificates against them"},
 	{"bench", cmd_bench, "measure tx, rx and x509 parsing speed (key=value lines)"},
 };
 
@@ -32,7 +34,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n"
 		   "'tlsmap <command> --help' describes each command's options.\n"
 		   "Network safety: 'scan' refuses reserved and special-purpose ranges\n"

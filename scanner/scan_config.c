@@ -60,8 +60,8 @@ const char scan_usage_text[] =
 	"      --control-sni D      the innocuous name whose chain is the host's own\n"
 	"                           (default: a fresh random name per scan)\n"
 	"      --roots PEM          trust anchors (default: the system store)\n"
-	"      --interceptors F     more known-interceptor entries (share/interceptors.tsv "
-	"format)\n"
+	"      --interceptors F     more known-interceptor entries, added to the built-in\n"
+	"                           share/interceptors.tsv (repeatable; docs/interceptors.md)\n"
 	"      --eligible trusted|any  test SNIs only for hosts whose own chain verifies\n"
 	"                           (default trusted, as in the 2019 study) or for all\n"
 	"      --tls13              every probe through OpenSSL, offering TLS 1.3\n"
@@ -72,7 +72,8 @@ const char scan_usage_text[] =
 	"Geolocation and targets by country:\n"
 	"      --geo-db F --asn-db F  MaxMind DBs (default: data/geo/country.mmdb, asn.mmdb)\n"
 	"      --country CC[,CC]    targets: every IPv4 prefix of these countries (repeatable)\n"
-	"      --dry-run            print the prefix and address counts, send nothing\n"
+	"      --dry-run            print the prefix and address counts, send nothing;\n"
+	"                           with -o, write only the ScanMeta the scan would write\n"
 	"  -h, --help               this text\n"
 	"-p, --sni and --country accumulate when repeated; any other flag given twice is\n"
 	"an error.\n";
@@ -498,7 +499,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	c->max_flight_bytes = 128 * 1024;
 
 	/* flags that accumulate; any other flag given twice is an error */
-	static const int lists[] = {'p', OPT_SNI, OPT_COUNTRY, 0};
+	static const int lists[] = {'p', OPT_SNI, OPT_COUNTRY, OPT_INTERCEPTORS, 0};
 	struct cli_getopt g = {.cmd = CMD,
 			       .shortopts = "p:w:b:i:G:T:n:P:r:B:c:o:vh",
 			       .longopts = scan_opts,
@@ -593,7 +594,10 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 					  &c->max_flight_bytes))
 				return CLI_EUSAGE;
 			break;
-		case OPT_INTERCEPTORS: c->interceptors = optarg; break;
+		case OPT_INTERCEPTORS:
+			if (push_str(&c->interceptor_files, &c->ninterceptor_files, optarg))
+				return bad("--interceptors", optarg, "out of memory");
+			break;
 		case OPT_GEO_DB: c->geo_db = optarg; break;
 		case OPT_ASN_DB: c->asn_db = optarg; break;
 		case OPT_COUNTRY: {
@@ -720,6 +724,8 @@ void scan_config_free(struct scan_config *c)
 	free(c->ports);
 	free(c->snis);
 	free(c->sni_blob); /* TLS stage block */
+	free(c->interceptor_files);
+	icpt_list_free(c->icpt);
 	for (size_t k = 0; k < c->ncountries; k++)
 		free((char *)c->countries[k]);
 	free(c->countries);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parsers/interceptors.h"
 #include "scanner/targets.h"
 
 #define SCAN_DEFAULT_RATE 10000          /* packets/s, ZMap's default */
@@ -74,7 +75,9 @@ struct scan_config {
 	double connect_timeout_s;     /* --connect-timeout (default 5) */
 	double read_timeout_s;        /* --read-timeout (default 10) */
 	uint64_t max_flight_bytes;    /* --max-flight-bytes (default 128 KiB) */
-	const char *interceptors;     /* --interceptors FILE */
+	const char **interceptor_files; /* --interceptors FILE, repeatable, in order */
+	size_t ninterceptor_files;
+	struct icpt_list *icpt;       /* share/interceptors.tsv + those files (owned) */
 	const char *geo_db;           /* --geo-db */
 	const char *asn_db;           /* --asn-db */
 	const char **countries;       /* --country CC, repeatable or comma separated (copies) */

@@ -58,7 +58,7 @@ struct tls_stage {
 	const struct scan_config *cfg;
 	struct tls_hello_tmpl hello;
 	struct verify_store *roots;
-	struct verdict_interceptors *icpt;
+	const struct icpt_list *icpt; /* the scan config's, loaded before any packet */
 	bool eligible_any;
 	uint32_t per_worker_conns;
 	/* summed by the workers at fini (under the lock), printed at close */
@@ -471,6 +471,8 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pr->retransmits = p->retx;
 		pr->interceptor =
 			tls_arena_strdup(a, vres.interceptor ? vres.interceptor->label : "");
+		pr->interceptor_match = (char *)icpt_way_name(vres.interceptor_way);
+		pr->interceptor_cert = (uint32_t)vres.interceptor_cert;
 
 		Tlsmap__V1__Certificate **certs =
 			tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*certs));
@@ -1092,7 +1094,6 @@ static void tls_stage_close(void *arg)
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
-	verdict_interceptors_free(st->icpt);
 	free(st);
 }
 
@@ -1103,7 +1104,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 {
 	const struct scan_config *cfg = ctx->cfg;
 	struct tls_stage *st = calloc(1, sizeof(*st));
-	char err[512], path[4096];
+	char err[512];
 
 	if (!st)
 		return -ENOMEM;
@@ -1117,19 +1118,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 		fprintf(stderr, "tlsmap scan: --roots: %s\n", err);
 		goto fail;
 	}
-	tls_share_path("interceptors.tsv", path, sizeof(path));
-	st->icpt = verdict_interceptors_load(path, err, sizeof(err));
-	if (!st->icpt) {
-		fprintf(stderr, "tlsmap scan: warning: %s (no built-in interceptor list)\n", err);
-		st->icpt = calloc(1, sizeof(*st->icpt));
-		if (!st->icpt)
-			goto fail;
-	}
-	if (cfg->interceptors &&
-	    verdict_interceptors_add_file(st->icpt, cfg->interceptors, err, sizeof(err)) != 0) {
-		fprintf(stderr, "tlsmap scan: --interceptors: %s\n", err);
-		goto fail;
-	}
+	st->icpt = cfg->icpt;
 	/* geolocation: explicit paths must open; the defaults may be missing */
 	if (cfg->geo_db)
 		snprintf(st->geo_country, sizeof(st->geo_country), "%s", cfg->geo_db);

@@ -204,7 +204,7 @@ int scan_config_tls_resolve(struct scan_config *c)
 		cli_usage_error("scan", "--eligible %s: expected trusted or any", c->eligible);
 		return CLI_EUSAGE;
 	}
-	return 0;
+	return cli_load_interceptors("scan", c->interceptor_files, c->ninterceptor_files, &c->icpt);
 }
 
 /*

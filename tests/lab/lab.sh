@@ -406,14 +406,25 @@ wait_listen() { # NS PORT
 # --- files for the scanner and the tests -------------------------------------
 
 write_outputs() {
-	local m label subj style targets issuer
+	local m label subj style targets issuer ca cc src
 	{
-		printf '# kind\tvalue\tlabel\tsource\n'
+		# share/interceptors.tsv's format (docs/interceptors.md): one line per
+		# way a forging CA can be recognised, all four for each lab CA
+		printf '# kind\tvalue\tlabel\tname\tcountry\tfirst_seen\tlast_seen\tverified\tsources\tnote\n'
+		printf 'version\tlab\t%s\n' "$(date -u +%F)"
 		while IFS=$'\t' read -r m label subj style targets; do
-			issuer=$(openssl x509 -in "$LAB_DIR/pki/ca-$m.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
-			printf 'issuer\t%s\t%s\t%s\n' "$issuer" "$label" "tlsmap lab middlebox tlm-$m (tests/lab/plan.tsv)"
-			printf 'spki_sha256\t%s\t%s\t%s\n' "$(openssl x509 -in "$LAB_DIR/pki/ca-$m.pem" -noout -pubkey |
-				openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)" "$label" "tlsmap lab middlebox tlm-$m (tests/lab/plan.tsv)"
+			ca=$LAB_DIR/pki/ca-$m.pem
+			issuer=$(openssl x509 -in "$ca" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+			cc=$(sed -n 's|.*/C=\([A-Z][A-Z]\)/.*|\1|p' <<<"$subj/")
+			src="tlsmap lab middlebox tlm-$m (tests/lab/plan.tsv)"
+			printf '%s\t%s\t%s\tLab middlebox tlm-%s\t%s\t\t\tyes\t%s\t\n' \
+				cert_sha256 "$(openssl x509 -in "$ca" -outform DER | sha256sum | cut -d' ' -f1)" \
+				"$label" "$m" "$cc" "$src" \
+				spki_sha256 "$(openssl x509 -in "$ca" -noout -pubkey | openssl pkey -pubin -outform DER |
+					sha256sum | cut -d' ' -f1)" "$label" "$m" "$cc" "$src" \
+				ski "$(openssl x509 -in "$ca" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' |
+					tr A-F a-f)" "$label" "$m" "$cc" "$src" \
+				issuer "$issuer" "$label" "$m" "$cc" "$src"
 		done < <(plan middleboxes)
 	} >"$LAB_DIR/interceptors.tsv"
 	plan targets >"$LAB_DIR/targets.txt"
