@@ -447,6 +447,7 @@ int cmd_scan(int argc, char **argv)
 		end.tls_ok = progress_get(&ctr.tls_ok);
 		end.records_dropped = dropped;
 		end.rx_dropped = st.nic_missed + st.ring_full;
+		end.rx_buffer_peak_bytes = progress_get(&ctr.rx_buf_peak);
 		ret = out_writer_close(w, &end);
 		w = NULL;
 		if (ret) {

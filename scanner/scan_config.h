@@ -74,6 +74,7 @@ struct scan_config {
 	double connect_timeout_s;     /* --connect-timeout (default 5) */
 	double read_timeout_s;        /* --read-timeout (default 10) */
 	uint64_t max_flight_bytes;    /* --max-flight-bytes (default 128 KiB) */
+	uint64_t rx_budget;           /* --rx-budget; 0: min(physical memory / 8, 2 GiB) */
 	const char *interceptors;     /* --interceptors FILE */
 	const char *geo_db;           /* --geo-db */
 	const char *asn_db;           /* --asn-db */
