@@ -958,7 +958,7 @@ static void tls_poll(void *wctx, uint64_t now)
 		struct tls_probe *p = &w->probes[pi];
 		p->retry = false;
 		int r = probe_connect(w, pi, now);
-		if (r == -ENOSPC || r == -EADDRINUSE) {
+		if (r == -ENOSPC || r == -EADDRINUSE || r == -ENOBUFS) {
 			w->retryq[w->retryq_len++] = pi;
 			p->retry = true;
 			break;
