@@ -39,8 +39,8 @@
 #define NUSERS 24
 #define W 8192u /* the most one connection may hold */
 #define BUDGET (3ull * W)
-#define CONNECT_TO (2000 * MS)
-#define READ_TO (3000 * MS)
+#define CONNECT_TO (700 * MS)
+#define READ_TO (1000 * MS)
 #define HELLO_LEN 300
 #define SRV_IP 0xc6120a05u /* 198.18.10.5 */
 #define CLI_IP 0xc6130001u /* 198.19.0.1 */
@@ -293,7 +293,7 @@ static void run(const uint8_t *data, size_t size)
 		.max_conns = NCONN,
 		.ooo_segments = 8,
 		.ooo_per_conn = 4,
-		.syn_rto_ns = 500 * MS,
+		.syn_rto_ns = 200 * MS,
 		.connect_timeout_ns = CONNECT_TO,
 		.read_timeout_ns = READ_TO,
 		.rx_budget = BUDGET,
@@ -344,8 +344,8 @@ static void run(const uint8_t *data, size_t size)
 		}
 		case 1:
 		case 2: {		     /* advance the clock */
-			uint8_t s = take8(); /* 0 to 63 ms, x8, x64 or x512 */
-			now += ((uint64_t)(s & 0x3f) << (s >> 6) * 3) * MS + 1;
+			uint8_t s = take8(); /* 0 to 63 ms, x4, x16 or x64 */
+			now += ((uint64_t)(s & 0x3f) << (s >> 6) * 2) * MS + 1;
 			tcp_poll(tab, now);
 			break;
 		}
