@@ -35,6 +35,7 @@ import sys
 LIFETIME = 120.0
 SEND_CAP = 256 << 20
 MAX_CONNS = int(os.environ.get("HOSTILE_MAX_CONNS", "512"))
+BACKLOG = int(os.environ.get("HOSTILE_BACKLOG", "256"))
 READ_WAIT = 3.0
 
 live = 0
@@ -159,7 +160,7 @@ async def main(argv):
 		                "normal"):
 			sys.exit("hostile.py: unknown mode " + mode)
 		servers.append(await asyncio.start_server(handler(mode, cert), "0.0.0.0", int(port),
-		                                          reuse_address=True, backlog=256))
+		                                          reuse_address=True, backlog=BACKLOG))
 	print("hostile.py pid %d serving %s" % (os.getpid(), " ".join(argv[2:])), flush=True)
 	await asyncio.gather(*(s.serve_forever() for s in servers))
 
