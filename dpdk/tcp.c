@@ -17,7 +17,29 @@
  *   never matches ours.
  * - Received bytes are never buffered here when in order: they go straight
  *   to the application. Out-of-order segments go to a small pool of
- *   MSS-sized buffers, a few per connection at most.
+ *   MSS-sized buffers shared by the table. A connection may hold at most
+ *   its fair share of the pool (pool / connections holding segments, at
+ *   least 1, at most ooo_per_conn); when the pool is empty, a connection
+ *   under its share takes the highest segment of one over it. Dropping an
+ *   out-of-order segment loses nothing: it was never acknowledged, and the
+ *   peer sends it again. So no set of hosts can take the pool from others.
+ * - The application's receive buffers are charged to a table budget
+ *   (tcp_rx_charge). rx_conn_max of it is an escrow: when the shared part
+ *   (budget - rx_conn_max) is full, one connection at a time may grow into
+ *   the escrow, so some connection can always finish and free its buffer;
+ *   the others wait (TCP_APP_WAIT: bytes not acknowledged, read deadline
+ *   paused) and are served when their peer sends again. New connections
+ *   are refused (-ENOBUFS, the caller retries) while less than two
+ *   rx_conn_max are free. A wait never turns into an outcome by itself; only
+ *   a peer that stops sending for WAIT_MAX_READS read timeouts in a row is
+ *   timed out.
+ * - Segment checks follow RFC 9293 3.10.7.4 with RFC 5961: sequence
+ *   acceptability first, an RST only at exactly rcv_nxt (an in-window one
+ *   earns a challenge ACK), a SYN in ESTABLISHED earns a challenge ACK (the
+ *   hello is resent by its own timer, never in answer to a segment anyone
+ *   can forge), segments without ACK are dropped, an ACK of data never
+ *   sent earns a challenge ACK. Challenge ACKs are limited per table to
+ *   challenge_acks_per_s (RFC 5961 section 7).
  * - The send stream is the hello (asked again from the application on each
  *   retransmission, so nothing is stored) followed by optional bytes the
  *   application appends (OpenSSL path), read through more().
@@ -43,6 +65,10 @@
 #define HDRS_LEN (ETH_LEN + IP_LEN + TCP_LEN)
 #define FRAME_MAX 1514u
 #define SCRATCH_MAX 16384u
+#define MAX_SND_WND 65535u /* no window scaling: the most a peer can advertise */
+#define EVICT_SCAN 64u	   /* pool entries looked at per eviction attempt */
+#define WAIT_MAX_READS 4u  /* read timeouts a waiting connection may wait in all */
+#define SEC_NS 1000000000ull
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
@@ -55,15 +81,20 @@ enum conn_state { ST_FREE = 0, ST_SYN_SENT, ST_ESTABLISHED };
 enum conn_flag {
 	CF_IN_WHEEL = 1,
 	CF_ACK_PENDING = 2,
+	CF_RX_WAIT = 4, /* the application could not take bytes (budget) */
 };
+
+enum deliver_res { DLV_OK, DLV_CLOSED, DLV_WAIT };
 
 struct tcp_conn {
 	uint64_t user;
 	uint64_t start_ns;
 	uint64_t connected_ns;
-	uint64_t deadline_ns; /* connect deadline, then read deadline */
-	uint64_t rto_at_ns;   /* next retransmission, 0: none */
-	uint64_t timer_ns;    /* when the wheel fires this connection */
+	uint64_t deadline_ns;	/* connect deadline, then read deadline */
+	uint64_t rto_at_ns;	/* next retransmission, 0: none */
+	uint64_t timer_ns;	/* when the wheel fires this connection */
+	uint64_t wait_since_ns; /* CF_RX_WAIT: waiting since */
+	uint64_t waited_ns;	/* time spent waiting for buffer, in all */
 	uint32_t tw_prev, tw_next;
 	uint32_t ack_next;
 	uint32_t ooo_head;
@@ -75,6 +106,7 @@ struct tcp_conn {
 	uint32_t rto_ms;
 	uint32_t retx;
 	uint32_t bytes_in;
+	uint32_t rx_bytes; /* receive buffer charged (tcp_rx_charge) */
 	uint16_t peer_mss, peer_wnd;
 	uint8_t state, tries, flags, ooo_count, segs_unacked;
 };
@@ -82,6 +114,7 @@ static_assert(sizeof(struct tcp_conn) <= 256, "per-connection state must stay <=
 
 struct ooo_seg {
 	uint32_t next;
+	uint32_t owner; /* connection slot, NONE when free */
 	uint32_t seq;
 	uint16_t len;
 	uint8_t fin;
@@ -97,6 +130,14 @@ struct tcp_table {
 	uint32_t active;
 	struct ooo_seg *ooo;
 	uint32_t ooo_free;
+	uint32_t ooo_holders;	/* connections holding at least one segment */
+	uint32_t ooo_cursor;	/* where the next eviction scan starts */
+	uint64_t rx_used;	/* receive buffer charged now */
+	uint32_t rx_escrow;	/* connection growing into the escrow, or NONE */
+	uint32_t cur;		/* connection whose data() runs, or NONE */
+	uint64_t chal_start_ns; /* challenge ACK window start */
+	uint32_t chal_count;	/* challenge ACKs sent in that window */
+	bool chal_started;
 	uint32_t wheel[WHEEL_SLOTS];
 	uint64_t wheel_tick; /* every tick below this one has been processed */
 	bool wheel_started;
@@ -363,17 +404,25 @@ static void timer_rearm(struct tcp_table *t, struct tcp_conn *c)
 
 /* ---- connection life ---- */
 
+/* Give pool segment @i (already unlinked from @c's list) back to the pool. */
+static void ooo_put(struct tcp_table *t, struct tcp_conn *c, uint32_t i)
+{
+	t->ooo[i].owner = NONE;
+	t->ooo[i].next = t->ooo_free;
+	t->ooo_free = i;
+	if (--c->ooo_count == 0)
+		t->ooo_holders--;
+}
+
 static void ooo_free_all(struct tcp_table *t, struct tcp_conn *c)
 {
 	uint32_t i = c->ooo_head;
+	c->ooo_head = NONE;
 	while (i != NONE) {
 		uint32_t n = t->ooo[i].next;
-		t->ooo[i].next = t->ooo_free;
-		t->ooo_free = i;
+		ooo_put(t, c, i);
 		i = n;
 	}
-	c->ooo_head = NONE;
-	c->ooo_count = 0;
 }
 
 static void ack_list_remove(struct tcp_table *t, struct tcp_conn *c)
@@ -402,6 +451,10 @@ static void conn_close(struct tcp_table *t, struct tcp_conn *c, int outcome, boo
 	wheel_unlink(t, c);
 	ack_list_remove(t, c);
 	ooo_free_all(t, c);
+	t->rx_used -= c->rx_bytes;
+	c->rx_bytes = 0;
+	if (t->rx_escrow == (uint32_t)(c - t->conns))
+		t->rx_escrow = NONE;
 	if (t->scratch_user == user)
 		t->scratch_ok = false;
 	t->closing = (struct tcp_conn_info){.start_ns = c->start_ns,
@@ -431,13 +484,17 @@ int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, u
 		t->st.table_full++;
 		return -ENOSPC;
 	}
+	if (t->cfg.rx_budget && t->rx_used + 2ull * t->cfg.rx_conn_max > t->cfg.rx_budget) {
+		t->st.budget_refused++;
+		return -ENOBUFS;
+	}
 	if (!t->wheel_started) {
 		t->wheel_tick = now_ns >> WHEEL_SHIFT;
 		t->wheel_started = true;
 	}
 	for (int i = 0; i < 16 && !found; i++) {
-		uint64_t h = pkt_siphash_2w(t->cfg.hash_key, (uint64_t)dst_ip_be << 16 | dst_port_be,
-					t->port_ctr++);
+		uint64_t h = pkt_siphash_2w(t->cfg.hash_key,
+					    (uint64_t)dst_ip_be << 16 | dst_port_be, t->port_ctr++);
 		uint16_t sport = (uint16_t)(t->cfg.l2.sport_lo + (uint32_t)(h % range));
 		sport_be = (uint16_t)(sport >> 8 | sport << 8);
 		found = index_find(t, dst_ip_be, dst_port_be, sport_be, NULL) == NONE;
@@ -552,6 +609,16 @@ static void arm_data_rto(struct tcp_conn *c, uint64_t now_ns)
 
 static void fire(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
 {
+	if (now >= c->deadline_ns && (c->flags & CF_RX_WAIT) &&
+	    c->waited_ns < WAIT_MAX_READS * t->cfg.read_timeout_ns) {
+		/* waiting for buffer: the read deadline does not run */
+		uint64_t d = now - c->wait_since_ns;
+		c->waited_ns += d;
+		c->deadline_ns += d;
+		c->wait_since_ns = now;
+		if (c->deadline_ns <= now)
+			c->deadline_ns = now + 1;
+	}
 	if (now >= c->deadline_ns) {
 		if (c->state == ST_SYN_SENT)
 			conn_close(t, c, TCP_OUT_NO_ANSWER, false);
@@ -649,25 +716,64 @@ static void ack_later(struct tcp_table *t, struct tcp_conn *c)
 }
 
 /*
- * Deliver in-order bytes to the application. Returns false when the
- * connection was closed (the application finished or refused).
+ * RFC 5961 section 7: challenge ACKs (and ACKs for segments beyond the
+ * window) are limited per table, in one-second windows, so forged segments
+ * cannot make the scanner send at will.
  */
-static bool deliver(struct tcp_table *t, struct tcp_conn *c, const uint8_t *p, size_t len,
-		    uint64_t now)
+static void challenge_ack(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
+{
+	if (!t->chal_started || now < t->chal_start_ns || now - t->chal_start_ns >= SEC_NS) {
+		t->chal_started = true;
+		t->chal_start_ns = now;
+		t->chal_count = 0;
+	}
+	if (t->chal_count >= t->cfg.challenge_acks_per_s) {
+		t->st.challenge_acks_limited++;
+		return;
+	}
+	t->chal_count++;
+	t->st.challenge_acks++;
+	ack_now(t, c);
+}
+
+/*
+ * Deliver in-order bytes to the application: DLV_OK, DLV_CLOSED (the
+ * application finished or refused), DLV_WAIT (it took nothing: rcv_nxt
+ * stays, the bytes are not acknowledged, the read deadline pauses).
+ */
+static int deliver(struct tcp_table *t, struct tcp_conn *c, const uint8_t *p, size_t len,
+		   uint64_t now)
 {
 	if (len == 0)
-		return true;
+		return DLV_OK;
+	t->cur = (uint32_t)(c - t->conns);
+	int r = t->cfg.app_ops->data(t->cfg.app, c->user, p, len);
+	t->cur = NONE;
+	if (r == TCP_APP_WAIT) {
+		if (!(c->flags & CF_RX_WAIT)) {
+			c->flags |= CF_RX_WAIT;
+			c->wait_since_ns = now;
+			t->st.rx_waits++;
+		}
+		return DLV_WAIT;
+	}
+	if (c->flags & CF_RX_WAIT) {
+		/* the time waited does not count against the read deadline */
+		uint64_t d = now > c->wait_since_ns ? now - c->wait_since_ns : 0;
+		c->waited_ns += d;
+		c->deadline_ns += d;
+		c->flags &= (uint8_t)~CF_RX_WAIT;
+	}
 	c->rcv_nxt += (uint32_t)len;
 	c->bytes_in += (uint32_t)len;
 	t->st.bytes_in += len;
-	int r = t->cfg.app_ops->data(t->cfg.app, c->user, p, len);
 	if (r == TCP_APP_DONE) {
 		conn_close(t, c, TCP_OUT_OPEN, true);
-		return false;
+		return DLV_CLOSED;
 	}
 	if (r == TCP_APP_TOO_LARGE || r < 0) {
 		conn_close(t, c, TCP_OUT_FLIGHT_TOO_LARGE, true);
-		return false;
+		return DLV_CLOSED;
 	}
 	if (r > 0) {
 		c->more_len += (uint32_t)r;
@@ -675,40 +781,116 @@ static bool deliver(struct tcp_table *t, struct tcp_conn *c, const uint8_t *p, s
 		arm_data_rto(c, now);
 		c->tries = 1;
 	}
-	return true;
+	return DLV_OK;
+}
+
+int tcp_rx_charge(struct tcp_table *t, size_t bytes)
+{
+	if (t->cur == NONE)
+		return -EINVAL;
+	struct tcp_conn *c = &t->conns[t->cur];
+	uint64_t budget = t->cfg.rx_budget, w = t->cfg.rx_conn_max;
+	if (budget) {
+		if (bytes > w || c->rx_bytes + bytes > w)
+			return -EINVAL; /* more than the application said it would ever use */
+		if (t->rx_used + bytes > budget - w) {
+			/* the shared part is full: the escrow, one connection at a time */
+			if ((t->rx_escrow != NONE && t->rx_escrow != t->cur) ||
+			    t->rx_used + bytes > budget)
+				return -ENOBUFS;
+			t->rx_escrow = t->cur;
+		}
+	}
+	c->rx_bytes += (uint32_t)bytes;
+	t->rx_used += bytes;
+	if (t->rx_used > t->st.rx_peak_bytes)
+		t->st.rx_peak_bytes = t->rx_used;
+	return 0;
+}
+
+uint64_t tcp_rx_used(const struct tcp_table *t)
+{
+	return t->rx_used;
+}
+
+/*
+ * Out-of-order pool share of @c: the pool over the connections holding
+ * segments (counting @c), at least 1, at most ooo_per_conn.
+ */
+static uint32_t ooo_share(const struct tcp_table *t, const struct tcp_conn *c)
+{
+	uint32_t holders = t->ooo_holders + (c->ooo_count == 0);
+	uint32_t share = t->cfg.ooo_segments / (holders ? holders : 1);
+	if (share < 1)
+		share = 1;
+	if (share > t->cfg.ooo_per_conn)
+		share = t->cfg.ooo_per_conn;
+	return share;
+}
+
+/*
+ * The pool is empty and @self is under its share: take the highest segment
+ * of a connection over the share (looking at EVICT_SCAN entries from a
+ * rotating cursor). True if a segment was freed.
+ */
+static bool ooo_evict(struct tcp_table *t, const struct tcp_conn *self, uint32_t share)
+{
+	uint32_t n = t->cfg.ooo_segments;
+	for (uint32_t k = 0; k < EVICT_SCAN && k < n; k++) {
+		uint32_t i = t->ooo_cursor;
+		t->ooo_cursor = i + 1 < n ? i + 1 : 0;
+		uint32_t o = t->ooo[i].owner;
+		if (o == NONE || &t->conns[o] == self || t->conns[o].ooo_count <= share)
+			continue;
+		struct tcp_conn *v = &t->conns[o];
+		uint32_t *pp = &v->ooo_head;
+		while (t->ooo[*pp].next != NONE)
+			pp = &t->ooo[*pp].next;
+		uint32_t last = *pp;
+		*pp = NONE;
+		ooo_put(t, v, last);
+		t->st.ooo_evicted++;
+		return true;
+	}
+	return false;
 }
 
 /* Store an out-of-order segment (sorted by seq); false if dropped. */
 static bool ooo_store(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, const uint8_t *p,
 		      size_t len, bool fin)
 {
-	uint32_t *pp = &c->ooo_head;
-	if (len > OOO_MSS || c->ooo_count >= t->cfg.ooo_per_conn || t->ooo_free == NONE)
+	uint32_t share = ooo_share(t, c);
+	if (len > OOO_MSS)
 		return false;
-	while (*pp != NONE) {
-		struct ooo_seg *s = &t->ooo[*pp];
-		if (s->seq == seq && s->len >= len)
+	for (uint32_t i = c->ooo_head; i != NONE; i = t->ooo[i].next)
+		if (t->ooo[i].seq == seq && t->ooo[i].len >= len)
 			return true; /* duplicate of a stored segment */
-		if ((int32_t)(s->seq - seq) > 0)
-			break;
-		pp = &s->next;
-	}
+	if (c->ooo_count >= share)
+		return false;
+	if (t->ooo_free == NONE && !ooo_evict(t, c, share))
+		return false;
+	uint32_t *pp = &c->ooo_head;
+	while (*pp != NONE && (int32_t)(t->ooo[*pp].seq - seq) <= 0)
+		pp = &t->ooo[*pp].next;
 	uint32_t i = t->ooo_free;
 	struct ooo_seg *s = &t->ooo[i];
 	t->ooo_free = s->next;
+	s->owner = (uint32_t)(c - t->conns);
 	s->seq = seq;
 	s->len = (uint16_t)len;
 	s->fin = fin;
 	memcpy(s->data, p, len);
 	s->next = *pp;
 	*pp = i;
-	c->ooo_count++;
+	if (c->ooo_count++ == 0)
+		t->ooo_holders++;
 	return true;
 }
 
 /*
  * After rcv_nxt advanced, deliver stored segments that became contiguous.
- * Returns -1 if the connection was closed, 1 if a FIN became in-order, 0.
+ * Returns -1 if the connection was closed, 1 if a FIN became in-order, 0
+ * otherwise (a gap, or the application waits: the segment stays stored).
  */
 static int ooo_drain(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
 {
@@ -718,19 +900,18 @@ static int ooo_drain(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
 		int32_t off = (int32_t)(c->rcv_nxt - s->seq);
 		if (off < 0)
 			return 0; /* still a gap */
-		c->ooo_head = s->next;
-		c->ooo_count--;
-		s->next = t->ooo_free;
-		t->ooo_free = i;
-		/* the buffer stays intact until the next ooo_store, none happens in between */
+		bool fin = s->fin && (uint32_t)off <= s->len;
 		if ((uint32_t)off < s->len) {
-			if (!deliver(t, c, s->data + off, s->len - (uint32_t)off, now))
-				return -1;
-			if (s->fin)
-				return 1;
-		} else if (s->fin && (uint32_t)off == s->len) {
-			return 1;
+			int d = deliver(t, c, s->data + off, s->len - (uint32_t)off, now);
+			if (d == DLV_WAIT)
+				return 0;
+			if (d == DLV_CLOSED)
+				return -1; /* conn_close gave the segment back */
 		}
+		c->ooo_head = s->next;
+		ooo_put(t, c, i);
+		if (fin)
+			return 1;
 	}
 	return 0;
 }
@@ -766,7 +947,7 @@ int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
 	struct tcp_conn *c = &t->conns[idx];
 	uint8_t fl = th[13];
 	uint32_t seq = rd32(th + 4), ack = rd32(th + 8);
-	uint16_t wnd = rd16(th + 14);
+	uint16_t wnd_in = rd16(th + 14);
 	const uint8_t *payload = th + doff;
 	size_t plen = tot - ihl - doff;
 
@@ -782,7 +963,7 @@ int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
 		t->st.synack++;
 		c->rcv_nxt = seq + 1;
 		c->snd_una = c->snd_nxt = c->iss + 1;
-		c->peer_wnd = wnd;
+		c->peer_wnd = wnd_in;
 		c->peer_mss = 536;
 		/* options: find MSS */
 		for (size_t o = TCP_LEN; o < doff;) {
@@ -818,62 +999,88 @@ int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
 		return 1;
 	}
 
-	/* ESTABLISHED */
+	/* ESTABLISHED: RFC 9293 3.10.7.4, hardened as RFC 5961 says */
+	bool fin = fl & TH_FIN;
+	uint32_t wnd = t->cfg.rcv_wnd;
+	int32_t off = (int32_t)(seq - c->rcv_nxt);
+	uint32_t seg_len = (uint32_t)plen + fin;
 	if (fl & TH_RST) {
-		int32_t off = (int32_t)(seq - c->rcv_nxt);
-		if (off >= 0 && off <= (int32_t)t->cfg.rcv_wnd) {
+		/* RFC 5961 3.2: exactly rcv_nxt resets; elsewhere in the window
+		 * earns a challenge ACK (a true peer answers it with an exact
+		 * RST); outside the window: dropped */
+		if (off == 0) {
 			t->st.rst_in++;
 			conn_close(t, c, TCP_OUT_RESET, false);
+			return 1;
 		}
+		t->st.rst_ignored++;
+		if (off > 0 && (uint32_t)off < wnd)
+			challenge_ack(t, c, now);
 		return 1;
 	}
 	if (fl & TH_SYN) {
-		/* retransmitted SYN-ACK: our ACK (and maybe the hello) was lost */
-		t->st.dup_segs++;
-		if (!send_range(t, c, c->snd_una, false))
-			ack_now(t, c);
+		/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge
+		 * ACK and nothing else, whatever its sequence number. A true retransmitted SYN-ACK
+		 * (our ACK was lost) is completed by this ACK; the hello follows by its timer. */
+		t->st.syn_ignored++;
+		challenge_ack(t, c, now);
 		return 1;
 	}
-	if (fl & TH_ACK) {
-		int32_t adv = (int32_t)(ack - c->snd_una);
-		if (adv > 0 && (int32_t)(ack - c->snd_nxt) <= 0) {
-			c->snd_una = ack;
-			c->tries = 1;
+	/* first check: sequence acceptability (the segment's first or last
+	 * byte inside [rcv_nxt, rcv_nxt + wnd)) */
+	bool acceptable = off >= 0 ? (uint32_t)off < wnd
+				   : seg_len > 0 && (int32_t)(off + (int32_t)seg_len - 1) >= 0;
+	if (!acceptable) {
+		if (off < 0) {
+			t->st.dup_segs++; /* old: our ACK may have been lost */
+			ack_now(t, c);
+		} else {
+			t->st.out_of_window++;
+			challenge_ack(t, c, now);
 		}
-		if (adv >= 0 && (int32_t)(ack - c->snd_nxt) <= 0)
-			c->peer_wnd = wnd;
-		/* window opened or data acked: send what is pending */
-		if ((int32_t)(c->iss + 1 + c->hello_len + c->more_len - c->snd_nxt) > 0)
-			send_range(t, c, c->snd_nxt, false);
-		if (adv > 0)
-			arm_data_rto(c, now);
+		timer_rearm(t, c);
+		return 1;
 	}
-	bool fin = fl & TH_FIN;
+	if (!(fl & TH_ACK)) {
+		t->st.no_ack++; /* RFC 9293 3.10.7.4, fifth check: drop */
+		return 1;
+	}
+	/* RFC 5961 5.2: acceptable if SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT */
+	if ((int32_t)(ack - c->snd_nxt) > 0 || (int32_t)(ack - (c->snd_una - MAX_SND_WND)) < 0) {
+		t->st.bad_ack++;
+		challenge_ack(t, c, now);
+		return 1;
+	}
+	int32_t adv = (int32_t)(ack - c->snd_una);
+	if (adv > 0) {
+		c->snd_una = ack;
+		c->tries = 1;
+	}
+	if (adv >= 0)
+		c->peer_wnd = wnd_in;
+	/* window opened or data acked: send what is pending */
+	if ((int32_t)(c->iss + 1 + c->hello_len + c->more_len - c->snd_nxt) > 0)
+		send_range(t, c, c->snd_nxt, false);
+	if (adv > 0)
+		arm_data_rto(c, now);
 	if (plen == 0 && !fin) {
 		timer_rearm(t, c);
 		return 1;
 	}
-	int32_t off = (int32_t)(seq - c->rcv_nxt);
 	if (off > 0) {
-		/* ahead of rcv_nxt: keep it if we can, and say what we miss */
-		if ((uint32_t)off < t->cfg.rcv_wnd) {
-			if (ooo_store(t, c, seq, payload, plen, fin))
-				t->st.ooo_segs++;
-			else
-				t->st.ooo_dropped++;
-		}
+		/* ahead of rcv_nxt: keep it if it fits in the window and the pool
+		 * share, and say what we miss */
+		if ((uint64_t)(uint32_t)off + plen <= wnd &&
+		    ooo_store(t, c, seq, payload, plen, fin))
+			t->st.ooo_segs++;
+		else
+			t->st.ooo_dropped++;
 		ack_now(t, c);
 		timer_rearm(t, c);
 		return 1;
 	}
 	if (off < 0) {
 		size_t old = (size_t)(-(int64_t)off);
-		if (old >= plen && !(fin && old == plen)) {
-			t->st.dup_segs++;
-			ack_now(t, c);
-			timer_rearm(t, c);
-			return 1;
-		}
 		if (old >= plen) {
 			payload += plen;
 			plen = 0;
@@ -882,9 +1089,18 @@ int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
 			plen -= old;
 		}
 	}
-	if (!deliver(t, c, payload, plen, now))
+	if (plen > wnd) { /* beyond the window: not accepted (RFC 9293 3.10.7.4) */
+		plen = wnd;
+		fin = false;
+	}
+	int d = deliver(t, c, payload, plen, now);
+	if (d == DLV_CLOSED)
 		return 1;
-	int d = ooo_drain(t, c, now);
+	if (d == DLV_WAIT) {
+		timer_rearm(t, c);
+		return 1; /* nothing taken, nothing acknowledged: the peer sends again */
+	}
+	d = ooo_drain(t, c, now);
 	if (d < 0)
 		return 1;
 	if (fin || d > 0) {
@@ -905,7 +1121,8 @@ struct tcp_table *tcp_table_new(const struct tcp_cfg *cfg)
 
 	if (!cfg || cfg->max_conns == 0 || cfg->max_conns > (1u << 28) || !cfg->tx ||
 	    !cfg->app_ops || !cfg->app_ops->hello || !cfg->app_ops->data || !cfg->app_ops->closed ||
-	    cfg->l2.sport_hi < cfg->l2.sport_lo)
+	    cfg->l2.sport_hi < cfg->l2.sport_lo ||
+	    (cfg->rx_budget && (!cfg->rx_conn_max || cfg->rx_budget / 2 < cfg->rx_conn_max)))
 		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -927,6 +1144,8 @@ struct tcp_table *tcp_table_new(const struct tcp_cfg *cfg)
 		t->cfg.read_timeout_ns = 10000000000ull;
 	if (!t->cfg.rcv_wnd)
 		t->cfg.rcv_wnd = 65535;
+	if (!t->cfg.challenge_acks_per_s)
+		t->cfg.challenge_acks_per_s = 1000;
 	while (isz < cfg->max_conns * 2u)
 		isz <<= 1;
 	t->index_mask = isz - 1;
@@ -942,7 +1161,10 @@ struct tcp_table *tcp_table_new(const struct tcp_cfg *cfg)
 	t->free_head = 0;
 	for (uint32_t i = 0; i < t->cfg.ooo_segments; i++)
 		t->ooo[i].next = i + 1 < t->cfg.ooo_segments ? i + 1 : NONE;
+	for (uint32_t i = 0; i < t->cfg.ooo_segments; i++)
+		t->ooo[i].owner = NONE;
 	t->ooo_free = 0;
+	t->rx_escrow = t->cur = NONE;
 	for (uint32_t i = 0; i < WHEEL_SLOTS; i++)
 		t->wheel[i] = NONE;
 	t->ack_head = NONE;

@@ -515,6 +515,7 @@ int cmd_scan(int argc, char **argv)
 				strerror(out_writer_errno(w)),
 				(unsigned long long)out_writer_durable_records(w), cfg.output);
 		}
+		end.rx_buffer_peak_bytes = progress_get(&ctr.rx_buf_peak);
 		ret = out_writer_close(w, &end);
 		w = NULL;
 		if (ret) {

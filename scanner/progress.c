@@ -21,6 +21,7 @@ void progress_init(struct progress_counters *c)
 #define INIT_(f) atomic_init(&c->f, 0);
 	PROGRESS_FIELDS(INIT_)
 #undef INIT_
+	atomic_init(&c->rx_buf_peak, 0); /* not a rate: outside PROGRESS_FIELDS */
 }
 
 void progress_rates_init(struct progress_rates *r)

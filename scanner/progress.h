@@ -34,6 +34,7 @@ struct progress_counters {
 	_Atomic uint64_t tls_ok;  /* TLS handshakes that reached the certificate */
 	_Atomic uint64_t tx_fail; /* frames the NIC did not take */
 	_Atomic uint64_t blocked; /* targets skipped because blocklisted */
+	_Atomic uint64_t rx_buf_peak; /* TLS stage: receive buffer peak (set at its close) */
 } __attribute__((aligned(64)));
 
 /* Rates between two progress_update() calls, and the phase shown. */

@@ -69,6 +69,9 @@ const char scan_usage_text[] =
 	"      --connect-timeout S  SYN to SYN-ACK, with retransmission (default 5)\n"
 	"      --read-timeout S     ClientHello to complete chain (default 10)\n"
 	"      --max-flight-bytes N server flight cap (default 131072)\n"
+	"      --rx-budget BYTES    receive buffers of all connections together (k/M/G\n"
+	"                           suffixes; default min(physical memory / 8, 2 GiB)); when\n"
+	"                           it is near, new connections wait\n"
 	"Geolocation and targets by country:\n"
 	"      --geo-db F --asn-db F  MaxMind DBs (default: data/geo/country.mmdb, asn.mmdb)\n"
 	"      --country CC[,CC]    targets: every IPv4 prefix of these countries (repeatable)\n"
@@ -101,6 +104,7 @@ enum {
 	OPT_READ_TIMEOUT,
 	OPT_MAX_FLIGHT_BYTES,
 	OPT_INTERCEPTORS,
+	OPT_RX_BUDGET,
 	OPT_GEO_DB,
 	OPT_ASN_DB,
 	OPT_COUNTRY,
@@ -144,6 +148,7 @@ static const struct option scan_opts[] = {
 	{ "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT },
 	{ "max-flight-bytes", required_argument, NULL, OPT_MAX_FLIGHT_BYTES },
 	{ "interceptors", required_argument, NULL, OPT_INTERCEPTORS },
+	{ "rx-budget", required_argument, NULL, OPT_RX_BUDGET },
 	{ "geo-db", required_argument, NULL, OPT_GEO_DB },
 	{ "asn-db", required_argument, NULL, OPT_ASN_DB },
 	{ "country", required_argument, NULL, OPT_COUNTRY },
@@ -597,6 +602,11 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		case OPT_INTERCEPTORS:
 			if (push_str(&c->interceptor_files, &c->ninterceptor_files, optarg))
 				return bad("--interceptors", optarg, "out of memory");
+			break;
+		case OPT_RX_BUDGET:
+			if (cli_parse_u64(CMD, "--rx-budget", optarg, 64 * 1024, 1ULL << 50, true,
+					  &c->rx_budget))
+				return CLI_EUSAGE;
 			break;
 		case OPT_GEO_DB: c->geo_db = optarg; break;
 		case OPT_ASN_DB: c->asn_db = optarg; break;

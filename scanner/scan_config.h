@@ -78,6 +78,7 @@ struct scan_config {
 	const char **interceptor_files; /* --interceptors FILE, repeatable, in order */
 	size_t ninterceptor_files;
 	struct icpt_list *icpt;       /* share/interceptors.tsv + those files (owned) */
+	uint64_t rx_budget;           /* --rx-budget; 0: min(physical memory / 8, 2 GiB) */
 	const char *geo_db;           /* --geo-db */
 	const char *asn_db;           /* --asn-db */
 	const char **countries;       /* --country CC, repeatable or comma separated (copies) */

@@ -22,7 +22,11 @@
  * worker sees are its own (the engine sends every packet of a remote
  * (ip, port) to the same worker). Fixed tables are made at worker_init;
  * the receive buffer of a probe is allocated when its first byte arrives
- * and freed when the probe ends.
+ * and freed when the probe ends. Its growth is charged to the worker's
+ * share of --rx-budget through the TCP table (tcp_rx_charge): when the
+ * budget has no room, the bytes are left to the peer to send again
+ * (TCP_APP_WAIT) and the TCP opens no new connection, so the budget bounds
+ * memory without deciding any probe's outcome.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <openssl/sha.h>
@@ -61,6 +66,7 @@ struct tls_stage {
 	const struct icpt_list *icpt; /* the scan config's, loaded before any packet */
 	bool eligible_any;
 	uint32_t per_worker_conns;
+	uint64_t rx_budget; /* --rx-budget or its default; split over the workers */
 	/* summed by the workers at fini (under the lock), printed at close */
 	pthread_mutex_t lock;
 	struct tcp_stats tcp;
@@ -632,12 +638,55 @@ static size_t app_more(void *app, uint64_t user, uint32_t off, uint8_t *buf, siz
 	return n;
 }
 
+/*
+ * Grow the receive buffer of @p to hold @need bytes (16 KiB, doubling, at
+ * most --max-flight-bytes + CHUNK), charging the growth to the budget
+ * first. 0, or -ENOBUFS (budget: wait) or -ENOMEM; @p is unchanged then.
+ * The OpenSSL path only charges (buf_cap counts what it was charged).
+ */
+static int buf_reserve(struct tls_worker *w, struct tls_probe *p, uint32_t need)
+{
+	uint32_t most = (uint32_t)w->st->cfg->max_flight_bytes + CHUNK;
+	uint32_t ncap = p->buf_cap ? p->buf_cap : 16384;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > most)
+		ncap = most;
+	if (tcp_rx_charge(w->tcp, ncap - p->buf_cap) != 0)
+		return -ENOBUFS;
+	if (p->path != PATH_OSSL) {
+		uint8_t *nb = realloc(p->buf, ncap);
+		if (!nb)
+			return -ENOMEM; /* the charge is given back when the connection closes */
+		p->buf = nb;
+	}
+	w->buf_bytes += ncap - p->buf_cap;
+	if (w->buf_bytes > w->peak_buf_bytes)
+		w->peak_buf_bytes = w->buf_bytes;
+	p->buf_cap = ncap;
+	return 0;
+}
+
 static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
 {
 	struct tls_worker *w = app;
 	struct tls_probe *p = &w->probes[user];
 	uint32_t cap = (uint32_t)w->st->cfg->max_flight_bytes;
 
+	/* ask the receive budget for all of d before taking any of it; the
+	 * OpenSSL path is charged the flight it was fed (its buffers are
+	 * OpenSSL's), the fast path its buffer */
+	uint64_t need = p->path == PATH_OSSL ? (uint64_t)p->flight_bytes + len
+					     : (uint64_t)tls_flight_hs_len(&p->ps) + len;
+	if (need > cap + CHUNK)
+		need = cap + CHUNK;
+	int r = need > p->buf_cap ? buf_reserve(w, p, (uint32_t)need) : 0;
+	if (r == -ENOBUFS)
+		return TCP_APP_WAIT;
+	if (r) {
+		p->status = TLS_ST_TOO_LARGE; /* out of memory: as before the budget */
+		return TCP_APP_TOO_LARGE;
+	}
 	p->flight_bytes += (uint32_t)len;
 	if (p->path == PATH_OSSL) {
 		if (p->flight_bytes > cap) {
@@ -662,22 +711,9 @@ static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
 	while (len) {
 		size_t n = len < CHUNK ? len : CHUNK;
 		uint32_t have = tls_flight_hs_len(&p->ps);
-		if (have + n > p->buf_cap) {
-			uint32_t ncap = p->buf_cap ? p->buf_cap : 16384;
-			while (ncap < have + n)
-				ncap *= 2;
-			if (ncap > cap + CHUNK)
-				ncap = cap + CHUNK;
-			uint8_t *nb = realloc(p->buf, ncap);
-			if (!nb) {
-				p->status = TLS_ST_TOO_LARGE;
-				return TCP_APP_TOO_LARGE;
-			}
-			w->buf_bytes += ncap - p->buf_cap;
-			if (w->buf_bytes > w->peak_buf_bytes)
-				w->peak_buf_bytes = w->buf_bytes;
-			p->buf = nb;
-			p->buf_cap = ncap;
+		if (have + n > p->buf_cap) { /* not reached: buf_reserve covered have + len */
+			p->status = TLS_ST_TOO_LARGE;
+			return TCP_APP_TOO_LARGE;
 		}
 		memcpy(p->buf + have, d, n);
 		int st = tls_flight_feed(&p->ps, p->buf, have + n);
@@ -804,6 +840,8 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 		.max_conns = w->nprobes,
 		.connect_timeout_ns = (uint64_t)(st->cfg->connect_timeout_s * 1e9),
 		.read_timeout_ns = (uint64_t)(st->cfg->read_timeout_s * 1e9),
+		.rx_budget = st->rx_budget / (st->ctx.nworkers ? st->ctx.nworkers : 1),
+		.rx_conn_max = (uint32_t)st->cfg->max_flight_bytes + CHUNK,
 		.tx = tx_frame,
 		.tx_ctx = ew,
 		.app_ops = &tls_tcp_ops,
@@ -934,7 +972,7 @@ static void tls_poll(void *wctx, uint64_t now)
 		struct tls_probe *p = &w->probes[pi];
 		p->retry = false;
 		int r = probe_connect(w, pi, now);
-		if (r == -ENOSPC || r == -EADDRINUSE) {
+		if (r == -ENOSPC || r == -EADDRINUSE || r == -ENOBUFS) {
 			w->retryq[w->retryq_len++] = pi;
 			p->retry = true;
 			break;
@@ -1091,10 +1129,37 @@ static void tls_stage_close(void *arg)
 			sizeof(struct tls_probe), sizeof(struct tls_host),
 			(unsigned long long)st->table_bytes,
 			(unsigned long long)st->peak_buf_bytes);
+		/* rx_buffer_peak_bytes: the sum of each worker's peak, so at least
+		 * the true peak and at most --rx-budget */
+		fprintf(stderr,
+			"tlsmap scan: tls: rx_budget_bytes=%llu rx_buffer_peak_bytes=%llu "
+			"rx_waits=%llu connects_deferred=%llu challenge_acks=%llu "
+			"challenge_acks_limited=%llu rst_ignored=%llu bad_segments=%llu "
+			"ooo_evicted=%llu\n",
+			(unsigned long long)st->rx_budget, (unsigned long long)t->rx_peak_bytes,
+			(unsigned long long)t->rx_waits, (unsigned long long)t->budget_refused,
+			(unsigned long long)t->challenge_acks,
+			(unsigned long long)t->challenge_acks_limited,
+			(unsigned long long)t->rst_ignored,
+			(unsigned long long)(t->syn_ignored + t->bad_ack + t->no_ack +
+					     t->out_of_window),
+			(unsigned long long)t->ooo_evicted);
+		progress_add(&st->ctx.ctr->rx_buf_peak, t->rx_peak_bytes);
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
 	free(st);
+}
+
+/* min(physical memory / 8, 2 GiB): what --rx-budget is when not given. */
+static uint64_t default_rx_budget(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t cap = 2ull << 30;
+	if (pages <= 0 || psz <= 0)
+		return cap;
+	uint64_t eighth = (uint64_t)pages * (uint64_t)psz / 8;
+	return eighth < cap ? eighth : cap;
 }
 
 extern const int stage_tls_linked;
@@ -1144,6 +1209,21 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 	unsigned nw = ctx->nworkers ? ctx->nworkers : 1;
 	uint64_t per = cfg->max_connections / nw;
 	st->per_worker_conns = (uint32_t)(per < 64 ? 64 : per > (1u << 24) ? (1u << 24) : per);
+	/* receive budget (issue 12): each worker's share must let one flight
+	 * grow to its cap while another waits (tcp.h: 2 x rx_conn_max) */
+	uint64_t conn_max = cfg->max_flight_bytes + CHUNK;
+	st->rx_budget = cfg->rx_budget ? cfg->rx_budget : default_rx_budget();
+	if (st->rx_budget / nw < 2 * conn_max) {
+		if (cfg->rx_budget) {
+			fprintf(stderr,
+				"tlsmap scan: --rx-budget %llu is too small: at least 2 x "
+				"(--max-flight-bytes + %u) per worker, %llu with %u worker(s)\n",
+				(unsigned long long)cfg->rx_budget, CHUNK,
+				(unsigned long long)(2 * conn_max * nw), nw);
+			goto fail;
+		}
+		st->rx_budget = 2 * conn_max * nw;
+	}
 	out->ops = &tls_ops;
 	out->arg = st;
 	out->close = tls_stage_close;

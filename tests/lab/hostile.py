@@ -15,6 +15,11 @@ the verdict docs/verdicts.md gives it):
   garbage   bytes that are not a TLS record                  NO_TLS
   reset     RST right after the handshake, before any byte   NO_TLS
   close     reads the ClientHello, then FIN without a byte   NO_TLS
+  stall     ServerHello + 120 KB of a 124 KB Certificate     TLS_ERROR
+            message (just under --max-flight-bytes), then silence:
+            the receive-buffer attack (issue 12)
+  normal    ServerHello + Certificate + ServerHelloDone at   (chain captured)
+            once: a well-behaved host beside the hostile ones
 
 Everything is bounded: each connection lives at most LIFETIME seconds and
 sends at most SEND_CAP bytes, and at most MAX_CONNS connections are served at
@@ -29,7 +34,8 @@ import sys
 
 LIFETIME = 120.0
 SEND_CAP = 256 << 20
-MAX_CONNS = 512
+MAX_CONNS = int(os.environ.get("HOSTILE_MAX_CONNS", "512"))
+BACKLOG = int(os.environ.get("HOSTILE_BACKLOG", "256"))
 READ_WAIT = 3.0
 
 live = 0
@@ -82,6 +88,16 @@ async def serve(mode, cert, reader, writer):
 		return
 	await read_hello(reader)
 	if mode == "close":
+		return
+	if mode in ("stall", "normal"):
+		if mode == "stall":
+			flight = records(server_hello() + certificate_msg(cert, 124000))[:120000]
+		else:
+			flight = records(server_hello() + certificate_msg(cert, len(cert)) + handshake(14, 0))
+		writer.write(flight)
+		await writer.drain()
+		while await reader.read(65536):  # until the client closes or resets
+			pass
 		return
 	if mode == "tarpit":
 		await asyncio.sleep(LIFETIME)
@@ -140,10 +156,11 @@ async def main(argv):
 	servers = []
 	for spec in argv[2:]:
 		mode, port = spec.split(":")
-		if mode not in ("tarpit", "trickle", "endless", "bigchain", "garbage", "reset", "close"):
+		if mode not in ("tarpit", "trickle", "endless", "bigchain", "garbage", "reset", "close", "stall",
+		                "normal"):
 			sys.exit("hostile.py: unknown mode " + mode)
 		servers.append(await asyncio.start_server(handler(mode, cert), "0.0.0.0", int(port),
-		                                          reuse_address=True, backlog=256))
+		                                          reuse_address=True, backlog=BACKLOG))
 	print("hostile.py pid %d serving %s" % (os.getpid(), " ".join(argv[2:])), flush=True)
 	await asyncio.gather(*(s.serve_forever() for s in servers))
 

@@ -4,7 +4,10 @@
  * clock. Checks the frames the client emits (flags, sequence numbers,
  * checksums, payload) and the callbacks it makes, for the handshake, loss
  * of SYN and hello, out-of-order, duplicate and overlapping segments, RST,
- * FIN, zero window, timeouts, unknown flows and table churn.
+ * FIN, zero window, timeouts, unknown flows and table churn; and against
+ * hostile peers (issue 12): blind resets, forged SYN-ACKs, segments without
+ * ACK or acknowledging data never sent, out-of-order floods, and a small
+ * receive budget under many stalled flights.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +36,7 @@ struct frame {
 
 static struct frame sent[MAXF];
 static unsigned nsent;
+static unsigned long ntx, ntx_payload; /* every frame sent / with payload */
 
 /* application side */
 static uint8_t rxbuf[1 << 16];
@@ -47,6 +51,9 @@ static const char more_text[] = "MORE-BYTES";
 static int tx(void *ctx, const uint8_t *f, uint16_t len)
 {
 	(void)ctx;
+	ntx++;
+	if (len > 54 && ((f[14 + 2] << 8 | f[14 + 3]) > 40)) /* IPv4 total > headers */
+		ntx_payload++;
 	if (nsent < MAXF) {
 		memcpy(sent[nsent].b, f, len);
 		sent[nsent].len = len;
@@ -193,10 +200,23 @@ static size_t srv_frame(uint8_t *f, uint16_t cport, uint32_t seq, uint32_t ack, 
 	return 14 + 20 + tcp_len;
 }
 
+static struct tcp_table *mk_cfg(struct tcp_cfg *over);
+
 static struct tcp_table *mk(uint32_t max)
 {
+	struct tcp_cfg cfg = {.max_conns = max};
+	return mk_cfg(&cfg);
+}
+
+/* A table with the test's addressing and app; sizes and limits from @over. */
+static struct tcp_table *mk_cfg(struct tcp_cfg *over)
+{
 	struct tcp_cfg cfg = {
-		.max_conns = max,
+		.max_conns = over->max_conns,
+		.ooo_segments = over->ooo_segments,
+		.ooo_per_conn = over->ooo_per_conn,
+		.rx_budget = over->rx_budget,
+		.rx_conn_max = over->rx_conn_max,
 		.connect_timeout_ns = 5000 * MS,
 		.read_timeout_ns = 8000 * MS,
 		.hash_key = {0x0123456789abcdefULL, 0xfedcba9876543210ULL},
@@ -206,7 +226,7 @@ static struct tcp_table *mk(uint32_t max)
 		       .sport_lo = 40000,
 		       .sport_hi = 60000},
 		.tx = tx,
-		.app_ops = &ops,
+		.app_ops = over->app_ops ? over->app_ops : &ops,
 	};
 	return tcp_table_new(&cfg);
 }
@@ -445,6 +465,339 @@ static void test_unknown_and_churn(void)
 	tcp_table_free(t);
 }
 
+/* ---- hostile peers (issue 12) ---- */
+
+/* #10: RFC 5961 3.2: a blind RST inside the window earns a challenge ACK. */
+static void test_blind_rst(void)
+{
+	struct tcp_table *t = mk(4);
+	uint8_t f[200];
+	uint16_t cp;
+	uint32_t cseq, isn = 9000;
+	handshake(t, 0, &cp, &cseq, isn, 65535);
+	uint32_t rcv_nxt = isn + 1;
+	nsent = 0;
+	size_t n = srv_frame(f, cp, rcv_nxt + 65000, 0, 0x04, 0, NULL, 0, false);
+	CHECK(tcp_rx(t, f, n, 20 * MS) == 1);
+	CHECK(closed_count == 0 && tcp_active(t) == 1);
+	CHECK(nsent == 1 && parse(&sent[0]).flags == 0x10 && parse(&sent[0]).ack == rcv_nxt);
+	/* RST|ACK one byte off: still a challenge, not a reset */
+	n = srv_frame(f, cp, rcv_nxt + 1, cseq, 0x14, 0, NULL, 0, false);
+	tcp_rx(t, f, n, 21 * MS);
+	CHECK(closed_count == 0 && nsent == 2);
+	/* outside the window: dropped without an answer */
+	n = srv_frame(f, cp, rcv_nxt + 70000, 0, 0x04, 0, NULL, 0, false);
+	tcp_rx(t, f, n, 22 * MS);
+	n = srv_frame(f, cp, rcv_nxt - 1, 0, 0x04, 0, NULL, 0, false);
+	tcp_rx(t, f, n, 22 * MS);
+	CHECK(closed_count == 0 && nsent == 2);
+	CHECK(tcp_table_stats(t)->rst_ignored == 4 && tcp_table_stats(t)->challenge_acks == 2);
+	/* the peer's answer to the challenge: exactly rcv_nxt */
+	n = srv_frame(f, cp, rcv_nxt, 0, 0x04, 0, NULL, 0, false);
+	tcp_rx(t, f, n, 23 * MS);
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_RESET);
+	tcp_table_free(t);
+}
+
+/* #10: forged SYN-ACKs in ESTABLISHED: no hello resent, challenge ACKs limited. */
+static void test_synack_replay(void)
+{
+	struct tcp_table *t = mk(4);
+	uint8_t f[200];
+	uint16_t cp;
+	uint32_t cseq;
+	handshake(t, 0, &cp, &cseq, 100, 65535);
+	srand(7);
+	ntx = ntx_payload = 0;
+	for (int i = 0; i < 5000; i++) {
+		uint32_t seq = (uint32_t)rand() << 1 ^ (uint32_t)rand();
+		uint32_t ack = (uint32_t)rand() << 1 ^ (uint32_t)rand();
+		if (i % 5 == 0) /* some in the window, some acking the hello exactly */
+			seq = 101 + (uint32_t)(rand() % 1000),
+			ack = cseq + (uint32_t)strlen(hello_text);
+		size_t n = srv_frame(f, cp, seq, ack, 0x12, 65535, NULL, 0, true);
+		tcp_rx(t, f, n, 30 * MS + (uint64_t)i * 100000); /* 5000 in 0.5 s */
+	}
+	CHECK(ntx_payload == 0); /* the ClientHello was not sent again */
+	CHECK(ntx <= 1000);	 /* challenge ACKs: at most 1000 per second */
+	printf("synack replay: frames out=%lu\n", ntx);
+	CHECK(tcp_table_stats(t)->challenge_acks_limited > 0);
+	CHECK(closed_count == 0 && tcp_active(t) == 1);
+	/* the hello itself is still retransmitted by its timer */
+	tcp_poll(t, 2000 * MS);
+	CHECK(ntx_payload >= 1);
+	tcp_table_free(t);
+}
+
+/* #10: RFC 9293 3.10.7.4: no ACK bit, or an ACK of data never sent: not delivered. */
+static void test_no_ack_and_bad_ack(void)
+{
+	struct tcp_table *t = mk(4);
+	uint8_t f[200];
+	uint16_t cp;
+	uint32_t cseq;
+	handshake(t, 0, &cp, &cseq, 300, 65535);
+	uint32_t hello_end = cseq + (uint32_t)strlen(hello_text);
+	size_t n = srv_frame(f, cp, 301, 0, 0x08, 65535, "evil", 4, false); /* PSH only */
+	tcp_rx(t, f, n, 20 * MS);
+	CHECK(rxlen == 0);
+	n = srv_frame(f, cp, 301, hello_end + 5000, 0x18, 65535, "evil", 4, false);
+	nsent = 0;
+	tcp_rx(t, f, n, 21 * MS);
+	CHECK(rxlen == 0 && nsent == 1 && parse(&sent[0]).flags == 0x10);
+	CHECK(tcp_table_stats(t)->no_ack == 1 && tcp_table_stats(t)->bad_ack == 1);
+	/* beyond the receive window: not stored */
+	uint64_t ooo = tcp_table_stats(t)->ooo_segs;
+	n = srv_frame(f, cp, 301 + 65535, hello_end, 0x18, 65535, "late", 4, false);
+	tcp_rx(t, f, n, 22 * MS);
+	CHECK(tcp_table_stats(t)->ooo_segs == ooo);
+	/* the true bytes still arrive */
+	n = srv_frame(f, cp, 301, hello_end, 0x18, 65535, "good", 4, false);
+	tcp_rx(t, f, n, 23 * MS);
+	CHECK(rxlen == 4 && !memcmp(rxbuf, "good", 4));
+	tcp_table_free(t);
+}
+
+/* Open connection @user, answer its SYN; returns the client port and iss+1. */
+static void open_conn(struct tcp_table *t, uint64_t user, uint64_t now, uint32_t isn,
+		      uint16_t *cport, uint32_t *cseq)
+{
+	uint8_t f[200];
+	unsigned before = nsent;
+	CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), user, now) == 0);
+	CHECK(nsent == before + 1);
+	struct seg s = parse(&sent[nsent - 1]);
+	*cport = s.sport;
+	*cseq = s.seq + 1;
+	size_t n = srv_frame(f, s.sport, isn, s.seq + 1, 0x12, 65535, NULL, 0, true);
+	tcp_rx(t, f, n, now + MS);
+	nsent = 0;
+}
+
+/* #9: hostile connections flood the out-of-order pool; a normal one still reorders. */
+static void test_ooo_fair(void)
+{
+	struct tcp_cfg cfg = {.max_conns = 64, .ooo_segments = 64, .ooo_per_conn = 4};
+	struct tcp_table *t = mk_cfg(&cfg);
+	uint8_t f[1600], junk[1000] = {0};
+	reset_app();
+	for (uint64_t u = 0; u < 40; u++) {
+		uint16_t cp;
+		uint32_t cseq;
+		open_conn(t, 100 + u, 0, 5000, &cp, &cseq);
+		uint32_t ack = cseq + (uint32_t)strlen(hello_text);
+		for (uint32_t k = 1; k <= 8; k++) { /* never fills the gap at 5001 */
+			size_t n = srv_frame(f, cp, 5001 + k * 1000, ack, 0x18, 65535, junk,
+					     sizeof(junk), false);
+			tcp_rx(t, f, n, 2 * MS);
+		}
+	}
+	CHECK(tcp_table_stats(t)->ooo_dropped > 0); /* the pool was contested */
+	uint16_t cp;
+	uint32_t cseq;
+	open_conn(t, 7, 3 * MS, 800, &cp, &cseq);
+	uint32_t ack = cseq + (uint32_t)strlen(hello_text);
+	size_t n = srv_frame(f, cp, 801 + 5, ack, 0x18, 65535, "WORLD", 5, false);
+	tcp_rx(t, f, n, 4 * MS);
+	CHECK(rxlen == 0);
+	n = srv_frame(f, cp, 801, ack, 0x18, 65535, "HELLO", 5, false);
+	tcp_rx(t, f, n, 5 * MS);
+	CHECK(rxlen == 10 && !memcmp(rxbuf, "HELLOWORLD", 10));
+	printf("ooo: stored=%llu dropped=%llu evicted=%llu\n",
+	       (unsigned long long)tcp_table_stats(t)->ooo_segs,
+	       (unsigned long long)tcp_table_stats(t)->ooo_dropped,
+	       (unsigned long long)tcp_table_stats(t)->ooo_evicted);
+	tcp_table_abort_all(t);
+	tcp_table_free(t);
+}
+
+/*
+ * #4: a receive budget under many stalled flights. Each connection's server
+ * sends a flight of FLIGHT bytes (the application says done at FLIGHT) or,
+ * for odd users, FLIGHT - 2000 bytes and then stalls; it resends what is not
+ * acknowledged every 200 ms, as a real peer does. The application grows its
+ * buffer 4, 8, 16 KB as stage_tls does, charging each step. The charged sum
+ * must never exceed the budget, and every connection ends with its true
+ * outcome (done for full flights, read timeout for stalled ones).
+ */
+#define BCONNS 32
+#define FLIGHT 12000u
+#define BW 16384u
+struct bsrv {
+	uint16_t cport;
+	uint32_t cseq, isn, acked, sent, len;
+	bool up, synacked, hello, closed;
+	uint64_t last_send;
+	int outcome, closes;
+	uint32_t got, cap;
+};
+static struct bsrv bs[BCONNS];
+static int connecting = -1; /* user whose SYN tcp_connect is sending */
+static uint64_t app_sum;
+static struct tcp_table *bt;
+
+/* The test's tx: the server side learns ports, ACKs and RSTs from it. */
+static int btx(void *ctx, const uint8_t *f, uint16_t len)
+{
+	(void)ctx;
+	struct frame fr;
+	memcpy(fr.b, f, len);
+	fr.len = len;
+	struct seg s = parse(&fr);
+	if (s.flags == 0x02) {
+		if (connecting >= 0) {
+			bs[connecting].cport = s.sport;
+			bs[connecting].cseq = s.seq + 1;
+			bs[connecting].up = true;
+		}
+		return 0;
+	}
+	struct bsrv *b = NULL;
+	for (int i = 0; i < BCONNS; i++)
+		if (bs[i].up && bs[i].cport == s.sport)
+			b = &bs[i];
+	if (!b)
+		return 0;
+	if (s.flags & 0x04) {
+		b->up = false;
+		return 0;
+	}
+	if (s.plen)
+		b->hello = true;
+	uint32_t a = s.ack - (b->isn + 1);
+	if ((s.flags & 0x10) && (int32_t)(a - b->acked) > 0 && a <= b->len)
+		b->acked = a;
+	return 0;
+}
+
+static int bapp_data(void *app, uint64_t user, const uint8_t *p, size_t len)
+{
+	(void)app;
+	(void)p;
+	struct bsrv *b = &bs[user];
+	uint32_t need = b->got + (uint32_t)len;
+	if (need > b->cap) {
+		uint32_t ncap = b->cap ? b->cap : 4096;
+		while (ncap < need)
+			ncap *= 2;
+		if (ncap > BW)
+			ncap = BW;
+		if (tcp_rx_charge(bt, ncap - b->cap) != 0)
+			return TCP_APP_WAIT;
+		app_sum += ncap - b->cap;
+		b->cap = ncap;
+	}
+	b->got = need;
+	return b->got >= FLIGHT ? TCP_APP_DONE : TCP_APP_MORE;
+}
+
+static void bapp_closed(void *app, uint64_t user, int outcome)
+{
+	(void)app;
+	struct bsrv *b = &bs[user];
+	app_sum -= b->cap;
+	b->cap = 0;
+	b->outcome = outcome;
+	b->closes++;
+	b->closed = true;
+	b->up = false;
+}
+
+static const struct tcp_app_ops bops = {app_hello, bapp_data, NULL, bapp_closed};
+
+static void test_rx_budget(void)
+{
+	const uint64_t budget = 4 * BW;
+	struct tcp_cfg cfg = {
+		.max_conns = BCONNS,
+		.rx_budget = budget,
+		.rx_conn_max = BW,
+		.read_timeout_ns = 8000 * MS,
+		.hash_key = {1, 2},
+		.l2 = {.src_ip_be = htonl(CLI_IP), .sport_lo = 40000, .sport_hi = 60000},
+		.tx = btx,
+		.app_ops = &bops,
+	};
+	uint8_t f[1600];
+	static const uint8_t flight[FLIGHT];
+	memset(bs, 0, sizeof(bs));
+	app_sum = 0;
+	bt = tcp_table_new(&cfg);
+	CHECK(bt != NULL);
+	if (!bt)
+		return;
+	int next = 0;
+	bool over = false, all = false;
+	uint64_t now = MS, max_used = 0;
+	for (; now < 600000 * MS && !all; now += MS) {
+		while (next < BCONNS &&
+		       (next < 8 || now % (5 * MS) == 0)) { /* 8, then 1 per 5 ms */
+			bs[next].isn = 1000u * (uint32_t)next;
+			bs[next].len = next % 2 ? FLIGHT - 2000 : FLIGHT; /* odd: stalled */
+			connecting = next;
+			int r = tcp_connect(bt, htonl(SRV_IP), htons(443), (uint64_t)next, now);
+			connecting = -1;
+			if (r == -ENOBUFS)
+				break; /* backpressure: try again later */
+			CHECK(r == 0);
+			if (++next > 8)
+				break;
+		}
+		for (int i = 0; i < next; i++) {
+			struct bsrv *b = &bs[i];
+			uint32_t ack = b->cseq + (uint32_t)strlen(hello_text);
+			if (b->up && !b->synacked) {
+				size_t n = srv_frame(f, b->cport, b->isn, b->cseq, 0x12, 65535,
+						     NULL, 0, true);
+				b->synacked = true;
+				tcp_rx(bt, f, n, now);
+			}
+			/* the flight, a segment per ms, and again from what is not
+			 * acknowledged every 200 ms */
+			if (!b->up || !b->hello)
+				continue;
+			if (b->acked < b->len && now - b->last_send >= 200 * MS) {
+				b->last_send = now;
+				b->sent = b->acked;
+			}
+			if (b->sent < b->len) {
+				uint32_t k = b->len - b->sent < 1400 ? b->len - b->sent : 1400;
+				size_t n = srv_frame(f, b->cport, b->isn + 1 + b->sent, ack, 0x18,
+						     65535, flight + b->sent, k, false);
+				b->sent += k;
+				tcp_rx(bt, f, n, now);
+				if (tcp_rx_used(bt) > budget || app_sum > budget)
+					over = true;
+			}
+		}
+		tcp_poll(bt, now);
+		if (tcp_rx_used(bt) > budget || app_sum > budget)
+			over = true;
+		if (tcp_rx_used(bt) > max_used)
+			max_used = tcp_rx_used(bt);
+		all = next == BCONNS;
+		for (int i = 0; i < next; i++)
+			all = all && bs[i].closed;
+	}
+	const struct tcp_stats *st = tcp_table_stats(bt);
+	printf("rx_budget: budget=%llu peak=%llu max_used=%llu refused=%llu waits=%llu "
+	       "sim_s=%.1f\n",
+	       (unsigned long long)budget, (unsigned long long)st->rx_peak_bytes,
+	       (unsigned long long)max_used, (unsigned long long)st->budget_refused,
+	       (unsigned long long)st->rx_waits, (double)now / 1e9);
+	CHECK(all);
+	CHECK(!over && st->rx_peak_bytes <= budget);
+	CHECK(st->budget_refused > 0 && st->rx_waits > 0); /* both were exercised */
+	for (int i = 0; i < BCONNS; i++) {
+		CHECK(bs[i].closes == 1);
+		CHECK(bs[i].outcome == (i % 2 ? TCP_OUT_READ_TIMEOUT : TCP_OUT_OPEN));
+		if (bs[i].outcome != (i % 2 ? TCP_OUT_READ_TIMEOUT : TCP_OUT_OPEN))
+			printf("conn %d: outcome %d got %u\n", i, bs[i].outcome, bs[i].got);
+	}
+	CHECK(tcp_rx_used(bt) == 0);
+	tcp_table_free(bt);
+}
+
 int main(void)
 {
 	test_full_flow();
@@ -454,6 +807,11 @@ int main(void)
 	test_fin_and_reset();
 	test_zero_window_and_more();
 	test_unknown_and_churn();
+	test_blind_rst();
+	test_synack_replay();
+	test_no_ack_and_bad_ack();
+	test_ooo_fair();
+	test_rx_budget();
 	if (failures) {
 		printf("%d failures\n", failures);
 		return 1;
