@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scanner/config_file.h"
 #include "scanner/targets.h"
 
 #define SCAN_DEFAULT_RATE 10000          /* packets/s, ZMap's default */
@@ -93,6 +94,7 @@ struct scan_config {
 	uint64_t npairs;              /* naddrs * nports */
 	int argc;
 	char **argv;                  /* the command line as typed (a copy of the array), for ScanMeta */
+	struct cfgfile_argv cfgfile;  /* -C FILE's options + the command line (owns the strings) */
 };
 
 /*
