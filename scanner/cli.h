@@ -30,6 +30,7 @@ int cmd_report(int argc, char **argv);
 int cmd_x509(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Print "tlsmap CMD: MESSAGE" to stderr, plus a hint to use --help. */
 void cli_usage_error(const char *cmd, const char *fmt, ...)

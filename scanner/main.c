@@ -16,6 +16,7 @@ static const struct cli_cmd commands[] = {
 	{ "merge", cmd_merge, "join the shard files of one scan" },
 	{ "report", cmd_report, "write a self-contained HTML report for readers" },
 	{ "x509", cmd_x509, "parse PEM/DER certificates and print their fields as JSON" },
+	{ "diff", cmd_diff, "networks, hosts, issuers and domains whose interception changed" },
 	{ "sweep", cmd_sweep, "one run of a scheduled sweep: scan, summaries, report, series.csv" },
 	{ "bench", cmd_bench, "measure tx, rx and x509 parsing speed (key=value lines)" },
 };
