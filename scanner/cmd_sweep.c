@@ -576,6 +576,16 @@ static int publish_files(const struct sweep *sw, const char *work, const char *d
 					    : out_strerror(fs[0].status));
 		goto out;
 	}
+	if (!fs[0].end || !fs[0].end->end || !fs[0].end->end->clean) {
+		fprintf(stderr,
+			"tlsmap sweep: %s is the dataset of an interrupted scan (%s): not "
+			"published\n",
+			dataset,
+			fs[0].end && fs[0].end->end && fs[0].end->end->stop_reason
+				? fs[0].end->end->stop_reason
+				: "not clean");
+		goto out;
+	}
 	sum_finish(s);
 	if (write_csv(work, "summary-country.csv", s, SUM_BY_COUNTRY) ||
 	    write_csv(work, "summary-asn.csv", s, SUM_BY_ASN) ||
