@@ -810,6 +810,11 @@ static void csv_field(FILE *f, const char *s)
 	}
 }
 
+void sum_csv_field(FILE *f, const char *s)
+{
+	csv_field(f, s);
+}
+
 void sum_print_csv(FILE *f, const struct summary *s, enum sum_by by)
 {
 	size_t n;

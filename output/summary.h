@@ -96,5 +96,7 @@ void sum_wilson(uint64_t x, uint64_t n, double *lo, double *hi);
 /* A readable aligned table (with a total line) or CSV (header line first). */
 void sum_print_table(FILE *f, const struct summary *s, enum sum_by by);
 void sum_print_csv(FILE *f, const struct summary *s, enum sum_by by);
+/* One CSV field, quoted as RFC 4180 says when it holds , " CR or LF (tlsmap diff). */
+void sum_csv_field(FILE *f, const char *s);
 
 #endif

@@ -42,6 +42,8 @@ int cmd_interceptors(int argc, char **argv);
 struct icpt_list;
 int cli_load_interceptors(const char *cmd, const char *const *files, size_t nfiles,
 			  struct icpt_list **out);
+int cmd_sweep(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Print "tlsmap CMD: MESSAGE" to stderr, plus a hint to use --help. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

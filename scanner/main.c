@@ -20,6 +20,8 @@ static const struct cli_cmd commands[] = {
 	{"x509", cmd_x509, "parse PEM/DER certificates and print their fields as JSON"},
 	{"interceptors", cmd_interceptors,
 	 "list known interceptors, check certificates against them"},
+	{"diff", cmd_diff, "networks, hosts, issuers and domains whose interception changed"},
+	{"sweep", cmd_sweep, "one run of a scheduled sweep: scan, summaries, report, series.csv"},
 	{"bench", cmd_bench, "measure tx, rx and x509 parsing speed (key=value lines)"},
 };
 

@@ -21,6 +21,7 @@
 #include "geo/geo.h"
 #include "parsers/x509.h"
 #include "scanner/cli.h"
+#include "scanner/config_file.h"
 #include "scanner/rate.h"
 
 const char scan_usage_text[] =
@@ -77,6 +78,8 @@ const char scan_usage_text[] =
 	"      --country CC[,CC]    targets: every IPv4 prefix of these countries (repeatable)\n"
 	"      --dry-run            print the prefix and address counts, send nothing;\n"
 	"                           with -o, write only the ScanMeta the scan would write\n"
+	"  -C, --config FILE        options from FILE, one 'long-name = value' per line\n"
+	"                           (docs/cluster.md); the command line overrides it\n"
 	"  -h, --help               this text\n"
 	"-p, --sni and --country accumulate when repeated; any other flag given twice is\n"
 	"an error.\n";
@@ -136,6 +139,7 @@ static const struct option scan_opts[] = {
 	{ "vantage", required_argument, NULL, OPT_VANTAGE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "config", required_argument, NULL, 'C' }, /* expanded by cfgfile_expand() */
 	/* --- TLS stage block (issue 6) --- */
 	{ "sni", required_argument, NULL, OPT_SNI },
 	{ "sni-file", required_argument, NULL, OPT_SNI_FILE },
@@ -158,6 +162,10 @@ static const struct option scan_opts[] = {
 };
 
 #define CMD "scan"
+#define SCAN_SHORTOPTS "p:w:b:i:G:T:n:P:r:B:c:o:vhC:"
+
+/* options that exclude each other: one on the command line drops the others from -C */
+static const char *const scan_alternatives[] = { "rate bandwidth", "sni sni-file", NULL };
 
 static int bad(const char *opt, const char *val, const char *why)
 {
@@ -474,6 +482,12 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	int opt, ret;
 
 	memset(c, 0, sizeof(*c));
+	/* -C FILE: its options go before the command line's, which override them */
+	if (cfgfile_expand(CMD, scan_opts, SCAN_SHORTOPTS, scan_alternatives, "sweep.", argc,
+			   argv, &c->cfgfile))
+		return CLI_EUSAGE;
+	argc = c->cfgfile.argc;
+	argv = c->cfgfile.argv;
 	/* getopt_long permutes argv: keep the command line as typed, for ScanMeta */
 	c->argc = argc;
 	c->argv = malloc(((size_t)argc + 1) * sizeof(*c->argv));
@@ -506,7 +520,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	/* flags that accumulate; any other flag given twice is an error */
 	static const int lists[] = {'p', OPT_SNI, OPT_COUNTRY, OPT_INTERCEPTORS, 0};
 	struct cli_getopt g = {.cmd = CMD,
-			       .shortopts = "p:w:b:i:G:T:n:P:r:B:c:o:vh",
+			       .shortopts = SCAN_SHORTOPTS,
 			       .longopts = scan_opts,
 			       .lists = lists};
 	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
@@ -564,6 +578,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		case OPT_VANTAGE: c->vantage = optarg; break;
 		case 'v': c->verbose = true; break;
 		case 'h': fputs(scan_usage_text, stdout); return 1;
+		case 'C': break; /* already expanded */
 		/* --- TLS stage block --- */
 		case OPT_SNI:
 			if (!*optarg)
@@ -740,5 +755,6 @@ void scan_config_free(struct scan_config *c)
 		free((char *)c->countries[k]);
 	free(c->countries);
 	free(c->argv);
+	cfgfile_free(&c->cfgfile);
 	memset(c, 0, sizeof(*c));
 }

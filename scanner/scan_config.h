@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "parsers/interceptors.h"
+#include "scanner/config_file.h"
 #include "scanner/targets.h"
 
 #define SCAN_DEFAULT_RATE 10000          /* packets/s, ZMap's default */
@@ -97,6 +98,7 @@ struct scan_config {
 	uint64_t npairs;              /* naddrs * nports */
 	int argc;
 	char **argv;                  /* the command line as typed (a copy of the array), for ScanMeta */
+	struct cfgfile_argv cfgfile;  /* -C FILE's options + the command line (owns the strings) */
 };
 
 /*

@@ -20,13 +20,8 @@ for i in 0 1; do
 done
 "$TLSMAP_BIN" merge -o "$TMP/merged.tlsmap" "$TMP/shard0.tlsmap" "$TMP/shard1.tlsmap" || { echo "FAIL merge"; exit 1; }
 
-probes() { # one sorted line per probe: ip port sni control verdict chain
-	"$TLSMAP_BIN" dump "$1" --type probe |
-		jq -r '[.ipText, (.probe.port|tostring), (.probe.sni // ""), (.probe.isControl // false | tostring), (.probe.verdict // "VERDICT_UNSPECIFIED"), ((.probe.chain // []) | join(","))] | @tsv' |
-		sort
-}
-probes "$TMP/single.tlsmap" >"$TMP/single.tsv"
-probes "$TMP/merged.tlsmap" >"$TMP/merged.tsv"
+tls_probes_tsv "$TMP/single.tlsmap" >"$TMP/single.tsv"
+tls_probes_tsv "$TMP/merged.tlsmap" >"$TMP/merged.tsv"
 n=$(wc -l <"$TMP/single.tsv")
 if [ "$n" -lt 100 ]; then echo "FAIL only $n probes in the single scan"; fail=1; fi
 if cmp -s "$TMP/single.tsv" "$TMP/merged.tsv"; then

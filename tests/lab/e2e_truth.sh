@@ -22,12 +22,8 @@ rc=$?
 tail -4 "$TMP/scan.log"
 [ $rc = 0 ] || { echo "FAIL scan exited $rc"; exit 1; }
 echo "scan took $((SECONDS - start)) s"
-"$TLSMAP_BIN" dump "$TMP/lab.tlsmap" --type probe >"$TMP/probes.jsonl" || { echo "FAIL dump"; exit 1; }
-"$TLSMAP_BIN" dump "$TMP/lab.tlsmap" --type cert >"$TMP/certs.jsonl" || { echo "FAIL dump"; exit 1; }
-python3 "$HERE/tls_truth_compare.py" "$TRUTH" "$TMP/probes.jsonl" "$TMP/certs.jsonl" >"$TMP/compare.txt"
+tls_truth "$TMP/lab.tlsmap"
 rc=$?
-grep -v "^truth=" "$TMP/compare.txt" | head -40
-tail -1 "$TMP/compare.txt"
 if [ -n "${E2E_KEEP:-}" ]; then cp "$TMP/lab.tlsmap" "$E2E_KEEP"; fi
 [ $rc = 0 ] && echo "PASS e2e: every verdict equals the ground truth" || echo "FAIL e2e"
 exit $rc

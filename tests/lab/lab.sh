@@ -12,6 +12,8 @@
 #   tests/lab/lab.sh drop PERCENT  drop PERCENT % of forwarded TCP packets in tlm-r2
 #   tests/lab/lab.sh undrop        stop dropping
 #   tests/lab/lab.sh dpdk-check    2 s of dpdk-testpmd txonly on tlm-scan0 (net_af_packet)
+#   tests/lab/lab.sh middlebox off|on NAME   stop (or resume) middlebox NAME (mkz, mru)
+#                                  intercepting: its traffic then passes untouched
 #
 # LAB_DIR (default /tmp/tlsmap-lab) holds everything the lab writes: PKI, server
 # configs, pid files, logs, and what the tests read:
@@ -628,6 +630,24 @@ do_undrop() {
 	done
 }
 
+# Middlebox NAME stops or resumes intercepting: the jump from PREROUTING to
+# its TLM_ICPT chain goes or comes back; mitmdump keeps running.
+do_middlebox() { # off|on NAME
+	local m=${2:-} rule
+	[[ ${1:-} == on || ${1:-} == off ]] && [ -n "${MBOX_DOWN[$m]:-}" ] ||
+		die "usage: lab.sh middlebox off|on ${!MBOX_DOWN[*]}"
+	ns_exists "tlm-$m" || die "lab is not up"
+	rule=(PREROUTING -i "$m-up" -p tcp --dport 443 -j TLM_ICPT)
+	if [ "$1" = off ]; then
+		while nsx "tlm-$m" iptables -t nat -C "${rule[@]}" 2>/dev/null; do
+			nsx "tlm-$m" iptables -t nat -D "${rule[@]}"
+		done
+	elif ! nsx "tlm-$m" iptables -t nat -C "${rule[@]}" 2>/dev/null; then
+		nsx "tlm-$m" iptables -t nat -A "${rule[@]}"
+	fi
+	log "middlebox $m: interception $1"
+}
+
 # DPDK net_af_packet on the scanner's veth: 2 s of txonly; r1 must count the frames
 do_dpdk_check() {
 	ns_exists tlm-scan || die "lab is not up"
@@ -663,8 +683,9 @@ status) lock; do_status ;;
 drop) lock; do_drop "${2:-}" ;;
 undrop) lock; do_undrop; log "packet loss off" ;;
 dpdk-check) do_dpdk_check ;;
+middlebox) lock; do_middlebox "${2:-}" "${3:-}" ;;
 *)
-	echo "usage: [LAB_DIR=/tmp/tlsmap-lab] $0 up|down [--force]|status|drop PERCENT|undrop|dpdk-check" >&2
+	echo "usage: [LAB_DIR=/tmp/tlsmap-lab] $0 up|down [--force]|status|drop PERCENT|undrop|dpdk-check|middlebox off|on NAME" >&2
 	exit 2
 	;;
 esac

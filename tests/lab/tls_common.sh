@@ -35,16 +35,43 @@ fi
 # shellcheck source=/dev/null
 source "$LAB_DIR/lab.env"
 
-# tls_scan OUT.tlsmap [args...]: targets come from the args (or -w). Two SYNs per
-# target (-P 2): a SYN lost on the busy veth must not turn into a missing host.
+# tls_lab_args: LAB_ARGS = the lab's scan arguments except the node's (-i,
+# --source-ip, --gateway-ip) and -o. Two SYNs per target (-P 2): a SYN lost
+# on the busy veth must not turn into a missing host.
+tls_lab_args() {
+	LAB_ARGS=(--allow-reserved -p 443 --roots "$ROOTS" --interceptors "$INTERCEPTORS"
+		--geo-db "$GEO_DB" --asn-db "$ASN_DB" --eligible any -P "${TLS_PROBES:-2}")
+	[ -n "${TLS_NO_SNI_FILE:-}" ] || LAB_ARGS+=(--sni-file "$SNI_FILE")
+}
+
+# tls_scan OUT.tlsmap [args...]: targets come from the args (or -w).
 tls_scan() {
-	local out=$1 sf=(--sni-file "$SNI_FILE")
+	local out=$1
 	shift
-	[ -z "${TLS_NO_SNI_FILE:-}" ] || sf=()
+	tls_lab_args
 	timeout "${TLS_SCAN_TIMEOUT:-900}" ip netns exec "$SCAN_NS" "$TLSMAP_BIN" scan -i "$SCAN_IFACE" \
-		--source-ip "$SOURCE_IP" --gateway-ip "$GATEWAY_IP" --allow-reserved -p 443 \
-		--roots "$ROOTS" --interceptors "$INTERCEPTORS" --geo-db "$GEO_DB" --asn-db "$ASN_DB" \
-		"${sf[@]}" --eligible any -P "${TLS_PROBES:-2}" -o "$out" "$@"
+		--source-ip "$SOURCE_IP" --gateway-ip "$GATEWAY_IP" "${LAB_ARGS[@]}" -o "$out" "$@"
+}
+
+# tls_probes_tsv FILE: one sorted line per probe: ip port sni control verdict chain
+tls_probes_tsv() {
+	"$TLSMAP_BIN" dump "$1" --type probe |
+		jq -r '[.ipText, (.probe.port|tostring), (.probe.sni // ""), (.probe.isControl // false | tostring), (.probe.verdict // "VERDICT_UNSPECIFIED"), ((.probe.chain // []) | join(","))] | @tsv' |
+		sort
+}
+
+# tls_truth FILE: compare every Probe of FILE with the lab's ground truth
+# (tls_truth_compare.py: no false positive or negative, nothing missing,
+# extra or duplicated); prints the disagreements and the summary line.
+tls_truth() {
+	local rc
+	"$TLSMAP_BIN" dump "$1" --type probe >"$TMP/truth-probes.jsonl" || { echo "FAIL dump $1"; return 1; }
+	"$TLSMAP_BIN" dump "$1" --type cert >"$TMP/truth-certs.jsonl" || { echo "FAIL dump $1"; return 1; }
+	python3 "$HERE/tls_truth_compare.py" "$TRUTH" "$TMP/truth-probes.jsonl" "$TMP/truth-certs.jsonl" >"$TMP/compare.txt"
+	rc=$?
+	grep -v "^truth=" "$TMP/compare.txt" | head -40
+	tail -1 "$TMP/compare.txt"
+	return $rc
 }
 
 # truth lines (with header) for the addresses listed one per line in FILE

@@ -10,7 +10,7 @@ BIN=${1:-$TLSMAP_BIN}
 fail=0 checked=0
 LISTS=" scan:--target-ports scan:--sni scan:--country scan:--interceptors dump:--type interceptors:--interceptors "
 # values tried in turn until one passes the flag's own value check
-VALUES=(1 2048 443 1048576 198.18.0.1 02:00:00:00:00:01 trusted country probe a.example KZ)
+VALUES=(1 2048 443 1048576 2026-01-01 198.18.0.1 02:00:00:00:00:01 trusted country probe a.example KZ)
 
 check_flag() { # CMDWORDS... -- FLAG
 	local -a cmd=()
@@ -47,7 +47,7 @@ check_flag() { # CMDWORDS... -- FLAG
 	fail=1
 }
 
-for c in scan dump summary merge report x509 interceptors "bench rx" "bench tx" "bench x509"; do
+for c in scan dump summary merge report x509 interceptors diff sweep "bench rx" "bench tx" "bench x509"; do
 	# shellcheck disable=SC2086
 	flags=$("$BIN" $c --help 2>&1 | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u | grep -vx -- --help)
 	[ -n "$flags" ] || { echo "FAIL: tlsmap $c --help lists no flags"; fail=1; continue; }

@@ -17,7 +17,7 @@ expect 0 "usage: tlsmap" --help
 expect 0 "tlsmap " --version
 expect 2 "frobnicate" frobnicate
 expect 2 "" 
-for c in scan dump summary merge report x509 bench; do
+for c in scan dump summary merge report x509 bench sweep diff; do
 	expect 0 "usage: tlsmap $c" $c --help
 	expect 2 "--no-such-flag" $c --no-such-flag
 done
