@@ -74,6 +74,10 @@ struct scan_config {
 	double connect_timeout_s;     /* --connect-timeout (default 5) */
 	double read_timeout_s;        /* --read-timeout (default 10) */
 	uint64_t max_flight_bytes;    /* --max-flight-bytes (default 128 KiB) */
+	uint64_t net_max_connections; /* --net-max-connections: per /24 in flight (default 32) */
+	uint64_t net_rate;            /* --net-rate: new connections/s per /24 (100; 0: none) */
+	uint32_t max_attempts;        /* --max-attempts for load failures (default 3) */
+	double retry_delay_s;         /* --retry-delay before the 2nd attempt, doubling (2) */
 	const char *interceptors;     /* --interceptors FILE */
 	const char *geo_db;           /* --geo-db */
 	const char *asn_db;           /* --asn-db */
