@@ -51,7 +51,8 @@
 #define CHUNK 4096u /* bytes fed to the parser at a time */
 #define SEEN_BITS 16
 #define LAUNCH_PER_POLL 64
-#define VCACHE_SLOTS 4096 /* verification results by chain digest */
+#define VCACHE_SLOTS 4096	     /* verification results by chain digest */
+#define TLS_SYN_RTO_NS 1000000000ull /* dpdk/tcp's first SYN retransmission (tcp_cfg) */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
 
@@ -732,6 +733,9 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	enum sched_signal sig =
 		sched_classify(outcome, p->flight_bytes, p->status != TLS_ST_MORE, h->answered);
 	h->answered |= p->flight_bytes > 0;
+	if (sig == SCHED_ANSWERED && ci->connected_ns &&
+	    ci->connected_ns - p->attempt_ns >= TLS_SYN_RTO_NS)
+		sig = SCHED_SYN_LOST; /* the first SYN went unanswered */
 	sched_closed(&w->sched, ntohl(h->ip_be), sig, p->attempt_ns, now);
 	bool again = !fallback && (sig == SCHED_LOAD_FAIL || sig == SCHED_SILENT) &&
 		     sched_retry_later(&w->sched, (uint32_t)user, p->attempts, now);
@@ -814,6 +818,7 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 		.max_conns = w->nprobes,
 		.connect_timeout_ns = (uint64_t)(st->cfg->connect_timeout_s * 1e9),
 		.read_timeout_ns = (uint64_t)(st->cfg->read_timeout_s * 1e9),
+		.syn_rto_ns = TLS_SYN_RTO_NS,
 		.tx = tx_frame,
 		.tx_ctx = ew,
 		.app_ops = &tls_tcp_ops,

@@ -23,8 +23,11 @@
  * this scan yet (SCHED_SILENT) is retried but is no back-off signal: a
  * tarpit looks exactly like that, and its timeouts arrive in bursts a
  * read timeout after each pause in launching, which would feed back into
- * more pauses. A busy server shows itself anyway: by resets, unanswered
- * SYNs, and timeouts on hosts that answered before (its test probes).
+ * more pauses. A busy server shows itself anyway: by SYNs that had to be
+ * sent again (its listen queue is full: the first sign, seconds before any
+ * timeout, and the one that matters most, because the kernel then drops
+ * the sweep's SYNs too and those hosts are never seen), resets, and
+ * timeouts on hosts that answered before (its test probes).
  * Second, the total window is cut only when the recent share of load failures
  * (an EWMA over the last ~256 completions, whose noise at a 20% baseline is 0.02) exceeds the
  * baseline, the lowest share of the last 16 one-second epochs, by 10 points: a rise, not a level.
@@ -263,7 +266,7 @@ void sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 		  uint64_t now_ns)
 {
 	struct sched_net *n = net_slot(s, ip, now_ns, false);
-	bool fail = sig == SCHED_LOAD_FAIL;
+	bool fail = sig == SCHED_LOAD_FAIL || sig == SCHED_SYN_LOST;
 
 	if (s->inflight)
 		s->inflight--;

@@ -40,6 +40,7 @@ enum sched_signal {
 	SCHED_LOAD_FAIL,    /* a failure that load explains: retry, and back off */
 	SCHED_NEUTRAL,	    /* says nothing (scan aborted) */
 	SCHED_SILENT,	    /* a read timeout on a host not yet heard from: retry, no back-off */
+	SCHED_SYN_LOST,	    /* answered, but only after a SYN was sent again: back off */
 };
 
 struct sched_cfg {
@@ -116,7 +117,11 @@ enum sched_signal sched_classify(int tcp_outcome, uint32_t bytes, bool finished,
 bool sched_may_open(struct sched *s, uint32_t ip, uint64_t now_ns);
 /* A connection to @ip was opened (after sched_may_open said yes). */
 void sched_opened(struct sched *s, uint32_t ip, uint64_t now_ns);
-/* A connection to @ip that was opened at @opened_ns closed with @sig. */
+/* A connection to @ip that was opened at @opened_ns closed with @sig.
+ * SCHED_SYN_LOST is the earliest sign of an overloaded server: its listen
+ * queue is full and the kernel drops SYNs, the sweep's among them, long
+ * before anything times out; it counts as a load failure for the windows
+ * (the probe itself succeeded). */
 void sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t opened_ns,
 		  uint64_t now_ns);
 

@@ -213,8 +213,31 @@ static void test_retries(void)
 	CHECK(sched_init(&s, &bad, t) != 0);
 }
 
+/* SYNs that had to be sent again (a full listen queue) back off, before any timeout */
+static void test_syn_lost(void)
+{
+	struct sched s;
+	struct sched_cfg cfg = {.max_conns = 4096,
+				.net_max_conns = 4096,
+				.max_attempts = 3,
+				.retry_delay_ns = 2000 * MS,
+				.queue_cap = 16};
+	uint64_t t = 1000 * MS;
+	CHECK(sched_init(&s, &cfg, t) == 0);
+	uint32_t w0 = sched_window(&s);
+	for (int k = 0; k < 200; k++) {
+		t += MS;
+		sched_opened(&s, 0xc6120001u, t);
+		sched_closed(&s, 0xc6120001u, SCHED_SYN_LOST, t, t + 1000 * MS);
+	}
+	CHECK(sched_window(&s) < w0);
+	CHECK(sched_waiting(&s) == 0); /* answered: nothing to retry */
+	sched_free(&s);
+}
+
 int main(void)
 {
+	test_syn_lost();
 	test_classify();
 	test_overload();
 	test_noise();
