@@ -105,7 +105,8 @@ struct tls_probe {
 	uint8_t attempts; /* connections made, OpenSSL fallback and load retries included */
 	uint8_t random[32];
 	uint64_t start_ns, connected_ns;
-	uint64_t attempt_ns; /* when the current connection was opened */
+	uint64_t attempt_ns;	/* when the current connection was opened */
+	uint64_t first_byte_ns; /* its first byte from the server, 0: none yet */
 	uint32_t retx, flight_bytes;
 	int tcp_outcome;
 	struct tls_parser ps;
@@ -554,6 +555,7 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 
 	p->status = TLS_ST_MORE;
 	p->flight_bytes = 0;
+	p->first_byte_ns = 0;
 	tls_flight_init(&p->ps, (uint32_t)w->st->cfg->max_flight_bytes);
 	if (p->path == PATH_OSSL) {
 		const char *sni = sni_of(w, p->sni);
@@ -653,6 +655,8 @@ static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
 	struct tls_probe *p = &w->probes[user];
 	uint32_t cap = (uint32_t)w->st->cfg->max_flight_bytes;
 
+	if (!p->flight_bytes)
+		p->first_byte_ns = eng_now_ns(); /* the server's answer time, for the scheduler */
 	p->flight_bytes += (uint32_t)len;
 	if (p->path == PATH_OSSL) {
 		if (p->flight_bytes > cap) {
@@ -736,6 +740,9 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	if (sig == SCHED_ANSWERED && ci->connected_ns &&
 	    ci->connected_ns - p->attempt_ns >= TLS_SYN_RTO_NS)
 		sig = SCHED_SYN_LOST; /* the first SYN went unanswered */
+	if (sig == SCHED_ANSWERED && ci->connected_ns && p->first_byte_ns > ci->connected_ns &&
+	    sched_answer_slow(&w->sched, ntohl(h->ip_be), p->first_byte_ns - ci->connected_ns))
+		sig = SCHED_SLOW; /* answered, but after a queue at the server */
 	sched_closed(&w->sched, ntohl(h->ip_be), sig, p->attempt_ns, now);
 	bool again = !fallback && (sig == SCHED_LOAD_FAIL || sig == SCHED_SILENT) &&
 		     sched_retry_later(&w->sched, (uint32_t)user, p->attempts, now);

@@ -27,7 +27,10 @@
  * sent again (its listen queue is full: the first sign, seconds before any
  * timeout, and the one that matters most, because the kernel then drops
  * the sweep's SYNs too and those hosts are never seen), resets, and
- * timeouts on hosts that answered before (its test probes).
+ * timeouts on hosts that answered before (its test probes), and before
+ * all of these by answers that come far later than the /24's fastest
+ * (SCHED_SLOW: handshakes queue at the server; a delay signal, as in TCP
+ * Vegas, compared per /24 because hosts of one /24 share a path).
  * Second, the total window is cut only when the recent share of load failures
  * (an EWMA over the last ~256 completions, whose noise at a 20% baseline is 0.02) exceeds the
  * baseline, the lowest share of the last 16 one-second epochs, by 10 points: a rise, not a level.
@@ -266,7 +269,7 @@ void sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 		  uint64_t now_ns)
 {
 	struct sched_net *n = net_slot(s, ip, now_ns, false);
-	bool fail = sig == SCHED_LOAD_FAIL || sig == SCHED_SYN_LOST;
+	bool fail = sig == SCHED_LOAD_FAIL || sig == SCHED_SYN_LOST || sig == SCHED_SLOW;
 
 	if (s->inflight)
 		s->inflight--;
@@ -293,6 +296,19 @@ void sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 	if (n && aimd_event(&n->w, fail, (float)(n->inflight + 1) * 2 >= n->w.cwnd, EWMA_NET,
 			    NET_FAIL, 1.0f, (float)s->cfg.net_max_conns, opened_ns, now_ns))
 		s->stats.net_cuts++;
+}
+
+bool sched_answer_slow(struct sched *s, uint32_t ip, uint64_t answer_ns)
+{
+	struct sched_net *n = net_slot(s, ip, 0, false);
+	float ms = (float)answer_ns / 1e6f;
+	if (!n)
+		return false;
+	if (n->min_answer_ms <= 0 || ms < n->min_answer_ms) {
+		n->min_answer_ms = ms > 0.001f ? ms : 0.001f;
+		return false;
+	}
+	return ms > 8 * n->min_answer_ms + 100;
 }
 
 /* ---- retries ---- */

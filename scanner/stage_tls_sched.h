@@ -41,6 +41,7 @@ enum sched_signal {
 	SCHED_NEUTRAL,	    /* says nothing (scan aborted) */
 	SCHED_SILENT,	    /* a read timeout on a host not yet heard from: retry, no back-off */
 	SCHED_SYN_LOST,	    /* answered, but only after a SYN was sent again: back off */
+	SCHED_SLOW,	    /* answered, but far slower than this /24 can: back off */
 };
 
 struct sched_cfg {
@@ -66,6 +67,7 @@ struct sched_net {
 	uint32_t inflight; /* connections open to this /24 now */
 	uint64_t last_ns;  /* last open or close */
 	struct sched_aimd w;
+	float min_answer_ms; /* fastest answer seen from this /24 (0: none yet) */
 	struct rate bucket;
 };
 
@@ -105,6 +107,14 @@ int sched_init(struct sched *s, const struct sched_cfg *cfg, uint64_t now_ns);
 void sched_free(struct sched *s);
 /* Bytes allocated (the /24 table and the retry queues). */
 uint64_t sched_bytes(const struct sched *s);
+
+/*
+ * An answered connection's server time (connection established to first
+ * byte): true when it is slow for its /24, more than 8 times the fastest
+ * answer seen from that /24 plus 100 ms: the server queues handshakes, the
+ * sign of overload that comes before any timeout. Updates the /24's fastest.
+ */
+bool sched_answer_slow(struct sched *s, uint32_t ip, uint64_t answer_ns);
 
 /* How a closed connection is classified: @tcp_outcome is a dpdk/tcp.h
  * enum tcp_outcome, @bytes what the server sent, @finished whether the

@@ -178,9 +178,9 @@ if command -v masscan >/dev/null; then
 		l0=$(srv_drops)
 		s0=$(softnet_drops)
 		t0=$(date +%s.%N)
-		ip netns exec $SCAN timeout -k 5 -s INT "$limit" masscan "$RANGE" -p443 --banners \
+		(cd "$TMP" && ip netns exec $SCAN timeout -k 5 -s INT "$limit" masscan "$RANGE" -p443 --banners \
 			--rate "$rate" -e $P-s0 --source-ip $MASSCAN_IP --router-mac "$gw_mac" \
-			--wait 5 -oJ "$TMP/masscan-$rate.json" >"$TMP/masscan-$rate.log" 2>&1
+			--wait 5 -oJ "$TMP/masscan-$rate.json" >"$TMP/masscan-$rate.log" 2>&1) # paused.conf stays in TMP
 		t1=$(date +%s.%N)
 		kill "$ping_pid" 2>/dev/null
 		wait "$ping_pid" 2>/dev/null

@@ -66,5 +66,15 @@ python3 "$HERE/tls_truth_compare.py" "$TMP/truth.tsv" "$TMP/probes.jsonl" "$TMP/
 rc=$?
 grep -v "^truth=" "$TMP/compare.txt" | head -30
 tail -1 "$TMP/compare.txt"
+# LOAD_BEFORE_BIN=BIN: the same scan with another binary (the tree before
+# the scheduler), to show that this test fails there; informational
+if [ -n "${LOAD_BEFORE_BIN:-}" ]; then
+	TLSMAP_BIN=$LOAD_BEFORE_BIN TLS_PROBES=${LOAD_PROBES:-1} tls_scan "$TMP/before.tlsmap" \
+		"$MBOX_RANGE" "$PLAIN_RANGE" --vantage load >"$TMP/before.log" 2>&1
+	"$TLSMAP_BIN" dump "$TMP/before.tlsmap" --type probe >"$TMP/before.jsonl"
+	"$TLSMAP_BIN" dump "$TMP/before.tlsmap" --type cert >"$TMP/before-certs.jsonl"
+	python3 "$HERE/tls_truth_compare.py" "$TMP/truth.tsv" "$TMP/before.jsonl" "$TMP/before-certs.jsonl" |
+		tail -1 | sed 's/^/before: /'
+fi
 [ $rc = 0 ] || { echo "FAIL load: records differ from the ground truth"; exit 1; }
 echo "PASS load: every address recorded with its chain for every SNI, every forged row INTERCEPTED"

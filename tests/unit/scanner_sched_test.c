@@ -235,8 +235,29 @@ static void test_syn_lost(void)
 	sched_free(&s);
 }
 
+/* answers far slower than the /24's fastest are a sign of a queue */
+static void test_slow(void)
+{
+	struct sched s;
+	struct sched_cfg cfg = {.max_conns = 64,
+				.net_max_conns = 8,
+				.max_attempts = 1,
+				.retry_delay_ns = MS,
+				.queue_cap = 4};
+	CHECK(sched_init(&s, &cfg, 0) == 0);
+	CHECK(sched_may_open(&s, 0xc6120001u, 0));	      /* makes the /24's slot */
+	CHECK(!sched_answer_slow(&s, 0xc6120001u, 5 * MS));   /* first: the fastest */
+	CHECK(!sched_answer_slow(&s, 0xc6120002u, 120 * MS)); /* < 8 x 5 ms + 100 ms */
+	CHECK(sched_answer_slow(&s, 0xc61200feu, 200 * MS));
+	CHECK(!sched_answer_slow(&s, 0xc6120002u, 2 * MS)); /* a faster one lowers the bar */
+	CHECK(sched_answer_slow(&s, 0xc6120002u, 120 * MS));
+	CHECK(!sched_answer_slow(&s, 0xc6130001u, 900 * MS)); /* another /24: no slot, no verdict */
+	sched_free(&s);
+}
+
 int main(void)
 {
+	test_slow();
 	test_syn_lost();
 	test_classify();
 	test_overload();
