@@ -66,7 +66,15 @@ const char scan_usage_text[] =
 	"      --eligible trusted|any  test SNIs only for hosts whose own chain verifies\n"
 	"                           (default trusted, as in the 2019 study) or for all\n"
 	"      --tls13              every probe through OpenSSL, offering TLS 1.3\n"
-	"      --max-connections N  connections in flight (default 65536)\n"
+	"      --max-connections N  ceiling of the connections in flight (default 65536); the\n"
+	"                           stage adapts below it (AIMD), backing off when timeouts,\n"
+	"                           resets or unanswered SYNs rise\n"
+	"      --net-max-connections N  per destination /24, in flight (default 32)\n"
+	"      --net-rate N         per destination /24, new connections per second\n"
+	"                           (default 100; 0: no limit)\n"
+	"      --max-attempts N     connections for a probe that load may have failed (RST,\n"
+	"                           no SYN-ACK, or nothing received), 1-8 (default 3)\n"
+	"      --retry-delay S      wait before the 2nd attempt, doubling (default 2)\n"
 	"      --connect-timeout S  SYN to SYN-ACK, with retransmission (default 5)\n"
 	"      --read-timeout S     ClientHello to complete chain (default 10)\n"
 	"      --max-flight-bytes N server flight cap (default 131072)\n"
@@ -106,6 +114,10 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_READ_TIMEOUT,
 	OPT_MAX_FLIGHT_BYTES,
+	OPT_NET_MAX_CONNECTIONS,
+	OPT_NET_RATE,
+	OPT_MAX_ATTEMPTS,
+	OPT_RETRY_DELAY,
 	OPT_INTERCEPTORS,
 	OPT_RX_BUDGET,
 	OPT_GEO_DB,
@@ -151,6 +163,10 @@ static const struct option scan_opts[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT },
 	{ "max-flight-bytes", required_argument, NULL, OPT_MAX_FLIGHT_BYTES },
+	{ "net-max-connections", required_argument, NULL, OPT_NET_MAX_CONNECTIONS },
+	{ "net-rate", required_argument, NULL, OPT_NET_RATE },
+	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
+	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
 	{ "interceptors", required_argument, NULL, OPT_INTERCEPTORS },
 	{ "rx-budget", required_argument, NULL, OPT_RX_BUDGET },
 	{ "geo-db", required_argument, NULL, OPT_GEO_DB },
@@ -516,6 +532,10 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	c->connect_timeout_s = 5;
 	c->read_timeout_s = 10;
 	c->max_flight_bytes = 128 * 1024;
+	c->net_max_connections = 32;
+	c->net_rate = 100;
+	c->max_attempts = 3;
+	c->retry_delay_s = 2;
 
 	/* flags that accumulate; any other flag given twice is an error */
 	static const int lists[] = {'p', OPT_SNI, OPT_COUNTRY, OPT_INTERCEPTORS, 0};
@@ -622,6 +642,27 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 			if (cli_parse_u64(CMD, "--rx-budget", optarg, 64 * 1024, 1ULL << 50, true,
 					  &c->rx_budget))
 				return CLI_EUSAGE;
+			break;
+		case OPT_NET_MAX_CONNECTIONS:
+			if (cli_parse_u64(CMD, "--net-max-connections", optarg, 1, 1ULL << 20, true,
+					  &c->net_max_connections))
+				return CLI_EUSAGE;
+			break;
+		case OPT_NET_RATE:
+			if (cli_parse_u64(CMD, "--net-rate", optarg, 0, 1000000000ULL, true,
+					  &c->net_rate))
+				return CLI_EUSAGE;
+			break;
+		case OPT_MAX_ATTEMPTS:
+			if (cli_parse_u64(CMD, "--max-attempts", optarg, 1, 8, false, &v))
+				return CLI_EUSAGE;
+			c->max_attempts = (uint32_t)v;
+			break;
+		case OPT_RETRY_DELAY:
+			if (cli_parse_seconds(CMD, "--retry-delay", optarg, &c->retry_delay_s))
+				return CLI_EUSAGE;
+			if (c->retry_delay_s > 600)
+				return bad("--retry-delay", optarg, "at most 600 seconds");
 			break;
 		case OPT_GEO_DB: c->geo_db = optarg; break;
 		case OPT_ASN_DB: c->asn_db = optarg; break;

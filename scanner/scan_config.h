@@ -80,6 +80,10 @@ struct scan_config {
 	size_t ninterceptor_files;
 	struct icpt_list *icpt;       /* share/interceptors.tsv + those files (owned) */
 	uint64_t rx_budget;           /* --rx-budget; 0: min(physical memory / 8, 2 GiB) */
+	uint64_t net_max_connections; /* --net-max-connections: per /24 in flight (default 32) */
+	uint64_t net_rate;            /* --net-rate: new connections/s per /24 (100; 0: none) */
+	uint32_t max_attempts;        /* --max-attempts for load failures (default 3) */
+	double retry_delay_s;         /* --retry-delay before the 2nd attempt, doubling (2) */
 	const char *geo_db;           /* --geo-db */
 	const char *asn_db;           /* --asn-db */
 	const char **countries;       /* --country CC, repeatable or comma separated (copies) */

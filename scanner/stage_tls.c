@@ -28,6 +28,7 @@
  * (TCP_APP_WAIT) and the TCP opens no new connection, so the budget bounds
  * memory without deciding any probe's outcome.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,12 +50,14 @@
 #include "scanner/cert_record.h"
 #include "scanner/stage.h"
 #include "scanner/stage_tls.h"
+#include "scanner/stage_tls_sched.h"
 
 #define NONE UINT32_MAX
 #define CHUNK 4096u /* bytes fed to the parser at a time */
 #define SEEN_BITS 16
 #define LAUNCH_PER_POLL 64
-#define VCACHE_SLOTS 4096 /* verification results by chain digest */
+#define VCACHE_SLOTS 4096	     /* verification results by chain digest */
+#define TLS_SYN_RTO_NS 1000000000ull /* dpdk/tcp's first SYN retransmission (tcp_cfg) */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
 
@@ -67,10 +70,12 @@ struct tls_stage {
 	bool eligible_any;
 	uint32_t per_worker_conns;
 	uint64_t rx_budget; /* --rx-budget or its default; split over the workers */
+	struct sched_cfg sched_cfg; /* each worker's share of the limits */
 	/* summed by the workers at fini (under the lock), printed at close */
 	pthread_mutex_t lock;
 	struct tcp_stats tcp;
 	uint64_t peak_buf_bytes, table_bytes, retries_ossl, retries_tcp;
+	struct sched_stats sched; /* summed (min_cwnd: lowest, peak_inflight: summed) */
 	unsigned workers;
 	char geo_country[4096], geo_asn[4096];
 	bool geo_ok;
@@ -91,6 +96,7 @@ struct tls_host {
 	uint16_t inflight;
 	int32_t next_sni; /* -1: control not finished */
 	bool in_use, in_runq, eligible, control_verified;
+	bool answered; /* some probe got a byte: a later timeout is load, not a tarpit */
 	struct geo_result geo;
 	struct ctrl_chain *ctrl; /* the control chain, when one was captured */
 	uint32_t next_free;
@@ -101,9 +107,12 @@ struct tls_probe {
 	int32_t sni; /* -1: control */
 	uint8_t path;
 	uint8_t status; /* final parser status, TLS_ST_MORE while running */
-	bool in_use, retry, tcp_retried;
+	bool in_use, retry;
+	uint8_t attempts; /* connections made, OpenSSL fallback and load retries included */
 	uint8_t random[32];
 	uint64_t start_ns, connected_ns;
+	uint64_t attempt_ns;	/* when the current connection was opened */
+	uint64_t first_byte_ns; /* its first byte from the server, 0: none yet */
 	uint32_t retx, flight_bytes;
 	int tcp_outcome;
 	struct tls_parser ps;
@@ -153,6 +162,7 @@ struct tls_worker {
 	} * vcache;
 	uint64_t vcache_hits;
 	uint64_t retries_ossl, retries_tcp;
+	struct sched sched; /* total and per-/24 windows, load retries (stage_tls_sched.c) */
 };
 
 static const char *sni_of(const struct tls_worker *w, int32_t sni)
@@ -475,6 +485,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pr->name_matches = name_matches;
 		pr->flight_bytes = p->flight_bytes;
 		pr->retransmits = p->retx;
+		pr->attempts = p->attempts;
 		pr->interceptor =
 			tls_arena_strdup(a, vres.interceptor ? vres.interceptor->label : "");
 		pr->interceptor_match = (char *)icpt_way_name(vres.interceptor_way);
@@ -564,6 +575,7 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 
 	p->status = TLS_ST_MORE;
 	p->flight_bytes = 0;
+	p->first_byte_ns = 0;
 	tls_flight_init(&p->ps, (uint32_t)w->st->cfg->max_flight_bytes);
 	if (p->path == PATH_OSSL) {
 		const char *sni = sni_of(w, p->sni);
@@ -582,8 +594,12 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 	if (ret) {
 		tls_ossl_free(p->ossl);
 		p->ossl = NULL;
+		return ret;
 	}
-	return ret;
+	sched_opened(&w->sched, ntohl(h->ip_be), now);
+	p->attempts++;
+	p->attempt_ns = now;
+	return 0;
 }
 
 static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint64_t now)
@@ -602,6 +618,21 @@ static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint
 	p->start_ns = now;
 	p->tcp_outcome = TCP_OUT_UNSPECIFIED;
 	return pi;
+}
+
+/* Write the outcome of probe @p, free its slot, and go on with its host. */
+static void probe_end(struct tls_worker *w, struct tls_probe *p, uint64_t now)
+{
+	struct tls_host *h = &w->hosts[p->host];
+	uint32_t hi = p->host;
+
+	finish_probe(w, p, now);
+	h->inflight--;
+	probe_release(w, p);
+	if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->next_sni >= 0)
+		runq_push(w, hi);
+	else if (h->inflight == 0 && h->next_sni >= 0)
+		host_release(w, hi);
 }
 
 /* ---- tcp callbacks ---- */
@@ -687,6 +718,8 @@ static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
 		p->status = TLS_ST_TOO_LARGE; /* out of memory: as before the budget */
 		return TCP_APP_TOO_LARGE;
 	}
+	if (!p->flight_bytes)
+		p->first_byte_ns = eng_now_ns(); /* the server's answer time, for the scheduler */
 	p->flight_bytes += (uint32_t)len;
 	if (p->path == PATH_OSSL) {
 		if (p->flight_bytes > cap) {
@@ -747,19 +780,26 @@ static void app_closed(void *app, uint64_t user, int outcome)
 		p->path == PATH_FAST &&
 		((p->status == TLS_ST_ALERT && tls_alert_wants_fallback(p->ps.f.alert_desc)) ||
 		 p->status == TLS_ST_TLS13);
-	/* A host the sweep found open that then does not answer, or accepts and
-	 * sends nothing, is given one more connection: one lost SYN-ACK or a
-	 * busy server should not decide a verdict. A consistent tarpit or
-	 * blackhole still ends as it did, one timeout later. */
-	bool again = !fallback && !p->tcp_retried && p->flight_bytes == 0 &&
-		     p->status == TLS_ST_MORE &&
-		     (outcome == TCP_OUT_NO_ANSWER || outcome == TCP_OUT_READ_TIMEOUT);
+	/* A failure that load explains (a busy server, a lost SYN-ACK) tells the
+	 * scheduler to back off, and the probe is tried again later, up to
+	 * --max-attempts: it must not decide a verdict. A consistent tarpit or
+	 * blackhole still ends as it did, after its last attempt. */
+	enum sched_signal sig =
+		sched_classify(outcome, p->flight_bytes, p->status != TLS_ST_MORE, h->answered);
+	h->answered |= p->flight_bytes > 0;
+	if (sig == SCHED_ANSWERED && ci->connected_ns &&
+	    ci->connected_ns - p->attempt_ns >= TLS_SYN_RTO_NS)
+		sig = SCHED_SYN_LOST; /* the first SYN went unanswered */
+	if (sig == SCHED_ANSWERED && ci->connected_ns && p->first_byte_ns > ci->connected_ns &&
+	    sched_answer_slow(&w->sched, ntohl(h->ip_be), p->first_byte_ns - ci->connected_ns))
+		sig = SCHED_SLOW; /* answered, but after a queue at the server */
+	sched_closed(&w->sched, ntohl(h->ip_be), sig, p->attempt_ns, now);
+	bool again = !fallback && (sig == SCHED_LOAD_FAIL || sig == SCHED_SILENT) &&
+		     sched_retry_later(&w->sched, (uint32_t)user, p->attempts, now);
 	if (fallback || again) {
-		/* start again from poll() */
+		/* start again from poll(): now (fallback) or when the retry is due */
 		if (fallback)
 			p->path = PATH_OSSL;
-		else
-			p->tcp_retried = true;
 		p->retry = true;
 		if (fallback)
 			w->retries_ossl++;
@@ -771,16 +811,11 @@ static void app_closed(void *app, uint64_t user, int outcome)
 		p->buf_cap = 0;
 		tls_ossl_free(p->ossl);
 		p->ossl = NULL;
-		w->retryq[w->retryq_len++] = (uint32_t)user;
+		if (fallback)
+			w->retryq[w->retryq_len++] = (uint32_t)user;
 		return;
 	}
-	finish_probe(w, p, now);
-	h->inflight--;
-	probe_release(w, p);
-	if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->next_sni >= 0)
-		runq_push(w, p->host);
-	else if (h->inflight == 0 && h->next_sni >= 0)
-		host_release(w, p->host);
+	probe_end(w, p, now);
 }
 
 static const struct tcp_app_ops tls_tcp_ops = {
@@ -842,6 +877,7 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 		.read_timeout_ns = (uint64_t)(st->cfg->read_timeout_s * 1e9),
 		.rx_budget = st->rx_budget / (st->ctx.nworkers ? st->ctx.nworkers : 1),
 		.rx_conn_max = (uint32_t)st->cfg->max_flight_bytes + CHUNK,
+		.syn_rto_ns = TLS_SYN_RTO_NS,
 		.tx = tx_frame,
 		.tx_ctx = ew,
 		.app_ops = &tls_tcp_ops,
@@ -856,6 +892,8 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 		tc.hash_key[0] = w->rnd;
 	w->tcp = tcp_table_new(&tc);
 	if (!w->tcp)
+		goto fail;
+	if (sched_init(&w->sched, &st->sched_cfg, eng_now_ns()) != 0)
 		goto fail;
 	if (st->geo_ok) {
 		w->geo = geo_open(st->geo_country[0] ? st->geo_country : NULL,
@@ -942,7 +980,13 @@ static void tls_rx(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_
 static bool can_connect(const struct tls_worker *w)
 {
 	return w->probe_free != NONE && tcp_active(w->tcp) < tcp_capacity(w->tcp) &&
-	       (w->rate <= 0 || w->tokens >= 1);
+	       (w->rate <= 0 || w->tokens >= 1) && sched_total_open(&w->sched);
+}
+
+/* can_connect() and the destination /24's window and rate allow one more */
+static bool may_open(struct tls_worker *w, uint32_t ip_be, uint64_t now)
+{
+	return can_connect(w) && sched_may_open(&w->sched, ntohl(ip_be), now);
 }
 
 /* A connection was started: take a token. */
@@ -950,6 +994,34 @@ static void took(struct tls_worker *w)
 {
 	if (w->rate > 0)
 		w->tokens -= 1;
+}
+
+/* Probes whose load retry is due (stage_tls_sched.c keeps them). */
+static unsigned launch_retries(struct tls_worker *w, uint64_t now)
+{
+	unsigned launched = 0;
+	for (unsigned k = 0; k < LAUNCH_PER_POLL && can_connect(w); k++) {
+		uint32_t pi = sched_retry_due(&w->sched, now);
+		if (pi == NONE)
+			break;
+		struct tls_probe *p = &w->probes[pi];
+		if (!sched_may_open(&w->sched, ntohl(w->hosts[p->host].ip_be), now)) {
+			sched_retry_putback(&w->sched, pi, now); /* its /24 must wait */
+			continue;
+		}
+		p->retry = false;
+		int r = probe_connect(w, pi, now);
+		if (r == -ENOSPC || r == -EADDRINUSE) {
+			p->retry = true;
+			sched_retry_putback(&w->sched, pi, now);
+			break;
+		}
+		launched++;
+		took(w);
+		if (r)
+			probe_end(w, p, now); /* record what the last attempt saw */
+	}
+	return launched;
 }
 
 static void tls_poll(void *wctx, uint64_t now)
@@ -989,12 +1061,15 @@ static void tls_poll(void *wctx, uint64_t now)
 				host_release(w, p->host);
 		}
 	}
-	/* hosts with test SNIs left */
-	while (w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w)) {
+	/* then load retries, which hold probe slots too */
+	launched += launch_retries(w, now);
+	/* hosts with test SNIs left; a host whose /24 must wait goes to the back */
+	for (uint32_t seen = 0, n = w->runq_len;
+	     seen < n && w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w); seen++) {
 		uint32_t hi = w->runq[w->runq_head];
 		struct tls_host *h = &w->hosts[hi];
 		while (h->inflight < TLS_STAGE_PER_HOST &&
-		       h->next_sni < (int32_t)w->st->cfg->nsnis && can_connect(w)) {
+		       h->next_sni < (int32_t)w->st->cfg->nsnis && may_open(w, h->ip_be, now)) {
 			uint32_t pi = probe_alloc(w, hi, h->next_sni, now);
 			if (probe_connect(w, pi, now) != 0) {
 				probe_release(w, &w->probes[pi]);
@@ -1005,18 +1080,31 @@ static void tls_poll(void *wctx, uint64_t now)
 			launched++;
 			took(w);
 		}
-		if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->inflight < TLS_STAGE_PER_HOST)
-			break; /* global limits: try again next poll */
 		w->runq_head = (w->runq_head + 1) % w->nhosts;
+		if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->inflight < TLS_STAGE_PER_HOST) {
+			if (!can_connect(w)) { /* global limits: keep its place, next poll */
+				w->runq_head = (w->runq_head + w->nhosts - 1) % w->nhosts;
+				break;
+			}
+			w->runq[(w->runq_head + w->runq_len - 1) % w->nhosts] = hi;
+			continue;
+		}
 		w->runq_len--;
 		h->in_runq = false;
 		if (h->next_sni >= (int32_t)w->st->cfg->nsnis && h->inflight == 0)
 			host_release(w, hi);
 	}
-	/* new hosts from the sweep */
-	while (w->pend_len && launched < LAUNCH_PER_POLL && w->host_free != NONE &&
-	       can_connect(w)) {
+	/* new hosts from the sweep; one whose /24 must wait goes to the back */
+	for (size_t seen = 0, n = w->pend_len;
+	     seen < n && seen < 4 * LAUNCH_PER_POLL && w->pend_len && launched < LAUNCH_PER_POLL &&
+	     w->host_free != NONE && can_connect(w);
+	     seen++) {
 		uint64_t v = w->pending[w->pend_head];
+		if (!sched_may_open(&w->sched, ntohl((uint32_t)(v >> 16)), now)) {
+			w->pend_head = (w->pend_head + 1) % w->pend_cap;
+			w->pending[(w->pend_head + w->pend_len - 1) % w->pend_cap] = v;
+			continue;
+		}
 		uint32_t hi = w->host_free;
 		struct tls_host *h = &w->hosts[hi];
 		w->host_free = h->next_free;
@@ -1046,7 +1134,7 @@ static bool tls_idle(void *wctx)
 {
 	struct tls_worker *w = wctx;
 	return w->pend_len == 0 && w->hosts_used == 0 && tcp_active(w->tcp) == 0 &&
-	       w->retryq_len == 0;
+	       w->retryq_len == 0 && sched_waiting(&w->sched) == 0;
 }
 
 static void tls_worker_fini(void *wctx)
@@ -1056,6 +1144,9 @@ static void tls_worker_fini(void *wctx)
 		return;
 	if (w->tcp) {
 		tcp_table_abort_all(w->tcp); /* writes records for interrupted probes */
+		/* probes waiting for a load retry: their last attempt is the outcome */
+		for (uint32_t pi; w->sched.nets && (pi = sched_retry_any(&w->sched)) != NONE;)
+			probe_end(w, &w->probes[pi], eng_now_ns());
 		struct tls_stage *st = w->st;
 		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
 		pthread_mutex_lock(&st->lock);
@@ -1070,6 +1161,8 @@ static void tls_worker_fini(void *wctx)
 				   (uint64_t)w->nprobes * sizeof(*w->retryq);
 		st->retries_ossl += w->retries_ossl;
 		st->retries_tcp += w->retries_tcp;
+		sched_stats_add(&st->sched, &w->sched.stats, st->workers == 0);
+		st->table_bytes += sched_bytes(&w->sched);
 		st->workers++;
 		pthread_mutex_unlock(&st->lock);
 		tcp_table_free(w->tcp);
@@ -1092,6 +1185,7 @@ static void tls_worker_fini(void *wctx)
 	free(w->seen);
 	free(w->x509_scratch);
 	free(w->vcache);
+	sched_free(&w->sched);
 	free(w);
 }
 
@@ -1145,6 +1239,15 @@ static void tls_stage_close(void *arg)
 					     t->out_of_window),
 			(unsigned long long)t->ooo_evicted);
 		progress_add(&st->ctx.ctr->rx_buf_peak, t->rx_peak_bytes);
+		const struct sched_stats *s = &st->sched;
+		fprintf(stderr,
+			"tlsmap scan: tls: load_failures=%llu load_retries=%llu gave_up=%llu "
+			"backoffs=%llu net_backoffs=%llu net_waits=%llu net_table_full=%llu "
+			"min_window=%u peak_in_flight=%u\n",
+			(unsigned long long)s->load_failures, (unsigned long long)s->retries,
+			(unsigned long long)s->gave_up, (unsigned long long)s->cuts,
+			(unsigned long long)s->net_cuts, (unsigned long long)s->net_blocked,
+			(unsigned long long)s->table_full, s->min_cwnd, s->peak_inflight);
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
@@ -1160,6 +1263,31 @@ static uint64_t default_rx_budget(void)
 		return cap;
 	uint64_t eighth = (uint64_t)pages * (uint64_t)psz / 8;
 	return eighth < cap ? eighth : cap;
+}
+
+/* Split the per-/24 limits over the workers (a /24's hosts spread over all
+ * of them), and say before the scan starts what each host will receive. */
+static void stage_tls_sched_cfg(struct tls_stage *st, unsigned nw)
+{
+	const struct scan_config *cfg = st->cfg;
+	uint64_t net_conns = (cfg->net_max_connections + nw - 1) / nw;
+	st->sched_cfg = (struct sched_cfg){
+		.max_conns = st->per_worker_conns,
+		.net_max_conns = (uint32_t)(net_conns < 1 ? 1 : net_conns),
+		.net_rate = (cfg->net_rate + nw - 1) / nw,
+		.max_attempts = cfg->max_attempts,
+		.retry_delay_ns = (uint64_t)(cfg->retry_delay_s * 1e9),
+		.queue_cap = st->per_worker_conns,
+	};
+	fprintf(stderr,
+		"tlsmap scan: tls: %zu test SNI%s per eligible host after its control probe "
+		"(%zu connections, at most %d at once); per /24: at most %llu in flight, %llu new "
+		"per second%s; in total: adaptive, at most %llu in flight; up to %u attempts for a "
+		"probe that load may have failed\n",
+		cfg->nsnis, cfg->nsnis == 1 ? "" : "s", cfg->nsnis + 1, TLS_STAGE_PER_HOST,
+		(unsigned long long)cfg->net_max_connections, (unsigned long long)cfg->net_rate,
+		cfg->net_rate ? "" : " (no limit)", (unsigned long long)cfg->max_connections,
+		cfg->max_attempts);
 }
 
 extern const int stage_tls_linked;
@@ -1224,6 +1352,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 		}
 		st->rx_budget = 2 * conn_max * nw;
 	}
+	stage_tls_sched_cfg(st, nw);
 	out->ops = &tls_ops;
 	out->arg = st;
 	out->close = tls_stage_close;
