@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "dpdk/engine.h"
 #include "output/out.h"
@@ -20,6 +21,7 @@
 #include "geo/geo.h"
 #include "parsers/verify.h"
 #include "scanner/perm.h"
+#include "scanner/privdrop.h"
 #include "scanner/progress.h"
 #include "scanner/rate.h"
 #include "scanner/scan_config.h"
@@ -264,6 +266,7 @@ int cmd_scan(int argc, char **argv)
 	struct out_writer *w = NULL;
 	struct out_async *oa = NULL;
 	struct eng_stats st;
+	struct priv_user pu;
 	char err[512];
 	uint64_t total, start_us, t0;
 	int ret, status = 1, stopped = 0;
@@ -287,6 +290,13 @@ int cmd_scan(int argc, char **argv)
 		print_dry_run(&cfg);
 		scan_config_free(&cfg);
 		return 0;
+	}
+	/* --user: checked and prepared while single-threaded, applied below */
+	if (cfg.user && priv_prepare(cfg.user, (const char *[]){cfg.output, cfg.status_json}, 2, &pu,
+				     err, sizeof(err))) {
+		cli_usage_error("scan", "%s", err);
+		scan_config_free(&cfg);
+		return CLI_EUSAGE;
 	}
 	memset(&gen, 0, sizeof(gen));
 	if (perm_init(&gen.perm, cfg.npairs, cfg.seed, cfg.shard, cfg.shards) != 0) {
@@ -341,6 +351,18 @@ int cmd_scan(int argc, char **argv)
 			fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, strerror(errno));
 			goto out;
 		}
+		/* the user renames it into place at the end (a sticky directory
+		 * such as /tmp lets only the owner do that) */
+		if (cfg.user) {
+			char partial[4096];
+
+			snprintf(partial, sizeof(partial), "%s.partial", cfg.output);
+			if (chown(partial, pu.uid, pu.gid) != 0) {
+				fprintf(stderr, "tlsmap scan: -o %s: chown to --user %s: %s\n",
+					partial, cfg.user, strerror(errno));
+				goto out;
+			}
+		}
 		if ((ret = write_meta(w, &cfg, start_us, total)) != 0) {
 			fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, out_strerror(ret));
 			goto out;
@@ -366,6 +388,18 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 
+	/* Port up, gateway resolved, output created, roots, interceptors and
+	 * geo databases loaded: nothing left that needs root. */
+	if (cfg.user) {
+		if (priv_drop(&pu, err, sizeof(err)) != 0) {
+			fprintf(stderr, "tlsmap scan: %s\n", err);
+			goto out;
+		}
+		fprintf(stderr,
+			"tlsmap scan: running as %s (uid %u, gid %u), capabilities net_raw and "
+			"net_admin only\n",
+			pu.name, (unsigned)pu.uid, (unsigned)pu.gid);
+	}
 	gen.targets = cfg.targets;
 	gen.ports = cfg.ports;
 	gen.nports = cfg.nports;
