@@ -292,11 +292,23 @@ int cmd_scan(int argc, char **argv)
 		return 0;
 	}
 	/* --user: checked and prepared while single-threaded, applied below */
-	if (cfg.user && priv_prepare(cfg.user, (const char *[]){cfg.output, cfg.status_json}, 2, &pu,
-				     err, sizeof(err))) {
-		cli_usage_error("scan", "%s", err);
-		scan_config_free(&cfg);
-		return CLI_EUSAGE;
+	if (cfg.user) {
+		char geo_path[2][4096];
+		const char *write[] = {cfg.output, cfg.status_json};
+		const char *read[] = {
+			cfg.syn_only ? NULL
+			: cfg.geo_db ? cfg.geo_db
+				     : geo_default_path("country", geo_path[0], sizeof(geo_path[0])),
+			cfg.syn_only ? NULL
+			: cfg.asn_db ? cfg.asn_db
+				     : geo_default_path("asn", geo_path[1], sizeof(geo_path[1])),
+		};
+
+		if (priv_prepare(cfg.user, write, 2, read, 2, &pu, err, sizeof(err))) {
+			cli_usage_error("scan", "%s", err);
+			scan_config_free(&cfg);
+			return CLI_EUSAGE;
+		}
 	}
 	memset(&gen, 0, sizeof(gen));
 	if (perm_init(&gen.perm, cfg.npairs, cfg.seed, cfg.shard, cfg.shards) != 0) {

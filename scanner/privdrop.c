@@ -63,60 +63,79 @@ static void dir_of(const char *path, char *dir, size_t len)
 		snprintf(dir, len, "%.*s", (int)(slash - path), path);
 }
 
-/* Run as @u in a child: 0 when @path can be created or replaced by @u. */
-static int child_can_write(const struct priv_user *u, const char *path)
+/* Exit codes of the checking child: which path failed, and how. */
+enum { CHK_SWITCH = 1, CHK_WRITE = 10, CHK_STICKY = 40, CHK_READ = 70, CHK_MAX_PATHS = 30 };
+
+/* Runs as @u in a child: 0 when every @write path can be created or
+ * replaced and every existing @read path can be read by @u. */
+static int child_check(const struct priv_user *u, const char *const *write, size_t nwrite,
+		       const char *const *read, size_t nread)
 {
 	char dir[4096];
 	struct stat ds, fs;
 
 	if (setgroups((size_t)u->ngroups, u->groups) || setgid(u->gid) || setuid(u->uid))
-		return 1;
-	dir_of(path, dir, sizeof(dir));
-	if (access(dir, W_OK | X_OK) != 0 || stat(dir, &ds) != 0)
-		return 2;
-	/* a sticky directory (/tmp) lets only the owner replace a file */
-	if ((ds.st_mode & S_ISVTX) && stat(path, &fs) == 0 && fs.st_uid != u->uid &&
-	    ds.st_uid != u->uid)
-		return 3;
+		return CHK_SWITCH;
+	for (size_t i = 0; i < nwrite; i++) {
+		if (!write[i])
+			continue;
+		dir_of(write[i], dir, sizeof(dir));
+		if (access(dir, W_OK | X_OK) != 0 || stat(dir, &ds) != 0)
+			return CHK_WRITE + (int)i;
+		/* a sticky directory (/tmp) lets only the owner replace a file */
+		if ((ds.st_mode & S_ISVTX) && stat(write[i], &fs) == 0 && fs.st_uid != u->uid &&
+		    ds.st_uid != u->uid)
+			return CHK_STICKY + (int)i;
+	}
+	for (size_t i = 0; i < nread; i++)
+		if (read[i] && access(read[i], R_OK) != 0 && errno != ENOENT)
+			return CHK_READ + (int)i;
 	return 0;
 }
 
-static int check_writable(const struct priv_user *u, const char *path, char *err, size_t errlen)
+static int check_paths(const struct priv_user *u, const char *const *write, size_t nwrite,
+		       const char *const *read, size_t nread, char *err, size_t errlen)
 {
-	int status;
+	int status, code;
 	pid_t pid;
 
+	if (nwrite > CHK_MAX_PATHS || nread > CHK_MAX_PATHS)
+		return fail(err, errlen, "--user %s: too many paths to check", u->name, 0);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
 		return fail(err, errlen, "--user: fork", "", errno);
 	if (pid == 0)
-		_exit(child_can_write(u, path));
+		_exit(child_check(u, write, nwrite, read, nread));
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return fail(err, errlen, "--user: waitpid", "", errno);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) == 1)
-		return fail(err, errlen, "--user %s: cannot switch to that user to check files",
-			    u->name, 0);
-	if (WEXITSTATUS(status) == 2) {
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : CHK_SWITCH;
+	if (code == 0)
+		return 0;
+	if (code >= CHK_READ)
 		snprintf(err, errlen,
-			 "--user %s: %s: its directory is not writable by that user (the dataset "
-			 "is written there and renamed into place at the end)",
-			 u->name, path);
-		return -1;
-	}
-	if (WEXITSTATUS(status) == 3) {
+			 "--user %s: %s is not readable by that user (the TLS workers open it "
+			 "after the drop)",
+			 u->name, read[code - CHK_READ]);
+	else if (code >= CHK_STICKY)
 		snprintf(err, errlen,
-			 "--user %s: %s exists in a sticky directory and belongs to another user: "
-			 "%s could not replace it",
-			 u->name, path, u->name);
-		return -1;
-	}
-	return 0;
+			 "--user %s: %s exists in a sticky directory and belongs to another "
+			 "user: %s could not replace it",
+			 u->name, write[code - CHK_STICKY], u->name);
+	else if (code >= CHK_WRITE)
+		snprintf(err, errlen,
+			 "--user %s: %s: its directory is not writable by that user (files are "
+			 "written there and renamed into place)",
+			 u->name, write[code - CHK_WRITE]);
+	else
+		snprintf(err, errlen, "--user %s: cannot switch to that user to check files",
+			 u->name);
+	return -1;
 }
 
-int priv_prepare(const char *name, const char *const *paths, size_t npaths, struct priv_user *u,
-		 char *err, size_t errlen)
+int priv_prepare(const char *name, const char *const *write, size_t nwrite, const char *const *read,
+		 size_t nread, struct priv_user *u, char *err, size_t errlen)
 {
 	struct passwd pw, *pwp = NULL;
 	char buf[4096];
@@ -143,9 +162,8 @@ int priv_prepare(const char *name, const char *const *paths, size_t npaths, stru
 	for (int i = 0; i < n; i++)
 		if (u->groups[i] == 0)
 			return fail(err, errlen, "--user %s: member of group 0 (root)", name, 0);
-	for (size_t i = 0; i < npaths; i++)
-		if (paths[i] && check_writable(u, paths[i], err, errlen))
-			return -1;
+	if (check_paths(u, write, nwrite, read, nread, err, errlen))
+		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return fail(err, errlen, "--user %s: PR_SET_NO_NEW_PRIVS", name, errno);
 	for (unsigned long cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)

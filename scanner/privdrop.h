@@ -9,7 +9,8 @@
  *  - priv_prepare(), single-threaded, before the EAL: resolve NAME, check
  *    NAME can write the output's and the status file's directories (a
  *    scan that could not rename its dataset into place at the end must
- *    not start), set no_new_privs and shrink the capability bounding set
+ *    not start) and read the geo databases (each TLS worker opens its own
+ *    handle when it starts), set no_new_privs and shrink the bounding set
  *    to the two kept capabilities; threads created later inherit both, so
  *    no thread can gain privileges through execve.
  *  - priv_drop(), once the port is up and the files are open: setgroups,
@@ -35,13 +36,14 @@ struct priv_user {
 
 /*
  * Resolve @name, check as that user that the directories of the non-NULL
- * @paths are writable (and an existing file there may be replaced), then
- * restrict the bounding set and set no_new_privs. Must run as root, before
- * any thread is started. 0, or -1 with a message naming the problem in
- * @err (a usage error: nothing was started).
+ * @write paths are writable (and an existing file there may be replaced)
+ * and that the existing @read paths are readable, then restrict the
+ * bounding set and set no_new_privs. Must run as root, before any thread
+ * is started. 0, or -1 with a message naming the problem in @err (a usage
+ * error: nothing was started).
  */
-int priv_prepare(const char *name, const char *const *paths, size_t npaths, struct priv_user *u,
-		 char *err, size_t errlen);
+int priv_prepare(const char *name, const char *const *write, size_t nwrite, const char *const *read,
+		 size_t nread, struct priv_user *u, char *err, size_t errlen);
 
 /*
  * Become @u in every thread, keep CAP_NET_RAW and CAP_NET_ADMIN (permitted
