@@ -269,8 +269,28 @@ struct walk {
 		uint32_t offset;
 		int8_t match; /* -1 unknown */
 	} memo[MEMO_SLOTS];
+	uint8_t *seen; /* one bit per search-tree node: entered already */
+	uint32_t node_count;
 	int err;
 };
+
+/*
+ * Enter @node once. In a well-formed tree every node below ::/96 has one
+ * parent, so a node reached a second time means the tree loops or shares
+ * subtrees: a crafted file could then make the walk exponential (2^32 leaf
+ * visits through one self-referencing node). Refusing it bounds the walk by
+ * node_count node visits, each at depth <= 32 below the IPv4 root (<= 128
+ * from the root of an IPv6 tree).
+ */
+static bool enter_node(struct walk *w, uint32_t node)
+{
+	if (node >= w->node_count || (w->seen[node / 8] >> (node % 8) & 1)) {
+		w->err = GEO_ELOOKUP;
+		return false;
+	}
+	w->seen[node / 8] |= (uint8_t)(1u << (node % 8));
+	return true;
+}
 
 static void emit(struct walk *w, uint32_t first, uint32_t last)
 {
@@ -312,7 +332,8 @@ static void walk_node(struct walk *w, uint32_t node, uint32_t prefix, unsigned d
 
 	if (w->err)
 		return;
-	if (depth >= 32 || MMDB_read_node(w->mmdb, node, &n) != MMDB_SUCCESS) {
+	if (depth >= 32 || !enter_node(w, node) ||
+	    MMDB_read_node(w->mmdb, node, &n) != MMDB_SUCCESS) {
 		w->err = GEO_ELOOKUP;
 		return;
 	}
@@ -359,6 +380,12 @@ long geo_country_ranges(struct geo *g, const char *cc,
 	w->cc[1] = (char)toupper((unsigned char)cc[1]);
 	w->cb = cb;
 	w->arg = arg;
+	w->node_count = w->mmdb->metadata.node_count;
+	w->seen = calloc((size_t)w->node_count / 8 + 1, 1);
+	if (!w->seen) {
+		free(w);
+		return GEO_ENOMEM;
+	}
 	for (size_t i = 0; i < MEMO_SLOTS; i++)
 		w->memo[i].match = -1;
 	if (w->mmdb->metadata.ip_version == 6) {
@@ -366,7 +393,8 @@ long geo_country_ranges(struct geo *g, const char *cc,
 		for (unsigned d = 0; d < 96; d++) {
 			MMDB_search_node_s n;
 
-			if (MMDB_read_node(w->mmdb, node, &n) != MMDB_SUCCESS) {
+			if (!enter_node(w, node) ||
+			    MMDB_read_node(w->mmdb, node, &n) != MMDB_SUCCESS) {
 				w->err = GEO_ELOOKUP;
 				break;
 			}
@@ -387,6 +415,7 @@ long geo_country_ranges(struct geo *g, const char *cc,
 		w->nranges++;
 	}
 	ret = w->err ? w->err : w->nranges;
+	free(w->seen);
 	free(w);
 	return ret;
 }

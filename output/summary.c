@@ -676,11 +676,15 @@ void sum_finish(struct summary *s)
 			g->rate = g->hosts_tls ? (double)g->hosts_intercepted / (double)g->hosts_tls
 					       : 0;
 			sum_wilson(g->hosts_intercepted, g->hosts_tls, &g->ci_low, &g->ci_high);
-			qsort(g->issuers, g->nissuers, sizeof(*g->issuers), cmp_count);
-			qsort(g->domains, g->ndomains, sizeof(*g->domains), cmp_count);
+			/* qsort(NULL, 0, ...) is undefined behaviour (C11 7.22.5) */
+			if (g->nissuers)
+				qsort(g->issuers, g->nissuers, sizeof(*g->issuers), cmp_count);
+			if (g->ndomains)
+				qsort(g->domains, g->ndomains, sizeof(*g->domains), cmp_count);
 		}
 		/* The group index map in the hash table is stale after this: done adding. */
-		qsort(dm->groups, dm->n, sizeof(*dm->groups), cmp_group);
+		if (dm->n)
+			qsort(dm->groups, dm->n, sizeof(*dm->groups), cmp_group);
 	}
 }
 

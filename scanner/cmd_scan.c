@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "dpdk/engine.h"
 #include "output/out.h"
@@ -20,6 +21,7 @@
 #include "geo/geo.h"
 #include "parsers/verify.h"
 #include "scanner/perm.h"
+#include "scanner/privdrop.h"
 #include "scanner/progress.h"
 #include "scanner/rate.h"
 #include "scanner/scan_config.h"
@@ -322,6 +324,7 @@ int cmd_scan(int argc, char **argv)
 	struct out_writer *w = NULL;
 	struct out_async *oa = NULL;
 	struct eng_stats st;
+	struct priv_user pu;
 	char err[512];
 	uint64_t total, start_us, t0;
 	int ret, status = 1, stopped = 0;
@@ -356,6 +359,25 @@ int cmd_scan(int argc, char **argv)
 		status = cfg.output ? dry_run_dataset(&cfg, total) : 0;
 		scan_config_free(&cfg);
 		return status;
+	}
+	/* --user: checked and prepared while single-threaded, applied below */
+	if (cfg.user) {
+		char geo_path[2][4096];
+		const char *write[] = {cfg.output, cfg.status_json};
+		const char *read[] = {
+			cfg.syn_only ? NULL
+			: cfg.geo_db ? cfg.geo_db
+				     : geo_default_path("country", geo_path[0], sizeof(geo_path[0])),
+			cfg.syn_only ? NULL
+			: cfg.asn_db ? cfg.asn_db
+				     : geo_default_path("asn", geo_path[1], sizeof(geo_path[1])),
+		};
+
+		if (priv_prepare(cfg.user, write, 2, read, 2, &pu, err, sizeof(err))) {
+			cli_usage_error("scan", "%s", err);
+			scan_config_free(&cfg);
+			return CLI_EUSAGE;
+		}
 	}
 
 	memset(&ec, 0, sizeof(ec));
@@ -400,6 +422,18 @@ int cmd_scan(int argc, char **argv)
 			fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, strerror(errno));
 			goto out;
 		}
+		/* the user renames it into place at the end (a sticky directory
+		 * such as /tmp lets only the owner do that) */
+		if (cfg.user) {
+			char partial[4096];
+
+			snprintf(partial, sizeof(partial), "%s.partial", cfg.output);
+			if (chown(partial, pu.uid, pu.gid) != 0) {
+				fprintf(stderr, "tlsmap scan: -o %s: chown to --user %s: %s\n",
+					partial, cfg.user, strerror(errno));
+				goto out;
+			}
+		}
 		if ((ret = write_meta(w, &cfg, start_us, total)) != 0) {
 			fprintf(stderr, "tlsmap scan: -o %s: %s\n", cfg.output, out_strerror(ret));
 			goto out;
@@ -425,6 +459,18 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 
+	/* Port up, gateway resolved, output created, roots, interceptors and
+	 * geo databases loaded: nothing left that needs root. */
+	if (cfg.user) {
+		if (priv_drop(&pu, err, sizeof(err)) != 0) {
+			fprintf(stderr, "tlsmap scan: %s\n", err);
+			goto out;
+		}
+		fprintf(stderr,
+			"tlsmap scan: running as %s (uid %u, gid %u), capabilities net_raw and "
+			"net_admin only\n",
+			pu.name, (unsigned)pu.uid, (unsigned)pu.gid);
+	}
 	gen.targets = cfg.targets;
 	gen.ports = cfg.ports;
 	gen.nports = cfg.nports;

@@ -53,6 +53,8 @@ const char scan_usage_text[] =
 	"  -o, --output FILE        dataset file (.tlsmap); syn-only without -o prints ip:port\n"
 	"      --status-json FILE   machine-readable status, rewritten each second\n"
 	"      --vantage LABEL      name of this scanning point, in every record\n"
+	"      --user NAME          once the port is up and the files are open, run as NAME\n"
+	"                           with only CAP_NET_RAW and CAP_NET_ADMIN (docs/privileges.md)\n"
 	"  -v, --verbose            DPDK log at info level\n"
 	"TLS stage (skipped with --syn-only):\n"
 	"      --sni DOMAIN         a test SNI (repeatable)\n"
@@ -103,6 +105,7 @@ enum {
 	OPT_SYN_ONLY,
 	OPT_STATUS_JSON,
 	OPT_VANTAGE,
+	OPT_USER,
 	/* TLS stage block */
 	OPT_SNI,
 	OPT_SNI_FILE,
@@ -149,6 +152,7 @@ static const struct option scan_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "status-json", required_argument, NULL, OPT_STATUS_JSON },
 	{ "vantage", required_argument, NULL, OPT_VANTAGE },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "config", required_argument, NULL, 'C' }, /* expanded by cfgfile_expand() */
@@ -596,6 +600,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		case 'o': c->output = optarg; break;
 		case OPT_STATUS_JSON: c->status_json = optarg; break;
 		case OPT_VANTAGE: c->vantage = optarg; break;
+		case OPT_USER: c->user = optarg; break;
 		case 'v': c->verbose = true; break;
 		case 'h': fputs(scan_usage_text, stdout); return 1;
 		case 'C': break; /* already expanded */

@@ -62,6 +62,7 @@ struct scan_config {
 	const char *output;           /* -o dataset; NULL: syn-only prints ip:port lines */
 	const char *status_json;
 	const char *vantage;          /* "" when not given */
+	const char *user;             /* --user NAME: drop to it once the port is up */
 	bool verbose;
 
 	/* --- TLS stage (issue 6); parsed here, consumed by the TLS stage --- */

@@ -7,15 +7,13 @@
  * refuse the same bytes a second time (every entry is a duplicate), and must
  * match without crashing a certificate that did not parse.
  *
- * Built as a libFuzzer target with -Dfuzz=true (clang); otherwise main()
- * replays every file named on the command line or found in the given
- * directories (the seed corpus), which is the 'fuzz' suite's test.
+ * Built as a libFuzzer target with -Dfuzz=true (clang, ASan+UBSan);
+ * otherwise replay.c's main() runs it over the seed corpus and the
+ * regressions (the 'fuzz' suite's test).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "parsers/interceptors.h"
 
@@ -70,50 +68,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	icpt_list_free(l);
 	return 0;
 }
-
-#ifndef TLSMAP_LIBFUZZER
-static int replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	static uint8_t data[1 << 20];
-	if (!f) {
-		perror(path);
-		return 1;
-	}
-	size_t n = fread(data, 1, sizeof(data), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(data, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int files = 0, bad = 0;
-	for (int a = 1; a < argc; a++) {
-		struct stat st;
-		if (stat(argv[a], &st) != 0) {
-			perror(argv[a]);
-			return 1;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			bad += replay_file(argv[a]);
-			files++;
-			continue;
-		}
-		DIR *d = opendir(argv[a]);
-		struct dirent *e;
-		while (d && (e = readdir(d))) {
-			char p[4096];
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", argv[a], e->d_name);
-			bad += replay_file(p);
-			files++;
-		}
-		if (d)
-			closedir(d);
-	}
-	printf("replayed %d inputs\n", files);
-	return bad ? 1 : 0;
-}
-#endif

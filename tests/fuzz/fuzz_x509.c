@@ -8,16 +8,13 @@
  * found is parsed in turn. With X509_FUZZ_DIFF set, an input tlsmap accepts
  * but OpenSSL's d2i_X509 rejects is also a finding.
  *
- * Built as a libFuzzer target (-Dfuzz=true, clang) with TLSMAP_LIBFUZZER;
- * otherwise main() replays every file found in the directories or files
- * named on the command line (seed corpus and regressions), which is the
- * 'fuzz' suite's test.
+ * Built as a libFuzzer target with -Dfuzz=true (clang, ASan+UBSan);
+ * otherwise replay.c's main() runs it over the seed corpus and the
+ * regressions (the 'fuzz' suite's test).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -109,66 +106,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifndef TLSMAP_LIBFUZZER
-static int replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f)
-		return -1;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	if (!buf || (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)) {
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t)(n > 0 ? n : 0));
-	free(buf);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	unsigned long files = 0;
-
-	for (int i = 1; i < argc; i++) {
-		struct stat st;
-		DIR *d;
-		struct dirent *e;
-
-		if (stat(argv[i], &st) != 0)
-			continue; /* an absent regressions folder is fine */
-		if (!S_ISDIR(st.st_mode)) {
-			if (replay_file(argv[i]) < 0) {
-				fprintf(stderr, "%s: cannot read\n", argv[i]);
-				return 1;
-			}
-			files++;
-			continue;
-		}
-		d = opendir(argv[i]);
-		while (d && (e = readdir(d))) {
-			char path[4096];
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			if (replay_file(path) == 0)
-				files++;
-		}
-		if (d)
-			closedir(d);
-	}
-	printf("replayed %lu inputs without a crash\n", files);
-	if (sink)
-		fclose(sink);
-	return files ? 0 : 1;
-}
-#endif

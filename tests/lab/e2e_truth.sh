@@ -15,15 +15,27 @@
 # ceiling; the scanner is not the bottleneck here.
 source "$(dirname "$0")/tls_common.sh"
 
+# E2E_USER=NAME (tests/lab/e2e_user.sh): the scan runs with --user NAME and
+# writes into a directory NAME owns; the dataset must end up NAME's.
+out=$TMP/lab.tlsmap user_args=()
+if [ -n "${E2E_USER:-}" ]; then
+	chmod 711 "$TMP" && install -d -m 700 -o "$E2E_USER" "$TMP/out" || { echo "FAIL out dir"; exit 1; }
+	out=$TMP/out/lab.tlsmap user_args=(--user "$E2E_USER")
+fi
 start=$SECONDS
-tls_scan "$TMP/lab.tlsmap" -w "$TARGETS_FILE" --max-connections "${E2E_MAX_CONN:-256}" \
-	-r "${E2E_RATE:-3000}" --read-timeout "${E2E_READ_TIMEOUT:-30}" --vantage e2e >"$TMP/scan.log" 2>&1
+tls_scan "$out" -w "$TARGETS_FILE" --max-connections "${E2E_MAX_CONN:-256}" \
+	-r "${E2E_RATE:-3000}" --read-timeout "${E2E_READ_TIMEOUT:-30}" --vantage e2e \
+	"${user_args[@]}" >"$TMP/scan.log" 2>&1
 rc=$?
 tail -4 "$TMP/scan.log"
 [ $rc = 0 ] || { echo "FAIL scan exited $rc"; exit 1; }
 echo "scan took $((SECONDS - start)) s"
-tls_truth "$TMP/lab.tlsmap"
+if [ -n "${E2E_USER:-}" ]; then
+	grep "running as $E2E_USER " "$TMP/scan.log" || { echo "FAIL no drop to $E2E_USER"; exit 1; }
+	[ "$(stat -c %U "$out")" = "$E2E_USER" ] || { echo "FAIL $out not owned by $E2E_USER"; exit 1; }
+fi
+tls_truth "$out"
 rc=$?
-if [ -n "${E2E_KEEP:-}" ]; then cp "$TMP/lab.tlsmap" "$E2E_KEEP"; fi
+if [ -n "${E2E_KEEP:-}" ]; then cp "$out" "$E2E_KEEP"; fi
 [ $rc = 0 ] && echo "PASS e2e: every verdict equals the ground truth" || echo "FAIL e2e"
 exit $rc
