@@ -117,7 +117,65 @@ void geo_close(struct geo *g)
 	free(g);
 }
 
-/* Copy a UTF-8 string value at @path into @dst. True when found. */
+/*
+ * Length of the strict UTF-8 sequence (RFC 3629: no overlongs, surrogates
+ * or values above U+10FFFF) at @p, at most @n octets; 0 if there is none.
+ */
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t len;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (len > n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * Make @s (@n octets, NUL-terminated) valid UTF-8 in place: a database's
+ * strings go into proto3 string fields, which decoders refuse whole when
+ * one is not UTF-8. An octet that starts no valid sequence becomes '?', and
+ * a sequence cut by the copy's bound is dropped.
+ */
+static void utf8_sanitize(char *s, size_t n)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t len = utf8_seq_len(p + i, n - i);
+		size_t want = p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : 2;
+		bool cut = p[i] >= 0xc2 && p[i] <= 0xf4 && want > n - i;
+
+		for (size_t k = i + 1; cut && k < n; k++)
+			cut = p[k] >= 0x80 && p[k] <= 0xbf;
+		if (len) {
+			i += len;
+		} else if (cut) { /* a sequence cut by the copy's bound: drop it */
+			p[i] = '\0';
+			return;
+		} else {
+			p[i++] = '?';
+		}
+	}
+}
+
+/* Copy a UTF-8 string value at @path into @dst (made valid UTF-8, see
+ * utf8_sanitize). True when found. */
 static bool get_string(MMDB_entry_s *e, char *dst, size_t cap, ...)
 {
 	MMDB_entry_data_s d;
@@ -133,6 +191,7 @@ static bool get_string(MMDB_entry_s *e, char *dst, size_t cap, ...)
 	n = d.data_size < cap - 1 ? d.data_size : cap - 1;
 	memcpy(dst, d.utf8_string, n);
 	dst[n] = '\0';
+	utf8_sanitize(dst, n);
 	return true;
 }
 

@@ -135,7 +135,7 @@ static void kfree(struct kbuf *k)
 
 static void kput(struct kbuf *k, const void *p, size_t n)
 {
-	if (k->oom)
+	if (k->oom || n == 0) /* memcpy(x, NULL, 0) is undefined: an empty address */
 		return;
 	if (n > k->cap - k->n) {
 		size_t ncap = k->cap;

@@ -19,6 +19,7 @@
 #include "output/out.h"
 #include "scanner/cli.h"
 #include "geo/geo.h"
+#include "parsers/x509.h"
 #include "parsers/verify.h"
 #include "scanner/perm.h"
 #include "scanner/privdrop.h"
@@ -215,12 +216,16 @@ static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_
 			 sizeof(err));
 	struct geo_db_info gi[2];
 	Tlsmap__V1__GeoDatabase gdb[2], *gdbp[2];
+	char *db_type[2] = {NULL, NULL};
 	size_t ng = g ? geo_db_info(g, gi) : 0;
 	for (size_t k = 0; k < ng; k++) {
 		tlsmap__v1__geo_database__init(&gdb[k]);
 		gdb[k].role = (char *)gi[k].role;
 		gdb[k].path = (char *)gi[k].path;
-		gdb[k].database_type = (char *)gi[k].database_type;
+		/* the database's own metadata: a proto3 string must be UTF-8 */
+		const char *dt = gi[k].database_type ? gi[k].database_type : "";
+		db_type[k] = x509_text_escape((const uint8_t *)dt, strlen(dt), NULL);
+		gdb[k].database_type = db_type[k] ? db_type[k] : (char *)"";
 		gdb[k].build_epoch = gi[k].build_epoch;
 		gdbp[k] = &gdb[k];
 	}
@@ -234,6 +239,8 @@ static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_
 		m.roots_sha256.len = 32;
 	}
 	ret = out_write_meta(w, &m);
+	free(db_type[0]);
+	free(db_type[1]);
 	if (vs)
 		verify_store_free(vs);
 	if (g)
