@@ -113,6 +113,8 @@ struct kbuf {
 
 static void kput(struct kbuf *k, const void *p, size_t n)
 {
+	if (n == 0)
+		return; /* an empty bytes field has data NULL: memcpy(x, NULL, 0) is undefined */
 	if (n > sizeof(k->b) - k->n)
 		n = sizeof(k->b) - k->n;
 	memcpy(k->b + k->n, p, n);
