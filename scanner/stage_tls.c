@@ -52,6 +52,10 @@
 #define VCACHE_SLOTS 4096 /* verification results by chain digest */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
+/* tls_probe.sni: a test SNI's index, or one of the two control probes */
+enum { SNI_CONTROL = -1, SNI_CONTROL2 = -2 };
+
+struct probe_item;
 
 struct tls_stage {
 	struct stage_ctx ctx;
@@ -87,12 +91,16 @@ struct tls_host {
 	bool in_use, in_runq, eligible, control_verified;
 	struct geo_result geo;
 	struct ctrl_chain *ctrl; /* the control chain, when one was captured */
+	/* test probes whose verdict waits for the second control (stability.c
+	 * section below): a linked list of built items, at most one per SNI */
+	struct probe_item *held;
+	bool ctrl2_started;
 	uint32_t next_free;
 };
 
 struct tls_probe {
 	uint32_t host;
-	int32_t sni; /* -1: control */
+	int32_t sni; /* SNI_CONTROL, SNI_CONTROL2 or a test SNI's index */
 	uint8_t path;
 	uint8_t status; /* final parser status, TLS_ST_MORE while running */
 	bool in_use, retry, tcp_retried;
@@ -125,6 +133,9 @@ struct tls_worker {
 	/* probes to restart on the OpenSSL path */
 	uint32_t *retryq;
 	uint32_t retryq_len;
+	/* hosts whose second control probe waits for a connection slot */
+	uint32_t *ctrl2q;
+	uint32_t ctrl2q_len;
 	/* (ip, port) from the sweep waiting for a host slot */
 	uint64_t *pending;
 	size_t pend_head, pend_len, pend_cap;
@@ -151,7 +162,11 @@ struct tls_worker {
 
 static const char *sni_of(const struct tls_worker *w, int32_t sni)
 {
-	return sni < 0 ? w->st->cfg->control_sni : w->st->cfg->snis[sni];
+	if (sni == SNI_CONTROL)
+		return w->st->cfg->control_sni;
+	if (sni == SNI_CONTROL2)
+		return w->st->cfg->control_sni2;
+	return w->st->cfg->snis[sni];
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -170,6 +185,11 @@ struct probe_item {
 	struct tls_arena *arena;  /* owns the item, the Probe and the DER copies */
 	struct cert_record *recs; /* nrecs records (their strings are malloc'd) */
 	size_t nrecs;
+	/* while held (verdict waiting for evidence): the list link, the
+	 * verdict to decide again (in the arena), the item's new certificates */
+	struct probe_item *next;
+	struct verdict_result *vres;
+	size_t ncerts;
 };
 
 static void item_release(struct out_item *it)
@@ -318,6 +338,169 @@ static uint64_t unix_now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+/* ---- stability: the second control probe (docs/verdicts.md) ----
+ *
+ * After a host's test probes, one more connection with a second random
+ * innocuous SNI. A host whose two control chains differ is unstable (a
+ * load balancer whose backends present different certificates, a host
+ * that rotates its certificate): a test chain that merely differs from the
+ * first control chain proves nothing there. Test probes whose verdict
+ * depends on it (verdict_result.needs_evidence: the chain differs, does
+ * not verify and matches no known interceptor) are held on their host,
+ * fully built, until the second control ends; everything else is written
+ * at once. A host holds at most one item per test SNI, and only while it
+ * occupies a host slot, so the memory is bounded by the host table. */
+
+static void item_submit(struct tls_stage *st, struct probe_item *pi)
+{
+	if (out_async_submit(st->ctx.out, &pi->item)) {
+		progress_add(&st->ctx.ctr->probes, 1);
+		progress_add(&st->ctx.ctr->certs, pi->ncerts);
+	} else {
+		/* dropped, counted by the ring into ScanEnd.records_dropped */
+		item_release(&pi->item);
+	}
+}
+
+static void hold_for_control2(struct tls_stage *st, struct tls_host *h, struct probe_item *pi,
+			      const struct verdict_result *vres)
+{
+	pi->vres = tls_arena_alloc(pi->arena, sizeof(*pi->vres));
+	if (!pi->vres) { /* out of memory: written now, as decided without evidence */
+		item_submit(st, pi);
+		return;
+	}
+	*pi->vres = *vres;
+	pi->next = h->held;
+	h->held = pi;
+}
+
+static bool chain_equals_control(const struct ctrl_chain *cc, const uint8_t sha[][32], size_t n)
+{
+	if (!cc || cc->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(cc->vc[i].sha256, sha[i], 32))
+			return false;
+	return true;
+}
+
+/* The second control's chain against the first: VERDICT_EV_UNSTABLE or 0.
+ * No chain from either probe says nothing about stability. */
+static unsigned stability_evidence(const struct tls_host *h, const uint8_t sha[][32], size_t n)
+{
+	if (!h->ctrl || !n)
+		return 0;
+	return chain_equals_control(h->ctrl, sha, n) ? 0 : VERDICT_EV_UNSTABLE;
+}
+
+static void second_control_reasons(const struct tls_host *h, const uint8_t sha[][32], size_t n,
+				   struct verdict_result *vres)
+{
+	const char *r = NULL;
+
+	if (stability_evidence(h, sha, n))
+		r = "unstable-host";
+	else if (n && h->ctrl)
+		r = "same-as-control";
+	if (vres->n_reasons < VERDICT_MAX_REASONS)
+		snprintf(vres->reasons[vres->n_reasons++], VERDICT_REASON_LEN, "second-control");
+	if (r && vres->n_reasons < VERDICT_MAX_REASONS)
+		snprintf(vres->reasons[vres->n_reasons++], VERDICT_REASON_LEN, "%s", r);
+}
+
+/* Decide a held item again with @evidence and patch its Probe. */
+static void item_redecide(struct probe_item *pi, unsigned evidence)
+{
+	Tlsmap__V1__Probe *pr = pi->item.probe;
+	struct verdict_result *v = pi->vres;
+	char **reasons;
+
+	verdict_redecide(v, evidence);
+	reasons = tls_arena_alloc(pi->arena, (v->n_reasons ? v->n_reasons : 1) * sizeof(char *));
+	if (!reasons)
+		return; /* the Probe keeps its first reasons */
+	pr->verdict = (Tlsmap__V1__Verdict)v->verdict;
+	for (size_t i = 0; i < v->n_reasons; i++)
+		reasons[i] = tls_arena_strdup(pi->arena, v->reasons[i]);
+	pr->reasons = reasons;
+	pr->n_reasons = v->n_reasons;
+}
+
+/* The evidence a held item has once its host's second control ended: the
+ * host's stability, and whether it equals the second control chain. */
+static unsigned held_evidence(const struct probe_item *pi, unsigned stability,
+			      const uint8_t ctrl2[][32], size_t ctrl2_n)
+{
+	const Tlsmap__V1__Probe *pr = pi->item.probe;
+	unsigned ev = stability;
+
+	if (ctrl2_n && ctrl2_n == pr->n_chain) {
+		bool same = true;
+		for (size_t i = 0; i < pr->n_chain && same; i++)
+			same = pr->chain[i].len == 32 && !memcmp(pr->chain[i].data, ctrl2[i], 32);
+		if (same)
+			ev |= VERDICT_EV_SAME_AS_CONTROL2;
+	}
+	return ev;
+}
+
+/* Write every item held on @h, decided with the host's stability and the
+ * second control chain (@ctrl2, @ctrl2_n digests; 0 when there is none). */
+static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stability,
+			 const uint8_t ctrl2[][32], size_t ctrl2_n)
+{
+	while (h->held) {
+		struct probe_item *pi = h->held;
+		h->held = pi->next;
+		pi->next = NULL;
+		item_redecide(pi, held_evidence(pi, stability, ctrl2, ctrl2_n));
+		item_submit(w->st, pi);
+	}
+}
+
+static void host_release(struct tls_worker *w, uint32_t hi);
+
+/* The host's test probes are all done: its second control next, or release. */
+static void host_done(struct tls_worker *w, uint32_t hi)
+{
+	struct tls_host *h = &w->hosts[hi];
+
+	if (h->eligible && w->st->cfg->nsnis && !h->ctrl2_started && w->st->ctx.out) {
+		h->ctrl2_started = true;
+		w->ctrl2q[w->ctrl2q_len++] = hi;
+		return;
+	}
+	release_held(w, h, 0, NULL, 0);
+	host_release(w, hi);
+}
+
+static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint64_t now);
+static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now);
+static void probe_release(struct tls_worker *w, struct tls_probe *p);
+static bool can_connect(const struct tls_worker *w);
+static void took(struct tls_worker *w);
+
+static void launch_second_controls(struct tls_worker *w, uint64_t now, unsigned *launched)
+{
+	while (w->ctrl2q_len && *launched < LAUNCH_PER_POLL && can_connect(w)) {
+		uint32_t hi = w->ctrl2q[w->ctrl2q_len - 1];
+		struct tls_host *h = &w->hosts[hi];
+		uint32_t pi = probe_alloc(w, hi, SNI_CONTROL2, now);
+
+		if (pi == NONE)
+			break;
+		if (probe_connect(w, pi, now) != 0) {
+			probe_release(w, &w->probes[pi]);
+			break;
+		}
+		w->ctrl2q_len--;
+		h->inflight++;
+		(*launched)++;
+		took(w);
+	}
+}
+
 /* Build and submit the Probe (and new Certificates) of a finished probe. */
 static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now_ns)
 {
@@ -390,7 +573,9 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 	};
 	verdict_decide(&vin, &vres);
 
-	if (p->sni < 0) {
+	if (p->sni == SNI_CONTROL2)
+		second_control_reasons(h, (const uint8_t(*)[32])sha, cv.n, &vres);
+	if (p->sni == SNI_CONTROL) {
 		/* the control probe decides the host's fate */
 		if (cv.n)
 			keep_control_chain(h, &cv, (const uint8_t(*)[32])sha);
@@ -422,6 +607,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pr->port = (uint16_t)(h->port_be >> 8 | h->port_be << 8);
 		pr->sni = (char *)sni;
 		pr->is_control = p->sni < 0;
+		pr->second_control = p->sni == SNI_CONTROL2;
 		pr->vantage = (char *)st->cfg->vantage;
 		pr->start_us = eng_ns_to_unix_us(p->start_ns);
 		pr->connected_us = p->connected_ns ? eng_ns_to_unix_us(p->connected_ns) : 0;
@@ -487,13 +673,14 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pi->item.ncerts = ncerts;
 		pi->item.release = item_release;
 		pi->item.user = pi;
-		if (out_async_submit(st->ctx.out, &pi->item)) {
-			progress_add(&st->ctx.ctr->probes, 1);
-			progress_add(&st->ctx.ctr->certs, ncerts);
-		} else {
-			/* dropped, counted by the ring into ScanEnd.records_dropped */
-			item_release(&pi->item);
-		}
+		pi->ncerts = ncerts;
+		if (p->sni >= 0 && vres.needs_evidence)
+			hold_for_control2(st, h, pi, &vres);
+		else
+			item_submit(st, pi);
+		if (p->sni == SNI_CONTROL2)
+			release_held(w, h, stability_evidence(h, (const uint8_t(*)[32])sha, cv.n),
+				     (const uint8_t(*)[32])sha, cv.n);
 	} else {
 		progress_add(&st->ctx.ctr->probes, 1);
 	}
@@ -730,7 +917,7 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->next_sni >= 0)
 		runq_push(w, p->host);
 	else if (h->inflight == 0 && h->next_sni >= 0)
-		host_release(w, p->host);
+		host_done(w, p->host);
 }
 
 static const struct tcp_app_ops tls_tcp_ops = {
@@ -769,12 +956,13 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 	w->hosts = calloc(w->nhosts, sizeof(*w->hosts));
 	w->runq = calloc(w->nhosts, sizeof(*w->runq));
 	w->retryq = calloc(w->nprobes, sizeof(*w->retryq));
+	w->ctrl2q = calloc(w->nhosts, sizeof(*w->ctrl2q));
 	w->seen = calloc((size_t)1 << SEEN_BITS, sizeof(*w->seen));
 	w->x509_scratch = calloc(TLS_MAX_CERTS, sizeof(*w->x509_scratch));
 	w->vcache = calloc(VCACHE_SLOTS, sizeof(*w->vcache));
 	w->ossl = tls_ossl_ctx_new();
-	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->seen || !w->x509_scratch ||
-	    !w->vcache || !w->ossl)
+	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->ctrl2q || !w->seen ||
+	    !w->x509_scratch || !w->vcache || !w->ossl)
 		goto fail;
 	for (uint32_t i = 0; i < w->nprobes; i++)
 		w->probes[i].next_free = i + 1 < w->nprobes ? i + 1 : NONE;
@@ -934,9 +1122,10 @@ static void tls_poll(void *wctx, uint64_t now)
 			h->inflight--;
 			probe_release(w, p);
 			if (h->inflight == 0 && h->next_sni >= (int32_t)w->st->cfg->nsnis)
-				host_release(w, p->host);
+				host_done(w, p->host);
 		}
 	}
+	launch_second_controls(w, now, &launched);
 	/* hosts with test SNIs left */
 	while (w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w)) {
 		uint32_t hi = w->runq[w->runq_head];
@@ -959,7 +1148,7 @@ static void tls_poll(void *wctx, uint64_t now)
 		w->runq_len--;
 		h->in_runq = false;
 		if (h->next_sni >= (int32_t)w->st->cfg->nsnis && h->inflight == 0)
-			host_release(w, hi);
+			host_done(w, hi);
 	}
 	/* new hosts from the sweep */
 	while (w->pend_len && launched < LAUNCH_PER_POLL && w->host_free != NONE &&
@@ -994,7 +1183,7 @@ static bool tls_idle(void *wctx)
 {
 	struct tls_worker *w = wctx;
 	return w->pend_len == 0 && w->hosts_used == 0 && tcp_active(w->tcp) == 0 &&
-	       w->retryq_len == 0;
+	       w->retryq_len == 0 && w->ctrl2q_len == 0;
 }
 
 static void tls_worker_fini(void *wctx)
@@ -1004,6 +1193,10 @@ static void tls_worker_fini(void *wctx)
 		return;
 	if (w->tcp) {
 		tcp_table_abort_all(w->tcp); /* writes records for interrupted probes */
+		w->ctrl2q_len = 0;	     /* no new connection now: write what is held */
+		for (uint32_t i = 0; w->hosts && i < w->nhosts; i++)
+			if (w->hosts[i].in_use)
+				release_held(w, &w->hosts[i], 0, NULL, 0);
 		struct tls_stage *st = w->st;
 		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
 		pthread_mutex_lock(&st->lock);
@@ -1015,7 +1208,8 @@ static void tls_worker_fini(void *wctx)
 		st->table_bytes += tcp_table_bytes(w->tcp) +
 				   (uint64_t)w->nprobes * sizeof(*w->probes) +
 				   (uint64_t)w->nhosts * (sizeof(*w->hosts) + sizeof(*w->runq)) +
-				   (uint64_t)w->nprobes * sizeof(*w->retryq);
+				   (uint64_t)w->nprobes * sizeof(*w->retryq) +
+				   (uint64_t)w->nhosts * sizeof(*w->ctrl2q);
 		st->retries_ossl += w->retries_ossl;
 		st->retries_tcp += w->retries_tcp;
 		st->workers++;
@@ -1036,6 +1230,7 @@ static void tls_worker_fini(void *wctx)
 	free(w->hosts);
 	free(w->runq);
 	free(w->retryq);
+	free(w->ctrl2q);
 	free(w->pending);
 	free(w->seen);
 	free(w->x509_scratch);

@@ -74,6 +74,7 @@ struct row {
 	const char *reasons[MAXR];    /* each must be a prefix of some reason */
 	const char *no_reasons[MAXR]; /* none may be */
 	const char *interceptor;      /* expected label, or NULL for none */
+	unsigned evidence;	      /* VERDICT_EV_* given with the input */
 };
 
 static const struct row rows[] = {
@@ -88,7 +89,8 @@ static const struct row rows[] = {
 	 VERDICT_VALID_FOR_SNI,
 	 {"differs-from-control", "names-sni"},
 	 {"unverified", "known-interceptor", "subject-copied-from-control"},
-	 NULL},
+	 NULL,
+	 0},
 	{"self-signed host cert for every SNI",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -100,7 +102,8 @@ static const struct row rows[] = {
 	 VERDICT_HOST_OWN_CERT,
 	 {"same-as-control", "unverified:"},
 	 {"differs-from-control"},
-	 NULL},
+	 NULL,
+	 0},
 	{"control probe itself",
 	 VERDICT_STAGE_CERTIFICATE,
 	 true,
@@ -112,7 +115,8 @@ static const struct row rows[] = {
 	 VERDICT_HOST_OWN_CERT,
 	 {"control-probe"},
 	 {"differs-from-control"},
-	 NULL},
+	 NULL,
+	 0},
 	{"expired real cert, differs from control",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -124,7 +128,8 @@ static const struct row rows[] = {
 	 VERDICT_INTERCEPTED,
 	 {"differs-from-control", "unverified:certificate has expired", "names-sni"},
 	 {"known-interceptor"},
-	 NULL},
+	 NULL,
+	 0},
 	{"expired real cert, same as control",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -136,7 +141,8 @@ static const struct row rows[] = {
 	 VERDICT_HOST_OWN_CERT,
 	 {"same-as-control", "unverified:certificate has expired"},
 	 {"differs-from-control"},
-	 NULL},
+	 NULL,
+	 0},
 	{"Kazakh-style forgery (2019)",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -149,7 +155,8 @@ static const struct row rows[] = {
 	 {"differs-from-control", "unverified:", "known-interceptor:kz-qaznet-2019-intermediate",
 	  "subject-copied-from-control", "validity-shifted", "names-sni"},
 	 {"same-as-control"},
-	 "kz-qaznet-2019-intermediate"},
+	 "kz-qaznet-2019-intermediate",
+	 0},
 	{"Kazakh-style forgery, empty interceptor list",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -161,7 +168,8 @@ static const struct row rows[] = {
 	 VERDICT_INTERCEPTED,
 	 {"unverified:", "subject-copied-from-control", "validity-shifted"},
 	 {"known-interceptor"},
-	 NULL},
+	 NULL,
+	 0},
 	{"known interceptor root, trusted by the store",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -173,7 +181,8 @@ static const struct row rows[] = {
 	 VERDICT_INTERCEPTED,
 	 {"differs-from-control", "known-interceptor:kz-qaznet-2019", "names-sni"},
 	 {"unverified", "subject-copied-from-control"},
-	 "kz-qaznet-2019-intermediate"},
+	 "kz-qaznet-2019-intermediate",
+	 0},
 	{"trusted chain for another name",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -185,7 +194,8 @@ static const struct row rows[] = {
 	 VERDICT_UNTRUSTED_OTHER,
 	 {"differs-from-control"},
 	 {"names-sni", "unverified", "known-interceptor"},
-	 NULL},
+	 NULL,
+	 0},
 	{"no control chain, trusted and matching",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -197,7 +207,8 @@ static const struct row rows[] = {
 	 VERDICT_VALID_FOR_SNI,
 	 {"no-control-chain", "differs-from-control", "names-sni"},
 	 {"unverified"},
-	 NULL},
+	 NULL,
+	 0},
 	{"no control chain, self-signed",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -209,7 +220,48 @@ static const struct row rows[] = {
 	 VERDICT_INTERCEPTED,
 	 {"no-control-chain", "unverified:"},
 	 {"same-as-control"},
-	 NULL},
+	 NULL,
+	 0},
+	/* issue 10: stability (the second control probe) */
+	{"self-signed for one SNI, host unstable",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_SELF},
+	 {C_DEFAULT, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_UNTRUSTED_OTHER,
+	 {"differs-from-control", "unverified:", "unstable-host"},
+	 {"same-as-control"},
+	 NULL,
+	 VERDICT_EV_UNSTABLE},
+	{"equals the second control chain",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_SELF},
+	 {C_DEFAULT, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_HOST_OWN_CERT,
+	 {"differs-from-control", "same-as-second-control"},
+	 {"unstable-host"},
+	 NULL,
+	 VERDICT_EV_UNSTABLE | VERDICT_EV_SAME_AS_CONTROL2},
+	{"known interceptor on an unstable host",
+	 VERDICT_STAGE_CERTIFICATE,
+	 false,
+	 {C_FORGED, C_KZ_INTER},
+	 {C_REAL, C_INTER},
+	 S_TRUSTED,
+	 true,
+	 "www.real.example",
+	 VERDICT_INTERCEPTED,
+	 {"known-interceptor:"},
+	 {"unstable-host"},
+	 "kz-qaznet-2019-intermediate",
+	 VERDICT_EV_UNSTABLE},
 	{"port closed / not TLS",
 	 VERDICT_STAGE_NO_TLS,
 	 false,
@@ -221,7 +273,8 @@ static const struct row rows[] = {
 	 VERDICT_NO_TLS,
 	 {NULL},
 	 {"differs-from-control"},
-	 NULL},
+	 NULL,
+	 0},
 	{"TLS alert",
 	 VERDICT_STAGE_TLS_ERROR,
 	 false,
@@ -233,7 +286,8 @@ static const struct row rows[] = {
 	 VERDICT_TLS_ERROR,
 	 {NULL},
 	 {"differs-from-control"},
-	 NULL},
+	 NULL,
+	 0},
 	{"certificate stage without a chain",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,
@@ -245,7 +299,8 @@ static const struct row rows[] = {
 	 VERDICT_UNSPECIFIED,
 	 {"empty-chain"},
 	 {NULL},
-	 NULL},
+	 NULL,
+	 0},
 };
 
 static bool has_reason(const struct verdict_result *r, const char *prefix)
@@ -299,7 +354,23 @@ static void run_rows(struct verify_store *const stores[2], const struct verdict_
 			in.name_matches = verify_name_matches(test[0].parsed, test[0].der, w->sni);
 		}
 		in.interceptors = w->use_list ? list : NULL;
+		in.evidence = w->evidence;
 		verdict_decide(&in, &r);
+		{
+			/* deciding later with the same evidence gives the same result */
+			struct verdict_result late;
+			in.evidence = 0;
+			verdict_decide(&in, &late);
+			verdict_redecide(&late, w->evidence);
+			EXPECT(late.verdict == r.verdict && late.n_reasons == r.n_reasons,
+			       "%s: redecide gives %s with %zu reasons, want %s with %zu", w->name,
+			       verdict_name(late.verdict), late.n_reasons, verdict_name(r.verdict),
+			       r.n_reasons);
+			for (size_t k = 0; k < r.n_reasons && k < late.n_reasons; k++)
+				EXPECT(!strcmp(late.reasons[k], r.reasons[k]),
+				       "%s: redecide reason %zu '%s' want '%s'", w->name, k,
+				       late.reasons[k], r.reasons[k]);
+		}
 		seen |= 1u << r.verdict;
 
 		EXPECT(r.verdict == w->want, "%s: %s, want %s", w->name, verdict_name(r.verdict),
