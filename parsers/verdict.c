@@ -277,7 +277,7 @@ static const struct rule rules[] = {
 	{EV(GROUP_BEFORE), 0, VERDICT_INTERCEPTED, "group-localized-before-server"},
 	{EV(CROSS_HOST), 0, VERDICT_INTERCEPTED, "issuer-forges-across-networks"},
 	{EV(UNSTABLE), 0, VERDICT_UNTRUSTED_OTHER, "unstable-host"},
-	{0, 0, VERDICT_INTERCEPTED, NULL},
+	{0, 0, VERDICT_UNTRUSTED_OTHER, "served-by-host"},
 };
 #define FIRST_EVIDENCE_ROW 8
 

@@ -42,6 +42,7 @@
 #include "parsers/verify.h"
 #include "parsers/x509.h"
 #include "scanner/cert_record.h"
+#include "scanner/evidence.h"
 #include "scanner/stage.h"
 #include "scanner/stage_tls.h"
 
@@ -49,7 +50,9 @@
 #define CHUNK 4096u /* bytes fed to the parser at a time */
 #define SEEN_BITS 16
 #define LAUNCH_PER_POLL 64
-#define VCACHE_SLOTS 4096 /* verification results by chain digest */
+#define VCACHE_SLOTS 4096	   /* verification results by chain digest */
+#define DEFER_CAP 8192		   /* items per worker waiting for cross-host evidence */
+#define DEFER_SCAN_NS 100000000ull /* how often the deferred items are looked at */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
 /* tls_probe.sni: a test SNI's index, or one of the two control probes */
@@ -63,6 +66,7 @@ struct tls_stage {
 	struct tls_hello_tmpl hello;
 	struct verify_store *roots;
 	struct verdict_interceptors *icpt;
+	struct ev_table *ev; /* cross-host evidence, shared by the workers */
 	bool eligible_any;
 	uint32_t per_worker_conns;
 	/* summed by the workers at fini (under the lock), printed at close */
@@ -136,6 +140,10 @@ struct tls_worker {
 	/* hosts whose second control probe waits for a connection slot */
 	uint32_t *ctrl2q;
 	uint32_t ctrl2q_len;
+	/* items waiting for cross-host evidence, oldest first */
+	struct probe_item **deferred;
+	uint32_t ndeferred;
+	uint64_t deferred_scan_ns;
 	/* (ip, port) from the sweep waiting for a host slot */
 	uint64_t *pending;
 	size_t pend_head, pend_len, pend_cap;
@@ -190,6 +198,10 @@ struct probe_item {
 	struct probe_item *next;
 	struct verdict_result *vres;
 	size_t ncerts;
+	/* the evidence key of the chain (evidence.h) and the bits known so far */
+	uint64_t ev_issuer, ev_network;
+	uint8_t own_leaf[8];
+	unsigned evidence;
 };
 
 static void item_release(struct out_item *it)
@@ -363,8 +375,15 @@ static void item_submit(struct tls_stage *st, struct probe_item *pi)
 }
 
 static void hold_for_control2(struct tls_stage *st, struct tls_host *h, struct probe_item *pi,
-			      const struct verdict_result *vres)
+			      const struct verdict_result *vres, const struct verdict_cert *leaf)
 {
+	const struct x509_cert *x = leaf->parsed;
+
+	pi->ev_issuer = x ? ev_issuer_key(leaf->der + x->issuer.off, x->issuer.len)
+			  : ev_issuer_key(leaf->sha256, 32); /* unparsed: its own group */
+	pi->ev_network = ev_network(h->geo.asn, h->ip_be);
+	if (h->ctrl && h->ctrl->n)
+		memcpy(pi->own_leaf, h->ctrl->vc[0].sha256, 8);
 	pi->vres = tls_arena_alloc(pi->arena, sizeof(*pi->vres));
 	if (!pi->vres) { /* out of memory: written now, as decided without evidence */
 		item_submit(st, pi);
@@ -445,8 +464,65 @@ static unsigned held_evidence(const struct probe_item *pi, unsigned stability,
 	return ev;
 }
 
+/* ---- cross-host evidence (evidence.h, docs/verdicts.md "Evidence") ----
+ *
+ * A suspicious chain on a stable host is recorded in the scan-wide table
+ * and its item deferred: the evidence that would call it INTERCEPTED (its
+ * issuer forging across networks, its group localised before the server)
+ * may only come later in the scan. Deferred items are written as soon as
+ * that evidence exists (looked at every DEFER_SCAN_NS), when the queue is
+ * full (the oldest, with the evidence known then), and at the end of the
+ * scan (worker_fini, when every worker is idle: the final evidence). */
+
+static unsigned final_evidence(struct tls_worker *w, const struct probe_item *pi)
+{
+	return pi->evidence | ev_lookup(w->st->ev, pi->ev_issuer, pi->ev_network) |
+	       VERDICT_EV_NOT_LOCALIZED;
+}
+
+static void deferred_finish(struct tls_worker *w, struct probe_item *pi)
+{
+	item_redecide(pi, final_evidence(w, pi));
+	item_submit(w->st, pi);
+}
+
+static void defer(struct tls_worker *w, struct probe_item *pi)
+{
+	if (w->ndeferred == DEFER_CAP) { /* bounded: the oldest goes now */
+		deferred_finish(w, w->deferred[0]);
+		memmove(w->deferred, w->deferred + 1, (DEFER_CAP - 1) * sizeof(*w->deferred));
+		w->ndeferred--;
+	}
+	w->deferred[w->ndeferred++] = pi;
+}
+
+/* Write the deferred items whose evidence is complete (@all: every one). */
+static void deferred_scan(struct tls_worker *w, bool all)
+{
+	uint32_t keep = 0;
+
+	for (uint32_t i = 0; i < w->ndeferred; i++) {
+		struct probe_item *pi = w->deferred[i];
+		if (all || (ev_lookup(w->st->ev, pi->ev_issuer, pi->ev_network) &
+			    (VERDICT_EV_CROSS_HOST | VERDICT_EV_GROUP_BEFORE)))
+			deferred_finish(w, pi);
+		else
+			w->deferred[keep++] = pi;
+	}
+	w->ndeferred = keep;
+}
+
+static void deferred_poll(struct tls_worker *w, uint64_t now)
+{
+	if (!w->ndeferred || now - w->deferred_scan_ns < DEFER_SCAN_NS)
+		return;
+	w->deferred_scan_ns = now;
+	deferred_scan(w, false);
+}
+
 /* Write every item held on @h, decided with the host's stability and the
- * second control chain (@ctrl2, @ctrl2_n digests; 0 when there is none). */
+ * second control chain (@ctrl2, @ctrl2_n digests; 0 when there is none);
+ * those still undecided wait for cross-host evidence. */
 static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stability,
 			 const uint8_t ctrl2[][32], size_t ctrl2_n)
 {
@@ -454,8 +530,15 @@ static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stab
 		struct probe_item *pi = h->held;
 		h->held = pi->next;
 		pi->next = NULL;
-		item_redecide(pi, held_evidence(pi, stability, ctrl2, ctrl2_n));
-		item_submit(w->st, pi);
+		pi->evidence = held_evidence(pi, stability, ctrl2, ctrl2_n);
+		if (pi->evidence & VERDICT_EV_SAME_AS_CONTROL2) {
+			item_redecide(pi, pi->evidence);
+			item_submit(w->st, pi);
+			continue;
+		}
+		if (!(pi->evidence & VERDICT_EV_UNSTABLE))
+			ev_record(w->st->ev, pi->ev_issuer, pi->ev_network, pi->own_leaf);
+		defer(w, pi);
 	}
 }
 
@@ -675,7 +758,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pi->item.user = pi;
 		pi->ncerts = ncerts;
 		if (p->sni >= 0 && vres.needs_evidence)
-			hold_for_control2(st, h, pi, &vres);
+			hold_for_control2(st, h, pi, &vres, &vc[0]);
 		else
 			item_submit(st, pi);
 		if (p->sni == SNI_CONTROL2)
@@ -957,12 +1040,13 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 	w->runq = calloc(w->nhosts, sizeof(*w->runq));
 	w->retryq = calloc(w->nprobes, sizeof(*w->retryq));
 	w->ctrl2q = calloc(w->nhosts, sizeof(*w->ctrl2q));
+	w->deferred = calloc(DEFER_CAP, sizeof(*w->deferred));
 	w->seen = calloc((size_t)1 << SEEN_BITS, sizeof(*w->seen));
 	w->x509_scratch = calloc(TLS_MAX_CERTS, sizeof(*w->x509_scratch));
 	w->vcache = calloc(VCACHE_SLOTS, sizeof(*w->vcache));
 	w->ossl = tls_ossl_ctx_new();
-	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->ctrl2q || !w->seen ||
-	    !w->x509_scratch || !w->vcache || !w->ossl)
+	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->ctrl2q || !w->deferred ||
+	    !w->seen || !w->x509_scratch || !w->vcache || !w->ossl)
 		goto fail;
 	for (uint32_t i = 0; i < w->nprobes; i++)
 		w->probes[i].next_free = i + 1 < w->nprobes ? i + 1 : NONE;
@@ -1126,6 +1210,7 @@ static void tls_poll(void *wctx, uint64_t now)
 		}
 	}
 	launch_second_controls(w, now, &launched);
+	deferred_poll(w, now);
 	/* hosts with test SNIs left */
 	while (w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w)) {
 		uint32_t hi = w->runq[w->runq_head];
@@ -1197,6 +1282,7 @@ static void tls_worker_fini(void *wctx)
 		for (uint32_t i = 0; w->hosts && i < w->nhosts; i++)
 			if (w->hosts[i].in_use)
 				release_held(w, &w->hosts[i], 0, NULL, 0);
+		deferred_scan(w, true);
 		struct tls_stage *st = w->st;
 		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
 		pthread_mutex_lock(&st->lock);
@@ -1231,6 +1317,7 @@ static void tls_worker_fini(void *wctx)
 	free(w->runq);
 	free(w->retryq);
 	free(w->ctrl2q);
+	free(w->deferred);
 	free(w->pending);
 	free(w->seen);
 	free(w->x509_scratch);
@@ -1276,6 +1363,7 @@ static void tls_stage_close(void *arg)
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
 	verdict_interceptors_free(st->icpt);
+	ev_table_free(st->ev);
 	free(st);
 }
 
@@ -1300,6 +1388,9 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 		fprintf(stderr, "tlsmap scan: --roots: %s\n", err);
 		goto fail;
 	}
+	st->ev = ev_table_new();
+	if (!st->ev)
+		goto fail;
 	tls_share_path("interceptors.tsv", path, sizeof(path));
 	st->icpt = verdict_interceptors_load(path, err, sizeof(err));
 	if (!st->icpt) {
