@@ -179,6 +179,8 @@ static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_
 	m.snis = (char **)c->snis;
 	m.control_sni = (char *)(c->control_sni ? c->control_sni : "");
 	m.control_sni_2 = (char *)(c->control_sni2 ? c->control_sni2 : "");
+	m.localize = !c->syn_only && !c->no_localize;
+	m.localize_per_group = (uint32_t)c->localize_per_group;
 	m.roots_source = (char *)(c->roots ? c->roots : "system");
 	m.n_countries = c->ncountries;
 	m.countries = (char **)c->countries;

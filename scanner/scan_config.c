@@ -67,6 +67,9 @@ const char scan_usage_text[] =
 	"      --connect-timeout S  SYN to SYN-ACK, with retransmission (default 5)\n"
 	"      --read-timeout S     ClientHello to complete chain (default 10)\n"
 	"      --max-flight-bytes N server flight cap (default 131072)\n"
+	"      --no-localize        no TTL-limited ClientHellos to place forged chains on the path\n"
+	"      --localize-per-group N  localise at most N probes per (network, forging issuer)\n"
+	"                           group (default 5)\n"
 	"Geolocation and targets by country:\n"
 	"      --geo-db F --asn-db F  MaxMind DBs (default: data/geo/country.mmdb, asn.mmdb)\n"
 	"      --country CC[,CC]    targets: every IPv4 prefix of these countries\n"
@@ -95,6 +98,8 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_READ_TIMEOUT,
 	OPT_MAX_FLIGHT_BYTES,
+	OPT_NO_LOCALIZE,
+	OPT_LOCALIZE_PER_GROUP,
 	OPT_INTERCEPTORS,
 	OPT_GEO_DB,
 	OPT_ASN_DB,
@@ -138,6 +143,8 @@ static const struct option scan_opts[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT },
 	{ "max-flight-bytes", required_argument, NULL, OPT_MAX_FLIGHT_BYTES },
+	{ "no-localize", no_argument, NULL, OPT_NO_LOCALIZE },
+	{ "localize-per-group", required_argument, NULL, OPT_LOCALIZE_PER_GROUP },
 	{ "interceptors", required_argument, NULL, OPT_INTERCEPTORS },
 	{ "geo-db", required_argument, NULL, OPT_GEO_DB },
 	{ "asn-db", required_argument, NULL, OPT_ASN_DB },
@@ -477,6 +484,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	c->vantage = "";
 	c->eligible = "trusted";
 	c->max_connections = 65536;
+	c->localize_per_group = 5;
 	c->connect_timeout_s = 5;
 	c->read_timeout_s = 10;
 	c->max_flight_bytes = 128 * 1024;
@@ -552,6 +560,12 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 			c->eligible = optarg;
 			break;
 		case OPT_TLS13: c->tls13 = true; break;
+		case OPT_NO_LOCALIZE: c->no_localize = true; break;
+		case OPT_LOCALIZE_PER_GROUP:
+			if (cli_parse_u64(CMD, "--localize-per-group", optarg, 1, 1000000, false,
+					  &c->localize_per_group))
+				return CLI_EUSAGE;
+			break;
 		case OPT_MAX_CONNECTIONS:
 			if (cli_parse_u64(CMD, "--max-connections", optarg, 1, 1ULL << 26, true,
 					  &c->max_connections))

@@ -43,6 +43,7 @@
 #include "parsers/x509.h"
 #include "scanner/cert_record.h"
 #include "scanner/evidence.h"
+#include "scanner/localize.h"
 #include "scanner/stage.h"
 #include "scanner/stage_tls.h"
 
@@ -53,6 +54,7 @@
 #define VCACHE_SLOTS 4096	   /* verification results by chain digest */
 #define DEFER_CAP 8192		   /* items per worker waiting for cross-host evidence */
 #define DEFER_SCAN_NS 100000000ull /* how often the deferred items are looked at */
+#define LOC_JOBS 64		   /* localisations at once per worker */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
 /* tls_probe.sni: a test SNI's index, or one of the two control probes */
@@ -67,12 +69,14 @@ struct tls_stage {
 	struct verify_store *roots;
 	struct verdict_interceptors *icpt;
 	struct ev_table *ev; /* cross-host evidence, shared by the workers */
+	bool localize;	     /* not --no-localize */
 	bool eligible_any;
 	uint32_t per_worker_conns;
 	/* summed by the workers at fini (under the lock), printed at close */
 	pthread_mutex_t lock;
 	struct tcp_stats tcp;
 	uint64_t peak_buf_bytes, table_bytes, retries_ossl, retries_tcp;
+	uint64_t loc_started, loc_done, loc_localized;
 	unsigned workers;
 	char geo_country[4096], geo_asn[4096];
 	bool geo_ok;
@@ -99,12 +103,16 @@ struct tls_host {
 	 * section below): a linked list of built items, at most one per SNI */
 	struct probe_item *held;
 	bool ctrl2_started;
+	bool release_pending; /* done, but localisations still use the slot */
+	uint16_t loc_refs;    /* localisation jobs of this host */
 	uint32_t next_free;
 };
 
 struct tls_probe {
 	uint32_t host;
-	int32_t sni; /* SNI_CONTROL, SNI_CONTROL2 or a test SNI's index */
+	int32_t sni;	   /* SNI_CONTROL, SNI_CONTROL2 or a test SNI's index */
+	uint32_t loc_job1; /* localisation job + 1 (0: a probe of the scan) */
+	uint8_t loc_ttl;   /* its hello's IP TTL */
 	uint8_t path;
 	uint8_t status; /* final parser status, TLS_ST_MORE while running */
 	bool in_use, retry, tcp_retried;
@@ -140,6 +148,16 @@ struct tls_worker {
 	/* hosts whose second control probe waits for a connection slot */
 	uint32_t *ctrl2q;
 	uint32_t ctrl2q_len;
+	/* localisation (localize.h): jobs and what each is for */
+	struct loc_table *loc;
+	struct loc_slot {
+		struct probe_item *item;
+		uint32_t host;
+		int32_t sni;
+		uint8_t path;
+	} * loc_slots;
+	uint64_t loc_started, loc_done, loc_localized;
+	bool stopping; /* worker_fini: no new localisation */
 	/* items waiting for cross-host evidence, oldest first */
 	struct probe_item **deferred;
 	uint32_t ndeferred;
@@ -202,6 +220,9 @@ struct probe_item {
 	uint64_t ev_issuer, ev_network;
 	uint8_t own_leaf[8];
 	unsigned evidence;
+	bool loc_pending; /* a localisation job will fill its path fields */
+	int32_t loc_sni;  /* the probe's SNI and path, for its localisation */
+	uint8_t loc_path;
 };
 
 static void item_release(struct out_item *it)
@@ -464,6 +485,136 @@ static unsigned held_evidence(const struct probe_item *pi, unsigned stability,
 	return ev;
 }
 
+/* ---- localisation (localize.h, docs/verdicts.md "Where on the path") ----
+ *
+ * A held item whose chain looks intercepted (suspicious, or a known
+ * interceptor) claims one of its (network, issuer) group's
+ * --localize-per-group slots; the job's connections reuse the probe table
+ * (the probe's loc_job1/loc_ttl) and its host slot (loc_refs keeps it). The
+ * item stays deferred until the job ends and fills its path fields. */
+
+static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint64_t now);
+static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now);
+static void probe_release(struct tls_worker *w, struct tls_probe *p);
+static void host_release(struct tls_worker *w, uint32_t hi);
+static void probe_chain(const struct tls_probe *p, struct chain_view *cv);
+
+static bool localize_item(struct tls_worker *w, struct tls_host *h, struct probe_item *pi)
+{
+	if (!w->loc || w->stopping ||
+	    !ev_claim_localization(w->st->ev, pi->ev_issuer, pi->ev_network,
+				   (unsigned)w->st->cfg->localize_per_group))
+		return false;
+	int64_t job = loc_start(w->loc, h->ip_be, eng_now_ns());
+	if (job < 0)
+		return false; /* every job busy: this one goes unlocalised */
+	struct loc_slot *ls = &w->loc_slots[job];
+	ls->item = pi;
+	ls->host = (uint32_t)(h - w->hosts);
+	ls->sni = pi->loc_sni;
+	ls->path = pi->loc_path;
+	pi->loc_pending = true;
+	h->loc_refs++;
+	w->loc_started++;
+	return true;
+}
+
+static int loc_open(void *ctx, uint32_t job, uint8_t ttl, uint64_t now)
+{
+	struct tls_worker *w = ctx;
+	struct loc_slot *ls = &w->loc_slots[job];
+
+	if (w->probe_free == NONE || tcp_active(w->tcp) >= tcp_capacity(w->tcp))
+		return -1;
+	uint32_t pi = probe_alloc(w, ls->host, ls->sni, now);
+	struct tls_probe *p = &w->probes[pi];
+	p->loc_job1 = job + 1;
+	p->loc_ttl = ttl;
+	p->path = ls->path;
+	if (probe_connect(w, pi, now) != 0) {
+		probe_release(w, p);
+		return -1;
+	}
+	return 0;
+}
+
+static void loc_echo(void *ctx, uint32_t job, uint16_t seq, uint8_t ttl)
+{
+	struct tls_worker *w = ctx;
+	const struct tls_host *h = &w->hosts[w->loc_slots[job].host];
+	uint8_t frame[64];
+	unsigned len = eng_icmp_echo_build(frame, eng_worker_l2(w->ew), h->ip_be, h->port_be,
+					   (uint16_t)(seq >> 8 | seq << 8), ttl);
+
+	eng_tx_frame(w->ew, frame, (uint16_t)len);
+}
+
+/* A localisation connection ended: did it draw the forged chain (a leaf
+ * from the same issuer as the probe's)? */
+static void loc_probe_closed(struct tls_worker *w, struct tls_probe *p, uint64_t now)
+{
+	uint32_t job = p->loc_job1 - 1;
+	uint8_t ttl = p->loc_ttl;
+	struct chain_view cv;
+	bool forged = false;
+
+	probe_chain(p, &cv);
+	if (cv.n) {
+		struct x509_cert *x = &w->x509_scratch[0];
+		uint8_t sha[32];
+		uint64_t key;
+		if (x509_parse(cv.der[0], cv.len[0], x) == 0) {
+			key = ev_issuer_key(cv.der[0] + x->issuer.off, x->issuer.len);
+		} else {
+			x509_sha256(cv.der[0], cv.len[0], sha);
+			key = ev_issuer_key(sha, 32);
+		}
+		forged = key == w->loc_slots[job].item->ev_issuer;
+	}
+	probe_release(w, p);
+	loc_conn_done(w->loc, job, ttl, forged, now);
+}
+
+static void loc_job_done(void *ctx, uint32_t job, const struct loc_result *r)
+{
+	struct tls_worker *w = ctx;
+	struct loc_slot *ls = &w->loc_slots[job];
+	struct probe_item *pi = ls->item;
+	struct tls_host *h = &w->hosts[ls->host];
+	Tlsmap__V1__Probe *pr = pi->item.probe;
+
+	w->loc_done++;
+	pr->localized = r->localized;
+	pr->server_hop = r->server_hop;
+	if (r->localized) {
+		w->loc_localized++;
+		pr->interceptor_hop = r->interceptor_hop;
+		if (r->hop_before_be) {
+			uint8_t *ip = tls_arena_alloc(pi->arena, 4);
+			struct geo_result g = {0};
+			if (ip) {
+				memcpy(ip, &r->hop_before_be, 4);
+				pr->hop_before_interceptor.data = ip;
+				pr->hop_before_interceptor.len = 4;
+			}
+			if (w->geo)
+				geo_lookup_be32(w->geo, r->hop_before_be, &g);
+			pr->hop_country = tls_arena_strdup(pi->arena, g.cc);
+			pr->hop_asn = g.asn;
+		}
+		if (r->server_hop) {
+			bool before = r->interceptor_hop < r->server_hop;
+			pi->evidence |=
+				before ? VERDICT_EV_LOCALIZED_BEFORE : VERDICT_EV_AT_SERVER_HOP;
+			ev_localized(w->st->ev, pi->ev_issuer, pi->ev_network, before);
+		}
+	}
+	pi->loc_pending = false;
+	ls->item = NULL;
+	if (--h->loc_refs == 0 && h->release_pending)
+		host_release(w, ls->host);
+}
+
 /* ---- cross-host evidence (evidence.h, docs/verdicts.md "Evidence") ----
  *
  * A suspicious chain on a stable host is recorded in the scan-wide table
@@ -476,8 +627,10 @@ static unsigned held_evidence(const struct probe_item *pi, unsigned stability,
 
 static unsigned final_evidence(struct tls_worker *w, const struct probe_item *pi)
 {
-	return pi->evidence | ev_lookup(w->st->ev, pi->ev_issuer, pi->ev_network) |
-	       VERDICT_EV_NOT_LOCALIZED;
+	unsigned ev = pi->evidence | ev_lookup(w->st->ev, pi->ev_issuer, pi->ev_network);
+	if (!(ev & (VERDICT_EV_LOCALIZED_BEFORE | VERDICT_EV_AT_SERVER_HOP)))
+		ev |= VERDICT_EV_NOT_LOCALIZED;
+	return ev;
 }
 
 static void deferred_finish(struct tls_worker *w, struct probe_item *pi)
@@ -489,8 +642,12 @@ static void deferred_finish(struct tls_worker *w, struct probe_item *pi)
 static void defer(struct tls_worker *w, struct probe_item *pi)
 {
 	if (w->ndeferred == DEFER_CAP) { /* bounded: the oldest goes now */
-		deferred_finish(w, w->deferred[0]);
-		memmove(w->deferred, w->deferred + 1, (DEFER_CAP - 1) * sizeof(*w->deferred));
+		uint32_t i = 0;
+		while (w->deferred[i]->loc_pending) /* at most LOC_JOBS of them */
+			i++;
+		deferred_finish(w, w->deferred[i]);
+		memmove(w->deferred + i, w->deferred + i + 1,
+			(DEFER_CAP - 1 - i) * sizeof(*w->deferred));
 		w->ndeferred--;
 	}
 	w->deferred[w->ndeferred++] = pi;
@@ -503,8 +660,11 @@ static void deferred_scan(struct tls_worker *w, bool all)
 
 	for (uint32_t i = 0; i < w->ndeferred; i++) {
 		struct probe_item *pi = w->deferred[i];
-		if (all || (ev_lookup(w->st->ev, pi->ev_issuer, pi->ev_network) &
-			    (VERDICT_EV_CROSS_HOST | VERDICT_EV_GROUP_BEFORE)))
+		if (all || (!pi->loc_pending &&
+			    (!pi->vres->needs_evidence ||
+			     ((pi->evidence | ev_lookup(w->st->ev, pi->ev_issuer, pi->ev_network)) &
+			      (VERDICT_EV_CROSS_HOST | VERDICT_EV_GROUP_BEFORE |
+			       VERDICT_EV_LOCALIZED_BEFORE)))))
 			deferred_finish(w, pi);
 		else
 			w->deferred[keep++] = pi;
@@ -536,9 +696,13 @@ static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stab
 			item_submit(w->st, pi);
 			continue;
 		}
-		if (!(pi->evidence & VERDICT_EV_UNSTABLE))
+		if (pi->vres->needs_evidence && !(pi->evidence & VERDICT_EV_UNSTABLE))
 			ev_record(w->st->ev, pi->ev_issuer, pi->ev_network, pi->own_leaf);
-		defer(w, pi);
+		bool loc = localize_item(w, h, pi);
+		if (!pi->vres->needs_evidence && !loc) /* known interceptor: final now */
+			item_submit(w->st, pi);
+		else
+			defer(w, pi);
 	}
 }
 
@@ -555,6 +719,10 @@ static void host_done(struct tls_worker *w, uint32_t hi)
 		return;
 	}
 	release_held(w, h, 0, NULL, 0);
+	if (h->loc_refs) { /* localisation connections still need its address */
+		h->release_pending = true;
+		return;
+	}
 	host_release(w, hi);
 }
 
@@ -757,9 +925,12 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pi->item.release = item_release;
 		pi->item.user = pi;
 		pi->ncerts = ncerts;
-		if (p->sni >= 0 && vres.needs_evidence)
+		if (p->sni >= 0 && (vres.needs_evidence ||
+				    (vres.verdict == VERDICT_INTERCEPTED && st->localize))) {
+			pi->loc_sni = p->sni;
+			pi->loc_path = p->path;
 			hold_for_control2(st, h, pi, &vres, &vc[0]);
-		else
+		} else
 			item_submit(st, pi);
 		if (p->sni == SNI_CONTROL2)
 			release_held(w, h, stability_evidence(h, (const uint8_t(*)[32])sha, cv.n),
@@ -828,7 +999,9 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 				 xorshift(&w->rnd)};
 		memcpy(p->random, r, 32);
 	}
-	int ret = tcp_connect(w->tcp, h->ip_be, h->port_be, pi, now);
+	int ret = p->loc_ttl ? tcp_connect_ttl(w->tcp, h->ip_be, h->port_be, pi, now, p->loc_ttl,
+					       LOC_HELLO_TIMEOUT_MS)
+			     : tcp_connect(w->tcp, h->ip_be, h->port_be, pi, now);
 	if (ret) {
 		tls_ossl_free(p->ossl);
 		p->ossl = NULL;
@@ -963,6 +1136,10 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	if (ci->connected_ns)
 		p->connected_ns = ci->connected_ns;
 	p->tcp_outcome = outcome == TCP_OUT_FLIGHT_TOO_LARGE ? TCP_OUT_FLIGHT_TOO_LARGE : outcome;
+	if (p->loc_job1) {
+		loc_probe_closed(w, p, now);
+		return;
+	}
 	bool fallback =
 		p->path == PATH_FAST &&
 		((p->status == TLS_ST_ALERT && tls_alert_wants_fallback(p->ps.f.alert_desc)) ||
@@ -1019,6 +1196,32 @@ static int tx_frame(void *ctx, const uint8_t *frame, uint16_t len)
 
 static void tls_worker_fini(void *wctx);
 
+/* ICMP for the localisation jobs: echo replies, and time-exceeded for a
+ * TTL-limited hello (matched to its connection by the quoted 4-tuple). */
+static void tls_icmp(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns)
+{
+	struct tls_worker *w = wctx;
+	struct eng_icmp ic;
+	uint64_t user;
+
+	(void)now_ns;
+	if (!w->loc || !eng_icmp_parse(frame, len, &ic))
+		return;
+	if (ic.type == ENG_ICMP_ECHO_REPLY) {
+		loc_echo_icmp(w->loc, ic.src_be,
+			      (uint16_t)(ic.echo_seq_be >> 8 | ic.echo_seq_be << 8), true);
+		return;
+	}
+	if (ic.type != ENG_ICMP_TIME_EXCEEDED || !ic.quoted || ic.q_proto != 6)
+		return;
+	if (tcp_find_user(w->tcp, ic.q_dst_be, ic.q_dport_be, ic.q_sport_be, &user) != 0 ||
+	    user >= w->nprobes)
+		return;
+	struct tls_probe *p = &w->probes[user];
+	if (p->in_use && p->loc_job1)
+		loc_hello_icmp(w->loc, p->loc_job1 - 1, p->loc_ttl, ic.src_be);
+}
+
 static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker *ew)
 {
 	struct tls_stage *st = stage;
@@ -1041,6 +1244,17 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 	w->retryq = calloc(w->nprobes, sizeof(*w->retryq));
 	w->ctrl2q = calloc(w->nhosts, sizeof(*w->ctrl2q));
 	w->deferred = calloc(DEFER_CAP, sizeof(*w->deferred));
+	if (st->localize) {
+		static const struct loc_ops lops = {
+			.open = loc_open,
+			.echo = loc_echo,
+			.done = loc_job_done,
+		};
+		w->loc_slots = calloc(LOC_JOBS, sizeof(*w->loc_slots));
+		w->loc = w->loc_slots ? loc_table_new(LOC_JOBS, &lops, w) : NULL;
+		if (!w->loc)
+			goto fail;
+	}
 	w->seen = calloc((size_t)1 << SEEN_BITS, sizeof(*w->seen));
 	w->x509_scratch = calloc(TLS_MAX_CERTS, sizeof(*w->x509_scratch));
 	w->vcache = calloc(VCACHE_SLOTS, sizeof(*w->vcache));
@@ -1210,6 +1424,8 @@ static void tls_poll(void *wctx, uint64_t now)
 		}
 	}
 	launch_second_controls(w, now, &launched);
+	if (w->loc)
+		loc_poll(w->loc, now);
 	deferred_poll(w, now);
 	/* hosts with test SNIs left */
 	while (w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w)) {
@@ -1268,7 +1484,7 @@ static bool tls_idle(void *wctx)
 {
 	struct tls_worker *w = wctx;
 	return w->pend_len == 0 && w->hosts_used == 0 && tcp_active(w->tcp) == 0 &&
-	       w->retryq_len == 0 && w->ctrl2q_len == 0;
+	       w->retryq_len == 0 && w->ctrl2q_len == 0 && (!w->loc || !loc_active(w->loc));
 }
 
 static void tls_worker_fini(void *wctx)
@@ -1277,11 +1493,14 @@ static void tls_worker_fini(void *wctx)
 	if (!w)
 		return;
 	if (w->tcp) {
+		w->stopping = true;
 		tcp_table_abort_all(w->tcp); /* writes records for interrupted probes */
 		w->ctrl2q_len = 0;	     /* no new connection now: write what is held */
 		for (uint32_t i = 0; w->hosts && i < w->nhosts; i++)
 			if (w->hosts[i].in_use)
 				release_held(w, &w->hosts[i], 0, NULL, 0);
+		if (w->loc)
+			loc_abort_all(w->loc, eng_now_ns());
 		deferred_scan(w, true);
 		struct tls_stage *st = w->st;
 		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
@@ -1298,6 +1517,9 @@ static void tls_worker_fini(void *wctx)
 				   (uint64_t)w->nhosts * sizeof(*w->ctrl2q);
 		st->retries_ossl += w->retries_ossl;
 		st->retries_tcp += w->retries_tcp;
+		st->loc_started += w->loc_started;
+		st->loc_done += w->loc_done;
+		st->loc_localized += w->loc_localized;
 		st->workers++;
 		pthread_mutex_unlock(&st->lock);
 		tcp_table_free(w->tcp);
@@ -1318,6 +1540,8 @@ static void tls_worker_fini(void *wctx)
 	free(w->retryq);
 	free(w->ctrl2q);
 	free(w->deferred);
+	loc_table_free(w->loc);
+	free(w->loc_slots);
 	free(w->pending);
 	free(w->seen);
 	free(w->x509_scratch);
@@ -1333,6 +1557,7 @@ static const struct eng_stage_ops tls_ops = {
 	.poll = tls_poll,
 	.idle = tls_idle,
 	.worker_fini = tls_worker_fini,
+	.icmp = tls_icmp,
 };
 
 static void tls_stage_close(void *arg)
@@ -1359,6 +1584,12 @@ static void tls_stage_close(void *arg)
 			sizeof(struct tls_probe), sizeof(struct tls_host),
 			(unsigned long long)st->table_bytes,
 			(unsigned long long)st->peak_buf_bytes);
+		fprintf(stderr,
+			"tlsmap scan: localize: jobs=%llu done=%llu localized=%llu "
+			"evidence_overflow=%llu\n",
+			(unsigned long long)st->loc_started, (unsigned long long)st->loc_done,
+			(unsigned long long)st->loc_localized,
+			(unsigned long long)ev_overflow(st->ev));
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
@@ -1383,6 +1614,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 	pthread_mutex_init(&st->lock, NULL);
 	tls_hello_tmpl_init(&st->hello);
 	st->eligible_any = !strcmp(cfg->eligible, "any");
+	st->localize = !cfg->no_localize;
 	st->roots = verify_store_new(cfg->roots, err, sizeof(err));
 	if (!st->roots) {
 		fprintf(stderr, "tlsmap scan: --roots: %s\n", err);
