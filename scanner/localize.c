@@ -16,6 +16,7 @@ enum phase { P_FREE = 0, P_ECHO, P_HELLO, P_RETRY };
 
 struct loc_job {
 	uint8_t phase;
+	bool echo_sent;
 	uint8_t server_hop, max_ttl, next_ttl, open_conns, retries, hop;
 	uint32_t ip_be;
 	uint64_t t0_ns, first_reply_ns, retry_at_ns;
@@ -95,15 +96,7 @@ int64_t loc_start(struct loc_table *t, uint32_t ip_be, uint64_t now_ns)
 		j->ip_be = ip_be;
 		j->t0_ns = now_ns;
 		t->active++;
-		/* every TTL at once: echo replies are not rate-limited, and the
-		 * time-exceeded they draw below the server are taken from the
-		 * buckets (given back above the server's hop when it is known) */
-		for (unsigned ttl = 1; ttl <= LOC_MAX_HOPS; ttl++) {
-			refill(t, ttl, now_ns);
-			t->tokens[ttl] -= 1;
-			t->ops.echo(t->ctx, i, (uint16_t)(i << 5 | ttl), (uint8_t)ttl);
-		}
-		return i;
+		return i; /* the echoes go out at the first loc_poll() */
 	}
 	return -1;
 }
@@ -183,6 +176,19 @@ static void step(struct loc_table *t, uint32_t id, uint64_t now)
 
 	switch (j->phase) {
 	case P_ECHO:
+		if (!j->echo_sent) {
+			/* every TTL at once: echo replies are not rate-limited, and
+			 * the time-exceeded they draw below the server are taken from
+			 * the buckets (given back above the server's hop once known) */
+			j->echo_sent = true;
+			j->t0_ns = now;
+			for (unsigned ttl = 1; ttl <= LOC_MAX_HOPS; ttl++) {
+				refill(t, ttl, now);
+				t->tokens[ttl] -= 1;
+				t->ops.echo(t->ctx, id, (uint16_t)(id << 5 | ttl), (uint8_t)ttl);
+			}
+			return;
+		}
 		if (j->echo_replies && !j->first_reply_ns)
 			j->first_reply_ns = now;
 		if (now - j->t0_ns < LOC_ECHO_WAIT_NS &&

@@ -66,7 +66,9 @@ struct loc_table;
 struct loc_table *loc_table_new(uint32_t max_jobs, const struct loc_ops *ops, void *ctx);
 void loc_table_free(struct loc_table *t);
 
-/* Start a job; its id, or -1 when every slot is busy. */
+/* Start a job; its id, or -1 when every slot is busy. Nothing is sent
+ * before the next loc_poll(), so the caller may first record what the id
+ * is for. */
 int64_t loc_start(struct loc_table *t, uint32_t ip_be, uint64_t now_ns);
 
 /* A connection of @job at TTL @ttl ended: @forged when it drew the forged

@@ -569,7 +569,7 @@ static void loc_probe_closed(struct tls_worker *w, struct tls_probe *p, uint64_t
 			x509_sha256(cv.der[0], cv.len[0], sha);
 			key = ev_issuer_key(sha, 32);
 		}
-		forged = key == w->loc_slots[job].item->ev_issuer;
+		forged = w->loc_slots[job].item && key == w->loc_slots[job].item->ev_issuer;
 	}
 	probe_release(w, p);
 	loc_conn_done(w->loc, job, ttl, forged, now);

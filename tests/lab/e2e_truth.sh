@@ -13,7 +13,14 @@
 # so the scan is paced (--max-connections, -r; its mitmproxy middleboxes need
 # seconds per handshake under load, hence --read-timeout 30) to stay below the lab's
 # ceiling; the scanner is not the bottleneck here.
+#
+# Issue 10: the scan runs without the lab's --interceptors list (set
+# E2E_INTERCEPTORS=1 to pass it), so every INTERCEPTED must come from path
+# evidence (localisation) or cross-host evidence, and every localised probe
+# must report the interceptor hop and router before it that the lab's
+# topology implies ($LAB_DIR/hops.tsv).
 source "$(dirname "$0")/tls_common.sh"
+[ -n "${E2E_INTERCEPTORS:-}" ] || export TLS_NO_INTERCEPTORS=1
 
 start=$SECONDS
 tls_scan "$TMP/lab.tlsmap" -w "$TARGETS_FILE" --max-connections "${E2E_MAX_CONN:-256}" \
@@ -24,7 +31,7 @@ tail -4 "$TMP/scan.log"
 echo "scan took $((SECONDS - start)) s"
 "$TLSMAP_BIN" dump "$TMP/lab.tlsmap" --type probe >"$TMP/probes.jsonl" || { echo "FAIL dump"; exit 1; }
 "$TLSMAP_BIN" dump "$TMP/lab.tlsmap" --type cert >"$TMP/certs.jsonl" || { echo "FAIL dump"; exit 1; }
-python3 "$HERE/tls_truth_compare.py" "$TRUTH" "$TMP/probes.jsonl" "$TMP/certs.jsonl" >"$TMP/compare.txt"
+python3 "$HERE/tls_truth_compare.py" "$TRUTH" "$TMP/probes.jsonl" "$TMP/certs.jsonl" "${HOPS:-}" >"$TMP/compare.txt"
 rc=$?
 grep -v "^truth=" "$TMP/compare.txt" | head -40
 tail -1 "$TMP/compare.txt"

@@ -440,6 +440,22 @@ write_outputs() {
 		done < <(plan middleboxes)
 	} >"$LAB_DIR/interceptors.tsv"
 	plan targets >"$LAB_DIR/targets.txt"
+	# What the topology implies for path localisation (issue 10), per country:
+	# the server's hop distance from the scanner and the router before it, the
+	# middlebox's hop and the router before it ("-" without one). A router
+	# answers from the address of its interface toward the scanner: tlm-r2's
+	# is 198.19.200.2, a middlebox's the one tlm-r2 routes to (R2_NEXTHOP).
+	{
+		printf 'country\tserver_hop\tbefore_server\tmbox_hop\tbefore_mbox\n'
+		local cns
+		for cns in $COUNTRIES; do
+			if [ -n "${MBOX_OF[$cns]:-}" ]; then
+				printf '%s\t4\t%s\t3\t198.19.200.2\n' "${cns^^}" "${R2_NEXTHOP[$cns]}"
+			else
+				printf '%s\t3\t198.19.200.2\t-\t-\n' "${cns^^}"
+			fi
+		done
+	} >"$LAB_DIR/hops.tsv"
 	plan truth "$SNI_FILE" "$LAB_DIR/interceptors.tsv" >"$LAB_DIR/truth.tsv.tmp"
 	mv "$LAB_DIR/truth.tsv.tmp" "$LAB_DIR/truth.tsv"
 	plan ranges | perl "$HERE/geo.pl" "$LAB_DIR/geo"
@@ -457,6 +473,7 @@ ASN_DB='$LAB_DIR/geo/asn.mmdb'
 INTERCEPTORS='$LAB_DIR/interceptors.tsv'
 TARGETS_FILE='$LAB_DIR/targets.txt'
 TRUTH='$LAB_DIR/truth.tsv'
+HOPS='$LAB_DIR/hops.tsv'
 SNI_FILE='$SNI_FILE'
 EOF
 }

@@ -38,12 +38,13 @@ source "$LAB_DIR/lab.env"
 # tls_scan OUT.tlsmap [args...]: targets come from the args (or -w). Two SYNs per
 # target (-P 2): a SYN lost on the busy veth must not turn into a missing host.
 tls_scan() {
-	local out=$1 sf=(--sni-file "$SNI_FILE")
+	local out=$1 sf=(--sni-file "$SNI_FILE") icpt=(--interceptors "$INTERCEPTORS")
 	shift
 	[ -z "${TLS_NO_SNI_FILE:-}" ] || sf=()
+	[ -z "${TLS_NO_INTERCEPTORS:-}" ] || icpt=() # verdicts from evidence alone (issue 10)
 	timeout "${TLS_SCAN_TIMEOUT:-900}" ip netns exec "$SCAN_NS" "$TLSMAP_BIN" scan -i "$SCAN_IFACE" \
 		--source-ip "$SOURCE_IP" --gateway-ip "$GATEWAY_IP" --allow-reserved -p 443 \
-		--roots "$ROOTS" --interceptors "$INTERCEPTORS" --geo-db "$GEO_DB" --asn-db "$ASN_DB" \
+		--roots "$ROOTS" "${icpt[@]}" --geo-db "$GEO_DB" --asn-db "$ASN_DB" \
 		"${sf[@]}" --eligible any -P "${TLS_PROBES:-2}" -o "$out" "$@"
 }
 
