@@ -40,7 +40,7 @@
 #define LOC_ECHO_WAIT_NS 1500000000ull
 #define LOC_ICMP_PER_S 1
 #define LOC_ICMP_BURST 4
-#define LOC_HELLO_TIMEOUT_MS 2000
+#define LOC_HELLO_TIMEOUT_MS 2000 /* in tests: how long a hello that died takes to end */
 
 struct loc_result {
 	bool localized;		 /* some TTL drew the forged chain */

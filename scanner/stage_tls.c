@@ -999,8 +999,9 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 				 xorshift(&w->rnd)};
 		memcpy(p->random, r, 32);
 	}
-	int ret = p->loc_ttl ? tcp_connect_ttl(w->tcp, h->ip_be, h->port_be, pi, now, p->loc_ttl,
-					       LOC_HELLO_TIMEOUT_MS)
+	/* a localisation hello waits as long as a probe's: a slow interceptor
+	 * must not look like one further away */
+	int ret = p->loc_ttl ? tcp_connect_ttl(w->tcp, h->ip_be, h->port_be, pi, now, p->loc_ttl, 0)
 			     : tcp_connect(w->tcp, h->ip_be, h->port_be, pi, now);
 	if (ret) {
 		tls_ossl_free(p->ossl);
