@@ -686,6 +686,9 @@ static void deferred_poll(struct tls_worker *w, uint64_t now)
 static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stability,
 			 const uint8_t ctrl2[][32], size_t ctrl2_n)
 {
+	uint64_t tried[8]; /* issuers localised on this host: one job per (host, group) */
+	unsigned ntried = 0;
+
 	while (h->held) {
 		struct probe_item *pi = h->held;
 		h->held = pi->next;
@@ -698,7 +701,13 @@ static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stab
 		}
 		if (pi->vres->needs_evidence && !(pi->evidence & VERDICT_EV_UNSTABLE))
 			ev_record(w->st->ev, pi->ev_issuer, pi->ev_network, pi->own_leaf);
-		bool loc = localize_item(w, h, pi);
+		bool loc = false, seen = false;
+		for (unsigned i = 0; i < ntried && !seen; i++)
+			seen = tried[i] == pi->ev_issuer;
+		if (!seen && ntried < 8) {
+			tried[ntried++] = pi->ev_issuer;
+			loc = localize_item(w, h, pi);
+		}
 		if (!pi->vres->needs_evidence && !loc) /* known interceptor: final now */
 			item_submit(w->st, pi);
 		else
