@@ -450,6 +450,9 @@ int cmd_scan(int argc, char **argv)
 		end.tls_ok = progress_get(&ctr.tls_ok);
 		end.records_dropped = dropped;
 		end.rx_dropped = st.nic_missed + st.ring_full;
+		end.localize_jobs = progress_get(&ctr.localize_jobs);
+		end.localized = progress_get(&ctr.localized);
+		end.unstable_hosts = progress_get(&ctr.unstable_hosts);
 		ret = out_writer_close(w, &end);
 		w = NULL;
 		if (ret) {

@@ -516,6 +516,7 @@ static bool localize_item(struct tls_worker *w, struct tls_host *h, struct probe
 	pi->loc_pending = true;
 	h->loc_refs++;
 	w->loc_started++;
+	progress_add(&w->st->ctx.ctr->localize_jobs, 1);
 	return true;
 }
 
@@ -588,6 +589,7 @@ static void loc_job_done(void *ctx, uint32_t job, const struct loc_result *r)
 	pr->server_hop = r->server_hop;
 	if (r->localized) {
 		w->loc_localized++;
+		progress_add(&w->st->ctx.ctr->localized, 1);
 		pr->interceptor_hop = r->interceptor_hop;
 		if (r->hop_before_be) {
 			uint8_t *ip = tls_arena_alloc(pi->arena, 4);
@@ -833,8 +835,11 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 	};
 	verdict_decide(&vin, &vres);
 
-	if (p->sni == SNI_CONTROL2)
+	if (p->sni == SNI_CONTROL2) {
 		second_control_reasons(h, (const uint8_t(*)[32])sha, cv.n, &vres);
+		if (stability_evidence(h, (const uint8_t(*)[32])sha, cv.n))
+			progress_add(&st->ctx.ctr->unstable_hosts, 1);
+	}
 	if (p->sni == SNI_CONTROL) {
 		/* the control probe decides the host's fate */
 		if (cv.n)
