@@ -455,8 +455,8 @@ int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_b
 		t->wheel_started = true;
 	}
 	for (int i = 0; i < 16 && !found; i++) {
-		uint64_t h = pkt_siphash_2w(t->cfg.hash_key,
-					    (uint64_t)dst_ip_be << 16 | dst_port_be, t->port_ctr++);
+		uint64_t h = pkt_siphash_2w(t->cfg.hash_key, (uint64_t)dst_ip_be << 16 | dst_port_be,
+					t->port_ctr++);
 		uint16_t sport = (uint16_t)(t->cfg.l2.sport_lo + (uint32_t)(h % range));
 		sport_be = (uint16_t)(sport >> 8 | sport << 8);
 		found = index_find(t, dst_ip_be, dst_port_be, sport_be, NULL) == NONE;

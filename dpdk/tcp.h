@@ -122,8 +122,8 @@ int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, u
  * ACKs go out with TTL 64, every segment that carries payload (the hello,
  * later data) with IP TTL @data_ttl (0: 64), so that only the ClientHello
  * is TTL-limited; such a connection does not retransmit its data (each copy
- * would spend a router's ICMP budget: the caller paces its own retries). @read_timeout_ms (0: the table's)
- * bounds the exchange after the SYN-ACK.
+ * would spend a router's ICMP budget: the caller paces its own retries).
+ * @read_timeout_ms (0: the table's) bounds the exchange after the SYN-ACK.
  */
 int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, uint64_t user,
 		    uint64_t now_ns, uint8_t data_ttl, uint16_t read_timeout_ms);
