@@ -244,7 +244,7 @@ hello() { # IP: s_client with a ClientHello; sets H_READ (bytes read) H_OUT
 }
 other_host() { # "IP<TAB>...": one @control truth line
 	local ip verdict cc asn kind tag
-	IFS=$'\t' read -r ip _ _ verdict _ cc asn kind <<<"$1"
+	IFS=$'\t' read -r ip _ _ verdict _ cc asn kind _ <<<"$1"
 	tag="$ip ($cc AS$asn $kind, $verdict)"
 	case $kind in
 	closed)
