@@ -919,8 +919,14 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 			tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*certs));
 		pi->recs = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*pi->recs));
 		size_t ncerts = 0;
+		/* an item held for evidence is written later than items built
+		 * after it: it carries all its certificates and marks none as
+		 * sent, so no Probe is written before its chain (the writer
+		 * drops the duplicates) */
+		bool held = p->sni >= 0 && (vres.needs_evidence ||
+					    (vres.verdict == VERDICT_INTERCEPTED && st->localize));
 		for (size_t i = 0; i < cv.n && certs && pi->recs; i++) {
-			if (!seen_insert(w, sha[i]))
+			if (!held && !seen_insert(w, sha[i]))
 				continue;
 			/* the record borrows its DER: copy it into the item's arena (the
 			 * parse result holds offsets, valid for the copy as well) */
@@ -939,8 +945,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pi->item.release = item_release;
 		pi->item.user = pi;
 		pi->ncerts = ncerts;
-		if (p->sni >= 0 && (vres.needs_evidence ||
-				    (vres.verdict == VERDICT_INTERCEPTED && st->localize))) {
+		if (held) {
 			pi->loc_sni = p->sni;
 			pi->loc_path = p->path;
 			hold_for_control2(st, h, pi, &vres, &vc[0]);
