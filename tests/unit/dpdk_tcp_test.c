@@ -16,15 +16,7 @@
 #include <string.h>
 
 #include "dpdk/tcp.h"
-
-static int failures;
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                     \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define MS 1000000ull
 #define MAXF 256

@@ -14,15 +14,7 @@
 #include <unistd.h>
 
 #include "geo/geo.h"
-
-static int failures;
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 static const char spec[] = "198.18.1.0/29 KZ 9198 JSC Kazakhtelecom\n"
 			   "198.18.1.8-198.18.1.11 KZ 21299 Kar-Tel LLC\n"

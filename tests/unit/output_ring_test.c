@@ -15,15 +15,7 @@
 #include "output/out.h"
 #include "output/ring.h"
 #include "output_testdata.h"
-
-static int failures;
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define NPROD 3
 #define PER_PROD 200000

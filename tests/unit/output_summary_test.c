@@ -14,15 +14,7 @@
 #include "output/out.h"
 #include "output/summary.h"
 #include "output_testdata.h"
-
-static int failures;
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 static bool near(double a, double b)
 {

@@ -25,15 +25,7 @@
 
 #include "output/out.h"
 #include "output_testdata.h"
-
-static int failures;
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define LIMIT (300u << 10) /* bytes a file may reach */
 #define OLD "an existing dataset that must survive\n"

@@ -14,18 +14,7 @@
 #include <openssl/sha.h>
 
 #include "scanner/cert_record.h"
-
-static int failures;
-
-#define EXPECT(cond, ...)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 /* The JSON printer's value for @key in @json (string values only). */
 static char *json_str(const char *json, const char *key)

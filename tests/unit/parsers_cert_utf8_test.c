@@ -19,18 +19,7 @@
 #include "output/out.h"
 #include "parsers/x509.h"
 #include "scanner/cert_record.h"
-
-static int failures;
-
-#define EXPECT(cond, ...)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 /* SEQUENCE OF GeneralName: dNSName "a\xffb.example", dNSName
  * "x\y<NUL>z.example", URI "http://u\xff/\xc3(", rfc822Name

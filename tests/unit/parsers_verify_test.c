@@ -15,18 +15,7 @@
 
 #include "parsers/verify.h"
 #include "parsers_x509_testcerts.h"
-
-static int failures;
-
-#define EXPECT(cond, ...)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 static const struct {
 	const char *pattern;
