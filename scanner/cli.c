@@ -27,8 +27,8 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\n(see 'tlsmap %s --help')\n", cmd);
 }
 
-int cli_parse_u64(const char *cmd, const char *opt, const char *s,
-		  uint64_t min, uint64_t max, bool allow_suffix, uint64_t *out)
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
+		  bool allow_suffix, uint64_t *out)
 {
 	const char *p = s;
 	uint64_t v = 0, mult = 1;
@@ -43,10 +43,21 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s,
 	}
 	if (*p && allow_suffix && p[1] == '\0') {
 		switch (*p) {
-		case 'k': case 'K': mult = 1000ULL; p++; break;
-		case 'M': mult = 1000000ULL; p++; break;
-		case 'G': mult = 1000000000ULL; p++; break;
-		default: break;
+		case 'k':
+		case 'K':
+			mult = 1000ULL;
+			p++;
+			break;
+		case 'M':
+			mult = 1000000ULL;
+			p++;
+			break;
+		case 'G':
+			mult = 1000000000ULL;
+			p++;
+			break;
+		default:
+			break;
 		}
 		if (v > UINT64_MAX / mult)
 			goto bad;
@@ -55,14 +66,15 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s,
 	if (*p != '\0')
 		goto bad;
 	if (v < min || v > max) {
-		cli_usage_error(cmd, "invalid value for %s: '%s' (expected %llu to %llu)",
-				opt, s, (unsigned long long)min, (unsigned long long)max);
+		cli_usage_error(cmd, "invalid value for %s: '%s' (expected %llu to %llu)", opt, s,
+				(unsigned long long)min, (unsigned long long)max);
 		return -1;
 	}
 	*out = v;
 	return 0;
 bad:
-	cli_usage_error(cmd, "invalid value for %s: '%s' (expected a whole number from %llu to %llu)",
+	cli_usage_error(cmd,
+			"invalid value for %s: '%s' (expected a whole number from %llu to %llu)",
 			opt, s, (unsigned long long)min, (unsigned long long)max);
 	return -1;
 }
@@ -75,7 +87,8 @@ int cli_parse_seconds(const char *cmd, const char *opt, const char *s, double *o
 	errno = 0;
 	v = strtod(s, &end);
 	if (s[0] == '\0' || *end != '\0' || errno || !isfinite(v) || v < 0 || v > 86400.0 * 365) {
-		cli_usage_error(cmd, "invalid value for %s: '%s' (expected seconds, e.g. 2.5)", opt, s);
+		cli_usage_error(cmd, "invalid value for %s: '%s' (expected seconds, e.g. 2.5)", opt,
+				s);
 		return -1;
 	}
 	*out = v;
@@ -87,7 +100,8 @@ int cli_bad_option(const char *cmd, int argc, char **argv)
 	const char *arg = (optind > 0 && optind <= argc) ? argv[optind - 1] : "?";
 
 	if (optopt && optopt != '?')
-		cli_usage_error(cmd, "option -%c: unknown or missing its value (near '%s')", optopt, arg);
+		cli_usage_error(cmd, "option -%c: unknown or missing its value (near '%s')", optopt,
+				arg);
 	else
 		cli_usage_error(cmd, "unknown option or missing value: '%s'", arg);
 	return CLI_EUSAGE;

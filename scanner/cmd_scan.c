@@ -373,8 +373,9 @@ int cmd_scan(int argc, char **argv)
 		const char *write[] = {cfg.output, cfg.status_json};
 		const char *read[] = {
 			cfg.syn_only ? NULL
-			: cfg.geo_db ? cfg.geo_db
-				     : geo_default_path("country", geo_path[0], sizeof(geo_path[0])),
+			: cfg.geo_db
+				? cfg.geo_db
+				: geo_default_path("country", geo_path[0], sizeof(geo_path[0])),
 			cfg.syn_only ? NULL
 			: cfg.asn_db ? cfg.asn_db
 				     : geo_default_path("asn", geo_path[1], sizeof(geo_path[1])),

@@ -272,7 +272,8 @@ static int scan_cmdline(const char *cmd, const struct option *opts, const char *
 		}
 	}
 	if (nconfig > 1) {
-		cli_usage_error(cmd, "option -C/--config given more than once (it takes one value)");
+		cli_usage_error(cmd,
+				"option -C/--config given more than once (it takes one value)");
 		ret = CLI_EUSAGE;
 	}
 	optind = 0;

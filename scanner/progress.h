@@ -25,15 +25,15 @@
 #include <stdio.h>
 
 struct progress_counters {
-	_Atomic uint64_t sent;	  /* SYN probes sent */
-	_Atomic uint64_t synack;  /* valid SYN-ACKs (deduplicated): open ports */
-	_Atomic uint64_t rst;	  /* valid RSTs: closed ports */
-	_Atomic uint64_t dropped; /* RX frames dropped: invalid cookie, not for us, ring full */
-	_Atomic uint64_t probes;  /* Probe records written */
-	_Atomic uint64_t certs;	  /* certificate chains parsed */
-	_Atomic uint64_t tls_ok;  /* TLS handshakes that reached the certificate */
-	_Atomic uint64_t tx_fail; /* frames the NIC did not take */
-	_Atomic uint64_t blocked; /* targets skipped because blocklisted */
+	_Atomic uint64_t sent;	      /* SYN probes sent */
+	_Atomic uint64_t synack;      /* valid SYN-ACKs (deduplicated): open ports */
+	_Atomic uint64_t rst;	      /* valid RSTs: closed ports */
+	_Atomic uint64_t dropped;     /* RX frames dropped: invalid cookie, not for us, ring full */
+	_Atomic uint64_t probes;      /* Probe records written */
+	_Atomic uint64_t certs;	      /* certificate chains parsed */
+	_Atomic uint64_t tls_ok;      /* TLS handshakes that reached the certificate */
+	_Atomic uint64_t tx_fail;     /* frames the NIC did not take */
+	_Atomic uint64_t blocked;     /* targets skipped because blocklisted */
 	_Atomic uint64_t rx_buf_peak; /* TLS stage: receive buffer peak (set at its close) */
 } __attribute__((aligned(64)));
 

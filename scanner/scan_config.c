@@ -130,62 +130,62 @@ enum {
 };
 
 static const struct option scan_opts[] = {
-	{ "target-ports", required_argument, NULL, 'p' },
-	{ "allowlist-file", required_argument, NULL, 'w' },
-	{ "blocklist-file", required_argument, NULL, 'b' },
-	{ "allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED },
-	{ "iface", required_argument, NULL, 'i' },
-	{ "source-ip", required_argument, NULL, OPT_SOURCE_IP },
-	{ "source-port", required_argument, NULL, OPT_SOURCE_PORT },
-	{ "gateway-ip", required_argument, NULL, OPT_GATEWAY_IP },
-	{ "gateway-mac", required_argument, NULL, 'G' },
-	{ "lcores", required_argument, NULL, 'T' },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "shards", required_argument, NULL, OPT_SHARDS },
-	{ "shard", required_argument, NULL, OPT_SHARD },
-	{ "max-targets", required_argument, NULL, 'n' },
-	{ "probes", required_argument, NULL, 'P' },
-	{ "rate", required_argument, NULL, 'r' },
-	{ "bandwidth", required_argument, NULL, 'B' },
-	{ "cooldown", required_argument, NULL, 'c' },
-	{ "syn-only", no_argument, NULL, OPT_SYN_ONLY },
-	{ "output", required_argument, NULL, 'o' },
-	{ "status-json", required_argument, NULL, OPT_STATUS_JSON },
-	{ "vantage", required_argument, NULL, OPT_VANTAGE },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "config", required_argument, NULL, 'C' }, /* expanded by cfgfile_expand() */
+	{"target-ports", required_argument, NULL, 'p'},
+	{"allowlist-file", required_argument, NULL, 'w'},
+	{"blocklist-file", required_argument, NULL, 'b'},
+	{"allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED},
+	{"iface", required_argument, NULL, 'i'},
+	{"source-ip", required_argument, NULL, OPT_SOURCE_IP},
+	{"source-port", required_argument, NULL, OPT_SOURCE_PORT},
+	{"gateway-ip", required_argument, NULL, OPT_GATEWAY_IP},
+	{"gateway-mac", required_argument, NULL, 'G'},
+	{"lcores", required_argument, NULL, 'T'},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"shards", required_argument, NULL, OPT_SHARDS},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"max-targets", required_argument, NULL, 'n'},
+	{"probes", required_argument, NULL, 'P'},
+	{"rate", required_argument, NULL, 'r'},
+	{"bandwidth", required_argument, NULL, 'B'},
+	{"cooldown", required_argument, NULL, 'c'},
+	{"syn-only", no_argument, NULL, OPT_SYN_ONLY},
+	{"output", required_argument, NULL, 'o'},
+	{"status-json", required_argument, NULL, OPT_STATUS_JSON},
+	{"vantage", required_argument, NULL, OPT_VANTAGE},
+	{"user", required_argument, NULL, OPT_USER},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"config", required_argument, NULL, 'C'}, /* expanded by cfgfile_expand() */
 	/* --- TLS stage block (issue 6) --- */
-	{ "sni", required_argument, NULL, OPT_SNI },
-	{ "sni-file", required_argument, NULL, OPT_SNI_FILE },
-	{ "control-sni", required_argument, NULL, OPT_CONTROL_SNI },
-	{ "roots", required_argument, NULL, OPT_ROOTS },
-	{ "eligible", required_argument, NULL, OPT_ELIGIBLE },
-	{ "tls13", no_argument, NULL, OPT_TLS13 },
-	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT },
-	{ "max-flight-bytes", required_argument, NULL, OPT_MAX_FLIGHT_BYTES },
-	{ "net-max-connections", required_argument, NULL, OPT_NET_MAX_CONNECTIONS },
-	{ "net-rate", required_argument, NULL, OPT_NET_RATE },
-	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
-	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
-	{ "interceptors", required_argument, NULL, OPT_INTERCEPTORS },
-	{ "rx-budget", required_argument, NULL, OPT_RX_BUDGET },
-	{ "geo-db", required_argument, NULL, OPT_GEO_DB },
-	{ "asn-db", required_argument, NULL, OPT_ASN_DB },
-	{ "country", required_argument, NULL, OPT_COUNTRY },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{"sni", required_argument, NULL, OPT_SNI},
+	{"sni-file", required_argument, NULL, OPT_SNI_FILE},
+	{"control-sni", required_argument, NULL, OPT_CONTROL_SNI},
+	{"roots", required_argument, NULL, OPT_ROOTS},
+	{"eligible", required_argument, NULL, OPT_ELIGIBLE},
+	{"tls13", no_argument, NULL, OPT_TLS13},
+	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
+	{"max-flight-bytes", required_argument, NULL, OPT_MAX_FLIGHT_BYTES},
+	{"net-max-connections", required_argument, NULL, OPT_NET_MAX_CONNECTIONS},
+	{"net-rate", required_argument, NULL, OPT_NET_RATE},
+	{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
+	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	{"interceptors", required_argument, NULL, OPT_INTERCEPTORS},
+	{"rx-budget", required_argument, NULL, OPT_RX_BUDGET},
+	{"geo-db", required_argument, NULL, OPT_GEO_DB},
+	{"asn-db", required_argument, NULL, OPT_ASN_DB},
+	{"country", required_argument, NULL, OPT_COUNTRY},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	/* --- end of TLS stage block --- */
-	{ NULL, 0, NULL, 0 },
+	{NULL, 0, NULL, 0},
 };
 
 #define CMD "scan"
 #define SCAN_SHORTOPTS "p:w:b:i:G:T:n:P:r:B:c:o:vhC:"
 
 /* options that exclude each other: one on the command line drops the others from -C */
-static const char *const scan_alternatives[] = { "rate bandwidth", "sni sni-file", NULL };
+static const char *const scan_alternatives[] = {"rate bandwidth", "sni sni-file", NULL};
 
 static int bad(const char *opt, const char *val, const char *why)
 {
@@ -205,9 +205,8 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	unsigned v[6];
 	char tail;
 
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &tail) != 6)
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+				      &v[4], &v[5], &tail) != 6)
 		return bad("-G/--gateway-mac", s, "expected a MAC like 02:00:00:00:00:01");
 	for (int k = 0; k < 6; k++) {
 		if (!strchr("0123456789abcdefABCDEF", s[3 * k]) ||
@@ -405,7 +404,8 @@ static int add_countries(struct scan_config *c)
 			goto out;
 		}
 		if (n == 0) {
-			cli_usage_error(CMD, "--country %s: no IPv4 ranges in %s", c->countries[k], db);
+			cli_usage_error(CMD, "--country %s: no IPv4 ranges in %s", c->countries[k],
+					db);
 			goto out;
 		}
 	}
@@ -503,8 +503,8 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 
 	memset(c, 0, sizeof(*c));
 	/* -C FILE: its options go before the command line's, which override them */
-	if (cfgfile_expand(CMD, scan_opts, SCAN_SHORTOPTS, scan_alternatives, "sweep.", argc,
-			   argv, &c->cfgfile))
+	if (cfgfile_expand(CMD, scan_opts, SCAN_SHORTOPTS, scan_alternatives, "sweep.", argc, argv,
+			   &c->cfgfile))
 		return CLI_EUSAGE;
 	argc = c->cfgfile.argc;
 	argv = c->cfgfile.argv;
@@ -543,10 +543,8 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 
 	/* flags that accumulate; any other flag given twice is an error */
 	static const int lists[] = {'p', OPT_SNI, OPT_COUNTRY, OPT_INTERCEPTORS, 0};
-	struct cli_getopt g = {.cmd = CMD,
-			       .shortopts = SCAN_SHORTOPTS,
-			       .longopts = scan_opts,
-			       .lists = lists};
+	struct cli_getopt g = {
+		.cmd = CMD, .shortopts = SCAN_SHORTOPTS, .longopts = scan_opts, .lists = lists};
 	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
 		switch (opt) {
 		case CLI_OPT_REPEATED:
@@ -555,29 +553,47 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 			if (parse_ports(c, optarg))
 				return CLI_EUSAGE;
 			break;
-		case 'w': c->allowlist_file = optarg; break;
-		case 'b': c->blocklist_file = optarg; break;
-		case OPT_ALLOW_RESERVED: c->allow_reserved = true; break;
-		case 'i': c->iface = optarg; break;
-		case OPT_SOURCE_IP: src_ip_text = optarg; break;
+		case 'w':
+			c->allowlist_file = optarg;
+			break;
+		case 'b':
+			c->blocklist_file = optarg;
+			break;
+		case OPT_ALLOW_RESERVED:
+			c->allow_reserved = true;
+			break;
+		case 'i':
+			c->iface = optarg;
+			break;
+		case OPT_SOURCE_IP:
+			src_ip_text = optarg;
+			break;
 		case OPT_SOURCE_PORT:
 			if (parse_port_range("--source-port", optarg, &c->sport_lo, &c->sport_hi))
 				return CLI_EUSAGE;
 			break;
-		case OPT_GATEWAY_IP: gw_ip_text = optarg; break;
+		case OPT_GATEWAY_IP:
+			gw_ip_text = optarg;
+			break;
 		case 'G':
 			if (parse_mac(optarg, c->gw_mac))
 				return CLI_EUSAGE;
 			c->have_gw_mac = true;
 			break;
-		case 'T': c->lcores = optarg; break;
+		case 'T':
+			c->lcores = optarg;
+			break;
 		case OPT_SEED:
 			if (cli_parse_u64(CMD, "--seed", optarg, 0, UINT64_MAX, false, &c->seed))
 				return CLI_EUSAGE;
 			c->seed_given = true;
 			break;
-		case OPT_SHARDS: shards_text = optarg; break;
-		case OPT_SHARD: shard_text = optarg; break;
+		case OPT_SHARDS:
+			shards_text = optarg;
+			break;
+		case OPT_SHARD:
+			shard_text = optarg;
+			break;
 		case 'n':
 			if (cli_parse_u64(CMD, "--max-targets", optarg, 1, UINT64_MAX, true,
 					  &c->max_targets))
@@ -590,20 +606,39 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 			c->probes = (unsigned)v;
 			break;
 		}
-		case 'r': rate_text = optarg; break;
-		case 'B': bw_text = optarg; break;
+		case 'r':
+			rate_text = optarg;
+			break;
+		case 'B':
+			bw_text = optarg;
+			break;
 		case 'c':
 			if (cli_parse_seconds(CMD, "--cooldown", optarg, &c->cooldown_s))
 				return CLI_EUSAGE;
 			break;
-		case OPT_SYN_ONLY: c->syn_only = true; break;
-		case 'o': c->output = optarg; break;
-		case OPT_STATUS_JSON: c->status_json = optarg; break;
-		case OPT_VANTAGE: c->vantage = optarg; break;
-		case OPT_USER: c->user = optarg; break;
-		case 'v': c->verbose = true; break;
-		case 'h': fputs(scan_usage_text, stdout); return 1;
-		case 'C': break; /* already expanded */
+		case OPT_SYN_ONLY:
+			c->syn_only = true;
+			break;
+		case 'o':
+			c->output = optarg;
+			break;
+		case OPT_STATUS_JSON:
+			c->status_json = optarg;
+			break;
+		case OPT_VANTAGE:
+			c->vantage = optarg;
+			break;
+		case OPT_USER:
+			c->user = optarg;
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'h':
+			fputs(scan_usage_text, stdout);
+			return 1;
+		case 'C':
+			break; /* already expanded */
 		/* --- TLS stage block --- */
 		case OPT_SNI:
 			if (!*optarg)
@@ -611,15 +646,23 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 			if (push_str(&c->snis, &c->nsnis, optarg))
 				return bad("--sni", optarg, "out of memory");
 			break;
-		case OPT_SNI_FILE: c->sni_file = optarg; break;
-		case OPT_CONTROL_SNI: c->control_sni = optarg; break;
-		case OPT_ROOTS: c->roots = optarg; break;
+		case OPT_SNI_FILE:
+			c->sni_file = optarg;
+			break;
+		case OPT_CONTROL_SNI:
+			c->control_sni = optarg;
+			break;
+		case OPT_ROOTS:
+			c->roots = optarg;
+			break;
 		case OPT_ELIGIBLE:
 			if (strcmp(optarg, "trusted") && strcmp(optarg, "any"))
 				return bad("--eligible", optarg, "expected trusted or any");
 			c->eligible = optarg;
 			break;
-		case OPT_TLS13: c->tls13 = true; break;
+		case OPT_TLS13:
+			c->tls13 = true;
+			break;
 		case OPT_MAX_CONNECTIONS:
 			if (cli_parse_u64(CMD, "--max-connections", optarg, 1, 1ULL << 26, true,
 					  &c->max_connections))
@@ -635,8 +678,8 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 				return CLI_EUSAGE;
 			break;
 		case OPT_MAX_FLIGHT_BYTES:
-			if (cli_parse_u64(CMD, "--max-flight-bytes", optarg, 1024, 64ULL << 20, true,
-					  &c->max_flight_bytes))
+			if (cli_parse_u64(CMD, "--max-flight-bytes", optarg, 1024, 64ULL << 20,
+					  true, &c->max_flight_bytes))
 				return CLI_EUSAGE;
 			break;
 		case OPT_INTERCEPTORS:
@@ -669,8 +712,12 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 			if (c->retry_delay_s > 600)
 				return bad("--retry-delay", optarg, "at most 600 seconds");
 			break;
-		case OPT_GEO_DB: c->geo_db = optarg; break;
-		case OPT_ASN_DB: c->asn_db = optarg; break;
+		case OPT_GEO_DB:
+			c->geo_db = optarg;
+			break;
+		case OPT_ASN_DB:
+			c->asn_db = optarg;
+			break;
 		case OPT_COUNTRY: {
 			/* comma separated: "KZ,RU" is "--country KZ --country RU"; each code
 			 * is copied (freed by scan_config_free) */
@@ -678,7 +725,8 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 				size_t len = strcspn(t, ",");
 				char *code;
 				if (len != 2)
-					return bad("--country", optarg, "expected 2-letter ISO codes, comma separated");
+					return bad("--country", optarg,
+						   "expected 2-letter ISO codes, comma separated");
 				code = strndup(t, 2);
 				if (!code || push_str(&c->countries, &c->ncountries, code)) {
 					free(code);
@@ -690,7 +738,9 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 			}
 			break;
 		}
-		case OPT_DRY_RUN: c->dry_run = true; break;
+		case OPT_DRY_RUN:
+			c->dry_run = true;
+			break;
 		/* --- end of TLS stage block --- */
 		default:
 			return cli_bad_option(CMD, argc, argv);
@@ -742,8 +792,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		c->rate_pps = rate_pps_from_bps(v, 60);
 	}
 	/* shards */
-	if (shards_text &&
-	    cli_parse_u64(CMD, "--shards", shards_text, 1, 65535, false, &v) == 0)
+	if (shards_text && cli_parse_u64(CMD, "--shards", shards_text, 1, 65535, false, &v) == 0)
 		c->shards = (uint32_t)v;
 	else if (shards_text)
 		return CLI_EUSAGE;
@@ -751,8 +800,9 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		if (cli_parse_u64(CMD, "--shard", shard_text, 0, UINT32_MAX, false, &v))
 			return CLI_EUSAGE;
 		if (v >= c->shards) {
-			cli_usage_error(CMD, "--shard %s must be below --shards %u (shards count from 0)",
-					shard_text, c->shards);
+			cli_usage_error(
+				CMD, "--shard %s must be below --shards %u (shards count from 0)",
+				shard_text, c->shards);
 			return CLI_EUSAGE;
 		}
 		c->shard = (uint32_t)v;
@@ -760,7 +810,8 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	/* source ports: the sweep's range must not overlap the TLS stage's */
 	if (!c->syn_only && !(c->sport_hi < c->tcp_sport_lo || c->sport_lo > c->tcp_sport_hi)) {
 		cli_usage_error(CMD,
-				"--source-port %u-%u overlaps the TLS stage's ports %u-%u (use ports below %u)",
+				"--source-port %u-%u overlaps the TLS stage's ports %u-%u (use "
+				"ports below %u)",
 				c->sport_lo, c->sport_hi, c->tcp_sport_lo, c->tcp_sport_hi,
 				c->tcp_sport_lo);
 		return CLI_EUSAGE;

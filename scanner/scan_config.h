@@ -19,91 +19,91 @@
 #include "scanner/config_file.h"
 #include "scanner/targets.h"
 
-#define SCAN_DEFAULT_RATE 10000          /* packets/s, ZMap's default */
-#define SCAN_DEFAULT_COOLDOWN 2.0        /* s; ZMap waits 8 s, 2 s suits a lab */
-#define SCAN_SWEEP_SPORT_LO 32768        /* sweep source ports by default */
+#define SCAN_DEFAULT_RATE 10000	  /* packets/s, ZMap's default */
+#define SCAN_DEFAULT_COOLDOWN 2.0 /* s; ZMap waits 8 s, 2 s suits a lab */
+#define SCAN_SWEEP_SPORT_LO 32768 /* sweep source ports by default */
 #define SCAN_SWEEP_SPORT_HI 47999
-#define SCAN_TCP_SPORT_LO 48000          /* the TLS stage's connections */
+#define SCAN_TCP_SPORT_LO 48000 /* the TLS stage's connections */
 #define SCAN_TCP_SPORT_HI 64999
 
 struct scan_config {
 	/* --- targets --- */
-	char **target_specs;          /* positional arguments (borrowed from argv) */
+	char **target_specs; /* positional arguments (borrowed from argv) */
 	size_t ntarget_specs;
-	const char *allowlist_file;   /* -w */
-	const char *blocklist_file;   /* -b: replaces the built-in IANA list */
-	bool allow_reserved;          /* no built-in blocklist */
-	uint16_t *ports;              /* -p, host order, in the order given, unique */
+	const char *allowlist_file; /* -w */
+	const char *blocklist_file; /* -b: replaces the built-in IANA list */
+	bool allow_reserved;	    /* no built-in blocklist */
+	uint16_t *ports;	    /* -p, host order, in the order given, unique */
 	unsigned nports;
 	const char *ports_text;
 
 	/* --- network --- */
-	const char *iface;            /* -i as given */
-	uint32_t src_ip;              /* --source-ip, host order */
-	uint32_t gw_ip;               /* --gateway-ip, host order (0: none) */
-	uint8_t gw_mac[6];            /* -G */
+	const char *iface; /* -i as given */
+	uint32_t src_ip;   /* --source-ip, host order */
+	uint32_t gw_ip;	   /* --gateway-ip, host order (0: none) */
+	uint8_t gw_mac[6]; /* -G */
 	bool have_gw_mac;
-	uint16_t sport_lo, sport_hi;  /* --source-port (sweep) */
-	const char *lcores;           /* -T/--lcores: EAL core list, NULL = all allowed */
+	uint16_t sport_lo, sport_hi; /* --source-port (sweep) */
+	const char *lcores;	     /* -T/--lcores: EAL core list, NULL = all allowed */
 
 	/* --- sweep --- */
 	uint64_t seed;
 	bool seed_given;
-	uint8_t cookie_key[16];       /* from --seed (reproducible) or getrandom */
+	uint8_t cookie_key[16]; /* from --seed (reproducible) or getrandom */
 	uint32_t shard, shards;
-	uint64_t max_targets;         /* 0: no cap */
-	unsigned probes;              /* -P: SYNs per target (ZMap's --probes), default 1 */
-	uint64_t rate_pps;            /* -r, or derived from -B */
-	uint64_t bandwidth_bps;       /* -B as given (0: not given) */
+	uint64_t max_targets;	/* 0: no cap */
+	unsigned probes;	/* -P: SYNs per target (ZMap's --probes), default 1 */
+	uint64_t rate_pps;	/* -r, or derived from -B */
+	uint64_t bandwidth_bps; /* -B as given (0: not given) */
 	double cooldown_s;
 
 	/* --- output --- */
 	bool syn_only;
-	const char *output;           /* -o dataset; NULL: syn-only prints ip:port lines */
+	const char *output; /* -o dataset; NULL: syn-only prints ip:port lines */
 	const char *status_json;
-	const char *vantage;          /* "" when not given */
-	const char *user;             /* --user NAME: drop to it once the port is up */
+	const char *vantage; /* "" when not given */
+	const char *user;    /* --user NAME: drop to it once the port is up */
 	bool verbose;
 
 	/* --- TLS stage (issue 6); parsed here, consumed by the TLS stage --- */
-	const char **snis;            /* --sni, repeatable */
+	const char **snis; /* --sni, repeatable */
 	size_t nsnis;
-	const char *sni_file;         /* --sni-file */
-	const char *control_sni;      /* --control-sni; NULL: random label per scan */
-	const char *roots;            /* --roots PEMFILE; NULL: system store */
-	const char *eligible;         /* --eligible trusted|any (default trusted) */
-	bool tls13;                   /* --tls13 */
-	uint64_t max_connections;     /* --max-connections (default 65536) */
-	double connect_timeout_s;     /* --connect-timeout (default 5) */
-	double read_timeout_s;        /* --read-timeout (default 10) */
-	uint64_t max_flight_bytes;    /* --max-flight-bytes (default 128 KiB) */
+	const char *sni_file;		/* --sni-file */
+	const char *control_sni;	/* --control-sni; NULL: random label per scan */
+	const char *roots;		/* --roots PEMFILE; NULL: system store */
+	const char *eligible;		/* --eligible trusted|any (default trusted) */
+	bool tls13;			/* --tls13 */
+	uint64_t max_connections;	/* --max-connections (default 65536) */
+	double connect_timeout_s;	/* --connect-timeout (default 5) */
+	double read_timeout_s;		/* --read-timeout (default 10) */
+	uint64_t max_flight_bytes;	/* --max-flight-bytes (default 128 KiB) */
 	const char **interceptor_files; /* --interceptors FILE, repeatable, in order */
 	size_t ninterceptor_files;
-	struct icpt_list *icpt;       /* share/interceptors.tsv + those files (owned) */
-	uint64_t rx_budget;           /* --rx-budget; 0: min(physical memory / 8, 2 GiB) */
+	struct icpt_list *icpt;	      /* share/interceptors.tsv + those files (owned) */
+	uint64_t rx_budget;	      /* --rx-budget; 0: min(physical memory / 8, 2 GiB) */
 	uint64_t net_max_connections; /* --net-max-connections: per /24 in flight (default 32) */
-	uint64_t net_rate;            /* --net-rate: new connections/s per /24 (100; 0: none) */
-	uint32_t max_attempts;        /* --max-attempts for load failures (default 3) */
-	double retry_delay_s;         /* --retry-delay before the 2nd attempt, doubling (2) */
-	const char *geo_db;           /* --geo-db */
-	const char *asn_db;           /* --asn-db */
-	const char **countries;       /* --country CC, repeatable or comma separated (copies) */
+	uint64_t net_rate;	      /* --net-rate: new connections/s per /24 (100; 0: none) */
+	uint32_t max_attempts;	      /* --max-attempts for load failures (default 3) */
+	double retry_delay_s;	      /* --retry-delay before the 2nd attempt, doubling (2) */
+	const char *geo_db;	      /* --geo-db */
+	const char *asn_db;	      /* --asn-db */
+	const char **countries;	      /* --country CC, repeatable or comma separated (copies) */
 	size_t ncountries;
-	bool dry_run;                 /* --dry-run */
+	bool dry_run;			     /* --dry-run */
 	uint16_t tcp_sport_lo, tcp_sport_hi; /* the stage's source ports */
-	char *sni_blob;               /* names loaded from the SNI file (owned) */
-	char control_sni_buf[64];     /* the random default control SNI */
+	char *sni_blob;			     /* names loaded from the SNI file (owned) */
+	char control_sni_buf[64];	     /* the random default control SNI */
 	/* --- end of TLS stage block --- */
 
 	/* --- derived --- */
-	struct tgt_set *targets;      /* specs + -w, minus the blocklist */
+	struct tgt_set *targets; /* specs + -w, minus the blocklist */
 	struct tgt_set *blocklist;
 	uint8_t blocklist_sha256[32];
-	uint64_t naddrs;              /* addresses in targets */
-	uint64_t npairs;              /* naddrs * nports */
+	uint64_t naddrs; /* addresses in targets */
+	uint64_t npairs; /* naddrs * nports */
 	int argc;
-	char **argv;                  /* the command line as typed (a copy of the array), for ScanMeta */
-	struct cfgfile_argv cfgfile;  /* -C FILE's options + the command line (owns the strings) */
+	char **argv; /* the command line as typed (a copy of the array), for ScanMeta */
+	struct cfgfile_argv cfgfile; /* -C FILE's options + the command line (owns the strings) */
 };
 
 /*

@@ -69,7 +69,7 @@ struct tls_stage {
 	const struct icpt_list *icpt; /* the scan config's, loaded before any packet */
 	bool eligible_any;
 	uint32_t per_worker_conns;
-	uint64_t rx_budget; /* --rx-budget or its default; split over the workers */
+	uint64_t rx_budget;	    /* --rx-budget or its default; split over the workers */
 	struct sched_cfg sched_cfg; /* each worker's share of the limits */
 	/* summed by the workers at fini (under the lock), printed at close */
 	pthread_mutex_t lock;

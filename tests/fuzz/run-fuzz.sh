@@ -14,11 +14,12 @@
 # fails: copy that file into tests/fuzz/regressions/<name>/ with the fix.
 # FUZZ_JOBS=N runs N harnesses at once (default 1; CI has 2 cores).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 secs=${1:-60}
 shift || true
 build=${TLSMAP_FUZZ_BUILD:-build-fuzz}
 jobs=${FUZZ_JOBS:-1}
+# shellcheck disable=SC2054 # the commas are inside one meson option
 opts=(-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false)
 
 if [ ! -f "$build/build.ninja" ]; then
