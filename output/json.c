@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "output/out.h"
+#include "output/pb_internal.h"
 
 /* Octets of the strict UTF-8 sequence (RFC 3629: no overlongs, surrogates
  * or values above U+10FFFF) at @s, 0 if there is none. */
@@ -184,31 +185,6 @@ static void json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *
 	}
 }
 
-static size_t type_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_ENUM:
-		return sizeof(int);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	default:
-		return 4;
-	}
-}
-
 static bool is_default(const ProtobufCFieldDescriptor *fd, const void *v)
 {
 	switch (fd->type) {
@@ -224,7 +200,7 @@ static bool is_default(const ProtobufCFieldDescriptor *fd, const void *v)
 	default: {
 		static const uint8_t zero[8];
 
-		return memcmp(v, zero, type_size(fd->type)) == 0;
+		return memcmp(v, zero, out_pb_type_size(fd->type)) == 0;
 	}
 	}
 }
@@ -242,7 +218,7 @@ void out_json_message(FILE *f, const ProtobufCMessage *m)
 		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
 			size_t n = *(const size_t *)((const char *)m + fd->quantifier_offset);
 			const char *arr = *(char *const *)base;
-			size_t sz = type_size(fd->type);
+			size_t sz = out_pb_type_size(fd->type);
 
 			if (n == 0)
 				continue;

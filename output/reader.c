@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "output/out.h"
+#include "output/pb_internal.h"
 
 #define RD_BUF_SIZE (256u << 10)
 
@@ -74,26 +75,6 @@ static void budget_free(void *data, void *p)
 /* Bytes protobuf-c needs per wire field while scanning (its ScannedMember). */
 #define RD_SCAN_COST 32u
 #define RD_MAX_DEPTH 8
-
-static size_t elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return 4;
-	}
-}
 
 /* Base-128 varint at *p (< end). 0 on a bad or cut one. */
 static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -166,7 +147,7 @@ static bool wire_cost(const ProtobufCMessageDescriptor *d, const uint8_t *p, con
 			    fd->type != PROTOBUF_C_TYPE_MESSAGE)
 				*cost += (size_t)len * 8; /* packed: at most one element per byte */
 			else
-				*cost += elem_size(fd->type);
+				*cost += out_pb_type_size(fd->type);
 		}
 		if ((key & 7) != 2)
 			continue;
