@@ -59,7 +59,7 @@
 #define IDLE_SPINS 256
 #define NAP_US 20
 
-enum ev_kind { EV_RX = 0, EV_OPEN = 1, EV_CLOSED = 2 };
+enum ev_kind { EV_RX = 0, EV_OPEN = 1, EV_CLOSED = 2, EV_ICMP = 3 };
 
 /* Relaxed single-writer counters: plain loads/stores, no locked ops. */
 #define CNT_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
@@ -638,6 +638,11 @@ static void run_event(struct eng_worker *w, struct rte_mbuf *m, unsigned kind, u
 			ops->rx(w->wctx, f, m->data_len, now);
 		return;
 	}
+	if (kind == EV_ICMP) {
+		if (ops->icmp)
+			ops->icmp(w->wctx, f, m->data_len, now);
+		return;
+	}
 	/* sweep reply: the remote is the frame's source */
 	uint32_t ip_be;
 	uint16_t port_be;
@@ -665,6 +670,39 @@ static void dispatch(struct eng *e, struct rte_mbuf *m, unsigned kind, uint32_t 
 		CNT_ADD(e->rx.self.st.ring_full, 1);
 		rte_pktmbuf_free(m);
 	}
+}
+
+/*
+ * ICMP for the stage (localisation): hand it to the worker that owns the
+ * flow it is about, as a TCP frame of that flow would be. true when @m was
+ * consumed.
+ */
+static bool icmp_dispatch(struct eng *e, struct rte_mbuf *m, const uint8_t *f, uint64_t now)
+{
+	const struct eng_config *c = &e->cfg;
+	struct eng_icmp ic;
+
+	if (m->data_len < PKT_ETH_LEN + PKT_IP_LEN || f[12] != 0x08 || f[13] != 0x00 ||
+	    f[PKT_OFF_IP + 9] != 1)
+		return false;
+	if (!eng_icmp_parse(f, m->data_len, &ic) || ic.dst_be != c->src_ip_be)
+		return false;
+	if (ic.type == ENG_ICMP_ECHO_REPLY) {
+		dispatch(e, m, EV_ICMP, ic.src_be, ic.echo_id_be, now);
+		return true;
+	}
+	if (!ic.quoted)
+		return false;
+	if (ic.q_proto == 1) {
+		dispatch(e, m, EV_ICMP, ic.q_dst_be, ic.echo_id_be, now);
+		return true;
+	}
+	uint16_t sport = rte_be_to_cpu_16(ic.q_sport_be);
+	if (ic.q_proto == 6 && sport >= c->tcp_sport_lo && sport <= c->tcp_sport_hi) {
+		dispatch(e, m, EV_ICMP, ic.q_dst_be, ic.q_dport_be, now);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -708,6 +746,8 @@ static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_
 			}
 			goto other;
 		}
+		if (e->ops && e->ops->icmp && icmp_dispatch(e, m, f, now))
+			continue;
 		if (!pkt_parse_tcp(f, m->data_len, &v) || v.daddr_be != c->src_ip_be)
 			goto other;
 		dport = rte_be_to_cpu_16(v.dport_be);

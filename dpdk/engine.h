@@ -81,7 +81,44 @@ struct eng_stage_ops {
 	/* true when the worker has no connection open or queued */
 	bool (*idle)(void *wctx);
 	void (*worker_fini)(void *wctx);
+	/* an ICMP message addressed to the scanner (issue 10: localisation):
+	 * an echo reply (routed as remote (source, echo id)) or an error
+	 * quoting one of our TCP segments (remote (quoted destination, port))
+	 * or echo requests (remote (quoted destination, echo id)). Parse it
+	 * with eng_icmp_parse(). NULL: ICMP is dropped as before. */
+	void (*icmp)(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns);
 };
+
+/* ---- ICMP, for path localisation (issue 10) ---- */
+
+#define ENG_ICMP_ECHO_REPLY 0
+#define ENG_ICMP_UNREACH 3
+#define ENG_ICMP_ECHO 8
+#define ENG_ICMP_TIME_EXCEEDED 11
+
+/* An ICMP message, and for errors the IPv4 header + 8 bytes it quotes
+ * (RFC 792): our packet's destination and its first transport bytes. */
+struct eng_icmp {
+	uint8_t type, code;
+	uint32_t src_be, dst_be;	  /* of the ICMP message itself */
+	uint16_t echo_id_be, echo_seq_be; /* echo reply; or the quoted echo request */
+	bool quoted;			  /* an error with a quoted IPv4 header */
+	uint8_t q_proto;		  /* 6 TCP, 1 ICMP */
+	uint8_t q_ttl;			  /* TTL left in the quoted header */
+	uint32_t q_dst_be;
+	uint16_t q_sport_be, q_dport_be; /* quoted TCP ports */
+	uint32_t q_seq;			 /* quoted TCP sequence number, host order */
+};
+
+/* Parse an Ethernet/IPv4/ICMP frame. false unless it is one with
+ * consistent lengths (and, for errors, a whole quoted IPv4 header + 8 bytes). */
+bool eng_icmp_parse(const uint8_t *frame, unsigned len, struct eng_icmp *out);
+
+/* Build an ICMP echo request frame (Ethernet onwards) from @l2 to @dst_be
+ * with IP TTL @ttl, 8 payload bytes. Writes up to 64 bytes into @frame and
+ * returns the length. */
+unsigned eng_icmp_echo_build(uint8_t *frame, const struct eng_l2 *l2, uint32_t dst_be,
+			     uint16_t id_be, uint16_t seq_be, uint8_t ttl);
 
 /*
  * The target generator, called on the TX lcore only. Fill up to @max

@@ -5,6 +5,7 @@
  * here works on byte arrays so tests/unit can check it without an EAL.
  */
 #include "dpdk/pkt.h"
+#include "dpdk/engine.h"
 
 #include <stdlib.h>
 
@@ -334,4 +335,82 @@ bool pkt_parse_arp(const uint8_t *f, unsigned len, uint16_t *op, uint8_t sha[6],
 	memcpy(spa_be, a + 14, 4);
 	memcpy(tpa_be, a + 24, 4);
 	return true;
+}
+
+/* ---- ICMP (engine.h: eng_icmp_parse, eng_icmp_echo_build) ---- */
+
+bool eng_icmp_parse(const uint8_t *f, unsigned len, struct eng_icmp *o)
+{
+	const uint8_t *ip, *ic, *q;
+	unsigned ihl, tot, qihl;
+
+	memset(o, 0, sizeof(*o));
+	if (len < PKT_ETH_LEN + PKT_IP_LEN + 8 || f[12] != 0x08 || f[13] != 0x00)
+		return false;
+	ip = f + PKT_ETH_LEN;
+	ihl = (unsigned)(ip[0] & 0x0f) * 4;
+	if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 1)
+		return false;
+	tot = (unsigned)ip[2] << 8 | ip[3];
+	if (tot > len - PKT_ETH_LEN || tot < ihl + 8 || (ip[6] & 0x3f) || ip[7])
+		return false;
+	ic = ip + ihl;
+	memcpy(&o->src_be, ip + 12, 4);
+	memcpy(&o->dst_be, ip + 16, 4);
+	o->type = ic[0];
+	o->code = ic[1];
+	if (o->type == ENG_ICMP_ECHO_REPLY || o->type == ENG_ICMP_ECHO) {
+		memcpy(&o->echo_id_be, ic + 4, 2);
+		memcpy(&o->echo_seq_be, ic + 6, 2);
+		return true;
+	}
+	if (o->type != ENG_ICMP_TIME_EXCEEDED && o->type != ENG_ICMP_UNREACH)
+		return true;
+	/* the quoted header: a whole IPv4 header and 8 bytes after it */
+	q = ic + 8;
+	if (tot - ihl - 8 < 20)
+		return true;
+	qihl = (unsigned)(q[0] & 0x0f) * 4;
+	if ((q[0] >> 4) != 4 || qihl < 20 || tot - ihl - 8 < qihl + 8)
+		return true;
+	o->quoted = true;
+	o->q_proto = q[9];
+	o->q_ttl = q[8];
+	memcpy(&o->q_dst_be, q + 16, 4);
+	if (o->q_proto == 6) {
+		memcpy(&o->q_sport_be, q + qihl, 2);
+		memcpy(&o->q_dport_be, q + qihl + 2, 2);
+		o->q_seq = get_be32(q + qihl + 4);
+	} else if (o->q_proto == 1) {
+		memcpy(&o->echo_id_be, q + qihl + 4, 2);
+		memcpy(&o->echo_seq_be, q + qihl + 6, 2);
+	}
+	return true;
+}
+
+unsigned eng_icmp_echo_build(uint8_t *f, const struct eng_l2 *l2, uint32_t dst_be, uint16_t id_be,
+			     uint16_t seq_be, uint8_t ttl)
+{
+	uint8_t *ip = f + PKT_ETH_LEN, *ic = ip + PKT_IP_LEN;
+	const unsigned ip_tot = PKT_IP_LEN + 16;
+
+	memset(f, 0, 64);
+	memcpy(f, l2->gw_mac, 6);
+	memcpy(f + 6, l2->src_mac, 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(ip_tot >> 8);
+	ip[3] = (uint8_t)ip_tot;
+	ip[6] = 0x40; /* DF */
+	ip[8] = ttl;
+	ip[9] = 1;
+	memcpy(ip + 12, &l2->src_ip_be, 4);
+	memcpy(ip + 16, &dst_be, 4);
+	pkt_store16(ip + 10, pkt_csum(ip, PKT_IP_LEN));
+	ic[0] = ENG_ICMP_ECHO;
+	memcpy(ic + 4, &id_be, 2);
+	memcpy(ic + 6, &seq_be, 2);
+	memcpy(ic + 8, "tlsmap\0\0", 8);
+	pkt_store16(ic + 2, pkt_csum(ic, 16));
+	return 64;
 }

@@ -109,6 +109,8 @@ struct tcp_conn {
 	uint32_t rx_bytes; /* receive buffer charged (tcp_rx_charge) */
 	uint16_t peer_mss, peer_wnd;
 	uint8_t state, tries, flags, ooo_count, segs_unacked;
+	uint8_t data_ttl;	  /* IP TTL of segments with payload; 0: 64 (tcp_connect_ttl) */
+	uint16_t read_timeout_ms; /* 0: cfg.read_timeout_ns */
 };
 static_assert(sizeof(struct tcp_conn) <= 256, "per-connection state must stay <= 256 bytes");
 
@@ -271,7 +273,7 @@ static void send_seg(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, uint
 	wr16(ip + 2, (uint16_t)ip_tot);
 	wr16(ip + 4, t->ip_id++);
 	wr16(ip + 6, 0x4000); /* DF */
-	ip[8] = 64;
+	ip[8] = plen && c->data_ttl ? c->data_ttl : 64;
 	ip[9] = 6;
 	wr16(ip + 10, 0);
 	memcpy(ip + 12, &l2->src_ip_be, 4);
@@ -329,6 +331,17 @@ static uint32_t index_find(const struct tcp_table *t, uint32_t ip_be, uint16_t d
 		}
 		pos = (pos + 1) & t->index_mask;
 	}
+}
+
+int tcp_find_user(const struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be,
+		  uint16_t src_port_be, uint64_t *user)
+{
+	uint32_t i = index_find(t, dst_ip_be, dst_port_be, src_port_be, NULL);
+
+	if (i == NONE)
+		return -1;
+	*user = t->conns[i].user;
+	return 0;
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
@@ -476,6 +489,12 @@ static void conn_close(struct tcp_table *t, struct tcp_conn *c, int outcome, boo
 int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, uint64_t user,
 		uint64_t now_ns)
 {
+	return tcp_connect_ttl(t, dst_ip_be, dst_port_be, user, now_ns, 0, 0);
+}
+
+int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, uint64_t user,
+		    uint64_t now_ns, uint8_t data_ttl, uint16_t read_timeout_ms)
+{
 	uint32_t range = (uint32_t)(t->cfg.l2.sport_hi - t->cfg.l2.sport_lo) + 1u;
 	uint16_t sport_be = 0;
 	bool found = false;
@@ -516,6 +535,8 @@ int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, u
 	c->state = ST_SYN_SENT;
 	c->start_ns = now_ns;
 	c->deadline_ns = now_ns + t->cfg.connect_timeout_ns;
+	c->data_ttl = data_ttl;
+	c->read_timeout_ms = read_timeout_ms;
 	c->rto_ms = (uint32_t)(t->cfg.syn_rto_ns / 1000000u);
 	c->rto_at_ns = now_ns + t->cfg.syn_rto_ns;
 	c->tries = 1;
@@ -629,7 +650,10 @@ static void fire(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
 	}
 	if (c->rto_at_ns && now >= c->rto_at_ns) {
 		uint8_t max = c->state == ST_SYN_SENT ? t->cfg.syn_tries : t->cfg.data_tries;
-		if (c->tries >= max) {
+		/* a TTL-limited hello is not sent again: each copy would draw one
+		 * more ICMP from a router that rate-limits them; the caller paces
+		 * its own retries (scanner/localize.c) */
+		if (c->tries >= max || (c->data_ttl && c->state != ST_SYN_SENT)) {
 			c->rto_at_ns = 0;
 		} else {
 			c->tries++;
@@ -984,7 +1008,8 @@ int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
 			c->peer_mss = 64;
 		c->state = ST_ESTABLISHED;
 		c->connected_ns = now;
-		c->deadline_ns = now + t->cfg.read_timeout_ns;
+		c->deadline_ns = now + (c->read_timeout_ms ? c->read_timeout_ms * 1000000ull
+							   : t->cfg.read_timeout_ns);
 		/* payload RTO: a few RTTs, within [200 ms, 1 s] */
 		uint64_t rtt_ms = (now - c->start_ns) / 1000000u;
 		uint64_t rto = rtt_ms * 4;

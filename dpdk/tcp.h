@@ -152,11 +152,27 @@ int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, u
 		uint64_t now_ns);
 
 /*
+ * tcp_connect() for path localisation (issue 10): the handshake and the bare
+ * ACKs go out with TTL 64, every segment that carries payload (the hello,
+ * later data) with IP TTL @data_ttl (0: 64), so that only the ClientHello
+ * is TTL-limited; such a connection does not retransmit its data (each copy
+ * would spend a router's ICMP budget: the caller paces its own retries).
+ * @read_timeout_ms (0: the table's) bounds the exchange after the SYN-ACK.
+ */
+int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, uint64_t user,
+		    uint64_t now_ns, uint8_t data_ttl, uint16_t read_timeout_ms);
+
+/*
  * One received frame (Ethernet onwards). Returns 1 if it belonged to a
  * connection of this table, 0 if not (unknown flow: no answer is sent),
  * -EINVAL for a malformed frame.
  */
 int tcp_rx(struct tcp_table *t, const uint8_t *frame, size_t len, uint64_t now_ns);
+
+/* The user value of the open connection (dst, dst port, our source port),
+ * e.g. for an ICMP error quoting one of its segments. 0, or -1 if none. */
+int tcp_find_user(const struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be,
+		  uint16_t src_port_be, uint64_t *user);
 
 /* Fire due timers and send delayed ACKs; call every loop iteration. */
 void tcp_poll(struct tcp_table *t, uint64_t now_ns);

@@ -494,6 +494,84 @@ static void section_asns(FILE *f, const struct summary *s, const struct map *m)
 	fputs("</section>\n", f);
 }
 
+/* The reasons a verdict can carry about where a certificate came from,
+ * in plain words (docs/verdicts.md, "Evidence"). */
+static const struct {
+	const char *reason, *words;
+} path_reasons[] = {
+	{"localized-before-server",
+	 "the forged certificate came back when our request could only reach a device on the "
+	 "path before the server: interception"},
+	{"group-localized-before-server",
+	 "other hosts of the same network, forged by the same issuer, were placed on the path "
+	 "before their servers: interception"},
+	{"issuer-forges-across-networks",
+	 "the same issuer forges certificates for many different servers in several networks: "
+	 "interception, even by a device that hides its position on the path"},
+	{"served-by-host",
+	 "the other certificate comes from the server itself, on this host alone: not counted "
+	 "as interception"},
+	{"unstable-host",
+	 "the host showed different certificates of its own on different connections (several "
+	 "servers behind one address): not counted as interception"},
+};
+
+static void section_path(FILE *f, const struct summary *s, const struct map *m)
+{
+	size_t n;
+	const struct sum_group *gs = sum_groups(s, SUM_BY_HOP, &n);
+
+	fputs("<section id=\"path\"><h2>Where on the path</h2>\n", f);
+	if (n) {
+		fputs("<p>For a sample of the intercepted connections tlsmap sent the request for "
+		      "the tested domain with a limited lifetime (IP TTL), one router further each "
+		      "time, and noted the first distance at which the forged certificate came "
+		      "back. The router that answered one step before that is the last router "
+		      "before the interceptor.</p>\n"
+		      "<div class=\"scroll\"><table><thead><tr><th>Last router before the "
+		      "interceptor</th><th>Its country</th><th>Its network "
+		      "(AS)</th><th>Intercepted "
+		      "hosts behind it</th><th>Forging issuers</th></tr></thead><tbody>\n",
+		      f);
+		for (size_t i = 0; i < n; i++) {
+			const struct sum_group *g = &gs[i];
+
+			fputs("<tr class=\"hit\"><td>", f);
+			esc(f, g->key);
+			fputs("</td><td>", f);
+			if (g->cc[0])
+				country_label(f, m, g->cc);
+			else
+				fputs("unknown", f);
+			fputs("</td><td>", f);
+			if (g->asn)
+				fprintf(f, "AS%u", g->asn);
+			else
+				fputs("unknown", f);
+			fprintf(f, "</td><td class=\"n\">%" PRIu64 "</td><td>",
+				g->hosts_intercepted);
+			issuer_cell(f, g->issuers, g->nissuers);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</tbody></table></div>\n", f);
+	} else {
+		fputs("<p>No intercepted connection was localised on the path (localisation off, "
+		      "or no router answered).</p>\n",
+		      f);
+	}
+	fputs("<p>Why a certificate that differs from the server's own counts as interception "
+	      "or not:</p>\n<ul>\n",
+	      f);
+	for (size_t i = 0; i < sizeof(path_reasons) / sizeof(path_reasons[0]); i++) {
+		fputs("<li><code>", f);
+		esc(f, path_reasons[i].reason);
+		fputs("</code>: ", f);
+		esc(f, path_reasons[i].words);
+		fputs("</li>\n", f);
+	}
+	fputs("</ul>\n</section>\n", f);
+}
+
 static void section_method(FILE *f)
 {
 	fputs("<section id=\"method\"><h2>How this was measured</h2>\n"
@@ -672,6 +750,7 @@ int report_write(FILE *f, const struct summary *s, const struct report_opts *o)
 	section_countries(f, s, &m);
 	section_issuers(f, s, &m);
 	section_asns(f, s, &m);
+	section_path(f, s, &m);
 	section_method(f);
 	section_data(f, s);
 	fputs("<footer>Country shapes: Natural Earth 1:110m (public domain), via the world-atlas "

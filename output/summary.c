@@ -417,6 +417,16 @@ static const char *leaf_issuer(struct summary *s, const Tlsmap__V1__Probe *p)
 	return name;
 }
 
+/* The router before the interceptor as text; false when none answered. */
+static bool hop_text(const Tlsmap__V1__Probe *p, char *buf, size_t len)
+{
+	if (p->hop_before_interceptor.len == 4)
+		return inet_ntop(AF_INET, p->hop_before_interceptor.data, buf, (socklen_t)len);
+	if (p->hop_before_interceptor.len == 16)
+		return inet_ntop(AF_INET6, p->hop_before_interceptor.data, buf, (socklen_t)len);
+	return false;
+}
+
 static void add_probe(struct summary *s, const Tlsmap__V1__Probe *p)
 {
 	char *key;
@@ -454,6 +464,15 @@ static void add_probe(struct summary *s, const Tlsmap__V1__Probe *p)
 		case SUM_BY_SNI:
 			g = group_get(s, dim, sni, "", 0, "", &gidx);
 			break;
+		case SUM_BY_HOP: {
+			char hop[INET6_ADDRSTRLEN];
+
+			if (!icpt || !p->localized || !hop_text(p, hop, sizeof(hop)))
+				continue;
+			g = group_get(s, dim, hop, p->hop_country ? p->hop_country : "", p->hop_asn,
+				      "", &gidx);
+			break;
+		}
 		default:
 			g = group_get(s, dim, "all", "", 0, "", &gidx);
 			break;
@@ -720,6 +739,8 @@ static const char *dim_title(enum sum_by by)
 		return "issuer";
 	case SUM_BY_SNI:
 		return "sni";
+	case SUM_BY_HOP:
+		return "router_before_interceptor";
 	default:
 		return "group";
 	}
@@ -752,6 +773,8 @@ static void group_label(char *buf, size_t len, const struct sum_group *g, enum s
 {
 	if (by == SUM_BY_ASN)
 		snprintf(buf, len, "%s AS%u %s", g->cc, g->asn, g->as_org);
+	else if (by == SUM_BY_HOP)
+		snprintf(buf, len, "%s (%s AS%u)", g->key, g->cc[0] ? g->cc : "??", g->asn);
 	else
 		snprintf(buf, len, "%s", g->key);
 }

@@ -26,6 +26,10 @@ enum sum_by {
 	SUM_BY_ASN,    /* key "CC ASN": an AS is split by country */
 	SUM_BY_ISSUER, /* issuer of the leaf presented; intercepted = forged by it */
 	SUM_BY_SNI,
+	/* the last router before the interceptor (Probe.hop_before_interceptor)
+	 * of localised INTERCEPTED probes: key its address, cc/asn its
+	 * geolocation; every host counted there is an intercepted one */
+	SUM_BY_HOP,
 	SUM_BY_ALL, /* one group, "all": the totals */
 	SUM_NDIMS
 };

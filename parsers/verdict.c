@@ -45,20 +45,42 @@ enum {
 	F_NAMES_SNI = 1u << 6,
 	F_KNOWN = 1u << 7, /* a chain certificate is on the interceptor list */
 };
+#define F_EV_SHIFT 8 /* evidence bits (enum verdict_evidence) sit above the chain facts */
+#define EV(b) ((unsigned)(VERDICT_EV_##b) << F_EV_SHIFT)
 
 struct rule {
 	unsigned need, forbid;
 	enum verdict verdict;
+	const char *why; /* reason added when an evidence row decides, or NULL */
 };
 
-/* First match wins (docs/verdicts.md). */
+/*
+ * First match wins (docs/verdicts.md). The rows from FIRST_EVIDENCE_ROW on
+ * see only chains that differ from the control chain, do not verify and
+ * match no known interceptor: there the chain alone proves nothing, and
+ * the evidence bits decide. Cross-host evidence comes before "same hop as
+ * the server" and before instability: a bump-in-the-wire device that does
+ * not decrement the TTL looks like the server's own hop, but one issuer
+ * forging for many hosts in several networks is not one host's doing.
+ */
 static const struct rule rules[] = {
-	{F_STAGE_NO_TLS, 0, VERDICT_NO_TLS},   {F_STAGE_TLS_ERROR, 0, VERDICT_TLS_ERROR},
-	{0, F_HAS_CHAIN, VERDICT_UNSPECIFIED}, {F_CONTROL, 0, VERDICT_HOST_OWN_CERT},
-	{F_SAME, 0, VERDICT_HOST_OWN_CERT},    {F_KNOWN, 0, VERDICT_INTERCEPTED},
-	{0, F_VERIFIED, VERDICT_INTERCEPTED},  {F_VERIFIED | F_NAMES_SNI, 0, VERDICT_VALID_FOR_SNI},
-	{0, 0, VERDICT_UNTRUSTED_OTHER},
+	{F_STAGE_NO_TLS, 0, VERDICT_NO_TLS, NULL},
+	{F_STAGE_TLS_ERROR, 0, VERDICT_TLS_ERROR, NULL},
+	{0, F_HAS_CHAIN, VERDICT_UNSPECIFIED, NULL},
+	{F_CONTROL, 0, VERDICT_HOST_OWN_CERT, NULL},
+	{F_SAME, 0, VERDICT_HOST_OWN_CERT, NULL},
+	{F_KNOWN, 0, VERDICT_INTERCEPTED, NULL},
+	{F_VERIFIED | F_NAMES_SNI, 0, VERDICT_VALID_FOR_SNI, NULL},
+	{F_VERIFIED, 0, VERDICT_UNTRUSTED_OTHER, NULL},
+	/* FIRST_EVIDENCE_ROW */
+	{EV(SAME_AS_CONTROL2), 0, VERDICT_HOST_OWN_CERT, "same-as-second-control"},
+	{EV(LOCALIZED_BEFORE), 0, VERDICT_INTERCEPTED, "localized-before-server"},
+	{EV(GROUP_BEFORE), 0, VERDICT_INTERCEPTED, "group-localized-before-server"},
+	{EV(CROSS_HOST), 0, VERDICT_INTERCEPTED, "issuer-forges-across-networks"},
+	{EV(UNSTABLE), 0, VERDICT_UNTRUSTED_OTHER, "unstable-host"},
+	{0, 0, VERDICT_UNTRUSTED_OTHER, "served-by-host"},
 };
+#define FIRST_EVIDENCE_ROW 8
 
 static void reason(struct verdict_result *out, const char *fmt, const char *arg)
 {
@@ -73,6 +95,33 @@ static void reason(struct verdict_result *out, const char *fmt, const char *arg)
 	n = strlen(r);
 	while (n && !x509_utf8_valid((const uint8_t *)r, n))
 		r[--n] = 0;
+}
+
+/* The first row whose facts hold gives out->verdict and out->needs_evidence. */
+static void match_rules(struct verdict_result *out)
+{
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		if ((out->facts & rules[i].need) == rules[i].need &&
+		    !(out->facts & rules[i].forbid)) {
+			out->verdict = rules[i].verdict;
+			out->needs_evidence = i >= FIRST_EVIDENCE_ROW;
+			out->rule = (uint8_t)i;
+			return;
+		}
+	}
+}
+
+/* The reasons an evidence row adds: its own, and what path evidence was had. */
+static void evidence_reasons(struct verdict_result *out)
+{
+	if (!out->needs_evidence)
+		return;
+	if (rules[out->rule].why)
+		reason(out, "%s", rules[out->rule].why);
+	if (out->verdict != VERDICT_INTERCEPTED && (out->facts & EV(AT_SERVER_HOP)))
+		reason(out, "at-server-hop", NULL);
+	if (out->verdict != VERDICT_INTERCEPTED && (out->facts & EV(NOT_LOCALIZED)))
+		reason(out, "not-localized", NULL);
 }
 
 static bool slices_equal(const uint8_t *da, struct x509_slice a, const uint8_t *db,
@@ -117,6 +166,7 @@ void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
 	const struct x509_cert *tl = NULL, *cl = NULL;
 
 	memset(out, 0, sizeof(*out));
+	facts = in->evidence << F_EV_SHIFT;
 	if (in->stage == VERDICT_STAGE_NO_TLS)
 		facts |= F_STAGE_NO_TLS;
 	else if (in->stage == VERDICT_STAGE_TLS_ERROR)
@@ -138,12 +188,8 @@ void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
 		if (in->control_n > 0)
 			cl = in->control[0].parsed;
 	}
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		if ((facts & rules[i].need) == rules[i].need && !(facts & rules[i].forbid)) {
-			out->verdict = rules[i].verdict;
-			break;
-		}
-	}
+	out->facts = facts;
+	match_rules(out);
 
 	/* Reasons: what was seen, in a fixed order. */
 	if (!(facts & F_HAS_CHAIN)) {
@@ -174,4 +220,16 @@ void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
 	}
 	if (facts & F_NAMES_SNI)
 		reason(out, "names-sni", NULL);
+	out->n_chain_reasons = out->n_reasons;
+	evidence_reasons(out);
+}
+
+void verdict_redecide(struct verdict_result *r, unsigned evidence)
+{
+	if (!r->needs_evidence)
+		return;
+	r->facts = (r->facts & ((1u << F_EV_SHIFT) - 1)) | evidence << F_EV_SHIFT;
+	match_rules(r);
+	r->n_reasons = r->n_chain_reasons;
+	evidence_reasons(r);
 }

@@ -62,6 +62,26 @@ struct verdict_input {
 	const char *verify_error;	      /* its error string when not verified */
 	bool name_matches;		      /* verify_name_matches(leaf, sni) */
 	const struct icpt_list *interceptors; /* may be NULL */
+	unsigned evidence; /* VERDICT_EV_* bits known when deciding (often 0) */
+};
+
+/*
+ * Evidence beyond the chain itself (docs/verdicts.md, "Evidence"). A chain
+ * that differs from the control chain, does not verify and matches no known
+ * interceptor is not called INTERCEPTED on that basis alone: the host may
+ * serve it itself (one name answered with its own self-signed certificate)
+ * or be unstable (backends with different certificates). These bits, found
+ * after the probe ended (the second control probe, localisation, other
+ * hosts), decide it; verdict_redecide() applies them.
+ */
+enum verdict_evidence {
+	VERDICT_EV_UNSTABLE = 1u << 0,	       /* the host's two control chains differ */
+	VERDICT_EV_SAME_AS_CONTROL2 = 1u << 1, /* equals the second control chain */
+	VERDICT_EV_LOCALIZED_BEFORE = 1u << 2, /* forged chain drawn before the server's hop */
+	VERDICT_EV_GROUP_BEFORE = 1u << 3, /* (network, issuer) group localised before the server */
+	VERDICT_EV_CROSS_HOST = 1u << 4,   /* issuer forges for many hosts in several networks */
+	VERDICT_EV_AT_SERVER_HOP = 1u << 5, /* localised at the server's own hop */
+	VERDICT_EV_NOT_LOCALIZED = 1u << 6, /* no path evidence could be had */
 };
 
 #define VERDICT_MAX_REASONS 8
@@ -74,10 +94,26 @@ struct verdict_result {
 	const struct icpt_entry *interceptor; /* matched entry, or NULL */
 	enum icpt_way interceptor_way;	      /* how it matched (strongest way) */
 	size_t interceptor_cert;	      /* which test-chain certificate, 0 = leaf */
+	/* true when the verdict came from an evidence row: the chain differs,
+	 * does not verify and matches no known interceptor, so the evidence
+	 * bits (verdict_redecide) can still change it */
+	bool needs_evidence;
+	unsigned facts;		/* internal: the fact bits the rules saw */
+	uint8_t rule;		/* internal: the row that decided */
+	size_t n_chain_reasons; /* reasons[] before the evidence reasons */
 };
 
 /* Decide; allocation-free except for name rendering when an interceptor
  * list is given. Thread-safe. */
 void verdict_decide(const struct verdict_input *in, struct verdict_result *out);
+
+/*
+ * Decide @r again with @evidence (VERDICT_EV_* bits, replacing those given
+ * before): the chain facts stay, the verdict and the evidence reasons after
+ * reasons[n_chain_reasons] are recomputed. Only useful when
+ * r->needs_evidence; otherwise the verdict cannot change and @r is left as
+ * it was. Allocation-free, thread-safe.
+ */
+void verdict_redecide(struct verdict_result *r, unsigned evidence);
 
 #endif

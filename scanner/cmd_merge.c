@@ -320,6 +320,9 @@ int cmd_merge(int argc, char **argv)
 				end.tls_ok += x->tls_ok;
 				end.records_dropped += x->records_dropped;
 				end.rx_dropped += x->rx_dropped;
+				end.localize_jobs += x->localize_jobs;
+				end.localized += x->localized;
+				end.unstable_hosts += x->unstable_hosts;
 				break;
 			}
 			default:

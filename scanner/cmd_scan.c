@@ -198,6 +198,9 @@ static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_
 	m.n_snis = c->nsnis;
 	m.snis = (char **)c->snis;
 	m.control_sni = (char *)(c->control_sni ? c->control_sni : "");
+	m.control_sni_2 = (char *)(c->control_sni2 ? c->control_sni2 : "");
+	m.localize = !c->syn_only && !c->no_localize;
+	m.localize_per_group = (uint32_t)c->localize_per_group;
 	m.roots_source = (char *)(c->roots ? c->roots : "system");
 	m.n_countries = c->ncountries;
 	m.countries = (char **)c->countries;
@@ -570,6 +573,9 @@ int cmd_scan(int argc, char **argv)
 				(unsigned long long)out_writer_durable_records(w), cfg.output);
 		}
 		end.rx_buffer_peak_bytes = progress_get(&ctr.rx_buf_peak);
+		end.localize_jobs = progress_get(&ctr.localize_jobs);
+		end.localized = progress_get(&ctr.localized);
+		end.unstable_hosts = progress_get(&ctr.unstable_hosts);
 		ret = out_writer_close(w, &end);
 		w = NULL;
 		if (ret) {

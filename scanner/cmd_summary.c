@@ -18,7 +18,8 @@ static const char usage_text[] =
 	"Per group: hosts probed, hosts with TLS, hosts intercepted (at least one SNI\n"
 	"intercepted), the interception rate (intercepted / with TLS) with a 95%\n"
 	"Wilson interval, the top forging issuers and the domains forged.\n"
-	"  --by KEY     country (default), asn, issuer or sni\n"
+	"  --by KEY     country (default), asn, issuer, sni, or hop (the last router\n"
+	"               before each localised interceptor, with its country and ASN)\n"
 	"  --csv        CSV with a header line instead of a table\n"
 	"  -h, --help   this text\n";
 
@@ -54,10 +55,12 @@ int cmd_summary(int argc, char **argv)
 				by = SUM_BY_ISSUER;
 			else if (!strcmp(optarg, "sni"))
 				by = SUM_BY_SNI;
+			else if (!strcmp(optarg, "hop"))
+				by = SUM_BY_HOP;
 			else {
 				cli_usage_error("summary",
 						"invalid value for --by: '%s' (expected country, "
-						"asn, issuer or sni)",
+						"asn, issuer, sni or hop)",
 						optarg);
 				return CLI_EUSAGE;
 			}

@@ -83,6 +83,10 @@ const char scan_usage_text[] =
 	"      --rx-budget BYTES    receive buffers of all connections together (k/M/G\n"
 	"                           suffixes; default min(physical memory / 8, 2 GiB)); when\n"
 	"                           it is near, new connections wait\n"
+	"      --no-localize        no TTL-limited ClientHellos to place forged chains on the "
+	"path\n"
+	"      --localize-per-group N  localise at most N probes per (network, forging issuer)\n"
+	"                           group (default 5)\n"
 	"Geolocation and targets by country:\n"
 	"      --geo-db F --asn-db F  MaxMind DBs (default: data/geo/country.mmdb, asn.mmdb)\n"
 	"      --country CC[,CC]    targets: every IPv4 prefix of these countries (repeatable)\n"
@@ -121,6 +125,8 @@ enum {
 	OPT_NET_RATE,
 	OPT_MAX_ATTEMPTS,
 	OPT_RETRY_DELAY,
+	OPT_NO_LOCALIZE,
+	OPT_LOCALIZE_PER_GROUP,
 	OPT_INTERCEPTORS,
 	OPT_RX_BUDGET,
 	OPT_GEO_DB,
@@ -171,6 +177,8 @@ static const struct option scan_opts[] = {
 	{"net-rate", required_argument, NULL, OPT_NET_RATE},
 	{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	{"no-localize", no_argument, NULL, OPT_NO_LOCALIZE},
+	{"localize-per-group", required_argument, NULL, OPT_LOCALIZE_PER_GROUP},
 	{"interceptors", required_argument, NULL, OPT_INTERCEPTORS},
 	{"rx-budget", required_argument, NULL, OPT_RX_BUDGET},
 	{"geo-db", required_argument, NULL, OPT_GEO_DB},
@@ -533,6 +541,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	c->vantage = "";
 	c->eligible = "trusted";
 	c->max_connections = 65536;
+	c->localize_per_group = 5;
 	c->connect_timeout_s = 5;
 	c->read_timeout_s = 10;
 	c->max_flight_bytes = 128 * 1024;
@@ -662,6 +671,14 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 			break;
 		case OPT_TLS13:
 			c->tls13 = true;
+			break;
+		case OPT_NO_LOCALIZE:
+			c->no_localize = true;
+			break;
+		case OPT_LOCALIZE_PER_GROUP:
+			if (cli_parse_u64(CMD, "--localize-per-group", optarg, 1, 1000000, false,
+					  &c->localize_per_group))
+				return CLI_EUSAGE;
 			break;
 		case OPT_MAX_CONNECTIONS:
 			if (cli_parse_u64(CMD, "--max-connections", optarg, 1, 1ULL << 26, true,

@@ -93,6 +93,11 @@ struct scan_config {
 	uint16_t tcp_sport_lo, tcp_sport_hi; /* the stage's source ports */
 	char *sni_blob;			     /* names loaded from the SNI file (owned) */
 	char control_sni_buf[64];	     /* the random default control SNI */
+	const char
+		*control_sni2; /* the second control SNI (random, or derived from --control-sni) */
+	char control_sni2_buf[300];
+	bool no_localize;	     /* --no-localize (issue 10) */
+	uint64_t localize_per_group; /* --localize-per-group (default 5) */
 	/* --- end of TLS stage block --- */
 
 	/* --- derived --- */

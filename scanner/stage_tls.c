@@ -48,6 +48,8 @@
 #include "parsers/verify.h"
 #include "parsers/x509.h"
 #include "scanner/cert_record.h"
+#include "scanner/evidence.h"
+#include "scanner/localize.h"
 #include "scanner/stage.h"
 #include "scanner/stage_tls.h"
 #include "scanner/stage_tls_sched.h"
@@ -58,8 +60,15 @@
 #define LAUNCH_PER_POLL 64
 #define VCACHE_SLOTS 4096	     /* verification results by chain digest */
 #define TLS_SYN_RTO_NS 1000000000ull /* dpdk/tcp's first SYN retransmission (tcp_cfg) */
+#define DEFER_CAP 8192		     /* items per worker waiting for cross-host evidence */
+#define DEFER_SCAN_NS 100000000ull   /* how often the deferred items are looked at */
+#define LOC_JOBS 64		     /* localisations at once per worker */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
+/* tls_probe.sni: a test SNI's index, or one of the two control probes */
+enum { SNI_CONTROL = -1, SNI_CONTROL2 = -2 };
+
+struct probe_item;
 
 struct tls_stage {
 	struct stage_ctx ctx;
@@ -67,6 +76,8 @@ struct tls_stage {
 	struct tls_hello_tmpl hello;
 	struct verify_store *roots;
 	const struct icpt_list *icpt; /* the scan config's, loaded before any packet */
+	struct ev_table *ev;	      /* cross-host evidence, shared by the workers */
+	bool localize;		      /* not --no-localize */
 	bool eligible_any;
 	uint32_t per_worker_conns;
 	uint64_t rx_budget;	    /* --rx-budget or its default; split over the workers */
@@ -76,6 +87,7 @@ struct tls_stage {
 	struct tcp_stats tcp;
 	uint64_t peak_buf_bytes, table_bytes, retries_ossl, retries_tcp;
 	struct sched_stats sched; /* summed (min_cwnd: lowest, peak_inflight: summed) */
+	uint64_t loc_started, loc_done, loc_localized;
 	unsigned workers;
 	char geo_country[4096], geo_asn[4096];
 	bool geo_ok;
@@ -99,12 +111,20 @@ struct tls_host {
 	bool answered; /* some probe got a byte: a later timeout is load, not a tarpit */
 	struct geo_result geo;
 	struct ctrl_chain *ctrl; /* the control chain, when one was captured */
+	/* test probes whose verdict waits for the second control (stability.c
+	 * section below): a linked list of built items, at most one per SNI */
+	struct probe_item *held;
+	bool ctrl2_started;
+	bool release_pending; /* done, but localisations still use the slot */
+	uint16_t loc_refs;    /* localisation jobs of this host */
 	uint32_t next_free;
 };
 
 struct tls_probe {
 	uint32_t host;
-	int32_t sni; /* -1: control */
+	int32_t sni;	   /* SNI_CONTROL, SNI_CONTROL2 or a test SNI's index */
+	uint32_t loc_job1; /* localisation job + 1 (0: a probe of the scan) */
+	uint8_t loc_ttl;   /* its hello's IP TTL */
 	uint8_t path;
 	uint8_t status; /* final parser status, TLS_ST_MORE while running */
 	bool in_use, retry;
@@ -140,6 +160,23 @@ struct tls_worker {
 	/* probes to restart on the OpenSSL path */
 	uint32_t *retryq;
 	uint32_t retryq_len;
+	/* hosts whose second control probe waits for a connection slot */
+	uint32_t *ctrl2q;
+	uint32_t ctrl2q_len;
+	/* localisation (localize.h): jobs and what each is for */
+	struct loc_table *loc;
+	struct loc_slot {
+		struct probe_item *item;
+		uint32_t host;
+		int32_t sni;
+		uint8_t path;
+	} * loc_slots;
+	uint64_t loc_started, loc_done, loc_localized;
+	bool stopping; /* worker_fini: no new localisation */
+	/* items waiting for cross-host evidence, oldest first */
+	struct probe_item **deferred;
+	uint32_t ndeferred;
+	uint64_t deferred_scan_ns;
 	/* (ip, port) from the sweep waiting for a host slot */
 	uint64_t *pending;
 	size_t pend_head, pend_len, pend_cap;
@@ -167,7 +204,11 @@ struct tls_worker {
 
 static const char *sni_of(const struct tls_worker *w, int32_t sni)
 {
-	return sni < 0 ? w->st->cfg->control_sni : w->st->cfg->snis[sni];
+	if (sni == SNI_CONTROL)
+		return w->st->cfg->control_sni;
+	if (sni == SNI_CONTROL2)
+		return w->st->cfg->control_sni2;
+	return w->st->cfg->snis[sni];
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -186,6 +227,18 @@ struct probe_item {
 	struct tls_arena *arena;  /* owns the item, the Probe and the DER copies */
 	struct cert_record *recs; /* nrecs records (their strings are malloc'd) */
 	size_t nrecs;
+	/* while held (verdict waiting for evidence): the list link, the
+	 * verdict to decide again (in the arena), the item's new certificates */
+	struct probe_item *next;
+	struct verdict_result *vres;
+	size_t ncerts;
+	/* the evidence key of the chain (evidence.h) and the bits known so far */
+	uint64_t ev_issuer, ev_network;
+	uint8_t own_leaf[8];
+	unsigned evidence;
+	bool loc_pending; /* a localisation job will fill its path fields */
+	int32_t loc_sni;  /* the probe's SNI and path, for its localisation */
+	uint8_t loc_path;
 };
 
 static void item_release(struct out_item *it)
@@ -341,6 +394,400 @@ static uint64_t unix_now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+/* ---- stability: the second control probe (docs/verdicts.md) ----
+ *
+ * After a host's test probes, one more connection with a second random
+ * innocuous SNI. A host whose two control chains differ is unstable (a
+ * load balancer whose backends present different certificates, a host
+ * that rotates its certificate): a test chain that merely differs from the
+ * first control chain proves nothing there. Test probes whose verdict
+ * depends on it (verdict_result.needs_evidence: the chain differs, does
+ * not verify and matches no known interceptor) are held on their host,
+ * fully built, until the second control ends; everything else is written
+ * at once. A host holds at most one item per test SNI, and only while it
+ * occupies a host slot, so the memory is bounded by the host table. */
+
+/* Hand @pi to the writer. False when the ring dropped it (counted into
+ * ScanEnd.records_dropped); @pi is released either way. */
+static bool item_submit(struct tls_stage *st, struct probe_item *pi)
+{
+	if (out_async_submit(st->ctx.out, &pi->item)) {
+		progress_add(&st->ctx.ctr->probes, 1);
+		progress_add(&st->ctx.ctr->certs, pi->ncerts);
+		return true;
+	}
+	item_release(&pi->item);
+	return false;
+}
+
+static void hold_for_control2(struct tls_stage *st, struct tls_host *h, struct probe_item *pi,
+			      const struct verdict_result *vres, const struct verdict_cert *leaf)
+{
+	const struct x509_cert *x = leaf->parsed;
+
+	pi->ev_issuer = x ? ev_issuer_key(leaf->der + x->issuer.off, x->issuer.len)
+			  : ev_issuer_key(leaf->sha256, 32); /* unparsed: its own group */
+	pi->ev_network = ev_network(h->geo.asn, h->ip_be);
+	if (h->ctrl && h->ctrl->n)
+		memcpy(pi->own_leaf, h->ctrl->vc[0].sha256, 8);
+	pi->vres = tls_arena_alloc(pi->arena, sizeof(*pi->vres));
+	if (!pi->vres) { /* out of memory: written now, as decided without evidence */
+		item_submit(st, pi);
+		return;
+	}
+	*pi->vres = *vres;
+	pi->next = h->held;
+	h->held = pi;
+}
+
+static bool chain_equals_control(const struct ctrl_chain *cc, const uint8_t sha[][32], size_t n)
+{
+	if (!cc || cc->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(cc->vc[i].sha256, sha[i], 32))
+			return false;
+	return true;
+}
+
+/* The second control's chain against the first: VERDICT_EV_UNSTABLE or 0.
+ * No chain from either probe says nothing about stability. */
+static unsigned stability_evidence(const struct tls_host *h, const uint8_t sha[][32], size_t n)
+{
+	if (!h->ctrl || !n)
+		return 0;
+	return chain_equals_control(h->ctrl, sha, n) ? 0 : VERDICT_EV_UNSTABLE;
+}
+
+static void second_control_reasons(const struct tls_host *h, const uint8_t sha[][32], size_t n,
+				   struct verdict_result *vres)
+{
+	const char *r = NULL;
+
+	if (stability_evidence(h, sha, n))
+		r = "unstable-host";
+	else if (n && h->ctrl)
+		r = "same-as-control";
+	if (vres->n_reasons < VERDICT_MAX_REASONS)
+		snprintf(vres->reasons[vres->n_reasons++], VERDICT_REASON_LEN, "second-control");
+	if (r && vres->n_reasons < VERDICT_MAX_REASONS)
+		snprintf(vres->reasons[vres->n_reasons++], VERDICT_REASON_LEN, "%s", r);
+}
+
+/* Decide a held item again with @evidence and patch its Probe. */
+static void item_redecide(struct probe_item *pi, unsigned evidence)
+{
+	Tlsmap__V1__Probe *pr = pi->item.probe;
+	struct verdict_result *v = pi->vres;
+	char **reasons;
+
+	verdict_redecide(v, evidence);
+	reasons = tls_arena_alloc(pi->arena, (v->n_reasons ? v->n_reasons : 1) * sizeof(char *));
+	if (!reasons)
+		return; /* the Probe keeps its first reasons */
+	pr->verdict = (Tlsmap__V1__Verdict)v->verdict;
+	for (size_t i = 0; i < v->n_reasons; i++)
+		reasons[i] = tls_arena_strdup(pi->arena, v->reasons[i]);
+	pr->reasons = reasons;
+	pr->n_reasons = v->n_reasons;
+}
+
+/* The evidence a held item has once its host's second control ended: the
+ * host's stability, and whether it equals the second control chain. */
+static unsigned held_evidence(const struct probe_item *pi, unsigned stability,
+			      const uint8_t ctrl2[][32], size_t ctrl2_n)
+{
+	const Tlsmap__V1__Probe *pr = pi->item.probe;
+	unsigned ev = stability;
+
+	if (ctrl2_n && ctrl2_n == pr->n_chain) {
+		bool same = true;
+		for (size_t i = 0; i < pr->n_chain && same; i++)
+			same = pr->chain[i].len == 32 && !memcmp(pr->chain[i].data, ctrl2[i], 32);
+		if (same)
+			ev |= VERDICT_EV_SAME_AS_CONTROL2;
+	}
+	return ev;
+}
+
+/* ---- localisation (localize.h, docs/verdicts.md "Where on the path") ----
+ *
+ * A held item whose chain looks intercepted (suspicious, or a known
+ * interceptor) claims one of its (network, issuer) group's
+ * --localize-per-group slots; the job's connections reuse the probe table
+ * (the probe's loc_job1/loc_ttl) and its host slot (loc_refs keeps it). The
+ * item stays deferred until the job ends and fills its path fields. */
+
+static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint64_t now);
+static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now);
+static void probe_release(struct tls_worker *w, struct tls_probe *p);
+static void host_release(struct tls_worker *w, uint32_t hi);
+static void probe_chain(const struct tls_probe *p, struct chain_view *cv);
+
+static bool localize_item(struct tls_worker *w, struct tls_host *h, struct probe_item *pi)
+{
+	if (!w->loc || w->stopping ||
+	    !ev_claim_localization(w->st->ev, pi->ev_issuer, pi->ev_network,
+				   (unsigned)w->st->cfg->localize_per_group))
+		return false;
+	int64_t job = loc_start(w->loc, h->ip_be, eng_now_ns());
+	if (job < 0)
+		return false; /* every job busy: this one goes unlocalised */
+	struct loc_slot *ls = &w->loc_slots[job];
+	ls->item = pi;
+	ls->host = (uint32_t)(h - w->hosts);
+	ls->sni = pi->loc_sni;
+	ls->path = pi->loc_path;
+	pi->loc_pending = true;
+	h->loc_refs++;
+	w->loc_started++;
+	progress_add(&w->st->ctx.ctr->localize_jobs, 1);
+	return true;
+}
+
+static int loc_open(void *ctx, uint32_t job, uint8_t ttl, uint64_t now)
+{
+	struct tls_worker *w = ctx;
+	struct loc_slot *ls = &w->loc_slots[job];
+
+	if (w->probe_free == NONE || tcp_active(w->tcp) >= tcp_capacity(w->tcp))
+		return -1;
+	uint32_t pi = probe_alloc(w, ls->host, ls->sni, now);
+	struct tls_probe *p = &w->probes[pi];
+	p->loc_job1 = job + 1;
+	p->loc_ttl = ttl;
+	p->path = ls->path;
+	if (probe_connect(w, pi, now) != 0) {
+		probe_release(w, p);
+		return -1;
+	}
+	return 0;
+}
+
+static void loc_echo(void *ctx, uint32_t job, uint16_t seq, uint8_t ttl)
+{
+	struct tls_worker *w = ctx;
+	const struct tls_host *h = &w->hosts[w->loc_slots[job].host];
+	uint8_t frame[64];
+	unsigned len = eng_icmp_echo_build(frame, eng_worker_l2(w->ew), h->ip_be, h->port_be,
+					   (uint16_t)(seq >> 8 | seq << 8), ttl);
+
+	eng_tx_frame(w->ew, frame, (uint16_t)len);
+}
+
+/* A localisation connection ended: did it draw the forged chain (a leaf
+ * from the same issuer as the probe's)? */
+static void loc_probe_closed(struct tls_worker *w, struct tls_probe *p, uint64_t now)
+{
+	uint32_t job = p->loc_job1 - 1;
+	uint8_t ttl = p->loc_ttl;
+	struct chain_view cv;
+	bool forged = false;
+
+	probe_chain(p, &cv);
+	if (cv.n) {
+		struct x509_cert *x = &w->x509_scratch[0];
+		uint8_t sha[32];
+		uint64_t key;
+		if (x509_parse(cv.der[0], cv.len[0], x) == 0) {
+			key = ev_issuer_key(cv.der[0] + x->issuer.off, x->issuer.len);
+		} else {
+			x509_sha256(cv.der[0], cv.len[0], sha);
+			key = ev_issuer_key(sha, 32);
+		}
+		forged = w->loc_slots[job].item && key == w->loc_slots[job].item->ev_issuer;
+	}
+	probe_release(w, p);
+	loc_conn_done(w->loc, job, ttl, forged, now);
+}
+
+static void loc_job_done(void *ctx, uint32_t job, const struct loc_result *r)
+{
+	struct tls_worker *w = ctx;
+	struct loc_slot *ls = &w->loc_slots[job];
+	struct probe_item *pi = ls->item;
+	struct tls_host *h = &w->hosts[ls->host];
+	Tlsmap__V1__Probe *pr = pi->item.probe;
+
+	w->loc_done++;
+	pr->localized = r->localized;
+	pr->server_hop = r->server_hop;
+	if (r->localized) {
+		w->loc_localized++;
+		progress_add(&w->st->ctx.ctr->localized, 1);
+		pr->interceptor_hop = r->interceptor_hop;
+		if (r->hop_before_be) {
+			uint8_t *ip = tls_arena_alloc(pi->arena, 4);
+			struct geo_result g = {0};
+			if (ip) {
+				memcpy(ip, &r->hop_before_be, 4);
+				pr->hop_before_interceptor.data = ip;
+				pr->hop_before_interceptor.len = 4;
+			}
+			if (w->geo)
+				geo_lookup_be32(w->geo, r->hop_before_be, &g);
+			pr->hop_country = tls_arena_strdup(pi->arena, g.cc);
+			pr->hop_asn = g.asn;
+		}
+		if (r->server_hop) {
+			bool before = r->interceptor_hop < r->server_hop;
+			pi->evidence |=
+				before ? VERDICT_EV_LOCALIZED_BEFORE : VERDICT_EV_AT_SERVER_HOP;
+			ev_localized(w->st->ev, pi->ev_issuer, pi->ev_network, before);
+		}
+	}
+	pi->loc_pending = false;
+	ls->item = NULL;
+	if (--h->loc_refs == 0 && h->release_pending)
+		host_release(w, ls->host);
+}
+
+/* ---- cross-host evidence (evidence.h, docs/verdicts.md "Evidence") ----
+ *
+ * A suspicious chain on a stable host is recorded in the scan-wide table
+ * and its item deferred: the evidence that would call it INTERCEPTED (its
+ * issuer forging across networks, its group localised before the server)
+ * may only come later in the scan. Deferred items are written as soon as
+ * that evidence exists (looked at every DEFER_SCAN_NS), when the queue is
+ * full (the oldest, with the evidence known then), and at the end of the
+ * scan (worker_fini, when every worker is idle: the final evidence). */
+
+static unsigned final_evidence(struct tls_worker *w, const struct probe_item *pi)
+{
+	unsigned ev = pi->evidence | ev_lookup(w->st->ev, pi->ev_issuer, pi->ev_network);
+	if (!(ev & (VERDICT_EV_LOCALIZED_BEFORE | VERDICT_EV_AT_SERVER_HOP)))
+		ev |= VERDICT_EV_NOT_LOCALIZED;
+	return ev;
+}
+
+static void deferred_finish(struct tls_worker *w, struct probe_item *pi)
+{
+	item_redecide(pi, final_evidence(w, pi));
+	item_submit(w->st, pi);
+}
+
+static void defer(struct tls_worker *w, struct probe_item *pi)
+{
+	if (w->ndeferred == DEFER_CAP) { /* bounded: the oldest goes now */
+		uint32_t i = 0;
+		while (w->deferred[i]->loc_pending) /* at most LOC_JOBS of them */
+			i++;
+		deferred_finish(w, w->deferred[i]);
+		memmove(w->deferred + i, w->deferred + i + 1,
+			(DEFER_CAP - 1 - i) * sizeof(*w->deferred));
+		w->ndeferred--;
+	}
+	w->deferred[w->ndeferred++] = pi;
+}
+
+/* Write the deferred items whose evidence is complete (@all: every one). */
+static void deferred_scan(struct tls_worker *w, bool all)
+{
+	uint32_t keep = 0;
+
+	for (uint32_t i = 0; i < w->ndeferred; i++) {
+		struct probe_item *pi = w->deferred[i];
+		if (all || (!pi->loc_pending &&
+			    (!pi->vres->needs_evidence ||
+			     ((pi->evidence | ev_lookup(w->st->ev, pi->ev_issuer, pi->ev_network)) &
+			      (VERDICT_EV_CROSS_HOST | VERDICT_EV_GROUP_BEFORE |
+			       VERDICT_EV_LOCALIZED_BEFORE)))))
+			deferred_finish(w, pi);
+		else
+			w->deferred[keep++] = pi;
+	}
+	w->ndeferred = keep;
+}
+
+static void deferred_poll(struct tls_worker *w, uint64_t now)
+{
+	if (!w->ndeferred || now - w->deferred_scan_ns < DEFER_SCAN_NS)
+		return;
+	w->deferred_scan_ns = now;
+	deferred_scan(w, false);
+}
+
+/* Write every item held on @h, decided with the host's stability and the
+ * second control chain (@ctrl2, @ctrl2_n digests; 0 when there is none);
+ * those still undecided wait for cross-host evidence. */
+static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stability,
+			 const uint8_t ctrl2[][32], size_t ctrl2_n)
+{
+	uint64_t tried[8]; /* issuers localised on this host: one job per (host, group) */
+	unsigned ntried = 0;
+
+	while (h->held) {
+		struct probe_item *pi = h->held;
+		h->held = pi->next;
+		pi->next = NULL;
+		pi->evidence = held_evidence(pi, stability, ctrl2, ctrl2_n);
+		if (pi->evidence & VERDICT_EV_SAME_AS_CONTROL2) {
+			item_redecide(pi, pi->evidence);
+			item_submit(w->st, pi);
+			continue;
+		}
+		if (pi->vres->needs_evidence && !(pi->evidence & VERDICT_EV_UNSTABLE))
+			ev_record(w->st->ev, pi->ev_issuer, pi->ev_network, pi->own_leaf);
+		bool loc = false, seen = false;
+		for (unsigned i = 0; i < ntried && !seen; i++)
+			seen = tried[i] == pi->ev_issuer;
+		if (!seen && ntried < 8) {
+			tried[ntried++] = pi->ev_issuer;
+			loc = localize_item(w, h, pi);
+		}
+		if (!pi->vres->needs_evidence && !loc) /* known interceptor: final now */
+			item_submit(w->st, pi);
+		else
+			defer(w, pi);
+	}
+}
+
+static void host_release(struct tls_worker *w, uint32_t hi);
+
+/* The host's test probes are all done: its second control next, or release. */
+static void host_done(struct tls_worker *w, uint32_t hi)
+{
+	struct tls_host *h = &w->hosts[hi];
+
+	if (h->eligible && w->st->cfg->nsnis && !h->ctrl2_started && w->st->ctx.out) {
+		h->ctrl2_started = true;
+		w->ctrl2q[w->ctrl2q_len++] = hi;
+		return;
+	}
+	release_held(w, h, 0, NULL, 0);
+	if (h->loc_refs) { /* localisation connections still need its address */
+		h->release_pending = true;
+		return;
+	}
+	host_release(w, hi);
+}
+
+static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint64_t now);
+static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now);
+static void probe_release(struct tls_worker *w, struct tls_probe *p);
+static bool can_connect(const struct tls_worker *w);
+static void took(struct tls_worker *w);
+
+static void launch_second_controls(struct tls_worker *w, uint64_t now, unsigned *launched)
+{
+	while (w->ctrl2q_len && *launched < LAUNCH_PER_POLL && can_connect(w)) {
+		uint32_t hi = w->ctrl2q[w->ctrl2q_len - 1];
+		struct tls_host *h = &w->hosts[hi];
+		uint32_t pi = probe_alloc(w, hi, SNI_CONTROL2, now);
+
+		if (pi == NONE)
+			break;
+		if (probe_connect(w, pi, now) != 0) {
+			probe_release(w, &w->probes[pi]);
+			break;
+		}
+		w->ctrl2q_len--;
+		h->inflight++;
+		(*launched)++;
+		took(w);
+	}
+}
+
 /* Build and submit the Probe (and new Certificates) of a finished probe. */
 static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now_ns)
 {
@@ -414,7 +861,12 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 	};
 	verdict_decide(&vin, &vres);
 
-	if (p->sni < 0) {
+	if (p->sni == SNI_CONTROL2) {
+		second_control_reasons(h, (const uint8_t(*)[32])sha, cv.n, &vres);
+		if (stability_evidence(h, (const uint8_t(*)[32])sha, cv.n))
+			progress_add(&st->ctx.ctr->unstable_hosts, 1);
+	}
+	if (p->sni == SNI_CONTROL) {
 		/* the control probe decides the host's fate */
 		if (cv.n)
 			keep_control_chain(h, &cv, (const uint8_t(*)[32])sha);
@@ -446,6 +898,7 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pr->port = (uint16_t)(h->port_be >> 8 | h->port_be << 8);
 		pr->sni = (char *)sni;
 		pr->is_control = p->sni < 0;
+		pr->second_control = p->sni == SNI_CONTROL2;
 		pr->vantage = (char *)st->cfg->vantage;
 		pr->start_us = eng_ns_to_unix_us(p->start_ns);
 		pr->connected_us = p->connected_ns ? eng_ns_to_unix_us(p->connected_ns) : 0;
@@ -495,8 +948,14 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 			tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*certs));
 		pi->recs = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*pi->recs));
 		size_t ncerts = 0;
+		/* an item held for evidence is written later than items built
+		 * after it: it carries all its certificates and marks none as
+		 * sent, so no Probe is written before its chain (the writer
+		 * drops the duplicates) */
+		bool held = p->sni >= 0 && (vres.needs_evidence ||
+					    (vres.verdict == VERDICT_INTERCEPTED && st->localize));
 		for (size_t i = 0; i < cv.n && certs && pi->recs; i++) {
-			if (!seen_insert(w, sha[i]))
+			if (!held && !seen_insert(w, sha[i]))
 				continue;
 			/* the record borrows its DER: copy it into the item's arena (the
 			 * parse result holds offsets, valid for the copy as well) */
@@ -515,16 +974,19 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pi->item.ncerts = ncerts;
 		pi->item.release = item_release;
 		pi->item.user = pi;
-		if (out_async_submit(st->ctx.out, &pi->item)) {
-			progress_add(&st->ctx.ctr->probes, 1);
-			progress_add(&st->ctx.ctr->certs, ncerts);
-		} else {
-			/* dropped, counted by the ring into ScanEnd.records_dropped;
-			 * its new certificates were marked seen but never written */
-			if (ncerts)
-				seen_forget(w);
-			item_release(&pi->item);
+		pi->ncerts = ncerts;
+		if (held) {
+			pi->loc_sni = p->sni;
+			pi->loc_path = p->path;
+			hold_for_control2(st, h, pi, &vres, &vc[0]);
+		} else if (!item_submit(st, pi) && ncerts) {
+			/* dropped: its new certificates were marked seen but never
+			 * written; a later probe writes them */
+			seen_forget(w);
 		}
+		if (p->sni == SNI_CONTROL2)
+			release_held(w, h, stability_evidence(h, (const uint8_t(*)[32])sha, cv.n),
+				     (const uint8_t(*)[32])sha, cv.n);
 	} else {
 		progress_add(&st->ctx.ctr->probes, 1);
 	}
@@ -590,7 +1052,10 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 				 xorshift(&w->rnd)};
 		memcpy(p->random, r, 32);
 	}
-	int ret = tcp_connect(w->tcp, h->ip_be, h->port_be, pi, now);
+	/* a localisation hello waits as long as a probe's: a slow interceptor
+	 * must not look like one further away */
+	int ret = p->loc_ttl ? tcp_connect_ttl(w->tcp, h->ip_be, h->port_be, pi, now, p->loc_ttl, 0)
+			     : tcp_connect(w->tcp, h->ip_be, h->port_be, pi, now);
 	if (ret) {
 		tls_ossl_free(p->ossl);
 		p->ossl = NULL;
@@ -632,7 +1097,7 @@ static void probe_end(struct tls_worker *w, struct tls_probe *p, uint64_t now)
 	if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->next_sni >= 0)
 		runq_push(w, hi);
 	else if (h->inflight == 0 && h->next_sni >= 0)
-		host_release(w, hi);
+		host_done(w, hi);
 }
 
 /* ---- tcp callbacks ---- */
@@ -776,6 +1241,10 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	if (ci->connected_ns)
 		p->connected_ns = ci->connected_ns;
 	p->tcp_outcome = outcome == TCP_OUT_FLIGHT_TOO_LARGE ? TCP_OUT_FLIGHT_TOO_LARGE : outcome;
+	if (p->loc_job1) {
+		loc_probe_closed(w, p, now);
+		return;
+	}
 	bool fallback =
 		p->path == PATH_FAST &&
 		((p->status == TLS_ST_ALERT && tls_alert_wants_fallback(p->ps.f.alert_desc)) ||
@@ -834,6 +1303,32 @@ static int tx_frame(void *ctx, const uint8_t *frame, uint16_t len)
 
 static void tls_worker_fini(void *wctx);
 
+/* ICMP for the localisation jobs: echo replies, and time-exceeded for a
+ * TTL-limited hello (matched to its connection by the quoted 4-tuple). */
+static void tls_icmp(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns)
+{
+	struct tls_worker *w = wctx;
+	struct eng_icmp ic;
+	uint64_t user;
+
+	(void)now_ns;
+	if (!w->loc || !eng_icmp_parse(frame, len, &ic))
+		return;
+	if (ic.type == ENG_ICMP_ECHO_REPLY) {
+		loc_echo_icmp(w->loc, ic.src_be,
+			      (uint16_t)(ic.echo_seq_be >> 8 | ic.echo_seq_be << 8), true);
+		return;
+	}
+	if (ic.type != ENG_ICMP_TIME_EXCEEDED || !ic.quoted || ic.q_proto != 6)
+		return;
+	if (tcp_find_user(w->tcp, ic.q_dst_be, ic.q_dport_be, ic.q_sport_be, &user) != 0 ||
+	    user >= w->nprobes)
+		return;
+	struct tls_probe *p = &w->probes[user];
+	if (p->in_use && p->loc_job1)
+		loc_hello_icmp(w->loc, p->loc_job1 - 1, p->loc_ttl, ic.src_be);
+}
+
 static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker *ew)
 {
 	struct tls_stage *st = stage;
@@ -854,12 +1349,25 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 	w->hosts = calloc(w->nhosts, sizeof(*w->hosts));
 	w->runq = calloc(w->nhosts, sizeof(*w->runq));
 	w->retryq = calloc(w->nprobes, sizeof(*w->retryq));
+	w->ctrl2q = calloc(w->nhosts, sizeof(*w->ctrl2q));
+	w->deferred = calloc(DEFER_CAP, sizeof(*w->deferred));
+	if (st->localize) {
+		static const struct loc_ops lops = {
+			.open = loc_open,
+			.echo = loc_echo,
+			.done = loc_job_done,
+		};
+		w->loc_slots = calloc(LOC_JOBS, sizeof(*w->loc_slots));
+		w->loc = w->loc_slots ? loc_table_new(LOC_JOBS, &lops, w) : NULL;
+		if (!w->loc)
+			goto fail;
+	}
 	w->seen = calloc((size_t)1 << SEEN_BITS, sizeof(*w->seen));
 	w->x509_scratch = calloc(TLS_MAX_CERTS, sizeof(*w->x509_scratch));
 	w->vcache = calloc(VCACHE_SLOTS, sizeof(*w->vcache));
 	w->ossl = tls_ossl_ctx_new();
-	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->seen || !w->x509_scratch ||
-	    !w->vcache || !w->ossl)
+	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->ctrl2q || !w->deferred ||
+	    !w->seen || !w->x509_scratch || !w->vcache || !w->ossl)
 		goto fail;
 	for (uint32_t i = 0; i < w->nprobes; i++)
 		w->probes[i].next_free = i + 1 < w->nprobes ? i + 1 : NONE;
@@ -1058,11 +1566,15 @@ static void tls_poll(void *wctx, uint64_t now)
 			h->inflight--;
 			probe_release(w, p);
 			if (h->inflight == 0 && h->next_sni >= (int32_t)w->st->cfg->nsnis)
-				host_release(w, p->host);
+				host_done(w, p->host);
 		}
 	}
 	/* then load retries, which hold probe slots too */
 	launched += launch_retries(w, now);
+	launch_second_controls(w, now, &launched);
+	if (w->loc)
+		loc_poll(w->loc, now);
+	deferred_poll(w, now);
 	/* hosts with test SNIs left; a host whose /24 must wait goes to the back */
 	for (uint32_t seen = 0, n = w->runq_len;
 	     seen < n && w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w); seen++) {
@@ -1092,7 +1604,7 @@ static void tls_poll(void *wctx, uint64_t now)
 		w->runq_len--;
 		h->in_runq = false;
 		if (h->next_sni >= (int32_t)w->st->cfg->nsnis && h->inflight == 0)
-			host_release(w, hi);
+			host_done(w, hi);
 	}
 	/* new hosts from the sweep; one whose /24 must wait goes to the back */
 	for (size_t seen = 0, n = w->pend_len;
@@ -1134,7 +1646,8 @@ static bool tls_idle(void *wctx)
 {
 	struct tls_worker *w = wctx;
 	return w->pend_len == 0 && w->hosts_used == 0 && tcp_active(w->tcp) == 0 &&
-	       w->retryq_len == 0 && sched_waiting(&w->sched) == 0;
+	       w->retryq_len == 0 && sched_waiting(&w->sched) == 0 && w->ctrl2q_len == 0 &&
+	       (!w->loc || !loc_active(w->loc));
 }
 
 static void tls_worker_fini(void *wctx)
@@ -1143,10 +1656,18 @@ static void tls_worker_fini(void *wctx)
 	if (!w)
 		return;
 	if (w->tcp) {
+		w->stopping = true;
 		tcp_table_abort_all(w->tcp); /* writes records for interrupted probes */
 		/* probes waiting for a load retry: their last attempt is the outcome */
 		for (uint32_t pi; w->sched.nets && (pi = sched_retry_any(&w->sched)) != NONE;)
 			probe_end(w, &w->probes[pi], eng_now_ns());
+		w->ctrl2q_len = 0; /* no new connection now: write what is held */
+		for (uint32_t i = 0; w->hosts && i < w->nhosts; i++)
+			if (w->hosts[i].in_use)
+				release_held(w, &w->hosts[i], 0, NULL, 0);
+		if (w->loc)
+			loc_abort_all(w->loc, eng_now_ns());
+		deferred_scan(w, true);
 		struct tls_stage *st = w->st;
 		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
 		pthread_mutex_lock(&st->lock);
@@ -1158,11 +1679,15 @@ static void tls_worker_fini(void *wctx)
 		st->table_bytes += tcp_table_bytes(w->tcp) +
 				   (uint64_t)w->nprobes * sizeof(*w->probes) +
 				   (uint64_t)w->nhosts * (sizeof(*w->hosts) + sizeof(*w->runq)) +
-				   (uint64_t)w->nprobes * sizeof(*w->retryq);
+				   (uint64_t)w->nprobes * sizeof(*w->retryq) +
+				   (uint64_t)w->nhosts * sizeof(*w->ctrl2q);
 		st->retries_ossl += w->retries_ossl;
 		st->retries_tcp += w->retries_tcp;
 		sched_stats_add(&st->sched, &w->sched.stats, st->workers == 0);
 		st->table_bytes += sched_bytes(&w->sched);
+		st->loc_started += w->loc_started;
+		st->loc_done += w->loc_done;
+		st->loc_localized += w->loc_localized;
 		st->workers++;
 		pthread_mutex_unlock(&st->lock);
 		tcp_table_free(w->tcp);
@@ -1181,6 +1706,10 @@ static void tls_worker_fini(void *wctx)
 	free(w->hosts);
 	free(w->runq);
 	free(w->retryq);
+	free(w->ctrl2q);
+	free(w->deferred);
+	loc_table_free(w->loc);
+	free(w->loc_slots);
 	free(w->pending);
 	free(w->seen);
 	free(w->x509_scratch);
@@ -1197,6 +1726,7 @@ static const struct eng_stage_ops tls_ops = {
 	.poll = tls_poll,
 	.idle = tls_idle,
 	.worker_fini = tls_worker_fini,
+	.icmp = tls_icmp,
 };
 
 static void tls_stage_close(void *arg)
@@ -1248,9 +1778,16 @@ static void tls_stage_close(void *arg)
 			(unsigned long long)s->gave_up, (unsigned long long)s->cuts,
 			(unsigned long long)s->net_cuts, (unsigned long long)s->net_blocked,
 			(unsigned long long)s->table_full, s->min_cwnd, s->peak_inflight);
+		fprintf(stderr,
+			"tlsmap scan: localize: jobs=%llu done=%llu localized=%llu "
+			"evidence_overflow=%llu\n",
+			(unsigned long long)st->loc_started, (unsigned long long)st->loc_done,
+			(unsigned long long)st->loc_localized,
+			(unsigned long long)ev_overflow(st->ev));
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
+	ev_table_free(st->ev);
 	free(st);
 }
 
@@ -1306,12 +1843,16 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 	pthread_mutex_init(&st->lock, NULL);
 	tls_hello_tmpl_init(&st->hello);
 	st->eligible_any = !strcmp(cfg->eligible, "any");
+	st->localize = !cfg->no_localize;
 	st->roots = verify_store_new(cfg->roots, err, sizeof(err));
 	if (!st->roots) {
 		fprintf(stderr, "tlsmap scan: --roots: %s\n", err);
 		goto fail;
 	}
 	st->icpt = cfg->icpt;
+	st->ev = ev_table_new();
+	if (!st->ev)
+		goto fail;
 	/* geolocation: explicit paths must open; the defaults may be missing */
 	if (cfg->geo_db)
 		snprintf(st->geo_country, sizeof(st->geo_country), "%s", cfg->geo_db);

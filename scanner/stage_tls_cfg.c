@@ -167,6 +167,32 @@ out:
 	return ret;
 }
 
+/*
+ * The second control SNI (docs/verdicts.md, "Stability"): another random
+ * innocuous name when the first is random; derived from --control-sni when
+ * that was given, so that a sharded or repeated scan probes the same names.
+ */
+static void second_control_sni(struct scan_config *c)
+{
+	uint8_t r[10];
+
+	if (c->control_sni != c->control_sni_buf) {
+		if (strlen(c->control_sni) + 3 < 254)
+			snprintf(c->control_sni2_buf, sizeof(c->control_sni2_buf), "c2.%s",
+				 c->control_sni);
+		else
+			snprintf(c->control_sni2_buf, sizeof(c->control_sni2_buf), "%s",
+				 c->control_sni);
+	} else {
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			memset(r, 0xa5, sizeof(r));
+		snprintf(c->control_sni2_buf, sizeof(c->control_sni2_buf),
+			 "%02x%02x%02x%02x%02x%02x.example%02x%02x%02x%02x.net", r[0], r[1], r[2],
+			 r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
+	}
+	c->control_sni2 = c->control_sni2_buf;
+}
+
 int scan_config_tls_resolve(struct scan_config *c)
 {
 	char path[PATH_MAX];
@@ -200,6 +226,7 @@ int scan_config_tls_resolve(struct scan_config *c)
 			 r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
 		c->control_sni = c->control_sni_buf;
 	}
+	second_control_sni(c);
 	if (strcmp(c->eligible, "trusted") && strcmp(c->eligible, "any")) {
 		cli_usage_error("scan", "--eligible %s: expected trusted or any", c->eligible);
 		return CLI_EUSAGE;

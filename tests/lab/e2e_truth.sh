@@ -13,7 +13,14 @@
 # so the scan is paced (--max-connections, -r; its mitmproxy middleboxes need
 # seconds per handshake under load, hence --read-timeout 30) to stay below the lab's
 # ceiling; the scanner is not the bottleneck here.
+#
+# Issue 10: the scan runs without the lab's --interceptors list (set
+# E2E_INTERCEPTORS=1 to pass it), so every INTERCEPTED must come from path
+# evidence (localisation) or cross-host evidence, and every localised probe
+# must report the interceptor hop and router before it that the lab's
+# topology implies ($LAB_DIR/hops.tsv).
 source "$(dirname "$0")/tls_common.sh"
+[ -n "${E2E_INTERCEPTORS:-}" ] || export TLS_NO_INTERCEPTORS=1
 
 # E2E_USER=NAME (tests/lab/e2e_user.sh): the scan runs with --user NAME and
 # writes into a directory NAME owns; the dataset must end up NAME's.

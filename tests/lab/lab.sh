@@ -81,6 +81,11 @@ REF_NS=tlm-ref
 PROXY_PORT=8080
 declare -A HOSTILE_PORT=([tarpit]=9001 [trickle]=9002 [endless]=9003 [bigchain]=9004
 	[garbage]=9005 [reset]=9006 [close]=9007)
+# kind "unstable": two backends on these ports (a valid and a self-signed
+# certificate); every new connection to such an address goes to one of them at
+# random (iptables statistic), as behind a load balancer. Random, not every
+# nth: the number of connections between a scan's two control probes varies.
+UNSTABLE_PORTS="9101 9102"
 # Next hop from tlm-r2 toward a country's ranges, and the country's upstream.
 declare -A R2_NEXTHOP=([kz]=198.19.200.6 [ru]=198.19.200.22 [de]=198.19.200.14 [us]=198.19.200.18)
 declare -A MBOX_OF=([kz]=mkz [ru]=mru)
@@ -246,6 +251,10 @@ mk_pki() {
 	genkey impostor p256
 	sign impostor "/O=Lab Impostor/CN=ok.ru" self "$(leaf_ext ok.ru)"
 	cp impostor.pem impostor.chain.pem
+	leaf unstable-a p256 int1 int1
+	genkey unstable-b p256
+	sign unstable-b "/O=tlsmap lab/CN=unstable-b.lab.test" self "$(leaf_ext unstable-b.lab.test)"
+	cp unstable-b.pem unstable-b.chain.pem
 	genkey selfsigned p256
 	sign selfsigned "/O=tlsmap lab/CN=selfsigned.lab.test" self "$(leaf_ext selfsigned.lab.test)"
 	cp selfsigned.pem selfsigned.chain.pem
@@ -315,10 +324,19 @@ http {
 EOF
 		while IFS=$'\t' read -r cns cidr kind mbox; do
 			[ "$cns" = "$ns" ] || continue
-			case $kind in closed | silent | tarpit | trickle | endless | bigchain | garbage | reset | close) continue ;; esac
+			case $kind in closed | silent | tarpit | trickle | endless | bigchain | garbage | reset | close | unstable) continue ;; esac
 			[[ $cidr != */* ]] || die "plan: kind $kind on $cidr: nginx kinds take single addresses"
 			nginx_server "$cidr" "$kind"
 		done < <(plan hosts)
+		if plan hosts | awk -F'\t' -v ns="$ns" '$1 == ns && $3 == "unstable" { f = 1 } END { exit !f }'; then
+			local port b=a
+			for port in $UNSTABLE_PORTS; do
+				printf '\tserver { listen %s ssl; ssl_certificate %s/unstable-%s.chain.pem; ssl_certificate_key %s/unstable-%s.key;\n' \
+					"$port" "$LAB_DIR/pki" "$b" "$LAB_DIR/pki" "$b"
+				printf '\t\tssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers ALL:@SECLEVEL=0; return 200 "unstable-%s\\n"; }\n' "$b"
+				b=b
+			done
+		fi
 		echo "}"
 	} >"$p/nginx.conf"
 	nsx "tlm-$ns" nginx -t -q -p "$p" -c "$p/nginx.conf" -e "$p/error.log" || die "nginx config for tlm-$ns"
@@ -332,6 +350,11 @@ country_rules() { # NS
 	local ns=$1 cns cidr kind mbox len
 	echo "*nat"
 	plan hosts | awk -F'\t' -v ns="$ns" '$1 == ns' | while IFS=$'\t' read -r cns cidr kind mbox; do
+		if [ "$kind" = unstable ]; then
+			set -- $UNSTABLE_PORTS
+			echo "-A PREROUTING -d $cidr -p tcp --dport 443 -m statistic --mode random --probability 0.5 -j REDIRECT --to-ports $1"
+			echo "-A PREROUTING -d $cidr -p tcp --dport 443 -j REDIRECT --to-ports $2"
+		fi
 		[ -n "${HOSTILE_PORT[$kind]:-}" ] || continue
 		echo "-A PREROUTING -d $cidr -p tcp --dport 443 -j REDIRECT --to-ports ${HOSTILE_PORT[$kind]}"
 	done
@@ -430,6 +453,22 @@ write_outputs() {
 		done < <(plan middleboxes)
 	} >"$LAB_DIR/interceptors.tsv"
 	plan targets >"$LAB_DIR/targets.txt"
+	# What the topology implies for path localisation (issue 10), per country:
+	# the server's hop distance from the scanner and the router before it, the
+	# middlebox's hop and the router before it ("-" without one). A router
+	# answers from the address of its interface toward the scanner: tlm-r2's
+	# is 198.19.200.2, a middlebox's the one tlm-r2 routes to (R2_NEXTHOP).
+	{
+		printf 'country\tserver_hop\tbefore_server\tmbox_hop\tbefore_mbox\n'
+		local cns
+		for cns in $COUNTRIES; do
+			if [ -n "${MBOX_OF[$cns]:-}" ]; then
+				printf '%s\t4\t%s\t3\t198.19.200.2\n' "${cns^^}" "${R2_NEXTHOP[$cns]}"
+			else
+				printf '%s\t3\t198.19.200.2\t-\t-\n' "${cns^^}"
+			fi
+		done
+	} >"$LAB_DIR/hops.tsv"
 	plan truth "$SNI_FILE" "$LAB_DIR/interceptors.tsv" >"$LAB_DIR/truth.tsv.tmp"
 	mv "$LAB_DIR/truth.tsv.tmp" "$LAB_DIR/truth.tsv"
 	plan ranges | perl "$HERE/geo.pl" "$LAB_DIR/geo"
@@ -447,6 +486,7 @@ ASN_DB='$LAB_DIR/geo/asn.mmdb'
 INTERCEPTORS='$LAB_DIR/interceptors.tsv'
 TARGETS_FILE='$LAB_DIR/targets.txt'
 TRUTH='$LAB_DIR/truth.tsv'
+HOPS='$LAB_DIR/hops.tsv'
 SNI_FILE='$SNI_FILE'
 EOF
 }

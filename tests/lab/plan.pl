@@ -15,7 +15,10 @@
 #                            the ground truth (see docs/lab.md), one line per
 #                            (address, 443, SNI) the scanner probes with
 #                            --eligible any, plus one "@control" line per
-#                            address of every range
+#                            address of every range. A verdict may be
+#                            "A|B" (either is right: an unstable host); the
+#                            last column, reason, is a reason the Probe must
+#                            carry ("A|B": one of them), or "-".
 #
 # The verdict rules follow docs/verdicts.md. A kind either yields a chain for
 # every SNI (the chain kinds below) or never does (the others, whose verdict is
@@ -28,7 +31,7 @@ use strict;
 use warnings;
 
 my %CHAIN_KIND = map { $_ => 1 } qw(bulk rsa2048 rsa4096 p256 p384 ed25519 chain1 chain3
-  chain4 chain5 tls12 tls13 selfsigned expired sni-valid sni-other);
+  chain4 chain5 tls12 tls13 selfsigned expired sni-valid sni-other unstable);
 my %FIXED_VERDICT = (
 	reject   => 'TLS_ERROR',   # TLS alert to every ClientHello
 	closed   => 'NO_TLS',      # RST to the SYN
@@ -42,15 +45,21 @@ my %FIXED_VERDICT = (
 	bigchain => 'TLS_ERROR',   # 1 MB Certificate message: flight too large
 );
 # SNIs for which a host serves a certificate other than its own:
-# kind => { sni => [verdict, forging issuer or "-"] } (when not intercepted).
+# kind => { sni => [verdict, forging issuer or "-", reason or "-"] } (when not
+# intercepted).
 my %SNI_CERT = (
-	'sni-valid' => { 'vk.com' => ['VALID_FOR_SNI', '-'], 'mail.ru' => ['VALID_FOR_SNI', '-'] },
+	'sni-valid' => { 'vk.com' => ['VALID_FOR_SNI', '-', '-'], 'mail.ru' => ['VALID_FOR_SNI', '-', '-'] },
 	'sni-other' => {
-		'twitter.com' => ['UNTRUSTED_OTHER', '-'],
-		# a self-signed certificate naming the SNI: by the rules, INTERCEPTED
-		'ok.ru' => ['INTERCEPTED', 'CN=ok.ru,O=Lab Impostor'],
+		'twitter.com' => ['UNTRUSTED_OTHER', '-', '-'],
+		# its own self-signed certificate naming the SNI: differs from the
+		# control chain and does not verify, but it comes from the server
+		# itself on this host alone (issue 10): not an interception
+		'ok.ru' => ['UNTRUSTED_OTHER', '-', 'served-by-host'],
 	},
 );
+# Kinds whose test SNIs may see either of two chains (a load balancer whose
+# backends differ, chosen at random per connection): never INTERCEPTED.
+my %ANY_OF = (unstable => ['HOST_OWN_CERT|UNTRUSTED_OTHER', 'same-as-control|same-as-second-control|unstable-host|served-by-host|differs-from-control']);
 
 sub ip2n { my @o = split /\./, shift; return ($o[0] << 24) | ($o[1] << 16) | ($o[2] << 8) | $o[3] }
 sub n2ip { my $n = shift; return join '.', ($n >> 24) & 255, ($n >> 16) & 255, ($n >> 8) & 255, $n & 255 }
@@ -145,7 +154,7 @@ sub truth {
 	}
 	# longest prefix first, so the first host entry that contains an address wins
 	my @by_len = sort { $b->{len} <=> $a->{len} } @hosts;
-	print join("\t", qw(ip port sni verdict forging_issuer country asn kind)), "\n";
+	print join("\t", qw(ip port sni verdict forging_issuer country asn kind reason)), "\n";
 	for my $r (@ranges) {
 		my @in = grep { $_->{range} == $r } @by_len;
 		for my $n ($r->{first} .. $r->{last}) {
@@ -156,19 +165,22 @@ sub truth {
 			my $ip = n2ip($n);
 			my $tail = "$r->{cc}\t$r->{asn}\t$kind";
 			if (!$CHAIN_KIND{$kind}) {
-				print "$ip\t443\t\@control\t$FIXED_VERDICT{$kind}\t-\t$tail\n";
+				print "$ip\t443\t\@control\t$FIXED_VERDICT{$kind}\t-\t$tail\t-\n";
 				next;
 			}
-			print "$ip\t443\t\@control\tHOST_OWN_CERT\t-\t$tail\n";
+			print "$ip\t443\t\@control\tHOST_OWN_CERT\t-\t$tail\t-\n";
 			my $fg = $r->{mbox} ne '-' ? $forged{ $r->{mbox} } : {};
+			die "kind $kind cannot sit behind a middlebox ($ip)\n" if $ANY_OF{$kind} && %$fg;
 			for my $sni (@snis) {
-				my ($v, $iss) = ('HOST_OWN_CERT', '-');
+				my ($v, $iss, $why) = ('HOST_OWN_CERT', '-', '-');
 				if ($fg->{$sni}) {
 					($v, $iss) = ('INTERCEPTED', $fg->{$sni});
 				} elsif ($SNI_CERT{$kind} && $SNI_CERT{$kind}{$sni}) {
-					($v, $iss) = @{ $SNI_CERT{$kind}{$sni} };
+					($v, $iss, $why) = @{ $SNI_CERT{$kind}{$sni} };
+				} elsif ($ANY_OF{$kind}) {
+					($v, $why) = @{ $ANY_OF{$kind} };
 				}
-				print "$ip\t443\t$sni\t$v\t$iss\t$tail\n";
+				print "$ip\t443\t$sni\t$v\t$iss\t$tail\t$why\n";
 			}
 		}
 	}

@@ -147,9 +147,18 @@ mapfile -t picks < <({
 chain_host() { # IP
 	local ip=$1 cverdict cc asn kind tag ctrl_fp ctrl_san sni verdict issuer want
 	grep "^$ip"$'\t' "$TRUTH" >"$W/truth"
-	IFS=$'\t' read -r _ _ _ cverdict _ cc asn kind < <(awk -F'\t' '$3 == "@control"' "$W/truth")
+	IFS=$'\t' read -r _ _ _ cverdict _ cc asn kind _ < <(awk -F'\t' '$3 == "@control"' "$W/truth")
 	[ "$cverdict" = HOST_OWN_CERT ] || return 0
 	tag="$ip ($cc AS$asn $kind)"
+	if [ "$kind" = unstable ]; then # two certificates, picked at random per connection
+		local seen="" n
+		for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
+			fetch "$ip" "$CONTROL"
+			[[ " $seen " == *" ${F_FP%% *} "* ]] || seen+=" ${F_FP%% *}"
+		done
+		check "$tag: 12 connections saw 2 different leaves (${seen# })" test "$(wc -w <<<"$seen")" = 2
+		return 0
+	fi
 	fetch "$ip" "$CONTROL"
 	ctrl_fp=$F_FP
 	ctrl_san=$( [ "$F_N" = 0 ] || san "$F_LEAF")
@@ -176,7 +185,7 @@ chain_host() { # IP
 		;;
 	esac
 	# every SNI with a verdict of its own, and two that must equal the control chain
-	while IFS=$'\t' read -r _ _ sni verdict issuer _; do
+	while IFS=$'\t' read -r _ _ sni verdict issuer _ _ _ reason; do
 		fetch "$ip" "$sni"
 		case $verdict in
 		INTERCEPTED)
@@ -198,6 +207,11 @@ chain_host() { # IP
 			check "$tag $sni: leaf names $sni" bash -c 'openssl x509 -in "$1" -noout -checkhost "$2" | grep -q "does match"' _ "$F_LEAF" "$sni"
 			;;
 		UNTRUSTED_OTHER)
+			if [ "$reason" = served-by-host ]; then # the host's own unverified certificate
+				check "$tag $sni: UNTRUSTED_OTHER (served-by-host), differs from control, does not verify" \
+					test "${F_VERIFY:-0}" != 0 -a -n "$F_FP" -a "$F_FP" != "$ctrl_fp"
+				continue
+			fi
 			check "$tag $sni: UNTRUSTED_OTHER, verifies, differs from control" \
 				test "$F_VERIFY" = 0 -a -n "$F_FP" -a "$F_FP" != "$ctrl_fp"
 			check "$tag $sni: leaf does not name $sni" bash -c 'openssl x509 -in "$1" -noout -checkhost "$2" | grep -q "does NOT match"' _ "$F_LEAF" "$sni"
@@ -230,7 +244,7 @@ hello() { # IP: s_client with a ClientHello; sets H_READ (bytes read) H_OUT
 }
 other_host() { # "IP<TAB>...": one @control truth line
 	local ip verdict cc asn kind tag
-	IFS=$'\t' read -r ip _ _ verdict _ cc asn kind <<<"$1"
+	IFS=$'\t' read -r ip _ _ verdict _ cc asn kind _ <<<"$1"
 	tag="$ip ($cc AS$asn $kind, $verdict)"
 	case $kind in
 	closed)

@@ -39,8 +39,10 @@ source "$LAB_DIR/lab.env"
 # --source-ip, --gateway-ip) and -o. Two SYNs per target (-P 2): a SYN lost
 # on the busy veth must not turn into a missing host.
 tls_lab_args() {
-	LAB_ARGS=(--allow-reserved -p 443 --roots "$ROOTS" --interceptors "$INTERCEPTORS"
+	LAB_ARGS=(--allow-reserved -p 443 --roots "$ROOTS"
 		--geo-db "$GEO_DB" --asn-db "$ASN_DB" --eligible any -P "${TLS_PROBES:-2}")
+	# TLS_NO_INTERCEPTORS: verdicts from evidence alone (issue 10)
+	[ -n "${TLS_NO_INTERCEPTORS:-}" ] || LAB_ARGS+=(--interceptors "$INTERCEPTORS")
 	[ -n "${TLS_NO_SNI_FILE:-}" ] || LAB_ARGS+=(--sni-file "$SNI_FILE")
 }
 
@@ -67,7 +69,9 @@ tls_truth() {
 	local rc
 	"$TLSMAP_BIN" dump "$1" --type probe >"$TMP/truth-probes.jsonl" || { echo "FAIL dump $1"; return 1; }
 	"$TLSMAP_BIN" dump "$1" --type cert >"$TMP/truth-certs.jsonl" || { echo "FAIL dump $1"; return 1; }
-	python3 "$HERE/tls_truth_compare.py" "$TRUTH" "$TMP/truth-probes.jsonl" "$TMP/truth-certs.jsonl" >"$TMP/compare.txt"
+	# HOPS (lab.env): each localised probe's hops must be the topology's
+	python3 "$HERE/tls_truth_compare.py" "$TRUTH" "$TMP/truth-probes.jsonl" "$TMP/truth-certs.jsonl" \
+		"${HOPS:-}" >"$TMP/compare.txt"
 	rc=$?
 	grep -v "^truth=" "$TMP/compare.txt" | head -40
 	tail -1 "$TMP/compare.txt"

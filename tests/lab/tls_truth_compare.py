@@ -7,7 +7,13 @@ the truth says otherwise), no false negative (the reverse) and no other
 mismatch. Truth lines of hosts that produced no record must be NO_TLS (a
 host that never answers the sweep gets no record, as in ZMap).
 
-usage: tls_truth_compare.py TRUTH.tsv PROBES.jsonl CERTS.jsonl
+With HOPS.tsv (lab.sh: what the topology implies per country), every
+localised probe must report it: an INTERCEPTED one the middlebox's hop and
+the router before it, a served-by-host or unstable one the server's own hop
+and the router before the server; and every middlebox with INTERCEPTED rows
+must have at least one localised probe.
+
+usage: tls_truth_compare.py TRUTH.tsv PROBES.jsonl CERTS.jsonl [HOPS.tsv]
 """
 import base64
 import json
@@ -16,6 +22,13 @@ import sys
 
 def main():
     truth_path, probes_path, certs_path = sys.argv[1:4]
+    hops = {}
+    if len(sys.argv) > 4 and sys.argv[4]:
+        with open(sys.argv[4]) as f:
+            header = f.readline().rstrip("\n").split("\t")
+            for line in f:
+                rec = dict(zip(header, line.rstrip("\n").split("\t")))
+                hops[rec["country"]] = rec
     truth = {}
     kinds = {}
     with open(truth_path) as f:
@@ -31,12 +44,21 @@ def main():
             if c:
                 issuer_of[c["sha256"]] = c.get("issuer", "")
     got = {}
-    dup = 0
+    dup = ctrl2 = bad_ctrl2 = 0
     with open(probes_path) as f:
         for line in f:
             o = json.loads(line)
             p = o["probe"]
             ip = o.get("ipText") or ".".join(str(b) for b in base64.b64decode(p["ip"]))
+            if p.get("secondControl"):
+                # the second control probe (issue 10): the host's own chain,
+                # whatever it is; never a verdict about interception
+                if p.get("verdict") not in ("VERDICT_HOST_OWN_CERT", "VERDICT_NO_TLS",
+                                            "VERDICT_TLS_ERROR"):
+                    bad_ctrl2 += 1
+                    print(f"CONTROL2 {ip}: {p.get('verdict')} {p.get('reasons')}")
+                ctrl2 += 1
+                continue
             sni = "@control" if p.get("isControl") else p.get("sni", "")
             key = (ip, sni)
             if key in got:
@@ -45,6 +67,7 @@ def main():
     fp = fn = other = missing = extra = ok = 0
     for key, t in truth.items():
         want = t["verdict"]
+        wants = want.split("|")  # "A|B": either is right (an unstable host)
         p = got.get(key)
         have = p["verdict"].replace("VERDICT_", "") if p else None
         if p is None:
@@ -55,7 +78,14 @@ def main():
             missing += 1
             print(f"MISSING {key[0]} {key[1]} want {want} ({t['kind']})")
             continue
-        if have == want:
+        why = t.get("reason", "-")
+        if have in wants and why != "-":
+            reasons = p.get("reasons") or []
+            if not any(r == w for r in reasons for w in why.split("|")):
+                other += 1
+                print(f"REASON {key[0]} {key[1]}: {have} reasons {reasons} lack '{why}' ({t['kind']})")
+                continue
+        if have in wants:
             if want == "INTERCEPTED" and t["forging_issuer"] != "-":
                 leaf = (p.get("chain") or [None])[0]
                 iss = issuer_of.get(leaf, "?")
@@ -68,7 +98,7 @@ def main():
         if have == "INTERCEPTED":
             fp += 1
             tag = "FP"
-        elif want == "INTERCEPTED":
+        elif "INTERCEPTED" in wants:
             fn += 1
             tag = "FN"
         else:
@@ -81,9 +111,41 @@ def main():
             extra += 1
             if extra <= 20:
                 print(f"EXTRA {key[0]} {key[1]}: {p.get('verdict')} (not in truth)")
+    loc_ok = loc_bad = 0
+    loc_groups = set()
+    want_groups = set()
+    for key, t in truth.items():
+        p = got.get(key)
+        if t["verdict"] == "INTERCEPTED":
+            want_groups.add((t["country"], t["forging_issuer"]))
+        if not hops or not p or not p.get("localized"):
+            continue
+        h = hops.get(t["country"])
+        if h is None:
+            continue
+        if t["verdict"] == "INTERCEPTED":
+            want = (int(h["mbox_hop"]) if h["mbox_hop"] != "-" else -1, h["before_mbox"],
+                    int(h["server_hop"]))
+            loc_groups.add((t["country"], t["forging_issuer"]))
+        else:
+            want = (int(h["server_hop"]), h["before_server"], int(h["server_hop"]))
+        hb = p.get("hopBeforeInterceptor")
+        hb = ".".join(str(b) for b in base64.b64decode(hb)) if hb else "-"
+        have = (p.get("interceptorHop", 0), hb, p.get("serverHop", 0))
+        if have == want:
+            loc_ok += 1
+        else:
+            loc_bad += 1
+            print(f"HOPS {key[0]} {key[1]}: interceptor_hop, hop_before, server_hop = {have} "
+                  f"want {want} ({t['kind']})")
+    unlocalised = sorted(want_groups - loc_groups) if hops else []
+    for g in unlocalised:
+        print(f"UNLOCALISED no probe of {g} was localised")
+    print(f"localised={loc_ok + loc_bad} localised_ok={loc_ok} localised_bad={loc_bad} "
+          f"groups_unlocalised={len(unlocalised)}")
     print(f"truth={len(truth)} records={len(got)} ok={ok} fp={fp} fn={fn} mismatch={other} "
-          f"missing={missing} extra={extra} duplicate={dup}")
-    return 0 if fp == fn == other == missing == extra == dup == 0 else 1
+          f"missing={missing} extra={extra} duplicate={dup} control2={ctrl2} control2_bad={bad_ctrl2}")
+    return 0 if fp == fn == other == missing == extra == dup == bad_ctrl2 == loc_bad == len(unlocalised) == 0 else 1
 
 
 if __name__ == "__main__":

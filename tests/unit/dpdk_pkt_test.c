@@ -6,11 +6,13 @@
  * leaves the pseudo-header sum; RST and ARP frames round-trip through the
  * parsers; the TCP parser rejects truncated and fragmented frames.
  */
+#include <endian.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dpdk/engine.h"
 #include "dpdk/pkt.h"
 #include "tests/unit/scanner_test.h"
 
@@ -185,6 +187,64 @@ static void test_cookie_burst(void)
 	printf("cookie burst: %s\n", pkt_cookie_impl());
 }
 
+/* issue 10: ICMP echo requests built for localisation, and the ICMP the
+ * engine hands to the stage: echo replies and time-exceeded quoting TCP. */
+static void test_icmp(void)
+{
+	struct eng_l2 l2 = {.src_mac = {2, 0, 0, 0, 0, 1}, .gw_mac = {2, 0, 0, 0, 0, 2}};
+	uint8_t f[128], te[128];
+	struct eng_icmp ic;
+	uint32_t dst, router;
+
+	memcpy(&l2.src_ip_be, (uint8_t[]){198, 19, 0, 2}, 4);
+	memcpy(&dst, (uint8_t[]){198, 18, 0, 7}, 4);
+	memcpy(&router, (uint8_t[]){198, 19, 200, 2}, 4);
+	unsigned n = eng_icmp_echo_build(f, &l2, dst, 0xbb01, 0x4300, 5);
+	CHECK(n == 64 && f[14 + 8] == 5 && f[14 + 9] == 1);
+	CHECK(pkt_csum(f + 14, 20) == 0 && pkt_csum(f + 34, 16) == 0); /* both sums valid */
+	CHECK(eng_icmp_parse(f, n, &ic) && ic.type == ENG_ICMP_ECHO && ic.echo_id_be == 0xbb01 &&
+	      ic.echo_seq_be == 0x4300 && ic.dst_be == dst && ic.src_be == l2.src_ip_be);
+
+	/* a time-exceeded from a router quoting a TCP segment of ours */
+	memset(te, 0, sizeof(te));
+	memcpy(te, f, 14);
+	uint8_t *ip = te + 14, *icmp = ip + 20, *q = icmp + 8;
+	ip[0] = 0x45;
+	ip[3] = 20 + 8 + 28;
+	ip[8] = 64;
+	ip[9] = 1;
+	memcpy(ip + 12, &router, 4);
+	memcpy(ip + 16, &l2.src_ip_be, 4);
+	icmp[0] = ENG_ICMP_TIME_EXCEEDED;
+	q[0] = 0x45;
+	q[8] = 1; /* TTL left */
+	q[9] = 6;
+	memcpy(q + 12, &l2.src_ip_be, 4);
+	memcpy(q + 16, &dst, 4);
+	memcpy(q + 20, (uint8_t[]){0xc0, 0x01, 0x01, 0xbb, 0, 0, 0x10, 0x01}, 8);
+	n = 14 + 20 + 8 + 28;
+	CHECK(eng_icmp_parse(te, n, &ic) && ic.type == ENG_ICMP_TIME_EXCEEDED && ic.quoted &&
+	      ic.q_proto == 6 && ic.q_dst_be == dst && ic.src_be == router && ic.q_ttl == 1);
+	CHECK(ic.q_sport_be == htobe16(0xc001) && ic.q_dport_be == htobe16(443) &&
+	      ic.q_seq == 0x1001);
+	/* a quote shorter than IP header + 8 bytes: parsed, but not matched */
+	ip[3] = 20 + 8 + 24;
+	CHECK(eng_icmp_parse(te, n, &ic) && !ic.quoted);
+	/* refused: total length beyond the frame, not ICMP, not IPv4, fragment */
+	ip[3] = 200;
+	CHECK(!eng_icmp_parse(te, n, &ic));
+	ip[3] = 20 + 8 + 28;
+	ip[9] = 6;
+	CHECK(!eng_icmp_parse(te, n, &ic));
+	ip[9] = 1;
+	te[12] = 0x86;
+	CHECK(!eng_icmp_parse(te, n, &ic));
+	te[12] = 0x08;
+	ip[6] = 0x20;
+	CHECK(!eng_icmp_parse(te, n, &ic));
+	CHECK(!eng_icmp_parse(te, 20, &ic));
+}
+
 int main(void)
 {
 	test_cookie_burst();
@@ -192,5 +252,6 @@ int main(void)
 	test_siphash_vector();
 	test_siphash_2w_vector();
 	test_rst_arp();
+	test_icmp();
 	TEST_DONE();
 }

@@ -353,6 +353,44 @@ static void test_hello_retransmit_and_read_timeout(void)
 	tcp_table_free(t);
 }
 
+/* issue 10: tcp_connect_ttl() sends the SYN and ACKs with TTL 64 and only
+ * the hello with the given TTL, once (no retransmission), within its own
+ * read timeout; tcp_find_user() finds the connection by its 4-tuple. */
+static void test_ttl_limited_hello(void)
+{
+	struct tcp_table *t = mk(4);
+	uint8_t f[1600];
+	uint64_t t0 = 100 * MS, user = 0;
+
+	reset_app();
+	CHECK(tcp_connect_ttl(t, htonl(SRV_IP), htons(443), 11, t0, 3, 500) == 0);
+	CHECK(nsent == 1 && sent[0].b[14 + 8] == 64); /* the SYN: TTL 64 */
+	struct seg syn = parse(&sent[0]);
+	CHECK(tcp_find_user(t, htonl(SRV_IP), htons(443), htons(syn.sport), &user) == 0 &&
+	      user == 11);
+	CHECK(tcp_find_user(t, htonl(SRV_IP), htons(443), htons((uint16_t)(syn.sport + 1)),
+			    &user) == -1);
+	size_t n = srv_frame(f, syn.sport, 77, syn.seq + 1, 0x12, 65535, NULL, 0, true);
+	nsent = 0;
+	CHECK(tcp_rx(t, f, n, t0 + 10 * MS) == 1);
+	unsigned hellos = 0;
+	for (uint64_t ms = 10; ms <= 3000 && closed_count == 0; ms += 3)
+		tcp_poll(t, t0 + ms * MS);
+	for (unsigned i = 0; i < nsent; i++) {
+		struct seg s = parse(&sent[i]);
+		uint8_t ttl = sent[i].b[14 + 8];
+		if (s.plen) {
+			hellos++;
+			CHECK(ttl == 3 && s.csum_ok);
+		} else {
+			CHECK(ttl == 64); /* ACK, RST */
+		}
+	}
+	CHECK(hellos == 1);
+	CHECK(closed_count == 1 && closed_outcome == TCP_OUT_READ_TIMEOUT);
+	tcp_table_free(t);
+}
+
 static void test_fin_and_reset(void)
 {
 	struct tcp_table *t = mk(4);
@@ -796,6 +834,7 @@ int main(void)
 	test_rst_to_syn();
 	test_no_answer();
 	test_hello_retransmit_and_read_timeout();
+	test_ttl_limited_hello();
 	test_fin_and_reset();
 	test_zero_window_and_more();
 	test_unknown_and_churn();

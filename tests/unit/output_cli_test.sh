@@ -48,10 +48,12 @@ grep -q '^DE .* 0 .*0.0%' "$T/sum.txt" && ok "summary table DE 0%" || bad "DE ro
 "$BIN" summary --csv --by asn "$T/all.tlsmap" > "$T/asn.csv"
 grep -q '^KZ 9198,KZ,9198,JSC Kazakhtelecom,10,10,8,0.800000,' "$T/asn.csv" && ok "summary CSV by asn" || { bad "asn csv"; cat "$T/asn.csv"; }
 "$BIN" summary --by nope "$T/all.tlsmap" >/dev/null 2>&1; [ $? = 2 ] && ok "bad --by exits 2" || bad "bad --by"
+"$BIN" summary --by hop "$T/all.tlsmap" > "$T/hop.txt"
+grep -q '^198.19.200.2 (KZ AS9198) .* 8 .*Qaznet Trust Network (8)' "$T/hop.txt" && ok "summary by hop: router before the KZ interceptor" || { bad "hop row"; cat "$T/hop.txt"; }
 
 # merge
 "$BIN" merge -o "$T/merged.tlsmap" "$T/s1.tlsmap" "$T/s0.tlsmap" 2>"$T/err" && ok "merge 2 shards" || bad "merge: $(cat "$T/err")"
-for by in country asn issuer sni; do
+for by in country asn issuer sni hop; do
 	"$BIN" summary --csv --by $by "$T/all.tlsmap" > "$T/a.csv"
 	"$BIN" summary --csv --by $by "$T/merged.tlsmap" > "$T/m.csv"
 	"$BIN" summary --csv --by $by "$T/s0.tlsmap" "$T/s1.tlsmap" > "$T/s.csv"

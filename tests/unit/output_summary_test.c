@@ -59,6 +59,14 @@ static void check_lab(const struct summary *s)
 	      !strcmp(tw->issuers[0].name, "Russian Trusted Sub CA"));
 	CHECK(ctl && ctl->hosts_intercepted == 0 && ctl->hosts == 40);
 	CHECK(tot->hosts == 40 && tot->hosts_tls == 38 && tot->hosts_intercepted == 9);
+	/* --by hop (issue 10): the routers before the interceptors */
+	const struct sum_group *r2 = find(s, SUM_BY_HOP, "198.19.200.2");
+	const struct sum_group *r6 = find(s, SUM_BY_HOP, "198.19.200.6");
+	sum_groups(s, SUM_BY_HOP, &n);
+	CHECK(n == 2);
+	CHECK(r2 && r2->hosts_intercepted == 8 && !strcmp(r2->cc, "KZ") && r2->asn == 9198 &&
+	      r2->nissuers == 1);
+	CHECK(r6 && r6->hosts_intercepted == 1 && !strcmp(r6->cc, "RU") && r6->asn == 12389);
 }
 
 /*

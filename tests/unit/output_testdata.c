@@ -373,6 +373,20 @@ int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end
 					p.reasons = td_alloc(a, sizeof(char *));
 					p.reasons[0] =
 						"chain differs from control; issuer not trusted";
+					/* issue 10: localised, the last router before the
+					 * interceptor per country (198.19.200.2 for KZ, .6 else) */
+					uint8_t *hop = td_alloc(a, 4);
+					hop[0] = 198;
+					hop[1] = 19;
+					hop[2] = 200;
+					hop[3] = !strcmp(h.cc, "KZ") ? 2 : 6;
+					p.localized = true;
+					p.interceptor_hop = 3;
+					p.server_hop = 4;
+					p.hop_before_interceptor.data = hop;
+					p.hop_before_interceptor.len = 4;
+					p.hop_country = (char *)h.cc;
+					p.hop_asn = h.asn;
 				} else {
 					p.verdict = TLSMAP__V1__VERDICT__VERDICT_HOST_OWN_CERT;
 				}

@@ -27,9 +27,11 @@ FR	France	M42 12l3 0l0 3l-3 0z
 MAP
 "$BIN" report --map "$T/map.tsv" -o "$T/r.html" "$T/lab.tlsmap" 2>"$T/err" && ok "report written" || { bad "report: $(cat "$T/err")"; exit 1; }
 H="$T/r.html"
-for id in map countries issuers asns method data; do
+for id in map countries issuers asns path method data; do
 	grep -q "<section id=\"$id\">" "$H" && ok "section $id" || bad "section $id missing"
 done
+grep -q '<td>198.19.200.2</td><td>.*KZ.*</td><td>AS9198</td><td class="n">8</td>' "$H" && ok "where on the path: the router before the KZ interceptor" || bad "path row"
+grep -q '<code>served-by-host</code>: the other certificate comes from the server itself' "$H" && ok "reasons in plain words" || bad "path reasons"
 grep -q '<svg class="map"' "$H" && ok "inline SVG map" || bad "no svg"
 grep -q '<path fill="#990000" d="M60 10' "$H" && ok "KZ coloured as over 50%" || bad "KZ colour"
 grep -q '<path fill="#cfe8d5" d="M45 10' "$H" && ok "DE coloured as 0%" || bad "DE colour"
