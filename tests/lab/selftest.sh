@@ -121,7 +121,7 @@ key_ok() { # KIND LEAF
 main() {
 # --- the truth itself --------------------------------------------------------
 nsni=$(grep -cv '^\s*\(#\|$\)' "$SNI_FILE")
-check "truth.tsv header" test "$(head -1 "$TRUTH")" = "$(printf 'ip\tport\tsni\tverdict\tforging_issuer\tcountry\tasn\tkind')"
+check "truth.tsv header" test "$(head -1 "$TRUTH")" = "$(printf 'ip\tport\tsni\tverdict\tforging_issuer\tcountry\tasn\tkind\treason')"
 bad_count=$(awk -F'\t' -v n="$nsni" 'NR > 1 { c[$1]++; k[$1] = $8 }
 	END { for (ip in c) if (c[ip] != 1 && c[ip] != n + 1) bad++; print bad + 0 }' "$TRUTH")
 check "truth.tsv: every address has 1 (@control) or $((nsni + 1)) lines" test "$bad_count" = 0
