@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tlsmap scan: parse and validate (scan_config.c), start the engine, open
- * the output and the stage, run the sweep, write ScanEnd. The target
- * generator lives here, on the engine's TX lcore: it walks the cyclic-group
- * permutation (scanner/perm.h) over (address index, port index) pairs,
- * maps each index to an address with tgt_set_nth(), and meters the pairs
- * out with the token bucket (scanner/rate.h), so dpdk/ sees only "give me
- * up to N targets now".
+ * the output and the stage, run the sweep (the target generator of
+ * scanner/sweep.h on the engine's TX lcore), write ScanEnd.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,77 +17,11 @@
 #include "geo/geo.h"
 #include "parsers/x509.h"
 #include "parsers/verify.h"
-#include "scanner/perm.h"
 #include "scanner/privdrop.h"
 #include "scanner/progress.h"
-#include "scanner/rate.h"
 #include "scanner/scan_config.h"
 #include "scanner/stage.h"
-
-struct sweep_gen {
-	struct perm perm;
-	struct rate rate;
-	const struct tgt_set *targets;
-	const uint16_t *ports; /* host order */
-	unsigned nports;
-	uint64_t left;	  /* --max-targets budget (UINT64_MAX: none) */
-	uint64_t next_ns; /* do not ask the bucket before this */
-	uint64_t gap_ns;  /* batching interval: ~50 us */
-	unsigned probes;  /* -P: each target is sent this many times in a row */
-	unsigned reps;	  /* copies of cur_ip/cur_port still to send */
-	uint32_t cur_ip_be;
-	uint16_t cur_port_be;
-	bool done;
-};
-
-static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *port_be, unsigned max)
-{
-	struct sweep_gen *g = arg;
-	uint32_t want, got;
-	unsigned n = 0;
-	uint64_t idx;
-
-	if (!g->left && !g->reps) /* --max-targets reached and every copy sent */
-		g->done = true;
-	if (g->done)
-		return -1;
-	/* Ask the bucket every gap_ns, not on every loop: credit accumulates into
-	 * bursts of several packets, so a PMD that makes a system call per burst
-	 * (net_af_packet, net_pcap) is not asked for one packet at a time. */
-	if (now_ns < g->next_ns)
-		return 0;
-	want = max;
-	if (g->left < want && g->left * g->probes + g->reps < want) /* packets still to send */
-		want = (uint32_t)(g->left * g->probes + g->reps);
-	got = rate_take(&g->rate, now_ns, want);
-	if (got < want) /* the bucket ran dry: let credit build up for gap_ns */
-		g->next_ns = now_ns + g->gap_ns;
-	while (n < got) {
-		if (g->reps == 0) {
-			if (!g->left || !perm_next(&g->perm, &idx)) {
-				g->done = true;
-				break;
-			}
-			uint64_t ai = g->nports == 1 ? idx : idx / g->nports;
-			unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
-			g->cur_ip_be = __builtin_bswap32(tgt_set_nth(g->targets, ai));
-			g->cur_port_be = __builtin_bswap16(g->ports[pi]);
-			g->reps = g->probes;
-			g->left--;
-		}
-		/* with -P N the copies go back to back, as in ZMap: the replies are
-		 * deduplicated on RX, and one lost SYN no longer hides the host */
-		ip_be[n] = g->cur_ip_be;
-		port_be[n] = g->cur_port_be;
-		g->reps--;
-		n++;
-	}
-	if (n < got)
-		rate_return(&g->rate, got - n);
-	if (n == 0 && g->done)
-		return -1;
-	return (int)n;
-}
+#include "scanner/sweep.h"
 
 struct tick_ctx {
 	const struct scan_config *cfg;
@@ -189,7 +119,7 @@ static int write_meta(struct out_writer *w, const struct scan_config *c, uint64_
 	m.ports = ports;
 	m.blocklist_sha256.data = (uint8_t *)c->blocklist_sha256;
 	m.blocklist_sha256.len = 32;
-	m.eligible = (char *)c->eligible;
+	m.eligible = (char *)scan_eligible_name(c->eligible);
 	m.syn_only = c->syn_only;
 	m.max_targets = c->max_targets;
 	m.target_count = total;
@@ -348,14 +278,8 @@ int cmd_scan(int argc, char **argv)
 		scan_config_free(&cfg);
 		return ret;
 	}
-	if (!cfg.syn_only && !stage_tls_open) {
-		cli_usage_error("scan",
-				"the TLS stage is not built into this binary yet: use --syn-only");
-		scan_config_free(&cfg);
-		return CLI_EUSAGE;
-	}
-	memset(&gen, 0, sizeof(gen));
-	if (perm_init(&gen.perm, cfg.npairs, cfg.seed, cfg.shard, cfg.shards) != 0) {
+	if (sweep_gen_init(&gen, cfg.targets, cfg.ports, cfg.nports, cfg.seed, cfg.shard,
+			   cfg.shards) != 0) {
 		cli_usage_error("scan", "too many (address, port) pairs: %llu",
 				(unsigned long long)cfg.npairs);
 		scan_config_free(&cfg);
@@ -482,19 +406,7 @@ int cmd_scan(int argc, char **argv)
 			"net_admin only\n",
 			pu.name, (unsigned)pu.uid, (unsigned)pu.gid);
 	}
-	gen.targets = cfg.targets;
-	gen.ports = cfg.ports;
-	gen.nports = cfg.nports;
-	gen.left = cfg.max_targets ? cfg.max_targets : UINT64_MAX;
-	gen.probes = cfg.probes;
-	rate_init(&gen.rate, cfg.rate_pps, 1000000000ull, eng_now_ns());
-	gen.gap_ns = cfg.rate_pps >= 20000 ? 50000 : 0;
-	/* Tolerate 10 ms scheduling stalls (a shared 2-core host preempts the TX
-	 * lcore for milliseconds): the bucket keeps up to 10 ms of credit instead
-	 * of rate.c's 1 ms, so -r holds on average; the catch-up burst is at
-	 * most 10 ms worth of packets. */
-	if (cfg.rate_pps / 100 > gen.rate.burst)
-		rate_set_burst(&gen.rate, cfg.rate_pps / 100);
+	sweep_gen_start(&gen, cfg.max_targets, cfg.probes, cfg.rate_pps, eng_now_ns());
 	memset(&tick, 0, sizeof(tick));
 	tick.cfg = &cfg;
 	tick.ctr = &ctr;
@@ -510,7 +422,7 @@ int cmd_scan(int argc, char **argv)
 		eng_port_name(e), cfg.shard, cfg.shards, (unsigned long long)cfg.rate_pps,
 		eng_nworkers(e));
 	t0 = eng_now_ns();
-	stopped = eng_run(e, sweep_next, &gen, stage.ops, stage.arg, on_tick, &tick);
+	stopped = eng_run(e, sweep_gen_next, &gen, stage.ops, stage.arg, on_tick, &tick);
 	eng_stats(e, &st);
 	fill_counters(&ctr, &st);
 	progress_summary(stderr, &ctr, (double)(eng_now_ns() - t0) / 1e9, total * cfg.probes);

@@ -10,6 +10,7 @@
 #include "scanner/scan_config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "scanner/cli.h"
 #include "scanner/config_file.h"
 #include "scanner/rate.h"
+#include "scanner/sweep.h"
 
 const char scan_usage_text[] =
 	"usage: tlsmap scan [TARGETS...] -p PORT[,PORT] -i IFACE --source-ip IP\n"
@@ -342,19 +344,6 @@ static int check_iface(const char *i)
 	return 0;
 }
 
-static void key_from_seed(uint64_t seed, uint8_t key[16])
-{
-	/* splitmix64: a fixed seed gives a fixed cookie key, so shards and reruns agree */
-	uint64_t z = seed;
-	for (int k = 0; k < 2; k++) {
-		uint64_t x = (z += 0x9e3779b97f4a7c15ULL);
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-		x ^= x >> 31;
-		memcpy(key + 8 * k, &x, 8);
-	}
-}
-
 /* Which built-in entry holds ip, as "198.18.0.0/15 (RFC 2544 benchmarking)". */
 static void blocked_by(uint32_t ip, char *out, size_t cap)
 {
@@ -502,34 +491,250 @@ static int build_targets(struct scan_config *c)
 	return 0;
 }
 
-int scan_config_parse(struct scan_config *c, int argc, char **argv)
-{
-	const char *rate_text = NULL, *bw_text = NULL, *shard_text = NULL, *shards_text = NULL;
-	const char *gw_ip_text = NULL, *src_ip_text = NULL;
-	uint64_t v;
-	int opt, ret;
+/*
+ * Numeric options that only store a bounded value: policy as a table, so a
+ * new limit is a row, not a case. Seconds options take cli_parse_seconds()'s
+ * syntax; the others cli_parse_u64()'s (k/M/G suffixes where `suffix`).
+ */
+enum num_kind { NUM_U64, NUM_U32, NUM_UNSIGNED, NUM_SECONDS };
 
-	memset(c, 0, sizeof(*c));
-	/* -C FILE: its options go before the command line's, which override them */
-	if (cfgfile_expand(CMD, scan_opts, SCAN_SHORTOPTS, scan_alternatives, "sweep.", argc, argv,
-			   &c->cfgfile))
-		return CLI_EUSAGE;
-	argc = c->cfgfile.argc;
-	argv = c->cfgfile.argv;
-	/* getopt_long permutes argv: keep the command line as typed, for ScanMeta */
-	c->argc = argc;
-	c->argv = malloc(((size_t)argc + 1) * sizeof(*c->argv));
-	if (!c->argv)
-		return bad("arguments", "", "out of memory");
-	memcpy(c->argv, argv, ((size_t)argc + 1) * sizeof(*c->argv));
-	/* the command line, paths and labels go into proto3 string fields, which
-	 * must hold UTF-8: refuse other bytes here rather than write a dataset
-	 * that protobuf decoders reject */
-	for (int k = 1; k < argc; k++)
-		if (!x509_text_is_utf8((const uint8_t *)argv[k], strlen(argv[k]))) {
-			cli_usage_error(CMD, "argument %d ('%s') is not valid UTF-8", k, argv[k]);
-			return CLI_EUSAGE;
+struct num_opt {
+	int opt;
+	const char *name;
+	enum num_kind kind;
+	uint64_t min, max; /* seconds: max only (0: none) */
+	bool suffix;
+	size_t offset; /* of the field in struct scan_config */
+};
+
+#define NUM(o, n, k, lo, hi, sfx, field)                                                           \
+	{                                                                                          \
+		o, n, k, lo, hi, sfx, offsetof(struct scan_config, field)                          \
+	}
+static const struct num_opt num_opts[] = {
+	NUM(OPT_SEED, "--seed", NUM_U64, 0, UINT64_MAX, false, seed),
+	NUM('n', "--max-targets", NUM_U64, 1, UINT64_MAX, true, max_targets),
+	NUM('P', "--probes", NUM_UNSIGNED, 1, 16, false, probes),
+	NUM('c', "--cooldown", NUM_SECONDS, 0, 0, false, cooldown_s),
+	NUM(OPT_LOCALIZE_PER_GROUP, "--localize-per-group", NUM_U64, 1, 1000000, false,
+	    localize_per_group),
+	NUM(OPT_MAX_CONNECTIONS, "--max-connections", NUM_U64, 1, 1ULL << 26, true,
+	    max_connections),
+	NUM(OPT_CONNECT_TIMEOUT, "--connect-timeout", NUM_SECONDS, 0, 0, false, connect_timeout_s),
+	NUM(OPT_READ_TIMEOUT, "--read-timeout", NUM_SECONDS, 0, 0, false, read_timeout_s),
+	NUM(OPT_MAX_FLIGHT_BYTES, "--max-flight-bytes", NUM_U64, 1024, 64ULL << 20, true,
+	    max_flight_bytes),
+	NUM(OPT_RX_BUDGET, "--rx-budget", NUM_U64, 64 * 1024, 1ULL << 50, true, rx_budget),
+	NUM(OPT_NET_MAX_CONNECTIONS, "--net-max-connections", NUM_U64, 1, 1ULL << 20, true,
+	    net_max_connections),
+	NUM(OPT_NET_RATE, "--net-rate", NUM_U64, 0, 1000000000ULL, true, net_rate),
+	NUM(OPT_MAX_ATTEMPTS, "--max-attempts", NUM_U32, 1, 8, false, max_attempts),
+	NUM(OPT_RETRY_DELAY, "--retry-delay", NUM_SECONDS, 0, 600, false, retry_delay_s),
+};
+#undef NUM
+
+/* 0 and the value stored, 1 when @opt is no row of num_opts, or CLI_EUSAGE. */
+static int parse_num_opt(struct scan_config *c, int opt, const char *arg)
+{
+	for (size_t k = 0; k < sizeof(num_opts) / sizeof(num_opts[0]); k++) {
+		const struct num_opt *n = &num_opts[k];
+		char *field = (char *)c + n->offset;
+		uint64_t v;
+		double s;
+
+		if (n->opt != opt)
+			continue;
+		if (n->kind == NUM_SECONDS) {
+			if (cli_parse_seconds(CMD, n->name, arg, &s))
+				return CLI_EUSAGE;
+			if (n->max && s > (double)n->max) {
+				char why[64];
+				snprintf(why, sizeof(why), "at most %llu seconds",
+					 (unsigned long long)n->max);
+				return bad(n->name, arg, why);
+			}
+			memcpy(field, &s, sizeof(s));
+			return 0;
 		}
+		if (cli_parse_u64(CMD, n->name, arg, n->min, n->max, n->suffix, &v))
+			return CLI_EUSAGE;
+		if (n->kind == NUM_U64) {
+			memcpy(field, &v, sizeof(v));
+		} else if (n->kind == NUM_U32) {
+			uint32_t v32 = (uint32_t)v; /* max <= UINT32_MAX in the table */
+			memcpy(field, &v32, sizeof(v32));
+		} else {
+			unsigned vu = (unsigned)v;
+			memcpy(field, &vu, sizeof(vu));
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static const char *const eligible_names[] = {
+	[SCAN_ELIGIBLE_TRUSTED] = "trusted",
+	[SCAN_ELIGIBLE_ANY] = "any",
+};
+
+const char *scan_eligible_name(enum scan_eligible e)
+{
+	return (unsigned)e < sizeof(eligible_names) / sizeof(eligible_names[0]) ? eligible_names[e]
+										: "?";
+}
+
+/* --country CC[,CC]: "KZ,RU" is "--country KZ --country RU"; each code is
+ * copied (freed by scan_config_free). */
+static int parse_countries(struct scan_config *c, const char *arg)
+{
+	for (const char *t = arg; *t;) {
+		size_t len = strcspn(t, ",");
+		char *code;
+		if (len != 2)
+			return bad("--country", arg,
+				   "expected 2-letter ISO codes, comma separated");
+		code = strndup(t, 2);
+		if (!code || push_str(&c->countries, &c->ncountries, code)) {
+			free(code);
+			return bad("--country", arg, "out of memory");
+		}
+		t += len;
+		if (*t == ',')
+			t++;
+	}
+	return 0;
+}
+
+/* The values checked only after the loop, because they depend on each other. */
+struct scan_texts {
+	const char *rate, *bandwidth, *shard, *shards, *gw_ip, *src_ip;
+};
+
+/* One sweep, network or output option. 0, 1 when @opt is not one of them, or
+ * CLI_EUSAGE. */
+static int parse_sweep_opt(struct scan_config *c, struct scan_texts *t, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'p':
+		return parse_ports(c, arg);
+	case 'w':
+		c->allowlist_file = arg;
+		return 0;
+	case 'b':
+		c->blocklist_file = arg;
+		return 0;
+	case OPT_ALLOW_RESERVED:
+		c->allow_reserved = true;
+		return 0;
+	case 'i':
+		c->iface = arg;
+		return 0;
+	case OPT_SOURCE_IP:
+		t->src_ip = arg;
+		return 0;
+	case OPT_SOURCE_PORT:
+		return parse_port_range("--source-port", arg, &c->sport_lo, &c->sport_hi);
+	case OPT_GATEWAY_IP:
+		t->gw_ip = arg;
+		return 0;
+	case 'G':
+		c->have_gw_mac = true;
+		return parse_mac(arg, c->gw_mac);
+	case 'T':
+		c->lcores = arg;
+		return 0;
+	case OPT_SHARDS:
+		t->shards = arg;
+		return 0;
+	case OPT_SHARD:
+		t->shard = arg;
+		return 0;
+	case 'r':
+		t->rate = arg;
+		return 0;
+	case 'B':
+		t->bandwidth = arg;
+		return 0;
+	case OPT_SYN_ONLY:
+		c->syn_only = true;
+		return 0;
+	case 'o':
+		c->output = arg;
+		return 0;
+	case OPT_STATUS_JSON:
+		c->status_json = arg;
+		return 0;
+	case OPT_VANTAGE:
+		c->vantage = arg;
+		return 0;
+	case OPT_USER:
+		c->user = arg;
+		return 0;
+	case 'v':
+		c->verbose = true;
+		return 0;
+	case 'C':
+		return 0; /* already expanded */
+	}
+	return 1;
+}
+
+/* One TLS stage or geolocation option: 0, 1 when @opt is not one, or CLI_EUSAGE. */
+static int parse_tls_opt(struct scan_config *c, int opt, const char *arg)
+{
+	size_t k;
+
+	switch (opt) {
+	case OPT_SNI:
+		if (!*arg)
+			return bad("--sni", arg, "empty name");
+		if (push_str(&c->snis, &c->nsnis, arg))
+			return bad("--sni", arg, "out of memory");
+		return 0;
+	case OPT_SNI_FILE:
+		c->sni_file = arg;
+		return 0;
+	case OPT_CONTROL_SNI:
+		c->control_sni = arg;
+		return 0;
+	case OPT_ROOTS:
+		c->roots = arg;
+		return 0;
+	case OPT_ELIGIBLE:
+		for (k = 0; k < sizeof(eligible_names) / sizeof(eligible_names[0]); k++)
+			if (strcmp(arg, eligible_names[k]) == 0) {
+				c->eligible = (enum scan_eligible)k;
+				return 0;
+			}
+		return bad("--eligible", arg, "expected trusted or any");
+	case OPT_TLS13:
+		c->tls13 = true;
+		return 0;
+	case OPT_NO_LOCALIZE:
+		c->no_localize = true;
+		return 0;
+	case OPT_INTERCEPTORS:
+		if (push_str(&c->interceptor_files, &c->ninterceptor_files, arg))
+			return bad("--interceptors", arg, "out of memory");
+		return 0;
+	case OPT_GEO_DB:
+		c->geo_db = arg;
+		return 0;
+	case OPT_ASN_DB:
+		c->asn_db = arg;
+		return 0;
+	case OPT_COUNTRY:
+		return parse_countries(c, arg);
+	case OPT_DRY_RUN:
+		c->dry_run = true;
+		return 0;
+	}
+	return 1;
+}
+
+/* Every default in one place; scan_usage_text states the same numbers. */
+static void scan_config_defaults(struct scan_config *c)
+{
 	c->shards = 1;
 	c->probes = 1;
 	c->cooldown_s = SCAN_DEFAULT_COOLDOWN;
@@ -539,7 +744,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	c->tcp_sport_lo = SCAN_TCP_SPORT_LO;
 	c->tcp_sport_hi = SCAN_TCP_SPORT_HI;
 	c->vantage = "";
-	c->eligible = "trusted";
+	c->eligible = SCAN_ELIGIBLE_TRUSTED;
 	c->max_connections = 65536;
 	c->localize_per_group = 5;
 	c->connect_timeout_s = 5;
@@ -549,224 +754,73 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	c->net_rate = 100;
 	c->max_attempts = 3;
 	c->retry_delay_s = 2;
+}
 
+/*
+ * -C FILE's options go before the command line's, which override them; the
+ * merged command line is kept as typed (getopt_long permutes argv) for
+ * ScanMeta, and must be UTF-8: it goes into proto3 string fields, and a
+ * dataset that protobuf decoders reject is worse than refusing here.
+ */
+static int scan_config_argv(struct scan_config *c, int argc, char **argv)
+{
+	if (cfgfile_expand(CMD, scan_opts, SCAN_SHORTOPTS, scan_alternatives, "sweep.", argc, argv,
+			   &c->cfgfile))
+		return CLI_EUSAGE;
+	argc = c->cfgfile.argc;
+	argv = c->cfgfile.argv;
+	c->argc = argc;
+	c->argv = malloc(((size_t)argc + 1) * sizeof(*c->argv));
+	if (!c->argv)
+		return bad("arguments", "", "out of memory");
+	memcpy(c->argv, argv, ((size_t)argc + 1) * sizeof(*c->argv));
+	for (int k = 1; k < argc; k++)
+		if (!x509_text_is_utf8((const uint8_t *)argv[k], strlen(argv[k]))) {
+			cli_usage_error(CMD, "argument %d ('%s') is not valid UTF-8", k, argv[k]);
+			return CLI_EUSAGE;
+		}
+	return 0;
+}
+
+/* The option loop: 0, 1 after --help, or CLI_EUSAGE. */
+static int scan_config_options(struct scan_config *c, struct scan_texts *t)
+{
 	/* flags that accumulate; any other flag given twice is an error */
 	static const int lists[] = {'p', OPT_SNI, OPT_COUNTRY, OPT_INTERCEPTORS, 0};
 	struct cli_getopt g = {
 		.cmd = CMD, .shortopts = SCAN_SHORTOPTS, .longopts = scan_opts, .lists = lists};
+	int argc = c->cfgfile.argc, opt, ret;
+	char **argv = c->cfgfile.argv;
+
 	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
-		switch (opt) {
-		case CLI_OPT_REPEATED:
+		if (opt == CLI_OPT_REPEATED)
 			return CLI_EUSAGE;
-		case 'p':
-			if (parse_ports(c, optarg))
-				return CLI_EUSAGE;
-			break;
-		case 'w':
-			c->allowlist_file = optarg;
-			break;
-		case 'b':
-			c->blocklist_file = optarg;
-			break;
-		case OPT_ALLOW_RESERVED:
-			c->allow_reserved = true;
-			break;
-		case 'i':
-			c->iface = optarg;
-			break;
-		case OPT_SOURCE_IP:
-			src_ip_text = optarg;
-			break;
-		case OPT_SOURCE_PORT:
-			if (parse_port_range("--source-port", optarg, &c->sport_lo, &c->sport_hi))
-				return CLI_EUSAGE;
-			break;
-		case OPT_GATEWAY_IP:
-			gw_ip_text = optarg;
-			break;
-		case 'G':
-			if (parse_mac(optarg, c->gw_mac))
-				return CLI_EUSAGE;
-			c->have_gw_mac = true;
-			break;
-		case 'T':
-			c->lcores = optarg;
-			break;
-		case OPT_SEED:
-			if (cli_parse_u64(CMD, "--seed", optarg, 0, UINT64_MAX, false, &c->seed))
-				return CLI_EUSAGE;
-			c->seed_given = true;
-			break;
-		case OPT_SHARDS:
-			shards_text = optarg;
-			break;
-		case OPT_SHARD:
-			shard_text = optarg;
-			break;
-		case 'n':
-			if (cli_parse_u64(CMD, "--max-targets", optarg, 1, UINT64_MAX, true,
-					  &c->max_targets))
-				return CLI_EUSAGE;
-			break;
-		case 'P': {
-			uint64_t v;
-			if (cli_parse_u64(CMD, "--probes", optarg, 1, 16, false, &v))
-				return CLI_EUSAGE;
-			c->probes = (unsigned)v;
-			break;
-		}
-		case 'r':
-			rate_text = optarg;
-			break;
-		case 'B':
-			bw_text = optarg;
-			break;
-		case 'c':
-			if (cli_parse_seconds(CMD, "--cooldown", optarg, &c->cooldown_s))
-				return CLI_EUSAGE;
-			break;
-		case OPT_SYN_ONLY:
-			c->syn_only = true;
-			break;
-		case 'o':
-			c->output = optarg;
-			break;
-		case OPT_STATUS_JSON:
-			c->status_json = optarg;
-			break;
-		case OPT_VANTAGE:
-			c->vantage = optarg;
-			break;
-		case OPT_USER:
-			c->user = optarg;
-			break;
-		case 'v':
-			c->verbose = true;
-			break;
-		case 'h':
+		if (opt == 'h') {
 			fputs(scan_usage_text, stdout);
 			return 1;
-		case 'C':
-			break; /* already expanded */
-		/* --- TLS stage block --- */
-		case OPT_SNI:
-			if (!*optarg)
-				return bad("--sni", optarg, "empty name");
-			if (push_str(&c->snis, &c->nsnis, optarg))
-				return bad("--sni", optarg, "out of memory");
-			break;
-		case OPT_SNI_FILE:
-			c->sni_file = optarg;
-			break;
-		case OPT_CONTROL_SNI:
-			c->control_sni = optarg;
-			break;
-		case OPT_ROOTS:
-			c->roots = optarg;
-			break;
-		case OPT_ELIGIBLE:
-			if (strcmp(optarg, "trusted") && strcmp(optarg, "any"))
-				return bad("--eligible", optarg, "expected trusted or any");
-			c->eligible = optarg;
-			break;
-		case OPT_TLS13:
-			c->tls13 = true;
-			break;
-		case OPT_NO_LOCALIZE:
-			c->no_localize = true;
-			break;
-		case OPT_LOCALIZE_PER_GROUP:
-			if (cli_parse_u64(CMD, "--localize-per-group", optarg, 1, 1000000, false,
-					  &c->localize_per_group))
-				return CLI_EUSAGE;
-			break;
-		case OPT_MAX_CONNECTIONS:
-			if (cli_parse_u64(CMD, "--max-connections", optarg, 1, 1ULL << 26, true,
-					  &c->max_connections))
-				return CLI_EUSAGE;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			if (cli_parse_seconds(CMD, "--connect-timeout", optarg,
-					      &c->connect_timeout_s))
-				return CLI_EUSAGE;
-			break;
-		case OPT_READ_TIMEOUT:
-			if (cli_parse_seconds(CMD, "--read-timeout", optarg, &c->read_timeout_s))
-				return CLI_EUSAGE;
-			break;
-		case OPT_MAX_FLIGHT_BYTES:
-			if (cli_parse_u64(CMD, "--max-flight-bytes", optarg, 1024, 64ULL << 20,
-					  true, &c->max_flight_bytes))
-				return CLI_EUSAGE;
-			break;
-		case OPT_INTERCEPTORS:
-			if (push_str(&c->interceptor_files, &c->ninterceptor_files, optarg))
-				return bad("--interceptors", optarg, "out of memory");
-			break;
-		case OPT_RX_BUDGET:
-			if (cli_parse_u64(CMD, "--rx-budget", optarg, 64 * 1024, 1ULL << 50, true,
-					  &c->rx_budget))
-				return CLI_EUSAGE;
-			break;
-		case OPT_NET_MAX_CONNECTIONS:
-			if (cli_parse_u64(CMD, "--net-max-connections", optarg, 1, 1ULL << 20, true,
-					  &c->net_max_connections))
-				return CLI_EUSAGE;
-			break;
-		case OPT_NET_RATE:
-			if (cli_parse_u64(CMD, "--net-rate", optarg, 0, 1000000000ULL, true,
-					  &c->net_rate))
-				return CLI_EUSAGE;
-			break;
-		case OPT_MAX_ATTEMPTS:
-			if (cli_parse_u64(CMD, "--max-attempts", optarg, 1, 8, false, &v))
-				return CLI_EUSAGE;
-			c->max_attempts = (uint32_t)v;
-			break;
-		case OPT_RETRY_DELAY:
-			if (cli_parse_seconds(CMD, "--retry-delay", optarg, &c->retry_delay_s))
-				return CLI_EUSAGE;
-			if (c->retry_delay_s > 600)
-				return bad("--retry-delay", optarg, "at most 600 seconds");
-			break;
-		case OPT_GEO_DB:
-			c->geo_db = optarg;
-			break;
-		case OPT_ASN_DB:
-			c->asn_db = optarg;
-			break;
-		case OPT_COUNTRY: {
-			/* comma separated: "KZ,RU" is "--country KZ --country RU"; each code
-			 * is copied (freed by scan_config_free) */
-			for (const char *t = optarg; *t;) {
-				size_t len = strcspn(t, ",");
-				char *code;
-				if (len != 2)
-					return bad("--country", optarg,
-						   "expected 2-letter ISO codes, comma separated");
-				code = strndup(t, 2);
-				if (!code || push_str(&c->countries, &c->ncountries, code)) {
-					free(code);
-					return bad("--country", optarg, "out of memory");
-				}
-				t += len;
-				if (*t == ',')
-					t++;
-			}
-			break;
 		}
-		case OPT_DRY_RUN:
-			c->dry_run = true;
-			break;
-		/* --- end of TLS stage block --- */
-		default:
+		ret = parse_num_opt(c, opt, optarg);
+		if (ret == 1)
+			ret = parse_sweep_opt(c, t, opt, optarg);
+		if (ret == 1)
+			ret = parse_tls_opt(c, opt, optarg);
+		if (ret == 1)
 			return cli_bad_option(CMD, argc, argv);
-		}
+		if (ret)
+			return ret;
+		if (opt == OPT_SEED)
+			c->seed_given = true;
 	}
 	c->target_specs = argv + optind;
 	c->ntarget_specs = (size_t)(argc - optind);
+	return 0;
+}
 
-	/* required flags */
+/* -p, -i, --source-ip, and a next hop; --dry-run needs only -p. */
+static int check_required(struct scan_config *c, const struct scan_texts *t)
+{
+	int ret;
+
 	if (!c->nports) {
 		cli_usage_error(CMD, "-p PORT is required");
 		return CLI_EUSAGE;
@@ -780,50 +834,64 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		if ((ret = check_iface(c->iface)))
 			return ret;
 	}
-	if (src_ip_text && (ret = parse_ip("--source-ip", src_ip_text, &c->src_ip)))
+	if (t->src_ip && (ret = parse_ip("--source-ip", t->src_ip, &c->src_ip)))
 		return ret;
-	if (gw_ip_text && (ret = parse_ip("--gateway-ip", gw_ip_text, &c->gw_ip)))
+	if (t->gw_ip && (ret = parse_ip("--gateway-ip", t->gw_ip, &c->gw_ip)))
 		return ret;
-	if (!c->dry_run && !src_ip_text) {
+	if (!c->dry_run && !t->src_ip) {
 		cli_usage_error(CMD, "--source-ip IP is required");
 		return CLI_EUSAGE;
 	}
-	if (!c->dry_run && !gw_ip_text && !c->have_gw_mac) {
+	if (!c->dry_run && !t->gw_ip && !c->have_gw_mac) {
 		cli_usage_error(CMD, "--gateway-ip IP or -G MAC is required");
 		return CLI_EUSAGE;
 	}
-	/* rate */
-	if (rate_text && bw_text) {
+	return 0;
+}
+
+/* -r or -B (one of them), --shards and --shard below it. */
+static int check_rate_shards(struct scan_config *c, const struct scan_texts *t)
+{
+	uint64_t v;
+
+	if (t->rate && t->bandwidth) {
 		cli_usage_error(CMD, "give -r or -B, not both");
 		return CLI_EUSAGE;
 	}
-	if (rate_text) {
-		if (cli_parse_u64(CMD, "-r/--rate", rate_text, 1, 1000000000ULL, true, &v))
+	if (t->rate) {
+		if (cli_parse_u64(CMD, "-r/--rate", t->rate, 1, 1000000000ULL, true, &v))
 			return CLI_EUSAGE;
 		c->rate_pps = v;
 	}
-	if (bw_text) {
-		if (cli_parse_u64(CMD, "-B/--bandwidth", bw_text, 1000, 1000000000000ULL, true, &v))
+	if (t->bandwidth) {
+		if (cli_parse_u64(CMD, "-B/--bandwidth", t->bandwidth, 1000, 1000000000000ULL, true,
+				  &v))
 			return CLI_EUSAGE;
 		c->bandwidth_bps = v;
 		c->rate_pps = rate_pps_from_bps(v, 60);
 	}
-	/* shards */
-	if (shards_text && cli_parse_u64(CMD, "--shards", shards_text, 1, 65535, false, &v) == 0)
+	if (t->shards) {
+		if (cli_parse_u64(CMD, "--shards", t->shards, 1, 65535, false, &v))
+			return CLI_EUSAGE;
 		c->shards = (uint32_t)v;
-	else if (shards_text)
-		return CLI_EUSAGE;
-	if (shard_text) {
-		if (cli_parse_u64(CMD, "--shard", shard_text, 0, UINT32_MAX, false, &v))
+	}
+	if (t->shard) {
+		if (cli_parse_u64(CMD, "--shard", t->shard, 0, UINT32_MAX, false, &v))
 			return CLI_EUSAGE;
 		if (v >= c->shards) {
 			cli_usage_error(
 				CMD, "--shard %s must be below --shards %u (shards count from 0)",
-				shard_text, c->shards);
+				t->shard, c->shards);
 			return CLI_EUSAGE;
 		}
 		c->shard = (uint32_t)v;
 	}
+	return 0;
+}
+
+/* Options that exclude each other or bound each other. */
+static int check_conflicts(const struct scan_config *c)
+{
 	/* source ports: the sweep's range must not overlap the TLS stage's */
 	if (!c->syn_only && !(c->sport_hi < c->tcp_sport_lo || c->sport_lo > c->tcp_sport_hi)) {
 		cli_usage_error(CMD,
@@ -837,19 +905,35 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		cli_usage_error(CMD, "give --sni or --sni-file, not both");
 		return CLI_EUSAGE;
 	}
-	/* seed and cookie key */
-	if (!c->seed_given) {
-		if (getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed)) {
-			cli_usage_error(CMD, "getrandom failed: %s", strerror(errno));
-			return CLI_EUSAGE;
-		}
-		if (getrandom(c->cookie_key, sizeof(c->cookie_key), 0) != sizeof(c->cookie_key)) {
-			cli_usage_error(CMD, "getrandom failed: %s", strerror(errno));
-			return CLI_EUSAGE;
-		}
-	} else {
-		key_from_seed(c->seed, c->cookie_key);
+	return 0;
+}
+
+/* The seed and the cookie key: random, or derived from --seed for reruns. */
+static int make_keys(struct scan_config *c)
+{
+	if (c->seed_given) {
+		sweep_key_from_seed(c->seed, c->cookie_key);
+		return 0;
 	}
+	if (getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed) ||
+	    getrandom(c->cookie_key, sizeof(c->cookie_key), 0) != sizeof(c->cookie_key)) {
+		cli_usage_error(CMD, "getrandom failed: %s", strerror(errno));
+		return CLI_EUSAGE;
+	}
+	return 0;
+}
+
+int scan_config_parse(struct scan_config *c, int argc, char **argv)
+{
+	struct scan_texts t = {0};
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	scan_config_defaults(c);
+	if ((ret = scan_config_argv(c, argc, argv)) || (ret = scan_config_options(c, &t)) ||
+	    (ret = check_required(c, &t)) || (ret = check_rate_shards(c, &t)) ||
+	    (ret = check_conflicts(c)) || (ret = make_keys(c)))
+		return ret;
 	/* TLS stage block: SNI list and control SNI, before ScanMeta is written */
 	if ((ret = scan_config_tls_resolve(c)) != 0)
 		return ret;

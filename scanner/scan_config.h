@@ -26,6 +26,15 @@
 #define SCAN_TCP_SPORT_LO 48000 /* the TLS stage's connections */
 #define SCAN_TCP_SPORT_HI 64999
 
+/* --eligible: which hosts get the test SNIs after their control probe */
+enum scan_eligible {
+	SCAN_ELIGIBLE_TRUSTED, /* the host's own chain verifies (the 2019 study's rule) */
+	SCAN_ELIGIBLE_ANY,     /* the control probe captured a chain */
+};
+
+/* "trusted" or "any", as given on the command line and written to ScanMeta. */
+const char *scan_eligible_name(enum scan_eligible e);
+
 struct scan_config {
 	/* --- targets --- */
 	char **target_specs; /* positional arguments (borrowed from argv) */
@@ -71,7 +80,7 @@ struct scan_config {
 	const char *sni_file;		/* --sni-file */
 	const char *control_sni;	/* --control-sni; NULL: random label per scan */
 	const char *roots;		/* --roots PEMFILE; NULL: system store */
-	const char *eligible;		/* --eligible trusted|any (default trusted) */
+	enum scan_eligible eligible;	/* --eligible trusted|any (default trusted) */
 	bool tls13;			/* --tls13 */
 	uint64_t max_connections;	/* --max-connections (default 65536) */
 	double connect_timeout_s;	/* --connect-timeout (default 5) */

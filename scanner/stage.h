@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Stages plug into the engine's hooks (dpdk/engine.h, struct
- * eng_stage_ops). cmd_scan.c opens one stage per scan: the built-in
- * --syn-only stage (stage_syn.c), or the TLS stage (issue 6), which defines
- * stage_tls_open(); until it is linked in, a scan without --syn-only says so.
+ * eng_stage_ops). cmd_scan.c opens one stage per scan: the --syn-only
+ * stage (stage_syn.c) or the TLS stage (stage_tls.c).
  */
 #ifndef TLSMAP_SCANNER_STAGE_H
 #define TLSMAP_SCANNER_STAGE_H
@@ -33,7 +32,7 @@ struct stage {
 
 /* The --syn-only stage: one Probe per answering target (TCP_OPEN / TCP_CLOSED). */
 int stage_syn_open(const struct stage_ctx *ctx, struct stage *out);
-/* The TLS stage; weak until its file is linked. 0 or -errno (prints why). */
-int stage_tls_open(const struct stage_ctx *ctx, struct stage *out) __attribute__((weak));
+/* The TLS stage: 0 or -errno (prints why). */
+int stage_tls_open(const struct stage_ctx *ctx, struct stage *out);
 
 #endif

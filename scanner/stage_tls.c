@@ -1827,9 +1827,6 @@ static void stage_tls_sched_cfg(struct tls_stage *st, unsigned nw)
 		cfg->max_attempts);
 }
 
-extern const int stage_tls_linked;
-const int stage_tls_linked = 1; /* see stage_tls_cfg.c */
-
 int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 {
 	const struct scan_config *cfg = ctx->cfg;
@@ -1842,7 +1839,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 	st->cfg = cfg;
 	pthread_mutex_init(&st->lock, NULL);
 	tls_hello_tmpl_init(&st->hello);
-	st->eligible_any = !strcmp(cfg->eligible, "any");
+	st->eligible_any = cfg->eligible == SCAN_ELIGIBLE_ANY;
 	st->localize = !cfg->no_localize;
 	st->roots = verify_store_new(cfg->roots, err, sizeof(err));
 	if (!st->roots) {

@@ -227,19 +227,5 @@ int scan_config_tls_resolve(struct scan_config *c)
 		c->control_sni = c->control_sni_buf;
 	}
 	second_control_sni(c);
-	if (strcmp(c->eligible, "trusted") && strcmp(c->eligible, "any")) {
-		cli_usage_error("scan", "--eligible %s: expected trusted or any", c->eligible);
-		return CLI_EUSAGE;
-	}
 	return cli_load_interceptors("scan", c->interceptor_files, c->ninterceptor_files, &c->icpt);
 }
-
-/*
- * scanner/stage.h declares stage_tls_open() weak, and a weak reference does
- * not pull an object out of a static library (and every reference in a file
- * that sees that declaration is weak). This file is pulled in by
- * scan_config.c; its strong reference to a symbol of stage_tls.c links the
- * TLS stage into the binary.
- */
-extern const int stage_tls_linked;
-const int *const stage_tls_anchor = &stage_tls_linked;

@@ -47,7 +47,7 @@ static void load(const char *path)
 
 	memset(&c, 0, sizeof(c));
 	c.sni_file = path;
-	c.eligible = "trusted";
+	c.eligible = SCAN_ELIGIBLE_TRUSTED;
 	fflush(stderr);
 	dup2(devnull, 2); /* the loader's usage errors */
 	ret = scan_config_tls_resolve(&c);

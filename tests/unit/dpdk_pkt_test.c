@@ -14,7 +14,7 @@
 
 #include "dpdk/engine.h"
 #include "dpdk/pkt.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 static uint64_t rng = 0x1234567887654321ULL;
 static uint64_t next_rand(void)
@@ -50,7 +50,7 @@ static void test_syn(void)
 		CHECK(v.flags == PKT_TCP_SYN && v.daddr_be == daddr_be && v.dport_be == dport);
 		CHECK(v.seq == pkt_cookie_k(t.k0, t.k1, saddr_be, daddr_be, sport, dport));
 		CHECK(v.payload_len == 0);
-		if (test_failures)
+		if (failures)
 			break;
 		/* offload: IP checksum left 0, TCP field holds the pseudo-header sum */
 		pkt_syn_fill(&toff, f, daddr_be, sport, dport, ipid);
@@ -180,7 +180,7 @@ static void test_cookie_burst(void)
 			if (out[i] != pkt_cookie_k(k0, k1, sa, d[i], sp[i], dp[i])) {
 				fprintf(stderr, "burst cookie %u of %u differs (%s)\n", i, n,
 					pkt_cookie_impl());
-				test_failures++;
+				failures++;
 				return;
 			}
 	}

@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 #include "dpdk/pkt.h"
-#include "tests/unit/scanner_test.h"
+#include "scanner/sweep.h"
+#include "tests/unit/test.h"
 
 #define SRC_IP 0xc6130001u /* 198.19.0.1 */
 #define SPORT 40007	   /* --source-port 40007 */
@@ -28,18 +29,6 @@ static const uint8_t gw_mac[6] = {2, 0, 0, 0, 0, 1};
 static const uint8_t us_mac[6] = {2, 0, 0, 0, 0, 9}; /* what the replies are addressed to */
 static char dir[64];
 static uint64_t k0, k1;
-
-static void key_from_seed(uint64_t seed, uint8_t key[16])
-{
-	uint64_t z = seed;
-	for (int k = 0; k < 2; k++) {
-		uint64_t x = (z += 0x9e3779b97f4a7c15ULL);
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-		x ^= x >> 31;
-		memcpy(key + 8 * k, &x, 8);
-	}
-}
 
 static void put_rec(FILE *f, const uint8_t *frame, uint32_t len)
 {
@@ -116,7 +105,7 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "/tmp/tlsmap-rxpcap-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
-	key_from_seed(3, key);
+	sweep_key_from_seed(3, key);
 	memcpy(&k0, key, 8);
 	memcpy(&k1, key + 8, 8);
 
@@ -226,7 +215,7 @@ int main(int argc, char **argv)
 	log = slurp("log.txt");
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
 	CHECK(strstr(log, "cannot write standard output: No space left on device") != NULL);
-	if (!test_failures) {
+	if (!failures) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		if (system(cmd)) {
 		}

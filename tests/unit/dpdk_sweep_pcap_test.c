@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 #include "dpdk/pkt.h"
-#include "tests/unit/scanner_test.h"
+#include "scanner/sweep.h"
+#include "tests/unit/test.h"
 
 #define BASE 0xc6120000u /* 198.18.0.0 */
 #define NADDR (5u * 256) /* 198.18.0.0 - 198.18.4.255 spans the targets */
@@ -51,18 +52,6 @@ static unsigned expected_count(void)
 	for (uint32_t i = 0; i < NADDR; i++)
 		n += is_target(BASE + i) ? NPORTS : 0;
 	return n;
-}
-
-static void key_from_seed(uint64_t seed, uint8_t key[16])
-{
-	uint64_t z = seed;
-	for (int k = 0; k < 2; k++) {
-		uint64_t x = (z += 0x9e3779b97f4a7c15ULL);
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-		x ^= x >> 31;
-		memcpy(key + 8 * k, &x, 8);
-	}
 }
 
 /* Runs tlsmap scan with the common flags plus extra; output to OUT_NAME.pcap. */
@@ -131,7 +120,7 @@ static long read_pcap(const char *name, uint8_t *counts, const uint8_t key[16])
 		n++;
 		if (!pkt_parse_tcp(f, incl, &v)) {
 			fprintf(stderr, "frame %ld: not IPv4/TCP\n", n);
-			test_failures++;
+			failures++;
 			continue;
 		}
 		CHECK(incl == PKT_SYN_LEN);
@@ -150,11 +139,11 @@ static long read_pcap(const char *name, uint8_t *counts, const uint8_t key[16])
 		if (ip < BASE || ip >= BASE + NADDR || pi < 0 || !is_target(ip)) {
 			fprintf(stderr, "frame %ld: sent to a non-target %u.%u.%u.%u:%u\n", n,
 				ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, dport);
-			test_failures++;
+			failures++;
 			continue;
 		}
 		counts[(ip - BASE) * NPORTS + (unsigned)pi]++;
-		if (test_failures > 20)
+		if (failures > 20)
 			break;
 	}
 	fclose(fp);
@@ -195,7 +184,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	CHECK_EQ_U64(rc, 0);
-	key_from_seed(42, key);
+	sweep_key_from_seed(42, key);
 	long n = read_pcap("full", all, key);
 	CHECK_EQ_U64(n, want);
 	unsigned once = 0, twice = 0;
@@ -232,7 +221,7 @@ int main(int argc, char **argv)
 	/* C: --max-targets */
 	memset(sh, 0, NADDR * NPORTS);
 	CHECK_EQ_U64(run_scan("max", "--seed 9 --max-targets 100"), 0);
-	key_from_seed(9, key);
+	sweep_key_from_seed(9, key);
 	n = read_pcap("max", sh, key);
 	CHECK_EQ_U64(n, 100);
 	once = 0;
@@ -240,7 +229,7 @@ int main(int argc, char **argv)
 		once += sh[i] == 1;
 	CHECK_EQ_U64(once, 100);
 
-	if (!test_failures) {
+	if (!failures) {
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		if (system(cmd)) {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "scanner/blocklist.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 static uint32_t ip(const char *s)
 {
@@ -41,12 +41,12 @@ int main(void)
 	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++)
 		if (!tgt_set_contains(b, ip(blocked[i]))) {
 			fprintf(stderr, "%s not blocked\n", blocked[i]);
-			test_failures++;
+			failures++;
 		}
 	for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++)
 		if (tgt_set_contains(b, ip(open[i]))) {
 			fprintf(stderr, "%s blocked\n", open[i]);
-			test_failures++;
+			failures++;
 		}
 	/* table: sorted, aligned networks, every entry names its RFC */
 	size_t n;
@@ -85,7 +85,7 @@ int main(void)
 	snprintf(want_msg, sizeof(want_msg), "%s:2: bad blocklist entry '8.8.4.4 junk'", path);
 	if (strncmp(err, want_msg, strlen(want_msg))) {
 		fprintf(stderr, "message '%s'\n", err);
-		test_failures++;
+		failures++;
 	}
 	unlink(path);
 	tgt_set_free(b);

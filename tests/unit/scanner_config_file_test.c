@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "scanner/config_file.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 static const struct option opts[] = {
 	{"rate", required_argument, NULL, 'r'},
@@ -60,7 +60,7 @@ static int expand(const char *text, char *out, size_t cap, int argc, char **argv
 	return ret;
 }
 
-#define EXPECT(text, want, ...)                                                                    \
+#define EXPECT_ARGS(text, want, ...)                                                               \
 	do {                                                                                       \
 		char *av[] = {"test", __VA_ARGS__, NULL};                                          \
 		char got[1024];                                                                    \
@@ -69,7 +69,7 @@ static int expand(const char *text, char *out, size_t cap, int argc, char **argv
 		if (r == 0 && strcmp(got, want)) {                                                 \
 			fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, got,   \
 				want);                                                             \
-			test_failures++;                                                           \
+			failures++;                                                                \
 		}                                                                                  \
 	} while (0)
 
@@ -81,7 +81,7 @@ static int expand(const char *text, char *out, size_t cap, int argc, char **argv
 		if (r != 2) {                                                                      \
 			fprintf(stderr, "%s:%d: expected failure, got %d '%s'\n", __FILE__,        \
 				__LINE__, r, got);                                                 \
-			test_failures++;                                                           \
+			failures++;                                                                \
 		}                                                                                  \
 	} while (0)
 
@@ -95,32 +95,34 @@ int main(void)
 	}
 
 	/* no -C: the command line unchanged */
-	EXPECT("", "-r|5|x", "-r", "5", "x");
+	EXPECT_ARGS("", "-r|5|x", "-r", "5", "x");
 	/* the file's options first, then the command line's */
-	EXPECT("# comment\n\nrate = 100\nvantage = lab\n", "--rate=100|--vantage=lab|-C|x", "-C",
-	       "x");
+	EXPECT_ARGS("# comment\n\nrate = 100\nvantage = lab\n", "--rate=100|--vantage=lab|-C|x",
+		    "-C", "x");
 	/* flags: bare, true, false; CRLF lines; comments after blank space */
-	EXPECT("allow-reserved\r\ndry-run = false   # not now\nvantage = a#b # c\n",
-	       "--allow-reserved|--vantage=a#b|-C|x", "-C", "x");
-	EXPECT("dry-run = true\n", "--dry-run|--config=x", "--config=x");
+	EXPECT_ARGS("allow-reserved\r\ndry-run = false   # not now\nvantage = a#b # c\n",
+		    "--allow-reserved|--vantage=a#b|-C|x", "-C", "x");
+	EXPECT_ARGS("dry-run = true\n", "--dry-run|--config=x", "--config=x");
 	/* quoted values keep blanks and '#'; empty values stay empty */
-	EXPECT("vantage = \"  lab #1 \"\nsni =\n", "--vantage=  lab #1 |--sni=|-C|x", "-C", "x");
+	EXPECT_ARGS("vantage = \"  lab #1 \"\nsni =\n", "--vantage=  lab #1 |--sni=|-C|x", "-C",
+		    "x");
 	/* repeatable options repeat; keys of another command are skipped */
-	EXPECT("sni = a\nsni = b\nsweep.shards = 4\n", "--sni=a|--sni=b|-C|x", "-C", "x");
+	EXPECT_ARGS("sni = a\nsni = b\nsweep.shards = 4\n", "--sni=a|--sni=b|-C|x", "-C", "x");
 	/* the command line overrides: short alias, long, abbreviation, --opt=value */
-	EXPECT("rate = 100\nvantage = lab\n", "--vantage=lab|-C|x|-r|5", "-C", "x", "-r", "5");
-	EXPECT("rate = 100\nvantage = lab\n", "--vantage=lab|-C|x|-r5", "-C", "x", "-r5");
-	EXPECT("rate = 100\nvantage = lab\n", "--rate=100|-C|x|--van|v2", "-C", "x", "--van", "v2");
-	EXPECT("rate = 100\nvantage = lab\n", "--rate=100|-C|x|--vantage=v2", "-C", "x",
-	       "--vantage=v2");
+	EXPECT_ARGS("rate = 100\nvantage = lab\n", "--vantage=lab|-C|x|-r|5", "-C", "x", "-r", "5");
+	EXPECT_ARGS("rate = 100\nvantage = lab\n", "--vantage=lab|-C|x|-r5", "-C", "x", "-r5");
+	EXPECT_ARGS("rate = 100\nvantage = lab\n", "--rate=100|-C|x|--van|v2", "-C", "x", "--van",
+		    "v2");
+	EXPECT_ARGS("rate = 100\nvantage = lab\n", "--rate=100|-C|x|--vantage=v2", "-C", "x",
+		    "--vantage=v2");
 	/* a repeatable option on the command line replaces the file's whole list */
-	EXPECT("sni = a\nsni = b\n", "-C|x|--sni|c", "-C", "x", "--sni", "c");
+	EXPECT_ARGS("sni = a\nsni = b\n", "-C|x|--sni|c", "-C", "x", "--sni", "c");
 	/* alternatives: -B on the command line drops the file's rate */
-	EXPECT("rate = 100\n", "-C|x|-B|1M", "-C", "x", "-B", "1M");
+	EXPECT_ARGS("rate = 100\n", "-C|x|-B|1M", "-C", "x", "-B", "1M");
 	/* a value that looks like -C is not -C */
-	EXPECT("rate = 1\n", "--rate=1|-C|x|--vantage|-C", "-C", "x", "--vantage", "-C");
+	EXPECT_ARGS("rate = 1\n", "--rate=1|-C|x|--vantage|-C", "-C", "x", "--vantage", "-C");
 	/* an overridden flag set to false on the command line side is still overridden */
-	EXPECT("allow-reserved\n", "-C|x|--allow-reserved", "-C", "x", "--allow-reserved");
+	EXPECT_ARGS("allow-reserved\n", "-C|x|--allow-reserved", "-C", "x", "--allow-reserved");
 
 	/* errors: each names file:line (checked by the CLI test); here: refused */
 	EXPECT_FAIL("bogus = 1\n", "-C", "x");

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "scanner/localize.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 #define MS 1000000ull
 #define MAXEV 100000

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "scanner/perm.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 static void check_cover(uint64_t n, uint32_t shards, uint64_t seed)
 {
@@ -27,7 +27,7 @@ static void check_cover(uint64_t n, uint32_t shards, uint64_t seed)
 				fprintf(stderr, "n=%llu shards=%u shard=%u: index %llu %s\n",
 					(unsigned long long)n, shards, s, (unsigned long long)idx,
 					idx >= n ? "out of range" : "repeated");
-				test_failures++;
+				failures++;
 				free(seen);
 				return;
 			}
@@ -66,7 +66,7 @@ static void check_walk(uint64_t n, uint32_t shards, uint64_t seed)
 			if (!perm_next(&p, &idx) || idx != slow[k] - 1) {
 				fprintf(stderr, "walk mismatch n=%llu shards=%u shard=%u k=%llu\n",
 					(unsigned long long)n, shards, s, (unsigned long long)k);
-				test_failures++;
+				failures++;
 				break;
 			}
 		}
@@ -145,13 +145,13 @@ int main(void)
 			step = (uint64_t)((unsigned __int128)step * p.g % p.p);
 		uint64_t want = (uint64_t)((unsigned __int128)before * step % p.p);
 		if (!perm_next(&p, &idx) || idx >= PERM_MAX_N) {
-			test_failures++;
+			failures++;
 			break;
 		}
 		if (idx != before - 1) /* no skips possible below 2^48 + 21 except 2^48.. */
 			continue;
 		if (p.cur != want) {
-			test_failures++;
+			failures++;
 			break;
 		}
 	}

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "scanner/progress.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 static struct progress_counters shared;
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "scanner/rate.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 static uint64_t rng = 0xfeedface;
 static uint64_t rnd(uint64_t bound)

@@ -15,7 +15,7 @@
 
 #include "dpdk/tcp.h"
 #include "scanner/stage_tls_sched.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 #define MS 1000000ull
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "scanner/targets.h"
-#include "tests/unit/scanner_test.h"
+#include "tests/unit/test.h"
 
 #define IP4(a, b, c, d)                                                                            \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -39,7 +39,7 @@ static void test_parse(void)
 		if (rc || a != good[i].first || b != good[i].last) {
 			fprintf(stderr, "good spec '%s': rc %d %08x-%08x\n", good[i].spec, rc, a,
 				b);
-			test_failures++;
+			failures++;
 		}
 		CHECK(tgt_spec_error(good[i].spec) == NULL);
 	}
@@ -76,7 +76,7 @@ static void test_parse(void)
 		if (!tgt_parse_spec(bad[i].spec, &a, &b) || !why || !strstr(why, bad[i].why)) {
 			fprintf(stderr, "bad spec '%s' accepted or wrong reason (%s)\n",
 				bad[i].spec, why ? why : "none");
-			test_failures++;
+			failures++;
 		}
 	}
 	uint32_t ip;
@@ -175,13 +175,13 @@ static void check_against(const struct tgt_set *s, const uint8_t *bits, uint32_t
 	for (uint32_t i = 0; i < WIN; i++) {
 		if (bits[i]) {
 			if (tgt_set_nth(s, count) != base + i) {
-				test_failures++;
+				failures++;
 				return;
 			}
 			count++;
 		}
 		if (tgt_set_contains(s, base + i) != (bits[i] != 0)) {
-			test_failures++;
+			failures++;
 			return;
 		}
 	}
@@ -260,7 +260,7 @@ static void test_file(void)
 	snprintf(want, sizeof(want), "%s:4: bad target '010.0.0.1'", path);
 	if (strncmp(err, want, strlen(want)) != 0) {
 		fprintf(stderr, "message '%s', want prefix '%s'\n", err, want);
-		test_failures++;
+		failures++;
 	}
 	CHECK(tgt_set_count(t) == 0); /* unchanged on error */
 	unlink(path);
