@@ -131,7 +131,28 @@ static struct out_reader *open_input(const char *path, Tlsmap__V1__Record **meta
 	return r;
 }
 
-int cmd_merge(int argc, char **argv)
+/* The merge's state, from the arguments to the ScanEnd. */
+struct merge {
+	const char *out_path;
+	char *partial; /* OUT.partial */
+	bool allow_incomplete;
+	struct input *in; /* sorted by shard after the meta pass */
+	size_t nin;
+	uint32_t *idx;		   /* merged_shard_indexes */
+	Tlsmap__V1__Record *first; /* the first input's ScanMeta */
+	struct out_writer *w;
+	Tlsmap__V1__ScanEnd end; /* the sums so far */
+	bool clean;
+	uint64_t ncerts;
+	char reasons[512]; /* "shard I: why; ..." of the shards not clean */
+};
+
+/* How a step ended: go on, a usage error, a refusal (nothing kept) or a
+ * write error. */
+enum { MERGE_OK = 0, MERGE_FAIL = 1, MERGE_WERR = 3 };
+
+/* Options and inputs: 0, 1 after --help, or CLI_EUSAGE. */
+static int merge_args(struct merge *m, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -139,41 +160,28 @@ int cmd_merge(int argc, char **argv)
 		{"allow-incomplete", no_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *out_path = NULL;
-	bool allow_incomplete = false;
-	struct input *in = NULL;
-	struct out_writer *w = NULL;
-	Tlsmap__V1__Record *first = NULL; /* the first input's ScanMeta */
-	char *partial = NULL;
-	Tlsmap__V1__ScanMeta meta;
-	Tlsmap__V1__ScanEnd end = TLSMAP__V1__SCAN_END__INIT;
-	uint32_t *idx = NULL;
-	size_t nin;
-	bool clean = true;
-	uint64_t ncerts = 0;
-	char reasons[512] = "";
-	int c, ret = 1;
-
 	/* each flag at most once */
 	struct cli_getopt g = {.cmd = "merge", .shortopts = "ho:", .longopts = opts};
+	int c;
+
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case CLI_OPT_REPEATED:
 			return CLI_EUSAGE;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 0;
+			return 1;
 		case 'o':
-			out_path = optarg;
+			m->out_path = optarg;
 			break;
 		case 'A':
-			allow_incomplete = true;
+			m->allow_incomplete = true;
 			break;
 		default:
 			return cli_bad_option("merge", argc, argv);
 		}
 	}
-	if (!out_path) {
+	if (!m->out_path) {
 		cli_usage_error("merge", "missing -o OUT");
 		return CLI_EUSAGE;
 	}
@@ -181,206 +189,280 @@ int cmd_merge(int argc, char **argv)
 		cli_usage_error("merge", "missing IN files");
 		return CLI_EUSAGE;
 	}
-	nin = (size_t)(argc - optind);
-	in = calloc(nin, sizeof(*in));
-	idx = calloc(nin, sizeof(*idx));
-	partial = malloc(strlen(out_path) + sizeof(".partial"));
-	if (!in || !idx || !partial)
-		goto out;
-	sprintf(partial, "%s.partial", out_path);
-	for (size_t i = 0; i < nin; i++) {
-		in[i].path = argv[optind + (int)i];
-		if (out_same_file(out_path, in[i].path) || out_same_file(partial, in[i].path)) {
-			cli_usage_error("merge", "the output %s is also an input (%s)", out_path,
-					in[i].path);
-			ret = CLI_EUSAGE;
-			goto out;
+	return 0;
+}
+
+/* The input list, none of which may be OUT or OUT.partial: 0, MERGE_FAIL
+ * (out of memory) or CLI_EUSAGE. */
+static int merge_inputs(struct merge *m, int nin, char **paths)
+{
+	m->nin = (size_t)nin;
+	m->in = calloc(m->nin, sizeof(*m->in));
+	m->idx = calloc(m->nin, sizeof(*m->idx));
+	m->partial = malloc(strlen(m->out_path) + sizeof(".partial"));
+	if (!m->in || !m->idx || !m->partial)
+		return MERGE_FAIL;
+	sprintf(m->partial, "%s.partial", m->out_path);
+	for (size_t i = 0; i < m->nin; i++) {
+		m->in[i].path = paths[i];
+		if (out_same_file(m->out_path, paths[i]) || out_same_file(m->partial, paths[i])) {
+			cli_usage_error("merge", "the output %s is also an input (%s)", m->out_path,
+					paths[i]);
+			return CLI_EUSAGE;
 		}
 	}
+	return 0;
+}
 
-	/* Pass 1: every input opens, starts with a ScanMeta, and agrees with
-	 * the first; only the first ScanMeta is kept. */
-	for (size_t i = 0; i < nin; i++) {
-		Tlsmap__V1__Record *m;
-		struct out_reader *r = open_input(in[i].path, &m);
-		const char *bad = NULL;
+/* Whether input @i's ScanMeta @meta may join the first @i inputs; prints why not. */
+static bool meta_fits(const struct merge *m, size_t i, const Tlsmap__V1__ScanMeta *meta)
+{
+	const char *bad;
+
+	if (meta->merged_shards) {
+		fprintf(stderr, "tlsmap merge: %s: is already a merged file\n", m->in[i].path);
+		return false;
+	}
+	if (i > 0 && (bad = meta_mismatch(m->first->meta, meta))) {
+		fprintf(stderr,
+			"tlsmap merge: %s and %s are not shards of one scan: their %s differs\n",
+			m->in[0].path, m->in[i].path, bad);
+		return false;
+	}
+	if (meta->shard >= meta->shards) {
+		fprintf(stderr, "tlsmap merge: %s: shard %u of %u is out of range\n", m->in[i].path,
+			meta->shard, meta->shards);
+		return false;
+	}
+	for (size_t j = 0; j < i; j++)
+		if (m->in[j].shard == meta->shard) {
+			fprintf(stderr, "tlsmap merge: %s and %s are the same shard (%u of %u)\n",
+				m->in[j].path, m->in[i].path, meta->shard, meta->shards);
+			return false;
+		}
+	return true;
+}
+
+/* Pass 1: every input opens, starts with a ScanMeta, and agrees with the
+ * first; only the first ScanMeta is kept. 0 or MERGE_FAIL. */
+static int meta_pass(struct merge *m)
+{
+	for (size_t i = 0; i < m->nin; i++) {
+		Tlsmap__V1__Record *rec;
+		struct out_reader *r = open_input(m->in[i].path, &rec);
+		bool fits;
 
 		if (!r)
-			goto out;
-		if (m->meta->merged_shards) {
-			fprintf(stderr, "tlsmap merge: %s: is already a merged file\n", in[i].path);
-			bad = "";
-		} else if (i > 0 && (bad = meta_mismatch(first->meta, m->meta))) {
-			fprintf(stderr,
-				"tlsmap merge: %s and %s are not shards of one scan: "
-				"their %s differs\n",
-				in[0].path, in[i].path, bad);
-		} else if (m->meta->shard >= m->meta->shards) {
-			fprintf(stderr, "tlsmap merge: %s: shard %u of %u is out of range\n",
-				in[i].path, m->meta->shard, m->meta->shards);
-			bad = "";
-		}
-		for (size_t j = 0; !bad && j < i; j++) {
-			if (in[j].shard == m->meta->shard) {
-				fprintf(stderr,
-					"tlsmap merge: %s and %s are the same shard (%u of %u)\n",
-					in[j].path, in[i].path, m->meta->shard, m->meta->shards);
-				bad = "";
-			}
-		}
-		in[i].shard = m->meta->shard;
-		in[i].target_count = m->meta->target_count;
-		in[i].start_time_us = m->meta->start_time_us;
+			return MERGE_FAIL;
+		fits = meta_fits(m, i, rec->meta);
+		m->in[i].shard = rec->meta->shard;
+		m->in[i].target_count = rec->meta->target_count;
+		m->in[i].start_time_us = rec->meta->start_time_us;
 		out_reader_close(r);
-		if (i == 0 && !bad)
-			first = m;
+		if (i == 0 && fits)
+			m->first = rec;
 		else
-			out_record_free(m);
-		if (bad)
-			goto out;
+			out_record_free(rec);
+		if (!fits)
+			return MERGE_FAIL;
 	}
-	if (nin < first->meta->shards)
+	if (m->nin < m->first->meta->shards)
 		fprintf(stderr,
 			"tlsmap merge: note: %zu of %u shards given; the merge covers only those\n",
-			nin, first->meta->shards);
-	qsort(in, nin, sizeof(*in), cmp_input);
+			m->nin, m->first->meta->shards);
+	qsort(m->in, m->nin, sizeof(*m->in), cmp_input);
+	return 0;
+}
 
-	meta = *first->meta;
-	meta.shard = 0;
-	meta.shards = 1;
-	meta.merged_shards = first->meta->shards;
-	meta.n_merged_shard_indexes = nin;
-	meta.merged_shard_indexes = idx;
-	meta.target_count = 0;
-	for (size_t i = 0; i < nin; i++) {
-		idx[i] = in[i].shard;
-		meta.target_count += in[i].target_count;
-		if (in[i].start_time_us < meta.start_time_us)
-			meta.start_time_us = in[i].start_time_us;
+/* The output's ScanMeta: the first shard's, as one shard of one, with the
+ * indexes present, the targets summed and the earliest start. */
+static void merged_meta(struct merge *m, Tlsmap__V1__ScanMeta *meta)
+{
+	*meta = *m->first->meta;
+	meta->shard = 0;
+	meta->shards = 1;
+	meta->merged_shards = m->first->meta->shards;
+	meta->n_merged_shard_indexes = m->nin;
+	meta->merged_shard_indexes = m->idx;
+	meta->target_count = 0;
+	for (size_t i = 0; i < m->nin; i++) {
+		m->idx[i] = m->in[i].shard;
+		meta->target_count += m->in[i].target_count;
+		if (m->in[i].start_time_us < meta->start_time_us)
+			meta->start_time_us = m->in[i].start_time_us;
 	}
+}
 
-	w = out_writer_open(out_path);
-	if (!w) {
-		fprintf(stderr, "tlsmap merge: %s: %s\n", partial, strerror(errno));
+/* Record why shard @shard was not clean. */
+static void add_reason(struct merge *m, uint32_t shard, const char *why)
+{
+	size_t used = strlen(m->reasons);
+
+	m->clean = false;
+	snprintf(m->reasons + used, sizeof(m->reasons) - used, "%sshard %u: %s", used ? "; " : "",
+		 shard, why);
+}
+
+/* Add one shard's ScanEnd to the sums. */
+static void add_end(struct merge *m, uint32_t shard, const Tlsmap__V1__ScanEnd *x)
+{
+	Tlsmap__V1__ScanEnd *end = &m->end;
+
+	if (x->end_time_us > end->end_time_us)
+		end->end_time_us = x->end_time_us;
+	if (!x->clean)
+		add_reason(m, shard, x->stop_reason);
+	end->targets_sent += x->targets_sent;
+	end->synack += x->synack;
+	end->rst += x->rst;
+	end->probes += x->probes;
+	end->tls_ok += x->tls_ok;
+	end->records_dropped += x->records_dropped;
+	end->rx_dropped += x->rx_dropped;
+	end->localize_jobs += x->localize_jobs;
+	end->localized += x->localized;
+	end->unstable_hosts += x->unstable_hosts;
+}
+
+/* Copy one record of input @i: OUT_OK or the writer's error. */
+static int copy_record(struct merge *m, size_t i, const Tlsmap__V1__Record *rec, bool *have_end)
+{
+	uint64_t before;
+	int e;
+
+	switch (rec->kind_case) {
+	case TLSMAP__V1__RECORD__KIND_CERTIFICATE:
+		before = out_writer_records(m->w);
+		e = out_write_cert(m->w, rec->certificate);
+		m->ncerts += out_writer_records(m->w) - before; /* 0 for a duplicate */
+		return e;
+	case TLSMAP__V1__RECORD__KIND_PROBE:
+		return out_write_probe(m->w, rec->probe);
+	case TLSMAP__V1__RECORD__KIND_END:
+		*have_end = true;
+		add_end(m, m->in[i].shard, rec->end);
+		return OUT_OK;
+	default:
+		return OUT_OK; /* a second meta, or an unknown kind: not copied */
+	}
+}
+
+/* Pass 2 for input @i: MERGE_OK, MERGE_FAIL (refused) or MERGE_WERR. */
+static int copy_input(struct merge *m, size_t i)
+{
+	Tlsmap__V1__Record *rec, *meta;
+	struct out_reader *r = open_input(m->in[i].path, &meta);
+	bool have_end = false;
+	const char *changed;
+	int rr, ret = MERGE_OK;
+
+	if (!r)
+		return MERGE_FAIL;
+	changed = meta->meta->shard != m->in[i].shard ? "shard index"
+						      : meta_mismatch(m->first->meta, meta->meta);
+	out_record_free(meta);
+	if (changed) {
+		fprintf(stderr, "tlsmap merge: %s changed during the merge (%s)\n", m->in[i].path,
+			changed);
+		ret = MERGE_FAIL;
 		goto out;
 	}
-	if (out_write_meta(w, &meta) != OUT_OK)
-		goto werr;
-
-	/* Pass 2: copy, one input open at a time. */
-	for (size_t i = 0; i < nin; i++) {
-		Tlsmap__V1__Record *rec, *m;
-		struct out_reader *r = open_input(in[i].path, &m);
-		bool have_end = false;
-		const char *changed;
-		int rr;
-
-		if (!r)
-			goto refuse;
-		changed = m->meta->shard != in[i].shard ? "shard index"
-							: meta_mismatch(first->meta, m->meta);
-		out_record_free(m);
-		if (changed) {
-			fprintf(stderr, "tlsmap merge: %s changed during the merge (%s)\n",
-				in[i].path, changed);
-			out_reader_close(r);
-			goto refuse;
-		}
-		while ((rr = out_reader_next(r, &rec)) == 1) {
-			int e = OUT_OK;
-
-			switch (rec->kind_case) {
-			case TLSMAP__V1__RECORD__KIND_CERTIFICATE: {
-				uint64_t before = out_writer_records(w);
-
-				e = out_write_cert(w, rec->certificate);
-				ncerts += out_writer_records(w) - before;
-				break;
-			}
-			case TLSMAP__V1__RECORD__KIND_PROBE:
-				e = out_write_probe(w, rec->probe);
-				break;
-			case TLSMAP__V1__RECORD__KIND_END: {
-				const Tlsmap__V1__ScanEnd *x = rec->end;
-
-				have_end = true;
-				if (x->end_time_us > end.end_time_us)
-					end.end_time_us = x->end_time_us;
-				if (!x->clean) {
-					clean = false;
-					snprintf(reasons + strlen(reasons),
-						 sizeof(reasons) - strlen(reasons),
-						 "%sshard %u: %s", reasons[0] ? "; " : "",
-						 in[i].shard, x->stop_reason);
-				}
-				end.targets_sent += x->targets_sent;
-				end.synack += x->synack;
-				end.rst += x->rst;
-				end.probes += x->probes;
-				end.tls_ok += x->tls_ok;
-				end.records_dropped += x->records_dropped;
-				end.rx_dropped += x->rx_dropped;
-				end.localize_jobs += x->localize_jobs;
-				end.localized += x->localized;
-				end.unstable_hosts += x->unstable_hosts;
-				break;
-			}
-			default:
-				break; /* a second meta, or an unknown kind: not copied */
-			}
-			out_record_free(rec);
-			if (e != OUT_OK) {
-				out_reader_close(r);
-				goto werr;
-			}
-		}
-		if (rr < 0 || !have_end) {
-			const char *why = rr < 0 ? out_strerror(rr) : "no ScanEnd record";
-			unsigned long long at = out_reader_offset(r);
-
-			out_reader_close(r);
-			if (!allow_incomplete) {
-				fprintf(stderr,
-					"tlsmap merge: %s is incomplete (%s at byte offset %llu); "
-					"use --allow-incomplete to merge what it holds\n",
-					in[i].path, why, at);
-				goto refuse;
-			}
-			clean = false;
-			snprintf(reasons + strlen(reasons), sizeof(reasons) - strlen(reasons),
-				 "%sshard %u: incomplete", reasons[0] ? "; " : "", in[i].shard);
-		} else {
-			out_reader_close(r);
+	while ((rr = out_reader_next(r, &rec)) == 1) {
+		int e = copy_record(m, i, rec, &have_end);
+		out_record_free(rec);
+		if (e != OUT_OK) {
+			ret = MERGE_WERR;
+			goto out;
 		}
 	}
-	end.clean = clean;
-	end.stop_reason = clean ? "done" : reasons;
-	end.certificates = ncerts; /* distinct certificates in the merged file */
-	ret = out_writer_close(w, &end);
-	w = NULL;
+	if (rr < 0 || !have_end) {
+		if (!m->allow_incomplete) {
+			fprintf(stderr,
+				"tlsmap merge: %s is incomplete (%s at byte offset %llu); "
+				"use --allow-incomplete to merge what it holds\n",
+				m->in[i].path, rr < 0 ? out_strerror(rr) : "no ScanEnd record",
+				(unsigned long long)out_reader_offset(r));
+			ret = MERGE_FAIL;
+			goto out;
+		}
+		add_reason(m, m->in[i].shard, "incomplete");
+	}
+out:
+	out_reader_close(r);
+	return ret;
+}
+
+/* Write the merged file: MERGE_OK, MERGE_FAIL or MERGE_WERR (the writer
+ * is still open on those, for the caller to abort). */
+static int merge_write(struct merge *m)
+{
+	Tlsmap__V1__ScanMeta meta;
+	int ret;
+
+	merged_meta(m, &meta);
+	m->w = out_writer_open(m->out_path);
+	if (!m->w) {
+		fprintf(stderr, "tlsmap merge: %s: %s\n", m->partial, strerror(errno));
+		return MERGE_FAIL;
+	}
+	if (out_write_meta(m->w, &meta) != OUT_OK)
+		return MERGE_WERR;
+	for (size_t i = 0; i < m->nin; i++)
+		if ((ret = copy_input(m, i)) != MERGE_OK)
+			return ret;
+	return MERGE_OK;
+}
+
+/* Close OUT.partial with the summed ScanEnd and rename it: 0 or 1. */
+static int merge_finish(struct merge *m)
+{
+	struct out_writer *w = m->w;
+	int ret;
+
+	m->end.clean = m->clean;
+	m->end.stop_reason = m->clean ? "done" : m->reasons;
+	m->end.certificates = m->ncerts; /* distinct certificates in the merged file */
+	m->w = NULL;
+	ret = out_writer_close(w, &m->end);
 	if (ret != OUT_OK) {
 		int e = errno;
 
-		fprintf(stderr, "tlsmap merge: writing %s: %s: %s; %s is left as it was\n", partial,
-			out_strerror(ret), strerror(e), out_path);
-		unlink(partial); /* ours: an incomplete merge is worth nothing */
-		ret = 1;
-		goto out;
+		fprintf(stderr, "tlsmap merge: writing %s: %s: %s; %s is left as it was\n",
+			m->partial, out_strerror(ret), strerror(e), m->out_path);
+		unlink(m->partial); /* ours: an incomplete merge is worth nothing */
+		return 1;
 	}
-	fprintf(stderr, "tlsmap merge: %zu shard(s) -> %s\n", nin, out_path);
-	ret = 0;
-	goto out;
-werr:
-	fprintf(stderr, "tlsmap merge: writing %s failed: %s; %s is left as it was\n", partial,
-		strerror(out_writer_errno(w) ? out_writer_errno(w) : errno), out_path);
-refuse:
-	out_writer_abort(w); /* removes OUT.partial, never OUT */
-	w = NULL;
-	ret = 1;
-out:
-	out_record_free(first);
-	free(in);
-	free(idx);
-	free(partial);
+	fprintf(stderr, "tlsmap merge: %zu shard(s) -> %s\n", m->nin, m->out_path);
+	return 0;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+	struct merge m = {.clean = true, .end = TLSMAP__V1__SCAN_END__INIT};
+	int ret;
+
+	ret = merge_args(&m, argc, argv);
+	if (ret == 1)
+		return 0;
+	if (ret)
+		return ret;
+	ret = merge_inputs(&m, argc - optind, argv + optind);
+	if (ret == 0)
+		ret = meta_pass(&m);
+	if (ret == 0)
+		ret = merge_write(&m);
+	if (ret == MERGE_WERR)
+		fprintf(stderr, "tlsmap merge: writing %s failed: %s; %s is left as it was\n",
+			m.partial, strerror(out_writer_errno(m.w) ? out_writer_errno(m.w) : errno),
+			m.out_path);
+	if (ret == MERGE_OK)
+		ret = merge_finish(&m);
+	else if (ret == MERGE_WERR || ret == MERGE_FAIL)
+		ret = 1;
+	out_writer_abort(m.w); /* removes OUT.partial, never OUT; NULL after finish */
+	out_record_free(m.first);
+	free(m.in);
+	free(m.idx);
+	free(m.partial);
 	return ret;
 }
