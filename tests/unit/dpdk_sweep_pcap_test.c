@@ -27,7 +27,7 @@
 #define NPORTS 3
 static const uint16_t ports[NPORTS] = {443, 80, 8443};
 static const char *bin;
-static char dir[64];
+static char dir[128];
 
 static bool is_target(uint32_t ip)
 {
@@ -162,8 +162,7 @@ int main(int argc, char **argv)
 	bin = argc > 1 ? argv[1] : getenv("TLSMAP_BIN");
 	if (!bin || !all || !sh)
 		return 1;
-	snprintf(dir, sizeof(dir), "/tmp/tlsmap-pcap-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!test_tmpdir(dir, sizeof(dir), "pcap"))
 		return 1;
 	/* an empty capture for the RX side: the sweep expects no replies here */
 	snprintf(path, sizeof(path), "%s/EMPTY.pcap", dir);
@@ -229,14 +228,6 @@ int main(int argc, char **argv)
 		once += sh[i] == 1;
 	CHECK_EQ_U64(once, 100);
 
-	if (!failures) {
-		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd)) {
-		}
-	} else {
-		fprintf(stderr, "files kept in %s\n", dir);
-	}
 	free(all);
 	free(sh);
 	TEST_DONE();

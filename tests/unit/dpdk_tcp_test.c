@@ -843,10 +843,5 @@ int main(void)
 	test_no_ack_and_bad_ack();
 	test_ooo_fair();
 	test_rx_budget();
-	if (failures) {
-		printf("%d failures\n", failures);
-		return 1;
-	}
-	printf("ok\n");
-	return 0;
+	TEST_DONE();
 }

@@ -159,7 +159,7 @@ static void check_real(void)
 
 int main(void)
 {
-	char dir[] = "/tmp/tlsmap-geo-XXXXXX", cmd[600], buf[512], err[256];
+	char dir[256], buf[512], err[256];
 
 	if (!getenv("TLSMAP_SRCDIR")) {
 		printf("skip: TLSMAP_SRCDIR not set (run through meson test)\n");
@@ -170,7 +170,7 @@ int main(void)
 		       "installed\n");
 		return 77;
 	}
-	if (!mkdtemp(dir))
+	if (!test_tmpdir(dir, sizeof(dir), "geo"))
 		return 1;
 	check_db(dir, "geolite", 6);
 	check_db(dir, "flat", 6);
@@ -184,13 +184,5 @@ int main(void)
 	unsetenv("TLSMAP_DATA");
 	check_real();
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("geo: ok\n");
-	return 0;
+	TEST_DONE();
 }

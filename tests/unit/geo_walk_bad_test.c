@@ -164,7 +164,5 @@ int main(int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++)
 		check_db(argv[i]);
-	if (failures)
-		fprintf(stderr, "%d failures\n", failures);
-	return failures ? 1 : 0;
+	TEST_DONE();
 }

@@ -31,7 +31,7 @@
 #define NSHARDS 32
 #define NSNIS 20000
 
-static char dir[] = "/tmp/tlsmap-expand-XXXXXX";
+static char dir[256];
 static const char *bin;
 static char errbuf[8192];
 
@@ -186,7 +186,7 @@ int main(void)
 	int rc;
 
 	bin = getenv("TLSMAP_BIN");
-	if (!bin || !mkdtemp(dir)) {
+	if (!bin || !test_tmpdir(dir, sizeof(dir), "expand")) {
 		fprintf(stderr, "need TLSMAP_BIN and a temporary directory\n");
 		return 1;
 	}
@@ -274,10 +274,5 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "grep -q 'and %d more' %s", NSNIS - 32, html);
 	CHECK(system(cmd) == 0);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (!failures && system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-	if (failures)
-		fprintf(stderr, "%d check(s) failed (files kept in %s)\n", failures, dir);
-	return failures ? 1 : 0;
+	TEST_DONE();
 }

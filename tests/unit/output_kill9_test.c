@@ -55,7 +55,7 @@ static void child(const char *path, int fd)
 
 int main(void)
 {
-	char dir[] = "/tmp/tlsmap-kill9-XXXXXX", path[256], partial[300], cmd[1024], cut[300];
+	char dir[256], path[256], partial[300], cmd[1024], cut[300];
 	int pfd[2], status, err, ret;
 	uint64_t told = 0, n = 0, last_ok = 0;
 	pid_t pid;
@@ -65,7 +65,7 @@ int main(void)
 	bool saw_end = false;
 	const char *bin = getenv("TLSMAP_BIN");
 
-	if (!mkdtemp(dir) || pipe(pfd))
+	if (!test_tmpdir(dir, sizeof(dir), "kill9") || pipe(pfd))
 		return 1;
 	snprintf(path, sizeof(path), "%s/k.tlsmap", dir);
 	snprintf(partial, sizeof(partial), "%s.partial", path);
@@ -121,13 +121,5 @@ int main(void)
 	} else {
 		printf("note: TLSMAP_BIN not set, dump check not run\n");
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("kill -9 durability: ok\n");
-	return 0;
+	TEST_DONE();
 }

@@ -175,10 +175,5 @@ int main(void)
 {
 	test_ring();
 	test_async();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("ring and writer thread: ok\n");
-	return 0;
+	TEST_DONE();
 }

@@ -16,24 +16,7 @@
 #include "output_testdata.h"
 #include "test.h"
 
-static char dir[] = "/tmp/tlsmap-rt-XXXXXX";
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	b = malloc((size_t)n + 1);
-	*len = fread(b, 1, (size_t)n, f);
-	fclose(f);
-	return b;
-}
+static char dir[256];
 
 static void spit(const char *path, const uint8_t *b, size_t len)
 {
@@ -202,7 +185,7 @@ static void test_truncation(void)
 	snprintf(path, sizeof(path), "%s/trunc.tlsmap", dir);
 	snprintf(cut, sizeof(cut), "%s/cut.tlsmap", dir);
 	write_full(path, a, &ex, 0);
-	b = slurp(path, &len);
+	b = (uint8_t *)test_read_file(path, &len);
 	for (size_t L = 0; L <= len; L++) {
 		size_t complete = 0;
 		int ret;
@@ -258,7 +241,7 @@ static void test_garbage(void)
 	snprintf(path, sizeof(path), "%s/g.tlsmap", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.tlsmap", dir);
 	write_full(path, a, &ex, 0);
-	b = slurp(path, &len);
+	b = (uint8_t *)test_read_file(path, &len);
 	g = malloc(len + 64);
 	for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
 		memcpy(g, b, len);
@@ -317,24 +300,12 @@ static void test_sha256(void)
 
 int main(void)
 {
-	char cmd[600];
-
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (!test_tmpdir(dir, sizeof(dir), "rt"))
 		return 1;
-	}
 	test_roundtrip();
 	test_truncation();
 	test_garbage();
 	test_errors();
 	test_sha256();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("output round trip: ok\n");
-	return 0;
+	TEST_DONE();
 }

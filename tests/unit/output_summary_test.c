@@ -120,8 +120,7 @@ static void long_issuers(const char *dir)
 
 int main(void)
 {
-	char dir[] = "/tmp/tlsmap-sum-XXXXXX", a[256], b0[256], b1[256], cut[256], cmd[600],
-	     err[256];
+	char dir[128], a[256], b0[256], b1[256], cut[256], cmd[600], err[256];
 	double lo, hi;
 	struct summary *s;
 	size_t nf;
@@ -139,7 +138,7 @@ int main(void)
 	sum_wilson(500, 1000, &lo, &hi);
 	CHECK(near(lo, 0.4691) && near(hi, 0.5309));
 
-	if (!mkdtemp(dir))
+	if (!test_tmpdir(dir, sizeof(dir), "sum"))
 		return 1;
 	snprintf(a, sizeof(a), "%s/a.tlsmap", dir);
 	snprintf(b0, sizeof(b0), "%s/b0.tlsmap", dir);
@@ -187,13 +186,5 @@ int main(void)
 	CHECK(sum_add_file(s, cmd, err, sizeof(err)) == OUT_EIO && strstr(err, "a.tlsmap.nope"));
 	sum_free(s);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("summary: ok\n");
-	return 0;
+	TEST_DONE();
 }

@@ -30,7 +30,7 @@
 #define LIMIT (300u << 10) /* bytes a file may reach */
 #define OLD "an existing dataset that must survive\n"
 
-static char dir[] = "/tmp/tlsmap-werr-XXXXXX";
+static char dir[128];
 
 static void set_fsize(rlim_t cur)
 {
@@ -233,21 +233,12 @@ static void abort_keeps_old(void)
 
 int main(void)
 {
-	char cmd[300];
-
 	signal(SIGXFSZ, SIG_IGN); /* EFBIG from write(2) instead of a signal */
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (!test_tmpdir(dir, sizeof(dir), "werr"))
 		return 1;
-	}
 	direct(0, LIMIT);
 	direct(1100u << 10, 3u << 20); /* certificates larger than the 1 MiB buffer */
 	async();
 	abort_keeps_old();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	TEST_DONE();
 }

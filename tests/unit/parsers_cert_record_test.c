@@ -186,6 +186,6 @@ int main(void)
 	}
 	closedir(d);
 	EXPECT(n >= 30, "only %u certificates in %s", n, dir);
-	printf("%s: %u certificates, %d failure(s)\n", failures ? "FAIL" : "ok", n, failures);
-	return failures ? 1 : 0;
+	printf("%u certificates\n", n);
+	TEST_DONE();
 }

@@ -142,21 +142,10 @@ static void escape_cases(void)
 	}
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = malloc(1 << 16);
-
-	*len = f && b ? fread(b, 1, 1 << 16, f) : 0;
-	if (f)
-		fclose(f);
-	return b;
-}
-
 int main(void)
 {
 	const char *bin = getenv("TLSMAP_BIN");
-	char dir[] = "/tmp/tlsmap-utf8-XXXXXX", cmd[2048], path[512], old[512];
+	char dir[256], cmd[2048], path[512], old[512];
 	struct cert_record rec;
 	struct x509_cert c;
 	uint8_t *der;
@@ -167,10 +156,8 @@ int main(void)
 		printf("skip: needs the openssl CLI and python3\n");
 		return failures ? 1 : 77;
 	}
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (!test_tmpdir(dir, sizeof(dir), "utf8"))
 		return 1;
-	}
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && OPENSSL_CONF=/dev/null openssl req -x509 -newkey ec -pkeyopt "
 		 "ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.der -outform DER "
@@ -178,7 +165,7 @@ int main(void)
 		 dir, san_hex);
 	EXPECT(system(cmd) == 0, "openssl req failed: %s", cmd);
 	snprintf(path, sizeof(path), "%s/c.der", dir);
-	der = slurp(path, &len);
+	der = (uint8_t *)test_read_file(path, &len);
 	EXPECT(len > 100 && x509_parse(der, len, &c) == 0, "certificate does not parse");
 	EXPECT(cert_record_fill(&rec, der, len, &c) == 0, "fill");
 	Tlsmap__V1__Certificate *m = &rec.msg;
@@ -265,11 +252,5 @@ int main(void)
 	}
 	cert_record_free(&rec);
 	free(der);
-	if (getenv("KEEP"))
-		printf("kept %s\n", dir);
-	snprintf(cmd, sizeof(cmd), getenv("KEEP") ? "true %s" : "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("could not remove %s\n", dir);
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
-	return failures ? 1 : 0;
+	TEST_DONE();
 }

@@ -25,7 +25,7 @@
 #include "parsers_x509_testcerts.h"
 #include "test.h"
 
-static char dir[] = "/tmp/tlsmap-icpt-XXXXXX";
+static char dir[256];
 
 /* Add SKI and AKI (key identifiers) to @x and sign it again. */
 static void add_key_ids(X509 *x, X509 *issuer, EVP_PKEY *issuer_key)
@@ -194,7 +194,7 @@ int main(void)
 	struct tc_cert c[N];
 	struct verdict_result r;
 
-	TC_CHECK(mkdtemp(dir));
+	TC_CHECK(test_tmpdir(dir, sizeof(dir), "icpt"));
 	struct tc_opts o_root = {.cn = "Forger Root",
 				 .ca = true,
 				 .serial = 1,
@@ -382,7 +382,6 @@ int main(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/spki.tsv", dir);
 	unlink(path);
-	rmdir(dir);
 	verify_store_free(store);
 	for (int i = 0; i < N; i++) {
 		X509_free(x[i]);
@@ -392,6 +391,5 @@ int main(void)
 	EVP_PKEY_free(ik);
 	EVP_PKEY_free(lk);
 	EVP_PKEY_free(ok);
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
-	return failures ? 1 : 0;
+	TEST_DONE();
 }

@@ -45,17 +45,6 @@ static int sh(const char *fmt, ...)
 	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	uint8_t *b = malloc(1 << 20);
-	*len = fread(b, 1, 1 << 20, f);
-	fclose(f);
-	return b;
-}
-
 /* PKI: rsa leaf self-signed; ecdsa root -> inter -> leaf. */
 static int make_pki(void)
 {
@@ -204,7 +193,7 @@ static bool chain_equals(const struct parsed *p, const char *const *ders, size_t
 		char path[512];
 		size_t len;
 		snprintf(path, sizeof(path), "%s/%s", dir, ders[i]);
-		uint8_t *d = slurp(path, &len);
+		uint8_t *d = (uint8_t *)test_read_file(path, &len);
 		bool ok = d && len == p->f.certs[i].len &&
 			  !memcmp(d, p->buf + p->f.certs[i].off, len);
 		free(d);
@@ -314,7 +303,7 @@ static int ossl_capture(const char *sni, struct tls_flight *facts, const char *c
 			char path[512];
 			size_t len;
 			snprintf(path, sizeof(path), "%s/%s", dir, ders[i]);
-			uint8_t *want = slurp(path, &len);
+			uint8_t *want = (uint8_t *)test_read_file(path, &len);
 			CHECK(want && len == l[i] && !memcmp(want, d[i], len));
 			free(want);
 		}
@@ -437,15 +426,12 @@ int main(void)
 		       failures ? "FAILED" : "passed");
 		return failures ? 1 : 77;
 	}
-	snprintf(dir, sizeof(dir), "/tmp/tlsmap-tls-test.XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (!test_tmpdir(dir, sizeof(dir), "tls-test"))
 		return 1;
-	}
 	if (make_pki() != 0) {
 		printf("FAIL: could not make the test PKI\n");
-		sh("rm -rf %s", dir);
-		return 1;
+		failures++;
+		TEST_DONE();
 	}
 	static const char *const rsa1[] = {"rsa.der"};
 	static const char *const ec3[] = {"leaf.der", "int.der", "root.der"};
@@ -501,11 +487,5 @@ int main(void)
 	}
 	/* OpenSSL path against garbage: a plain TCP echo of HTTP */
 	stop_server();
-	sh("rm -rf %s", dir);
-	if (failures) {
-		printf("%d failures\n", failures);
-		return 1;
-	}
-	printf("ok\n");
-	return 0;
+	TEST_DONE();
 }

@@ -440,14 +440,14 @@ static void run_rows(struct verify_store *const stores[2], const struct icpt_lis
 int main(void)
 {
 	const char *src = getenv("TLSMAP_SRCDIR");
-	char path[512], dir[] = "/tmp/tlsmap-verdict-XXXXXX", err[256];
+	char path[512], dir[256], err[256];
 	time_t now = time(NULL);
 	X509 *x[C_COUNT] = {0};
 	EVP_PKEY *rk = tc_key_ec(), *ik = tc_key_ec(), *lk = tc_key_ec(), *hk = tc_key_ec();
 	EVP_PKEY *kzr = tc_key_rsa(2048, 65537), *kzi = tc_key_rsa(2048, 65537);
 	EVP_PKEY *fk = tc_key_rsa(1024, 3); /* per-host RSA key with e=3, as in 2019 */
 
-	TC_CHECK(mkdtemp(dir));
+	TC_CHECK(test_tmpdir(dir, sizeof(dir), "verdict"));
 	struct tc_opts o_root = {.cn = "Test Root",
 				 .o = "tlsmap",
 				 .ca = true,
@@ -541,7 +541,6 @@ int main(void)
 			EXPECT(list->v[i].sources[0], "entry %zu has a source", i);
 		run_rows(stores, list, now);
 	}
-	rmdir(dir);
 
 	icpt_list_free(list);
 	verify_store_free(stores[0]);
@@ -553,6 +552,5 @@ int main(void)
 	EVP_PKEY *keys[] = {rk, ik, lk, hk, kzr, kzi, fk};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		EVP_PKEY_free(keys[i]);
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
-	return failures ? 1 : 0;
+	TEST_DONE();
 }

@@ -152,11 +152,11 @@ static void test_chains(void)
 {
 	struct fixture f;
 	EVP_PKEY *rk = tc_key_ec(), *ik = tc_key_ec(), *lk = tc_key_ec(), *ok2 = tc_key_ec();
-	char dir[] = "/tmp/tlsmap-verify-XXXXXX", path[256], err[256];
+	char dir[128], path[256], err[256];
 	time_t now = time(NULL);
 	f.now = now;
 
-	TC_CHECK(mkdtemp(dir));
+	TC_CHECK(test_tmpdir(dir, sizeof(dir), "verify"));
 	struct tc_opts ro = {.cn = "Test Root",
 			     .o = "tlsmap",
 			     .ca = true,
@@ -280,7 +280,6 @@ static void test_chains(void)
 
 	verify_store_free(f.store);
 	unlink(path);
-	rmdir(dir);
 	X509 *all[] = {root, inter, leaf, expired, future, self, oroot, oleaf};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		X509_free(all[i]);
@@ -299,6 +298,5 @@ int main(void)
 	test_dns_table();
 	test_name_matches();
 	test_chains();
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
-	return failures ? 1 : 0;
+	TEST_DONE();
 }

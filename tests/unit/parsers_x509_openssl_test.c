@@ -2,7 +2,8 @@
 /*
  * tlsmap's X.509 parser against OpenSSL, field by field.
  *
- * Inputs: every certificate under the shared corpus (../shared/corpus:
+ * Inputs: every certificate under the shared corpus ($TLSMAP_CORPUS, else
+ * ../shared/corpus next to the source tree:
  * PEM blocks in any file, including "\n"-escaped PEM inside JSON, and DER
  * files named .der, .cer, .crt or .cert), and the certificates
  * tests/unit/x509_gen.sh generates with the openssl CLI in a temp dir.
@@ -39,6 +40,8 @@
 #include <openssl/x509v3.h>
 
 #include "parsers/x509.h"
+
+#include "tests/unit/test.h"
 
 #define MAX_FIELDS 40
 
@@ -611,33 +614,6 @@ static bool has_suffix(const char *s, const char *suf)
 	return a >= b && !strcmp(s + a - b, suf);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	if (n < 0 || n > (64 << 20)) {
-		fclose(f);
-		return NULL;
-	}
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf)
-		buf[n] = 0;
-	*len = (size_t)n;
-	return buf;
-}
-
 static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	size_t len, pos = 0;
@@ -648,7 +624,7 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 	(void)ftw;
 	if (type != FTW_F)
 		return 0;
-	text = slurp(path, &len);
+	text = test_read_file(path, &len);
 	if (!text)
 		return 0;
 	cur_path = path;
@@ -707,7 +683,7 @@ static int tag_sweep(const char *path, const struct stat *st, int type, struct F
 	(void)ftw;
 	if (type != FTW_F || !has_suffix(path, ".pem"))
 		return 0;
-	text = slurp(path, &len);
+	text = test_read_file(path, &len);
 	if (!text)
 		return 0;
 	cur_path = path;
@@ -765,7 +741,7 @@ static int make_bad(const char *path, const struct stat *st, int type, struct FT
 	(void)ftw;
 	if (type != FTW_F || !has_suffix(path, ".pem"))
 		return 0;
-	text = slurp(path, &len);
+	text = test_read_file(path, &len);
 	if (!text)
 		return 0;
 	uint8_t *der = malloc(len + 1), *mut = malloc(len + 1);
@@ -806,7 +782,7 @@ static int walk_bad(const char *path, const struct stat *st, int type, struct FT
 	(void)ftw;
 	if (type != FTW_F)
 		return 0;
-	buf = slurp(path, &len);
+	buf = test_read_file(path, &len);
 	if (!buf)
 		return 0;
 	n_bad++;
@@ -929,7 +905,7 @@ int main(void)
 {
 	const char *src = getenv("TLSMAP_SRCDIR");
 	const char *corpus = getenv("TLSMAP_CORPUS");
-	char path[8192], gen[4096], tmpl[] = "/tmp/tlsmap-x509-XXXXXX";
+	char path[8192], gen[4096], tmpl[256];
 	struct stat st;
 	char *tmp;
 	int rc;
@@ -940,11 +916,8 @@ int main(void)
 	load_allowlist(path);
 
 	if (!corpus || stat(corpus, &st) != 0) {
-		corpus = "/work/shared/corpus";
-		if (stat(corpus, &st) != 0) {
-			snprintf(path, sizeof(path), "%s/../shared/corpus", src);
-			corpus = stat(path, &st) == 0 ? path : NULL;
-		}
+		snprintf(path, sizeof(path), "%s/../shared/corpus", src);
+		corpus = stat(path, &st) == 0 ? path : NULL;
 	}
 	if (corpus) {
 		printf("corpus: %s\n", corpus);
@@ -956,11 +929,9 @@ int main(void)
 		printf("corpus part skipped: no ../shared/corpus (set TLSMAP_CORPUS)\n");
 	}
 
-	tmp = mkdtemp(tmpl);
-	if (!tmp) {
-		perror("mkdtemp");
+	tmp = test_tmpdir(tmpl, sizeof(tmpl), "x509");
+	if (!tmp)
 		return 1;
-	}
 	snprintf(gen, sizeof(gen), "%s/gen", tmp);
 	snprintf(path, sizeof(path), "bash '%s/tests/unit/x509_gen.sh' '%s' >/dev/null", src, gen);
 	rc = system(path);
@@ -1008,14 +979,10 @@ int main(void)
 	       "X509_VERBOSE=1 lists them)\n",
 	       n_bad, n_info);
 
-	snprintf(path, sizeof(path), "rm -rf '%s'", tmp);
-	if (getenv("X509_KEEP_TMP"))
-		printf("kept %s\n", tmp);
-	else if (system(path) != 0)
-		printf("note: could not remove %s\n", tmp);
 	printf("total: certs=%lu both_ok=%lu both_reject=%lu fields=%lu diffs=%lu "
 	       "allowlisted=%lu\n",
 	       n_certs, n_both_ok, n_both_reject, n_fields, n_diff, n_allowed);
 	free(allow);
-	return n_diff ? 1 : 0;
+	failures += (int)n_diff;
+	TEST_DONE();
 }

@@ -64,9 +64,9 @@ int main(void)
 	l = line_of(&c, 10.0, 4000, &r);
 	CHECK(strstr(l, "100% (cooldown 0:08 left)") != NULL);
 
-	char dir[] = "/tmp/tlsmap_prog_XXXXXX";
-	CHECK(mkdtemp(dir) != NULL);
-	char path[64], tmp[80], buf[2048];
+	char dir[256];
+	CHECK(test_tmpdir(dir, sizeof(dir), "prog") != NULL);
+	char path[512], tmp[600], buf[2048];
 	snprintf(path, sizeof(path), "%s/status.json", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	r.cooldown_left = 0;
@@ -85,7 +85,6 @@ int main(void)
 	      strstr(buf, "\"certs\":5") && strstr(buf, "\"phase\":\"sending\""));
 	CHECK(progress_json("/nonexistent-dir/x.json", &c, 1, 1, NULL) < 0);
 	unlink(path);
-	rmdir(dir);
 
 	/* concurrent relaxed adds are exact */
 	progress_init(&shared);

@@ -11,6 +11,7 @@
 #define TLSMAP_TESTS_UNIT_TEST_H
 
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,20 +82,29 @@ static inline int test_rm_entry(const char *path, const struct stat *sb, int fla
 	return remove(path);
 }
 
-/* Remove every directory test_tmpdir() made (TLSMAP_KEEP_TMP=1 keeps them).
- * Only the process that made them removes them, not a forked child. */
+/* Remove every directory test_tmpdir() made; kept, and named, when a check
+ * failed or TLSMAP_KEEP_TMP is set. Only the process that made them removes
+ * them, not a forked child. */
 static inline void test_tmpdirs_remove(void)
 {
-	if (getpid() != test_tmpdir_owner || getenv("TLSMAP_KEEP_TMP"))
+	bool keep = failures || getenv("TLSMAP_KEEP_TMP");
+
+	if (getpid() != test_tmpdir_owner)
 		return;
-	for (int k = 0; k < TEST_MAX_TMPDIRS; k++)
-		if (test_tmpdirs[k][0])
+	for (int k = 0; k < TEST_MAX_TMPDIRS; k++) {
+		if (!test_tmpdirs[k][0])
+			continue;
+		if (keep)
+			fprintf(stderr, "files kept in %s\n", test_tmpdirs[k]);
+		else
 			nftw(test_tmpdirs[k], test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
 }
 
 /*
  * A fresh directory $TMPDIR/tlsmap-NAME-XXXXXX (TMPDIR defaults to /tmp),
- * written to @buf and removed with its content at exit. @buf, or NULL
+ * written to @buf and removed with its content at exit (kept when a check
+ * failed). @buf, or NULL
  * (printed) when it cannot be made.
  */
 static inline char *test_tmpdir(char *buf, size_t len, const char *name)
@@ -125,7 +135,8 @@ static inline char *test_tmpdir(char *buf, size_t len, const char *name)
 
 /*
  * The whole of @path, NUL-terminated (not counted in *@len), in a malloc'd
- * buffer the caller frees; NULL when it cannot be read or is above 256 MiB.
+ * buffer the caller frees; NULL (and *@len 0) when it cannot be read or is
+ * above 256 MiB.
  */
 static inline char *test_read_file(const char *path, size_t *len)
 {
@@ -133,6 +144,8 @@ static inline char *test_read_file(const char *path, size_t *len)
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
+	if (len)
+		*len = 0;
 	if (!f)
 		return NULL;
 	for (;;) {
