@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Path localisation of a forged chain (issue 10), as Raman et al. did in
+ * Path localisation of a forged chain, as Raman et al. did in
  * Kazakhstan (IMC 2020): on connections whose handshake completed, the
  * ClientHello alone is sent with IP TTL t; the smallest t that draws the
  * forged chain is the interceptor's hop, and the source of the ICMP

@@ -35,7 +35,7 @@ struct progress_counters {
 	_Atomic uint64_t tx_fail;     /* frames the NIC did not take */
 	_Atomic uint64_t blocked;     /* targets skipped because blocklisted */
 	_Atomic uint64_t rx_buf_peak; /* TLS stage: receive buffer peak (set at its close) */
-	/* issue 10: ScanEnd.localize_jobs, localized, unstable_hosts */
+	/* path localisation: ScanEnd.localize_jobs, localized, unstable_hosts */
 	_Atomic uint64_t localize_jobs, localized, unstable_hosts;
 } __attribute__((aligned(64)));
 

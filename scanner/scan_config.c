@@ -164,7 +164,7 @@ static const struct option scan_opts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"config", required_argument, NULL, 'C'}, /* expanded by cfgfile_expand() */
-	/* --- TLS stage block (issue 6) --- */
+	/* --- TLS stage block --- */
 	{"sni", required_argument, NULL, OPT_SNI},
 	{"sni-file", required_argument, NULL, OPT_SNI_FILE},
 	{"control-sni", required_argument, NULL, OPT_CONTROL_SNI},

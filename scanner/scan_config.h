@@ -74,7 +74,7 @@ struct scan_config {
 	const char *user;    /* --user NAME: drop to it once the port is up */
 	bool verbose;
 
-	/* --- TLS stage (issue 6); parsed here, consumed by the TLS stage --- */
+	/* --- TLS stage; parsed here, consumed by the TLS stage --- */
 	const char **snis; /* --sni, repeatable */
 	size_t nsnis;
 	const char *sni_file;		/* --sni-file */
@@ -105,7 +105,7 @@ struct scan_config {
 	const char
 		*control_sni2; /* the second control SNI (random, or derived from --control-sni) */
 	char control_sni2_buf[300];
-	bool no_localize;	     /* --no-localize (issue 10) */
+	bool no_localize;	     /* --no-localize */
 	uint64_t localize_per_group; /* --localize-per-group (default 5) */
 	/* --- end of TLS stage block --- */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The TLS stage (issue 6): for every open (host, port) of the sweep, a
+ * The TLS stage: for every open (host, port) of the sweep, a
  * control-SNI connection first, then one connection per test SNI (all
  * hosts with --eligible any, hosts whose control chain verifies with
  * --eligible trusted), through the userspace TCP in dpdk/tcp.h. Each probe

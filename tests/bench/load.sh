@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # tests/bench/load.sh TLSMAP_BIN - one slow shared machine behind many
-# addresses (issue 10): LOAD_ADDRS addresses (default 65,536: 198.18.0.0/16)
+# addresses: LOAD_ADDRS addresses (default 65,536: 198.18.0.0/16)
 # served by ONE nginx with 4 workers (AnyIP: ip route add local ... dev lo),
 # on this machine's cores, scanned in one run by
 #   tlsmap scan with default flags (its adaptive windows and load retries;
@@ -11,7 +11,7 @@
 #     as for masscan), and
 #   masscan --banners on the same range, at each rate of MASSCAN_RATES
 #     (default 10000 20000: the best is its figure).
-# Metric (issue 14): hosts whose certificate was captured, divided by the
+# Metric: hosts whose certificate was captured, divided by the
 # wall time of the whole run, start-up included. Also the capture rate
 # (captured / addresses), and for tlsmap the NO_TLS count, the probes that
 # needed more than one attempt, and its scheduler's counters.

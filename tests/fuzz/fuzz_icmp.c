@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz harness for eng_icmp_parse() (dpdk/pkt.c, issue 10): the ICMP the
+ * Fuzz harness for eng_icmp_parse() (dpdk/pkt.c): the ICMP the
  * engine accepts from the network for path localisation. The input is an
  * Ethernet frame, copied to a buffer of exactly its size so that a read past
  * the end is caught by the sanitizers; a parse that succeeds must be

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz harness for the userspace TCP (dpdk/tcp.h), issue 12. The input is a
+ * Fuzz harness for the userspace TCP (dpdk/tcp.h). The input is a
  * program: each step opens a connection, injects a server segment built
  * from input bytes (flags, sequence and acknowledgment numbers relative to
  * the connection or raw, window, MSS, payload), feeds a raw frame, or moves

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# e2e_interrupt.sh - issue 7: nothing is lost when a scan is stopped.
+# e2e_interrupt.sh - nothing is lost when a scan is stopped.
 #  1. SIGINT midway: the scan flushes, writes ScanEnd (clean=false), fsyncs
 #     and renames; the dataset reads to the end and holds every probe written.
 #  2. kill -9 midway: FILE.partial stays, readable up to its last complete

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# e2e_shards.sh - issue 7: a scan split into two shards (same seed) and
+# e2e_shards.sh - a scan split into two shards (same seed) and
 # joined with `tlsmap merge` equals the unsharded scan of the same lab
 # ranges: the same probes with the same verdicts and chains, and the same
 # summary for every grouping. Uses a slice of the lab (one intercepted and

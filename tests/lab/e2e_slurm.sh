@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# e2e_slurm.sh - issue 11: a scan of the whole lab through Slurm. A private
+# e2e_slurm.sh - a scan of the whole lab through Slurm. A private
 # single-node Slurm (tests/lab/slurm.sh) runs inside the lab's scanner
 # namespace; `deploy/slurm/submit --shards 3 --wait` scans the lab as a job
 # array plus a merge job; one array task is requeued once while it scans

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# e2e_sweep.sh - issue 11: `tlsmap sweep` run twice over a slice of the lab
+# e2e_sweep.sh - `tlsmap sweep` run twice over a slice of the lab
 # (one config file, two dates) with middlebox mkz turned off between the
 # runs, then `tlsmap diff` of the two datasets.
 #   sweep: two dated directories, each with the dataset, the summary CSVs

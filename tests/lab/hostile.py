@@ -17,7 +17,7 @@ the verdict docs/verdicts.md gives it):
   close     reads the ClientHello, then FIN without a byte   NO_TLS
   stall     ServerHello + 120 KB of a 124 KB Certificate     TLS_ERROR
             message (just under --max-flight-bytes), then silence:
-            the receive-buffer attack (issue 12)
+            the receive-buffer attack
   normal    ServerHello + Certificate + ServerHelloDone at   (chain captured)
             once: a well-behaved host beside the hostile ones
 

@@ -453,7 +453,7 @@ write_outputs() {
 		done < <(plan middleboxes)
 	} >"$LAB_DIR/interceptors.tsv"
 	plan targets >"$LAB_DIR/targets.txt"
-	# What the topology implies for path localisation (issue 10), per country:
+	# What the topology implies for path localisation, per country:
 	# the server's hop distance from the scanner and the router before it, the
 	# middlebox's hop and the router before it ("-" without one). A router
 	# answers from the address of its interface toward the scanner: tlm-r2's

@@ -53,7 +53,7 @@ my %SNI_CERT = (
 		'twitter.com' => ['UNTRUSTED_OTHER', '-', '-'],
 		# its own self-signed certificate naming the SNI: differs from the
 		# control chain and does not verify, but it comes from the server
-		# itself on this host alone (issue 10): not an interception
+		# itself on this host alone: not an interception
 		'ok.ru' => ['UNTRUSTED_OTHER', '-', 'served-by-host'],
 	},
 );

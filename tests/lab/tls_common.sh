@@ -41,7 +41,7 @@ source "$LAB_DIR/lab.env"
 tls_lab_args() {
 	LAB_ARGS=(--allow-reserved -p 443 --roots "$ROOTS"
 		--geo-db "$GEO_DB" --asn-db "$ASN_DB" --eligible any -P "${TLS_PROBES:-2}")
-	# TLS_NO_INTERCEPTORS: verdicts from evidence alone (issue 10)
+	# TLS_NO_INTERCEPTORS: verdicts from evidence alone
 	[ -n "${TLS_NO_INTERCEPTORS:-}" ] || LAB_ARGS+=(--interceptors "$INTERCEPTORS")
 	[ -n "${TLS_NO_SNI_FILE:-}" ] || LAB_ARGS+=(--sni-file "$SNI_FILE")
 }

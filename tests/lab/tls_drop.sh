@@ -23,7 +23,7 @@ TLS_PROBES=4 TLS_NO_SNI_FILE=1 tls_scan "$TMP/d.tlsmap" -w "$TMP/ips" "${args[@]
 tail -3 "$TMP/scan.log"
 "$TLSMAP_BIN" dump "$TMP/d.tlsmap" --type probe >"$TMP/p.jsonl" || { echo "FAIL dump"; exit 1; }
 "$TLSMAP_BIN" dump "$TMP/d.tlsmap" --type cert >"$TMP/c.jsonl" || { echo "FAIL dump"; exit 1; }
-# the second control probe (issue 10) is not one of the (host, SNI) probes counted here
+# the second control probe is not one of the (host, SNI) probes counted here
 total=$(jq -c 'select(.probe.secondControl | not)' "$TMP/p.jsonl" | wc -l)
 want=$(($(wc -l <"$TMP/ips") * (${#SNIS[@]} + 1)))
 nocert=$(jq -r 'select(.probe.tls != "TLS_CERTIFICATE") | "\(.ipText) \(.probe.sni) \(.probe.tcp) \(.probe.tls)"' "$TMP/p.jsonl")

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# tls_hostile_load.sh - the hostile-host load test (issue 12): thousands of
+# tls_hostile_load.sh - the hostile-host load test: thousands of
 # connections of the hostile kinds at once, a normal host beside them.
 #
 # Two namespaces this script creates (prefix tlmhl-): the scanner's, and a

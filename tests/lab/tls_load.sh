@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# tls_load.sh - issue 10's load test: many addresses, one slow shared machine.
+# tls_load.sh - the load test: many addresses, one slow shared machine.
 # The lab with one more range, 198.18.32.0/24: 256 addresses served by the
 # KZ namespace's one nginx and all intercepted by the mkz middlebox (one
 # mitmdump, a Python process on the lab's 2 shared cores: the slowest server

@@ -51,7 +51,7 @@ def main():
             p = o["probe"]
             ip = o.get("ipText") or ".".join(str(b) for b in base64.b64decode(p["ip"]))
             if p.get("secondControl"):
-                # the second control probe (issue 10): the host's own chain,
+                # the second control probe: the host's own chain,
                 # whatever it is; never a verdict about interception
                 if p.get("verdict") not in ("VERDICT_HOST_OWN_CERT", "VERDICT_NO_TLS",
                                             "VERDICT_TLS_ERROR"):

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Input files of `tlsmap scan` read from streams (issue 12 #1): --sni-file,
+# Input files of `tlsmap scan` read from streams: --sni-file,
 # -w and -b from a pipe and from a FIFO, where ftell() says -1, must load
 # every line (20,000 SNI names) and never overflow; an overlong line or a
 # bad entry is a usage error naming the file and the line. Run under the

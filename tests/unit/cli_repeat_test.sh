@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# A repeated flag is never dropped silently (issue 12 #15): every flag of
+# A repeated flag is never dropped silently: every flag of
 # every subcommand, as its --help lists it, given twice either accumulates
 # (the list flags below) or exits 2 naming the flag. `-p 443 -p 8443
 # --dry-run` covers both ports. Every command stops while parsing flags:

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# A scan's dataset under failure (issue 12 #2, #3), through the real binary
+# A scan's dataset under failure, through the real binary
 # on a net_pcap vdev (--no-huge, no namespaces, nothing leaves the process):
 #   - a write error during the scan (RLIMIT_FSIZE: EFBIG, as a full disk gives
 #     ENOSPC) stops the scan with a non-zero exit and a message naming

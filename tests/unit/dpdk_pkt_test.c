@@ -187,7 +187,7 @@ static void test_cookie_burst(void)
 	printf("cookie burst: %s\n", pkt_cookie_impl());
 }
 
-/* issue 10: ICMP echo requests built for localisation, and the ICMP the
+/* ICMP echo requests built for localisation, and the ICMP the
  * engine hands to the stage: echo replies and time-exceeded quoting TCP. */
 static void test_icmp(void)
 {

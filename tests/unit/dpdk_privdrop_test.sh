@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# tlsmap scan --user (issue 12, docs/privileges.md) on the null PMD (no
+# tlsmap scan --user (docs/privileges.md) on the null PMD (no
 # packet leaves): refusals before the EAL starts (exit 2, one line): an
 # unknown user, root, an -o directory the user cannot write, a geo database
 # it cannot read; then a syn-only scan that drops to `nobody` once the port

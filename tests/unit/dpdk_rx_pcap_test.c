@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 	CHECK_EQ_U64(bad_rst, 0);
 
 	/* The same scan with its "ip:port" listing going to a full device:
-	 * a non-zero exit naming the error, not 0 with the lines lost (issue 12 #13). */
+	 * a non-zero exit naming the error, not 0 with the lines lost. */
 	snprintf(cmd, sizeof(cmd),
 		 "%s scan 198.18.0.0/24 -p 443,80 -i "
 		 "'net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=/dev/null' "

@@ -5,7 +5,7 @@
  * checksums, payload) and the callbacks it makes, for the handshake, loss
  * of SYN and hello, out-of-order, duplicate and overlapping segments, RST,
  * FIN, zero window, timeouts, unknown flows and table churn; and against
- * hostile peers (issue 12): blind resets, forged SYN-ACKs, segments without
+ * hostile peers: blind resets, forged SYN-ACKs, segments without
  * ACK or acknowledging data never sent, out-of-order floods, and a small
  * receive budget under many stalled flights.
  */
@@ -353,7 +353,7 @@ static void test_hello_retransmit_and_read_timeout(void)
 	tcp_table_free(t);
 }
 
-/* issue 10: tcp_connect_ttl() sends the SYN and ACKs with TTL 64 and only
+/* tcp_connect_ttl() sends the SYN and ACKs with TTL 64 and only
  * the hello with the given TTL, once (no retransmission), within its own
  * read timeout; tcp_find_user() finds the connection by its 4-tuple. */
 static void test_ttl_limited_hello(void)
@@ -495,7 +495,7 @@ static void test_unknown_and_churn(void)
 	tcp_table_free(t);
 }
 
-/* ---- hostile peers (issue 12) ---- */
+/* ---- hostile peers ---- */
 
 /* #10: RFC 5961 3.2: a blind RST inside the window earns a challenge ACK. */
 static void test_blind_rst(void)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# tlsmap interceptors (list, check) and the list's way into a scan (issue 15):
+# tlsmap interceptors (list, check) and the list's way into a scan:
 # a malformed list line is a usage error (exit 2) naming file:line, from
 # `interceptors` and from `scan`; `scan --dry-run -o` writes the ScanMeta with
 # the lists' versions; `check` reports how a chain matched (cert-sha256 for a

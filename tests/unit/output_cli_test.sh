@@ -80,7 +80,7 @@ fi
 "$BIN" merge --allow-incomplete -o "$T/x.tlsmap" "$T/s0.tlsmap" "$T/n1.tlsmap" 2>"$T/err" && ok "--allow-incomplete merges" || bad "allow-incomplete $(cat "$T/err")"
 "$BIN" merge "$T/s0.tlsmap" >/dev/null 2>&1; [ $? = 2 ] && ok "merge without -o exits 2" || bad "merge no -o"
 
-# No failure destroys an existing file (issue 12 #3).
+# No failure destroys an existing file.
 cp "$T/all.tlsmap" "$T/prev.tlsmap"
 "$BIN" merge -o "$T/prev.tlsmap" "$T/s0.tlsmap" "$T/n1.tlsmap" 2>"$T/err"; rc=$?
 [ $rc != 0 ] && cmp -s "$T/all.tlsmap" "$T/prev.tlsmap" && [ ! -e "$T/prev.tlsmap.partial" ] &&
@@ -103,7 +103,7 @@ cp "$T/s1.tlsmap" "$T/m2.tlsmap.partial"
 "$BIN" merge -o "$T/m2.tlsmap" "$T/s0.tlsmap" "$T/m2.tlsmap.partial" 2>"$T/err"; rc=$?
 [ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/m2.tlsmap.partial" && ok "OUT.partial as an input: refused" || bad "OUT.partial input rc=$rc"
 
-# Standard output that cannot be written is an error (issue 12 #13).
+# Standard output that cannot be written is an error.
 if [ -w /dev/full ]; then
 	for c in "dump $T/all.tlsmap" "dump --type probe $T/all.tlsmap" "summary $T/all.tlsmap" \
 		"summary --csv --by issuer $T/all.tlsmap" "dump --help" "--help"; do

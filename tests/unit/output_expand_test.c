@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Reading datasets takes memory bounded by the input, not multiplied by it
- * (issue 12 #5; issue 11: merge streams). The real binary is run on:
+ * (merge streams too). The real binary is run on:
  *   A. 8 MB of repeated empty sub-messages in one record (protobuf-c turns
  *      each 2-byte GeoDatabase into ~100 bytes: 440 MB before): dump,
  *      summary and merge refuse it, naming the file and the byte offset,

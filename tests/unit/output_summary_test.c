@@ -59,7 +59,7 @@ static void check_lab(const struct summary *s)
 	      !strcmp(tw->issuers[0].name, "Russian Trusted Sub CA"));
 	CHECK(ctl && ctl->hosts_intercepted == 0 && ctl->hosts == 40);
 	CHECK(tot->hosts == 40 && tot->hosts_tls == 38 && tot->hosts_intercepted == 9);
-	/* --by hop (issue 10): the routers before the interceptors */
+	/* --by hop: the routers before the interceptors */
 	const struct sum_group *r2 = find(s, SUM_BY_HOP, "198.19.200.2");
 	const struct sum_group *r6 = find(s, SUM_BY_HOP, "198.19.200.6");
 	sum_groups(s, SUM_BY_HOP, &n);

@@ -373,7 +373,7 @@ int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end
 					p.reasons = td_alloc(a, sizeof(char *));
 					p.reasons[0] =
 						"chain differs from control; issuer not trusted";
-					/* issue 10: localised, the last router before the
+					/* Localised, the last router before the
 					 * interceptor per country (198.19.200.2 for KZ, .6 else) */
 					uint8_t *hop = td_alloc(a, 4);
 					hop[0] = 198;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Write errors lose nothing silently (issue 12, defect 2; defect 3 for the
- * writer's part). RLIMIT_FSIZE with SIGXFSZ ignored makes write(2) fail
+ * Write errors lose nothing silently, in the writer and in the writer
+ * thread. RLIMIT_FSIZE with SIGXFSZ ignored makes write(2) fail
  * with EFBIG at a chosen size, as a full disk fails with ENOSPC: the short
  * write there leaves half a record. Checked, through the writer directly
  * and through the writer thread (out_async):

@@ -56,7 +56,7 @@ static void check_one(const char *name, const uint8_t *der, size_t len)
 	if (!m)
 		goto out;
 	uint8_t sha[32];
-	SHA256(der, len, sha); /* the whole input, as stored in der (issue 12 #7) */
+	SHA256(der, len, sha); /* the whole input, as stored in der */
 	EXPECT(m->parsed && m->sha256.len == 32 && !memcmp(m->sha256.data, sha, 32), "%s: sha256",
 	       name);
 	EXPECT(m->der.len == len && !memcmp(m->der.data, der, len), "%s: der", name);

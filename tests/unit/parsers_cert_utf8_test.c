@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Every string field of a dataset holds valid UTF-8 (issue 12 #6). A
+ * Every string field of a dataset holds valid UTF-8. A
  * certificate whose SAN dNSName, URI and rfc822Name carry 0xFF, NUL and
  * backslashes (generated with the openssl CLI, the SAN given as raw DER)
  * must give a Certificate record whose strings are all UTF-8, with the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * parsers/interceptors: the known-interceptor list by fingerprint, and the
- * verdict it gives (issue 15).
+ * verdict it gives.
  *
  * A "listed" intermediate is made here (we have no interceptor's private
  * key, so it is a look-alike with its own key) under a renamed subject, and

@@ -343,7 +343,7 @@ static void garbage_cases(void)
 	p = parse_split(app, sizeof(app), 0, false, 4096);
 	CHECK(p.st == TLS_ST_NOT_TLS);
 
-	/* zero-length records (issue 12 #11): RFC 5246 6.2.1 forbids empty
+	/* zero-length records: RFC 5246 6.2.1 forbids empty
 	 * handshake, alert and ChangeCipherSpec fragments. 1 MB of empty
 	 * headers must be refused at the first one, not read on outside the
 	 * flight cap until the timeout. A HelloRequest (a complete, empty

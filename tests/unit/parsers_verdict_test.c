@@ -266,7 +266,7 @@ static const struct row rows[] = {
 	 {"same-as-control"},
 	 NULL,
 	 0},
-	/* issue 10: stability (the second control probe) */
+	/* Stability (the second control probe) */
 	{"self-signed for one SNI, host unstable",
 	 VERDICT_STAGE_CERTIFICATE,
 	 false,

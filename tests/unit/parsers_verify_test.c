@@ -253,7 +253,7 @@ static void test_chains(void)
 		       strstr(err, "/nonexistent/roots.pem"),
 	       "missing roots file: %s", err);
 	/* trust anchors from a FIFO (a stream: no size in advance), and an
-	 * endless stream refused with bounded memory (issue 12 #1) */
+	 * endless stream refused with bounded memory */
 	char fifo[600], cmd[1400];
 	snprintf(fifo, sizeof(fifo), "%s/roots.fifo", dir);
 	if (mkfifo(fifo, 0600) == 0) {

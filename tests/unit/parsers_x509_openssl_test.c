@@ -803,7 +803,7 @@ static int walk_bad(const char *path, const struct stat *st, int type, struct FT
 }
 
 /*
- * OID text against OBJ_obj2txt (issue 12 #8): random valid OIDs whose arcs
+ * OID text against OBJ_obj2txt: random valid OIDs whose arcs
  * reach 20 octets (140 bits), including the first one. tlsmap printed arcs
  * above 64 bits as the OID cut before them (2.23.140.1.2.1.<huge> as the
  * DV policy); both must now print every arc exactly.

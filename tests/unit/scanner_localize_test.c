@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * scanner/localize.c against a simulated path (issue 10): routers at hops
+ * scanner/localize.c against a simulated path: routers at hops
  * 1..n that answer a packet whose TTL runs out with an ICMP time-exceeded
  * rate-limited as Linux does (a burst of 6, then one per second toward the
  * scanner), an interceptor at hop I that answers a hello reaching it with

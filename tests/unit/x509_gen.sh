@@ -123,7 +123,7 @@ printf '[req]\ndistinguished_name=dn\nstring_mask=nombstr\n[dn]\n' |
 	sign ec-P-256 name-t61 $'/CN=caf\xe9 \x01ctl\x7f/O=M\xfcller/OU=\\#x' nobc -days 5
 printf 'oid_section=oids\n[oids]\nmyattr=1.2.3.4.5\nbigattr=2.999.1234567890123\n[req]\ndistinguished_name=dn\n[dn]\n' |
 	sign ec-P-256 name-unknown-oid '/CN=x/myattr=hello/bigattr=v' nobc -days 5
-# OID arcs beyond 64 bits (issue 12 #8): printed exactly, as OpenSSL does,
+# OID arcs beyond 64 bits: printed exactly, as OpenSSL does,
 # never cut to a shorter real OID (2.23.140.1.2.1.<huge> is not the DV
 # policy 2.23.140.1.2.1). Policy, EKU and attribute type.
 printf 'oid_section=oids\n[oids]\nhugeattr=2.5.4.123456789012345678901234567890\n[req]\ndistinguished_name=dn\n[dn]\n' |
