@@ -16,7 +16,7 @@
 TLSMAP_BIN=${1:-${TLSMAP_BIN:-}}
 TLS_MEM=${2:-}
 source "$(dirname "$0")/../lab/tls_common.sh" "$TLSMAP_BIN"
-RANGES=(${TLS_BENCH_RANGES:-198.18.24.0/22 198.18.16.0/22})
+read -r -a RANGES <<<"${TLS_BENCH_RANGES:-198.18.24.0/22 198.18.16.0/22}"
 RATE=${TLS_BENCH_RATE:-20000}
 MASSCAN_IP=198.19.0.3
 
@@ -40,6 +40,7 @@ nginx_cpu() {
 # --- tlsmap ---
 c0=$(nginx_cpu)
 t0=$(date +%s.%N)
+# shellcheck disable=SC2034 # read by tls_common.sh
 TLS_NO_SNI_FILE=1 tls_scan "$TMP/b.tlsmap" "${RANGES[@]}" --sni bench-a.example.com \
 	--sni bench-b.example.com -r "$RATE" --max-connections 4096 >"$TMP/tlsmap.log" 2>&1
 t1=$(date +%s.%N)
@@ -70,6 +71,7 @@ if command -v masscan >/dev/null; then
 	# gateway (it answers them), stopped by PID afterwards.
 	ip netns exec tlm-r1 ping -q -i 0.01 -w "$((limit + 5))" "$MASSCAN_IP" >/dev/null 2>&1 &
 	ping_pid=$!
+	# shellcheck disable=SC2034 # read by tls_common.sh
 	TLS_CLEANUP_EXTRA='kill "$ping_pid" 2>/dev/null'
 	t0=$(date +%s)
 	ip netns exec "$SCAN_NS" timeout -k 5 -s INT "$limit" masscan "${RANGES[@]}" -p443 --banners \

@@ -28,7 +28,7 @@ ok() { echo "PASS $*"; }
 bad() { echo "FAIL $*"; fail=1; }
 clean() { # WHEN
 	local left
-	left=$(ls /run/netns 2>/dev/null | grep '^tlm-' | paste -sd' ')
+	left=$(find /run/netns -maxdepth 1 -name 'tlm-*' -printf '%f\n' 2>/dev/null | paste -sd' ')
 	[ -z "$left" ] && ok "$1: no tlm-* namespace" || bad "$1: namespaces left: $left"
 	left=$(pgrep -f -- "$LAB_DIR/" | paste -sd' ')
 	[ -z "$left" ] && ok "$1: no process from $LAB_DIR" || bad "$1: processes left: $left"

@@ -8,6 +8,7 @@
 #     record, and `tlsmap dump` reports it incomplete (exit 1).
 source "$(dirname "$0")/tls_common.sh"
 
+# shellcheck disable=SC2034 # read by tls_common.sh
 TLS_NO_SNI_FILE=1
 # The whole lab, slowly, so the scan is surely still running when stopped.
 args=(-w "$TARGETS_FILE" --sni facebook.com --sni vk.com -r 200 --read-timeout 10)

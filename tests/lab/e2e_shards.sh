@@ -9,6 +9,7 @@
 source "$(dirname "$0")/tls_common.sh"
 
 RANGES=(198.18.0.0/26 198.18.8.0/27 198.18.20.0/26)
+# shellcheck disable=SC2034 # read by tls_common.sh
 TLS_NO_SNI_FILE=1
 common=(--seed 7 --control-sni control-e2e-shards.example --sni facebook.com --sni vk.com
 	--sni mail.ru --sni twitter.com -r 2000 --max-connections 128 --read-timeout 20 "${RANGES[@]}")

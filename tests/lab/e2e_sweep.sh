@@ -16,6 +16,7 @@
 #   tests/lab/e2e_sweep.sh [TLSMAP_BIN]   (root; under /tmp/tlsmap-lab.lock)
 source "$(dirname "$0")/tls_common.sh"
 MBOX=mkz
+# shellcheck disable=SC2034 # read by tls_common.sh
 TLS_CLEANUP_EXTRA='"$HERE/lab.sh" middlebox on $MBOX >/dev/null 2>&1'
 trap 'exit 1' INT TERM HUP PIPE # a signal would skip the EXIT trap's cleanup
 fail=0

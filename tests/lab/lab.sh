@@ -148,8 +148,8 @@ mk_net() {
 	ip -n tlm-de route add 198.19.0.0/16 via 198.19.200.13
 	ip -n tlm-us route add 198.19.0.0/16 via 198.19.200.17
 
-	local cidr cc cname asn org cns mbox
-	while IFS=$'\t' read -r cidr cc cname asn org cns mbox; do
+	local cidr cc cns
+	while IFS=$'\t' read -r cidr cc _ _ _ cns _; do
 		ip -n "tlm-$cns" route add local "$cidr" dev lo # AnyIP: every address is ours
 		ip -n tlm-r2 route add "$cidr" via "${R2_NEXTHOP[$cns]}"
 		[ -z "${MBOX_OF[$cns]:-}" ] || ip -n "tlm-${MBOX_OF[$cns]}" route add "$cidr" via "${MBOX_DOWN[${MBOX_OF[$cns]}]}"
@@ -300,7 +300,7 @@ nginx_server() { # IP KIND
 }
 
 start_nginx() { # NS
-	local ns=$1 p=$LAB_DIR/nginx-$1 cns cidr kind mbox
+	local ns=$1 p=$LAB_DIR/nginx-$1 cns cidr kind
 	mkdir -p "$p/tmp"
 	{
 		cat <<EOF
@@ -322,7 +322,7 @@ http {
 		ssl_certificate $LAB_DIR/pki/bulk-$ns.chain.pem; ssl_certificate_key $LAB_DIR/pki/bulk-$ns.key;
 		ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers ALL:@SECLEVEL=0; return 200 "bulk\\n"; }
 EOF
-		while IFS=$'\t' read -r cns cidr kind mbox; do
+		while IFS=$'\t' read -r cns cidr kind _; do
 			[ "$cns" = "$ns" ] || continue
 			case $kind in closed | silent | tarpit | trickle | endless | bigchain | garbage | reset | close | unstable) continue ;; esac
 			[[ $cidr != */* ]] || die "plan: kind $kind on $cidr: nginx kinds take single addresses"
@@ -347,9 +347,9 @@ EOF
 # hostile.py). Rules go longest prefix first, so the most specific host line
 # wins, as in plan.pl.
 country_rules() { # NS
-	local ns=$1 cns cidr kind mbox len
+	local ns=$1 cns cidr kind
 	echo "*nat"
-	plan hosts | awk -F'\t' -v ns="$ns" '$1 == ns' | while IFS=$'\t' read -r cns cidr kind mbox; do
+	plan hosts | awk -F'\t' -v ns="$ns" '$1 == ns' | while IFS=$'\t' read -r cns cidr kind _; do
 		if [ "$kind" = unstable ]; then
 			set -- $UNSTABLE_PORTS
 			echo "-A PREROUTING -d $cidr -p tcp --dport 443 -m statistic --mode random --probability 0.5 -j REDIRECT --to-ports $1"
@@ -361,7 +361,7 @@ country_rules() { # NS
 	echo "COMMIT"
 	echo "*filter"
 	plan hosts | awk -F'\t' -v ns="$ns" '$1 == ns { n = split($2, a, "/"); print (n > 1 ? a[2] : 32) "\t" $0 }' |
-		sort -t$'\t' -k1,1nr | while IFS=$'\t' read -r len cns cidr kind mbox; do
+		sort -t$'\t' -k1,1nr | while IFS=$'\t' read -r _ cns cidr kind _; do
 			case $kind in
 			closed) echo "-A INPUT -d $cidr -p tcp --dport 443 -j REJECT --reject-with tcp-reset" ;;
 			silent) echo "-A INPUT -d $cidr -p tcp --dport 443 -j DROP" ;;
@@ -375,12 +375,12 @@ country_rules() { # NS
 # proxy, except toward addresses that do not complete TLS (their TCP answer
 # must stay the origin's).
 mbox_rules() { # MBOX
-	local m=$1 up=$1-up len cns cidr kind mbox
+	local m=$1 up=$1-up cns cidr kind
 	echo "*nat"
 	echo ":TLM_ICPT - [0:0]"
 	echo "-A PREROUTING -i $up -p tcp --dport 443 -j TLM_ICPT"
 	plan hosts | awk -F'\t' -v m="$m" '$4 == m { n = split($2, a, "/"); print (n > 1 ? a[2] : 32) "\t" $0 }' |
-		sort -t$'\t' -k1,1nr | while IFS=$'\t' read -r len cns cidr kind mbox; do
+		sort -t$'\t' -k1,1nr | while IFS=$'\t' read -r _ cns cidr kind _; do
 			case $kind in
 			closed | silent | reject | tarpit | trickle | endless | bigchain | garbage | reset | close)
 				echo "-A TLM_ICPT -d $cidr -j RETURN" ;;

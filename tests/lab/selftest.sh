@@ -151,8 +151,8 @@ chain_host() { # IP
 	[ "$cverdict" = HOST_OWN_CERT ] || return 0
 	tag="$ip ($cc AS$asn $kind)"
 	if [ "$kind" = unstable ]; then # two certificates, picked at random per connection
-		local seen="" n
-		for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		local seen=""
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do
 			fetch "$ip" "$CONTROL"
 			[[ " $seen " == *" ${F_FP%% *} "* ]] || seen+=" ${F_FP%% *}"
 		done

@@ -162,7 +162,7 @@ EOF
 }
 
 down() {
-	local d=$1 ns="" i p pid comm stray=""
+	local d=$1 ns="" i p comm stray=""
 	[ -d "$d" ] || return 0
 	d=$(cd "$d" && pwd)
 	[ -f "$d/slurm.conf" ] && [ -f "$d/netns" ] || { say "$d was not made by slurm.sh up; not touching it"; return 1; }

@@ -15,6 +15,7 @@ awk -F'\t' 'NR > 1 && $3 == "@control" && $4 == "HOST_OWN_CERT" {
 SNIS=(facebook.com mail.ru vk.com twitter.com ok.ru google.com)
 args=()
 for s in "${SNIS[@]}"; do args+=(--sni "$s"); done
+# shellcheck disable=SC2034 # read by tls_common.sh
 TLS_CLEANUP_EXTRA='"$HERE/lab.sh" undrop >/dev/null 2>&1'
 "$HERE/lab.sh" drop 5 || { echo "FAIL lab.sh drop 5"; exit 1; }
 TLS_PROBES=4 TLS_NO_SNI_FILE=1 tls_scan "$TMP/d.tlsmap" -w "$TMP/ips" "${args[@]}" --max-connections 64 -r 500 \

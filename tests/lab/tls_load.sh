@@ -28,6 +28,7 @@ LOAD_PLAN=$(mktemp /tmp/tlsmap-loadplan.XXXXXX)
 } >"$LOAD_PLAN"
 trap 'rm -f "$LOAD_PLAN"' EXIT # tls_common.sh's trap takes over below
 export LAB_PLAN=$LOAD_PLAN
+# shellcheck disable=SC2034 # read by tls_common.sh
 TLS_CLEANUP_EXTRA='rm -f "$LOAD_PLAN"'
 source "$HERE0/tls_common.sh"
 MBOX_RANGE=198.18.32.0/24
