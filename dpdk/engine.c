@@ -5,9 +5,9 @@
  * --no-huge -m 512 when the machine has no hugepages, a per-process
  * --file-prefix with --no-shconf (--in-memory is refused with --no-huge by
  * DPDK 22.11), -l with the CPUs this process may run on, --log-level=error
- * unless -v. PMDs are autoloaded from Debian's plugin directory
- * (RTE_EAL_PMD_PATH, checked for net_null/net_pcap/net_af_packet); a build
- * of DPDK without it can be pointed at one with TLSMAP_PMD_DIR=DIR (-d DIR).
+ * unless -v. PMDs are autoloaded from the EAL's plugin directory
+ * (RTE_EAL_PMD_PATH); otherwise eal_pmd.h finds one at run time (-d DIR),
+ * or TLSMAP_PMD_DIR=DIR names it.
  *
  * Memory: one mbuf pool and all rings are made in eng_open(); nothing on
  * the packet path allocates except mbufs from that pool. Mbuf ownership:
@@ -41,13 +41,13 @@
 #include <rte_pause.h>
 #include <rte_ring.h>
 
+#include "dpdk/eal_pmd.h"
 #include "dpdk/pkt.h"
 
 #define BURST 32
 #define NB_MBUF 32767
 #define MBUF_CACHE 256
 #define TX_RING_SIZE 8192
-#define PMD_DIR "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0"
 /*
  * Idle backoff: after this many loop iterations without a packet in or out
  * an lcore naps for NAP_US (stage timers still run every iteration). At line
@@ -261,7 +261,7 @@ static void eal_push(struct eal_args *a, const char *s)
 }
 
 static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, const char *argv0,
-			   bool with_pmd_dir)
+			   const char *pmd_dir)
 {
 	char tmp[512];
 	const char *i = cfg->iface;
@@ -285,9 +285,9 @@ static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, con
 	eal_push(a, "--no-shconf");
 	eal_push(a, "--no-telemetry");
 	eal_push(a, cfg->verbose ? "--log-level=info" : "--log-level=error");
-	if (with_pmd_dir) {
+	if (pmd_dir) {
 		eal_push(a, "-d");
-		eal_push(a, getenv("TLSMAP_PMD_DIR") ? getenv("TLSMAP_PMD_DIR") : PMD_DIR);
+		eal_push(a, pmd_dir);
 	}
 	if (strncmp(i, "pci:", 4) == 0) {
 		eal_push(a, "-a");
@@ -422,7 +422,7 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 	struct eng *e;
 	struct eal_args a;
 	unsigned lc, nl, k;
-	char name[32];
+	char name[32], pmd_dir[1024];
 	int ret;
 
 	/* the EAL is not up yet: plain allocation */
@@ -431,7 +431,7 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
 
-	build_eal_args(&a, cfg, argv0, getenv("TLSMAP_PMD_DIR") != NULL);
+	build_eal_args(&a, cfg, argv0, eal_pmd_dir(pmd_dir, sizeof(pmd_dir)));
 	ret = rte_eal_init(a.argc, a.argv);
 	if (ret < 0) {
 		errf(err, errlen, "DPDK EAL init failed for -i %s: %s%s", cfg->iface,

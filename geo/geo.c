@@ -23,10 +23,6 @@
 
 #include "geo/geo.h"
 
-#ifndef TLSMAP_DATADIR
-#define TLSMAP_DATADIR "data"
-#endif
-
 #define GEO_CACHE_SLOTS 4096
 
 struct geo_cache_slot {
@@ -307,7 +303,7 @@ const char *geo_default_path(const char *role, char *buf, size_t len)
 	const char *base = getenv("TLSMAP_DATA");
 
 	if (!base || !*base)
-		base = TLSMAP_DATADIR;
+		base = "data";
 	snprintf(buf, len, "%s/geo/%s.mmdb", base, role);
 	return buf;
 }

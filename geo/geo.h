@@ -65,8 +65,8 @@ size_t geo_db_info(const struct geo *g, struct geo_db_info out[2]);
 
 /*
  * Default database path for @role ("country" or "asn"):
- * $TLSMAP_DATA/geo/ROLE.mmdb if TLSMAP_DATA is set, else
- * <source tree>/data/geo/ROLE.mmdb (compiled in). Returns @buf.
+ * $TLSMAP_DATA/geo/ROLE.mmdb if TLSMAP_DATA is set (tlsmap's main() sets
+ * it, scanner/paths.h), else data/geo/ROLE.mmdb. Returns @buf.
  */
 const char *geo_default_path(const char *role, char *buf, size_t len);
 

@@ -22,7 +22,7 @@ struct report_opts {
 	long long now;	  /* generation time, unix seconds (0: omit) */
 };
 
-/* Default map file: $TLSMAP_DATA/map/world.tsv or <source>/data/map/world.tsv. */
+/* Default map file: $TLSMAP_DATA/map/world.tsv (main() sets it, scanner/paths.h). */
 const char *report_default_map(char *buf, size_t len);
 
 /* Write the page to @f. @s must be finished (sum_finish). Returns 0 or -1 (errno). */

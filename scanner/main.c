@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scanner/cli.h"
+#include "scanner/paths.h"
 
 static const struct cli_cmd commands[] = {
 	{"scan", cmd_scan, "send SYNs and TLS ClientHellos through DPDK, write a dataset"},
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
 	 * write(2) returns EFBIG and the command reports it and keeps what it
 	 * wrote, instead of being killed with half a record in its file. */
 	signal(SIGXFSZ, SIG_IGN);
+	paths_init();
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EUSAGE;

@@ -18,7 +18,7 @@
 
 #define TLS_STAGE_PER_HOST 4 /* concurrent connections to one (host, port) */
 
-/* Path of a file shipped in share/ (env TLSMAP_SHARE, else next to the binary). */
+/* Path of a file shipped in share/ (scanner/paths.h finds the directory). */
 const char *tls_share_path(const char *name, char *buf, size_t len);
 
 /* A bump arena (stage_tls_cert.c): one per writer item, freed as a whole. */

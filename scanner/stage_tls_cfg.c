@@ -5,7 +5,7 @@
  * (--sni, --sni-file, or the default share/sni-kz2019.txt) and the control
  * SNI (--control-sni, or a fresh random name under a bogus domain, like
  * Censored Planet's *.example<rand>.com, so no interception system can
- * target it). Also finds files shipped in share/ next to the binary.
+ * target it). Also names files shipped in share/ (scanner/paths.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,36 +17,15 @@
 #include <unistd.h>
 
 #include "scanner/cli.h"
+#include "scanner/paths.h"
 #include "scanner/scan_config.h"
 #include "scanner/stage_tls.h"
 
 const char *tls_share_path(const char *name, char *buf, size_t len)
 {
-	const char *env = getenv("TLSMAP_SHARE");
-	char exe[PATH_MAX];
-	ssize_t n;
-
 	if (!buf || len == 0)
 		return "";
-	if (env && *env) {
-		snprintf(buf, len, "%s/%s", env, name);
-		return buf;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = 0;
-		/* build tree: <src>/<builddir>/tlsmap; installed: <prefix>/bin/tlsmap */
-		static const char *const rel[] = {"../share", "../share/tlsmap"};
-		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-			snprintf(buf, len, "%s/%s/%s", exe, rel[i], name);
-			if (access(buf, R_OK) == 0)
-				return buf;
-		}
-	}
-	snprintf(buf, len, "share/%s", name);
+	snprintf(buf, len, "%s/%s", paths_share(), name);
 	return buf;
 }
 
