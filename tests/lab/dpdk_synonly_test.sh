@@ -17,27 +17,18 @@ BIN=${1:-$TLSMAP_BIN}
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 S=tlsmap-es$$ T=tlsmap-et$$
+# shellcheck source=tests/lab/netns_pair.sh
+source "$(dirname "$0")/netns_pair.sh"
 tmp=$(mktemp -d)
 lpid=
 cleanup() {
 	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
-	ip netns del $S 2>/dev/null
-	ip netns del $T 2>/dev/null
+	netns_pair_down "$S" "$T"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 fail=0
-ip netns add $S && ip netns add $T || { echo "skip: cannot create namespaces"; exit 77; }
-ip link add s0 netns $S type veth peer name t0 netns $T || { echo "skip: no veth"; exit 77; }
-ip -n $S link set lo up; ip -n $S link set s0 up
-ip -n $T link set lo up; ip -n $T link set t0 up
-ip -n $T addr add 198.18.0.254/24 dev t0
-ip -n $T route add local 198.18.1.0/24 dev lo
-ip -n $T route add 198.19.0.0/16 dev t0
-for ns_if in "$S s0" "$T t0"; do
-	set -- $ns_if
-	ip netns exec $1 ethtool -K $2 tx off rx off tso off gso off gro off >/dev/null 2>&1
-done
+netns_pair_up "$S" "$T" 198.18.1.0/24
 
 # open set: 443 on .1,.4,...,.31 and 8443 on .5 and .7; 80 nowhere
 cat > "$tmp/listen.py" <<'PY'

@@ -43,28 +43,19 @@ for tool in python3 jq openssl iptables; do
 done
 [ -n "$BIN" ] && [ -x "$BIN" ] || { echo "FAIL no tlsmap binary"; exit 1; }
 S=tlmhl-s$$ T=tlmhl-t$$
+# shellcheck source=tests/lab/netns_pair.sh
+source "$HERE/netns_pair.sh"
 BUDGET=24000000
 tmp=$(mktemp -d)
 hpid=
 cleanup() {
 	[ -n "$hpid" ] && kill "$hpid" 2>/dev/null
-	ip netns del $S 2>/dev/null
-	ip netns del $T 2>/dev/null
+	netns_pair_down "$S" "$T"
 	if [ -n "${KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 fail=0
-ip netns add $S && ip netns add $T || { echo "skip: cannot create namespaces"; exit 77; }
-ip link add s0 netns $S type veth peer name t0 netns $T || { echo "skip: no veth"; exit 77; }
-ip -n $S link set lo up; ip -n $S link set s0 up
-ip -n $T link set lo up; ip -n $T link set t0 up
-ip -n $T addr add 198.18.0.254/24 dev t0
-ip -n $T route add local 198.18.64.0/20 dev lo
-ip -n $T route add 198.19.0.0/16 dev t0
-for ns_if in "$S s0" "$T t0"; do
-	set -- $ns_if
-	ip netns exec $1 ethtool -K $2 tx off rx off tso off gso off gro off >/dev/null 2>&1
-done
+netns_pair_up "$S" "$T" 198.18.64.0/20
 ip netns exec $T sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192 2>/dev/null
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=normal.lab.test \

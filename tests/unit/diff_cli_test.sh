@@ -6,13 +6,8 @@
 # the issuer is listed as vanished and the new one as new, CSV-quoted;
 # bad input exits 2 naming it.
 set -u
-BIN=${TLSMAP_BIN:?}
-GEN=${TLSMAP_BUILDDIR:?}/tests/unit/output_gen_lab
-T=$(mktemp -d /tmp/tlsmap-diff-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
+# shellcheck source=tests/unit/test.sh
+source "$(dirname "$0")/test.sh"
 "$GEN" "$T/a.tlsmap" && TD_EVIL=1 "$GEN" "$T/evil.tlsmap" || { echo "FAIL generator"; exit 1; }
 hdr='change,kind,key,country,asn,as_org,old_hosts_tls,old_intercepted,new_hosts_tls,new_intercepted'
 out=$("$BIN" diff --csv "$T/a.tlsmap" "$T/a.tlsmap")
@@ -31,4 +26,4 @@ printf 'not a dataset' >"$T/junk"
 EXPECT="$T/junk" expect2 "$T/junk" "$T/a.tlsmap"
 EXPECT="--bogus" expect2 --bogus "$T/a.tlsmap" "$T/a.tlsmap"
 "$BIN" diff --help | grep -q "usage: tlsmap diff" && ok "--help" || bad "--help"
-exit $fail
+test_done

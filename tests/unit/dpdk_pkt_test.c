@@ -19,10 +19,7 @@
 static uint64_t rng = 0x1234567887654321ULL;
 static uint64_t next_rand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return test_rand(&rng);
 }
 
 static const uint8_t src_mac[6] = {2, 0, 0, 0, 0, 2}, gw_mac[6] = {2, 0, 0, 0, 0, 1};

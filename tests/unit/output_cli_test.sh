@@ -5,13 +5,8 @@
 # reporting, summary table and CSV, and merge: two shards merged summarise
 # (and dump) exactly like the unsharded scan; mismatched shards are refused.
 set -u
-BIN=${TLSMAP_BIN:?}
-GEN=${TLSMAP_BUILDDIR:?}/tests/unit/output_gen_lab
-T=$(mktemp -d /tmp/tlsmap-cli-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
+# shellcheck source=tests/unit/test.sh
+source "$(dirname "$0")/test.sh"
 
 "$GEN" "$T/all.tlsmap" 0 1 || { echo "FAIL: generator"; exit 1; }
 "$GEN" "$T/s0.tlsmap" 0 2 && "$GEN" "$T/s1.tlsmap" 1 2 || { echo "FAIL: generator"; exit 1; }
@@ -121,4 +116,4 @@ cp "$T/s1.tlsmap" "$T/s1.keep"
 "$BIN" report -o "$T/s1.tlsmap" "$T/s0.tlsmap" "$T/s1.tlsmap" 2> "$T/err"; rc=$?
 [ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/s1.tlsmap" && ok "report -o INPUT refused (exit 2), input untouched" ||
 	bad "report -o INPUT: rc=$rc $(cat "$T/err")"
-exit $fail
+test_done

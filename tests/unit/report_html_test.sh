@@ -5,13 +5,8 @@
 # (no script or link elements, no http(s) in src/href/url()). Without map
 # data the page still renders, with a note in place of the map.
 set -u
-BIN=${TLSMAP_BIN:?}
-GEN=${TLSMAP_BUILDDIR:?}/tests/unit/output_gen_lab
-T=$(mktemp -d /tmp/tlsmap-report-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
+# shellcheck source=tests/unit/test.sh
+source "$(dirname "$0")/test.sh"
 
 "$GEN" "$T/lab.tlsmap" || { echo "FAIL: generator"; exit 1; }
 # A tiny map file in the scripts/world-topo format, so the test does not
@@ -57,4 +52,4 @@ TD_EVIL=1 "$GEN" "$T/evil.tlsmap"
 "$BIN" report --map "$T/map.tsv" -o "$T/e.html" "$T/evil.tlsmap" 2>/dev/null
 ! grep -qi '<script\|<img' "$T/e.html" && grep -q 'Qaznet &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;' "$T/e.html" &&
 	ok "hostile issuer name escaped" || bad "escaping"
-exit $fail
+test_done

@@ -4,16 +4,9 @@
 # file's options apply, the command line overrides them, and every bad file
 # exits 2 naming file:line.
 set -u
-BIN=${TLSMAP_BIN:?}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { # check WANT_RC WANT_TEXT ARGS...
-	local rc=$1 want=$2; shift 2
-	out=$("$BIN" scan "$@" 2>&1); got=$?
-	if [ "$got" != "$rc" ] || [[ $out != *"$want"* ]]; then
-		echo "FAIL: tlsmap scan $*: rc=$got (want $rc), want '$want' in:"; echo "$out"; fail=1
-	else echo "ok: tlsmap scan $* -> ${want//$'\n'/ }"; fi
-}
+# shellcheck source=tests/unit/test.sh
+source "$(dirname "$0")/test.sh"
+tmp=$T
 printf '198.18.0.0/24\n' >"$tmp/targets"
 cat >"$tmp/scan.conf" <<CONF
 # a lab sweep
@@ -23,22 +16,22 @@ allow-reserved
 dry-run = true
 rate = 1000
 CONF
-check 0 $'addresses=256\nports=2\ntargets=512' -C "$tmp/scan.conf"
-check 0 $'ports=1\ntargets=256' -C "$tmp/scan.conf" -p 443
-check 0 $'ports=1\ntargets=256' --config="$tmp/scan.conf" --target-ports=8443
-check 0 $'ports=1\ntargets=256' -p 443 -C "$tmp/scan.conf" -B 1M
-check 0 "-C, --config FILE" --help
+check_scan 0 $'addresses=256\nports=2\ntargets=512' -C "$tmp/scan.conf"
+check_scan 0 $'ports=1\ntargets=256' -C "$tmp/scan.conf" -p 443
+check_scan 0 $'ports=1\ntargets=256' --config="$tmp/scan.conf" --target-ports=8443
+check_scan 0 $'ports=1\ntargets=256' -p 443 -C "$tmp/scan.conf" -B 1M
+check_scan 0 "-C, --config FILE" --help
 # without allow-reserved from the file, the blocklist refuses the lab's range
 sed 's/^allow-reserved$/allow-reserved = false/' "$tmp/scan.conf" >"$tmp/noreserved.conf"
-check 2 "in the blocklist" -C "$tmp/noreserved.conf"
-check 2 "$tmp/missing.conf: No such file" -C "$tmp/missing.conf"
+check_scan 2 "in the blocklist" -C "$tmp/noreserved.conf"
+check_scan 2 "$tmp/missing.conf: No such file" -C "$tmp/missing.conf"
 printf 'rate = 1000\nbogus = 1\n' >"$tmp/bad1.conf"
-check 2 "$tmp/bad1.conf:2: unknown key 'bogus'" -C "$tmp/bad1.conf" -p 443
+check_scan 2 "$tmp/bad1.conf:2: unknown key 'bogus'" -C "$tmp/bad1.conf" -p 443
 printf '\n\nrate\n' >"$tmp/bad2.conf"
-check 2 "$tmp/bad2.conf:3: rate needs a value" -C "$tmp/bad2.conf" -p 443
+check_scan 2 "$tmp/bad2.conf:3: rate needs a value" -C "$tmp/bad2.conf" -p 443
 printf 'dry-run = maybe\n' >"$tmp/bad3.conf"
-check 2 "$tmp/bad3.conf:1: dry-run is a flag" -C "$tmp/bad3.conf" -p 443
+check_scan 2 "$tmp/bad3.conf:1: dry-run is a flag" -C "$tmp/bad3.conf" -p 443
 printf 'rate = fast\n' >"$tmp/bad4.conf"
-check 2 "'fast'" -C "$tmp/bad4.conf" -p 443 198.18.0.1 --allow-reserved --dry-run
-check 2 "given more than once" -C "$tmp/scan.conf" -C "$tmp/scan.conf"
-exit $fail
+check_scan 2 "'fast'" -C "$tmp/bad4.conf" -p 443 198.18.0.1 --allow-reserved --dry-run
+check_scan 2 "given more than once" -C "$tmp/scan.conf" -C "$tmp/scan.conf"
+test_done

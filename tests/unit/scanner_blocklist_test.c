@@ -67,19 +67,17 @@ int main(void)
 	CHECK_EQ_U64((UINT64_C(1) << 32) - tgt_set_count(b), want);
 
 	/* files */
-	char path[] = "/tmp/tlsmap_blk_XXXXXX";
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	fputs("# opt-outs\n8.8.8.0/24 # dns\n1.1.1.1\n\n  # indented comment\n", f);
-	fclose(f);
+	char dir[128], path[160];
+	CHECK(test_tmpdir(dir, sizeof(dir), "blk") != NULL);
+	snprintf(path, sizeof(path), "%s/list", dir);
+	CHECK(test_write_file(path,
+			      "# opt-outs\n8.8.8.0/24 # dns\n1.1.1.1\n\n  # indented comment\n") ==
+	      0);
 	char err[256] = "";
 	CHECK(blk_load(b, path, err, sizeof(err)) == 0);
 	CHECK(tgt_set_contains(b, ip("8.8.8.8")) && tgt_set_contains(b, ip("1.1.1.1")));
 	CHECK(!tgt_set_contains(b, ip("1.1.1.2")));
-	f = fopen(path, "w");
-	fputs("8.8.8.0/24\n8.8.4.4 junk\n", f);
-	fclose(f);
+	CHECK(test_write_file(path, "8.8.8.0/24\n8.8.4.4 junk\n") == 0);
 	CHECK(blk_load(b, path, err, sizeof(err)) == -22);
 	char want_msg[300];
 	snprintf(want_msg, sizeof(want_msg), "%s:2: bad blocklist entry '8.8.4.4 junk'", path);
@@ -87,7 +85,6 @@ int main(void)
 		fprintf(stderr, "message '%s'\n", err);
 		failures++;
 	}
-	unlink(path);
 	tgt_set_free(b);
 	TEST_DONE();
 }

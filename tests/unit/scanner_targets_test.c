@@ -239,21 +239,18 @@ static void test_random_ops(void)
 
 static void test_file(void)
 {
-	char path[] = "/tmp/tlsmap_tgt_XXXXXX";
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	fputs("# allowlist\n198.18.0.0/24  # lab\n\n   198.19.0.1\t\n198.18.0.5-198.18.1.3\r\n", f);
-	fclose(f);
+	char dir[128], path[160];
+	CHECK(test_tmpdir(dir, sizeof(dir), "tgt") != NULL);
+	snprintf(path, sizeof(path), "%s/list", dir);
+	CHECK(test_write_file(path, "# allowlist\n198.18.0.0/24  # lab\n\n   198.19.0.1\t\n"
+				    "198.18.0.5-198.18.1.3\r\n") == 0);
 	struct tgt_set *s = tgt_set_new();
 	char err[256] = "";
 	CHECK(tgt_set_add_file(s, path, err, sizeof(err)) == 0);
 	CHECK_EQ_U64(tgt_set_count(s), 256 + 4 + 1);
 	CHECK(tgt_set_nranges(s) == 2);
 
-	f = fopen(path, "w");
-	fputs("198.18.0.0/24\n# fine\n10.0.0.1\n010.0.0.1\n", f);
-	fclose(f);
+	CHECK(test_write_file(path, "198.18.0.0/24\n# fine\n10.0.0.1\n010.0.0.1\n") == 0);
 	struct tgt_set *t = tgt_set_new();
 	CHECK(tgt_set_add_file(t, path, err, sizeof(err)) == -22);
 	char want[300];

@@ -7,13 +7,8 @@
 # at the second. A date that exists is refused and nothing changes; an
 # incomplete dataset is not published; bad input exits 2 naming it.
 set -u
-BIN=${TLSMAP_BIN:?}
-GEN=${TLSMAP_BUILDDIR:?}/tests/unit/output_gen_lab
-T=$(mktemp -d /tmp/tlsmap-sweep-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
+# shellcheck source=tests/unit/test.sh
+source "$(dirname "$0")/test.sh"
 expect() { # expect RC TEXT ARGS...
 	local rc=$1 want=$2 out got; shift 2
 	out=$("$BIN" sweep "$@" 2>&1); got=$?
@@ -99,4 +94,4 @@ printf 'sweep.slurm = maybe\n' >"$T/bad3.conf"
 expect 2 "$T/bad3.conf:1: sweep.slurm is a flag" -C "$T/bad3.conf" --root "$R"
 printf 'sweep.name = a/b\n' >"$T/bad4.conf"
 expect 2 "invalid sweep.name 'a/b'" -C "$T/bad4.conf" --root "$R"
-exit $fail
+test_done

@@ -171,6 +171,27 @@ static inline char *test_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* Write @text to @path (created or truncated): 0, or -1 (printed). */
+static inline int test_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
+		perror(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* xorshift64: a reproducible stream for test inputs (not for keys). */
+static inline uint64_t test_rand(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 /* The source tree (TLSMAP_SRCDIR, set by meson), or "." when run by hand
  * from the source tree. */
 static inline const char *test_srcdir(void)
