@@ -177,39 +177,9 @@ static const char *const col_names[NCOLS] = {
 	"first_seen", "last_seen", "verified", "sources", "note",
 };
 
-/* Parse an entry line into @e. Returns NULL, or what is wrong in @why. */
-static const char *parse_entry(char *line, struct icpt_entry *e, char *why, size_t whylen)
+/* Columns 1-2, kind and value, into @e: NULL, or what is wrong in @why. */
+static const char *parse_key(char *const *f, struct icpt_entry *e, char *why, size_t whylen)
 {
-	char *f[NCOLS + 1];
-	size_t n = split_tabs(line, f, NCOLS);
-	const size_t caps[NCOLS] = {
-		16,
-		sizeof(e->value),
-		sizeof(e->label),
-		sizeof(e->name),
-		sizeof(e->country),
-		sizeof(e->first_seen),
-		sizeof(e->last_seen),
-		8,
-		sizeof(e->sources),
-		sizeof(e->note),
-	};
-
-	memset(e, 0, sizeof(*e));
-	if (n != NCOLS) {
-		snprintf(why, whylen,
-			 "%s%zu tab-separated columns, expected %d: kind value label name "
-			 "country first_seen last_seen verified sources note",
-			 n > NCOLS ? "more than " : "", n > NCOLS ? (size_t)NCOLS : n, NCOLS);
-		return why;
-	}
-	for (size_t i = 0; i < NCOLS; i++) {
-		const char *p = text_problem(f[i], caps[i]);
-		if (p) {
-			snprintf(why, whylen, "column %zu (%s) %s", i + 1, col_names[i], p);
-			return why;
-		}
-	}
 	if (!strcmp(f[0], "cert_sha256") || !strcmp(f[0], "spki_sha256")) {
 		e->kind = f[0][0] == 'c' ? ICPT_CERT_SHA256 : ICPT_SPKI_SHA256;
 		if (!parse_hex(f[1], e->key, 32, 32, &e->key_len)) {
@@ -240,6 +210,12 @@ static const char *parse_entry(char *line, struct icpt_entry *e, char *why, size
 			 "kind '%s' is not one of cert_sha256, spki_sha256, ski, issuer", f[0]);
 		return why;
 	}
+	return NULL;
+}
+
+/* Columns 3-10, label to note: NULL, or what is wrong in @why. Sets e->verified. */
+static const char *check_columns(char *const *f, struct icpt_entry *e, char *why, size_t whylen)
+{
 	if (!label_ok(f[2])) {
 		snprintf(why, whylen, "label '%s' is not [a-z0-9][a-z0-9._-]*", f[2]);
 		return why;
@@ -278,6 +254,44 @@ static const char *parse_entry(char *line, struct icpt_entry *e, char *why, size
 			 "verified is no but the note does not say what is unverified");
 		return why;
 	}
+	return NULL;
+}
+
+/* Parse an entry line into @e. Returns NULL, or what is wrong in @why. */
+static const char *parse_entry(char *line, struct icpt_entry *e, char *why, size_t whylen)
+{
+	char *f[NCOLS + 1];
+	size_t n = split_tabs(line, f, NCOLS);
+	const size_t caps[NCOLS] = {
+		16,
+		sizeof(e->value),
+		sizeof(e->label),
+		sizeof(e->name),
+		sizeof(e->country),
+		sizeof(e->first_seen),
+		sizeof(e->last_seen),
+		8,
+		sizeof(e->sources),
+		sizeof(e->note),
+	};
+
+	memset(e, 0, sizeof(*e));
+	if (n != NCOLS) {
+		snprintf(why, whylen,
+			 "%s%zu tab-separated columns, expected %d: kind value label name "
+			 "country first_seen last_seen verified sources note",
+			 n > NCOLS ? "more than " : "", n > NCOLS ? (size_t)NCOLS : n, NCOLS);
+		return why;
+	}
+	for (size_t i = 0; i < NCOLS; i++) {
+		const char *p = text_problem(f[i], caps[i]);
+		if (p) {
+			snprintf(why, whylen, "column %zu (%s) %s", i + 1, col_names[i], p);
+			return why;
+		}
+	}
+	if (parse_key(f, e, why, whylen) || check_columns(f, e, why, whylen))
+		return why;
 	snprintf(e->value, sizeof(e->value), "%s", f[1]);
 	snprintf(e->label, sizeof(e->label), "%s", f[2]);
 	snprintf(e->name, sizeof(e->name), "%s", f[3]);

@@ -320,6 +320,40 @@ static bool leap(int64_t y)
 }
 
 /*
+ * The time zone that ends a time at a[o]: "Z", or "+hhmm"/"-hhmm" (not RFC
+ * 5280: sets *lax), ending exactly at l. *offset is what to add to the local
+ * time for UTC. False when it would not decode.
+ */
+static bool time_zone(const uint8_t *a, size_t l, size_t o, int64_t *offset, bool *lax)
+{
+	static const int maxs[2] = {12, 59};
+	int sign;
+
+	*offset = 0;
+	if (a[o] == 'Z')
+		return o + 1 == l;
+	if (a[o] != '+' && a[o] != '-')
+		return false;
+	sign = a[o] == '-' ? 1 : -1;
+	*lax = true;
+	o++;
+	if (o + 4 != l)
+		return false;
+	for (int k = 0; k < 2; k++, o += 2) {
+		int n;
+
+		if (a[o] < '0' || a[o] > '9' || a[o + 1] < '0' || a[o + 1] > '9')
+			return false;
+		n = (a[o] - '0') * 10 + a[o + 1] - '0';
+		if (n > maxs[k])
+			return false;
+		*offset += k == 0 ? n * 3600 : n * 60;
+	}
+	*offset *= sign;
+	return true;
+}
+
+/*
  * UTCTime / GeneralizedTime content to unix seconds, accepting exactly what
  * OpenSSL 3.0's ASN1_TIME_to_tm accepts for a certificate (non-strict:
  * seconds optional, fractions for GeneralizedTime, +hhmm/-hhmm offsets).
@@ -328,7 +362,7 @@ static bool leap(int64_t y)
 bool x509_time_decode(uint8_t tag, const uint8_t *a, size_t l, int64_t *out, bool *lax)
 {
 	static const int mins[9] = {0, 0, 1, 1, 0, 0, 0, 0, 0};
-	static const int maxs[9] = {99, 99, 12, 31, 23, 59, 59, 12, 59};
+	static const int maxs[7] = {99, 99, 12, 31, 23, 59, 59};
 	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	bool utc = tag == DER_UTC_TIME;
 	size_t o = 0, min_l = utc ? 11 : 13;
@@ -336,7 +370,7 @@ bool x509_time_decode(uint8_t tag, const uint8_t *a, size_t l, int64_t *out, boo
 	int64_t year = 0;
 	int mon = 0, mday = 0, hour = 0, min = 0, sec = 0;
 	int i;
-	int64_t offset = 0;
+	int64_t offset;
 
 	*lax = false;
 	if (l < min_l)
@@ -405,31 +439,7 @@ bool x509_time_decode(uint8_t tag, const uint8_t *a, size_t l, int64_t *out, boo
 		if (f == o || o == l)
 			return false;
 	}
-	if (a[o] == 'Z') {
-		o++;
-	} else if (a[o] == '+' || a[o] == '-') {
-		int sign = a[o] == '-' ? 1 : -1;
-
-		*lax = true;
-		o++;
-		if (o + 4 != l)
-			return false;
-		for (int k = 0; k < 2; k++) {
-			int n;
-
-			if (a[o] < '0' || a[o] > '9' || a[o + 1] < '0' || a[o + 1] > '9')
-				return false;
-			n = (a[o] - '0') * 10 + a[o + 1] - '0';
-			if (n > maxs[7 + k])
-				return false;
-			offset += k == 0 ? n * 3600 : n * 60;
-			o += 2;
-		}
-		offset *= sign;
-	} else {
-		return false;
-	}
-	if (o != l)
+	if (!time_zone(a, l, o, &offset, lax))
 		return false;
 	*out = days_from_civil(year, (unsigned)mon, (unsigned)mday) * 86400 + hour * 3600 +
 	       min * 60 + sec + offset;

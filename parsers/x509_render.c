@@ -945,47 +945,10 @@ static void json_hex(FILE *f, const uint8_t *p, size_t len)
 	fputc('"', f);
 }
 
-int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
+/* The public key's members of x509_fields_json: key_type to spki_sha256. */
+static void json_key_fields(FILE *f, const uint8_t *der, const struct x509_cert *c,
+			    const uint8_t spki[32])
 {
-	uint8_t sha256[32], sha1[20], spki[32];
-	char buf[160], *serial = NULL, *subject = NULL, *issuer = NULL, *cn = NULL;
-	size_t cn_len = 0;
-	int ret = -1;
-
-	x509_digests(der, c, sha256, sha1, spki);
-	serial = malloc(2 * (size_t)c->serial.len + 3);
-	subject = x509_name_rfc4514(der, c->subject);
-	issuer = x509_name_rfc4514(der, c->issuer);
-	cn = x509_str_utf8_len(der, c->subject_cn, &cn_len);
-	if (!serial || !subject || !issuer || !cn)
-		goto out;
-	x509_serial_hex(der, c->serial, serial, 2 * (size_t)c->serial.len + 3);
-
-	fputc('{', f);
-	json_key(f, "sha256", true);
-	json_hex(f, sha256, 32);
-	json_key(f, "sha1", false);
-	json_hex(f, sha1, 20);
-	json_key(f, "serial", false);
-	json_cstr(f, serial);
-	json_key(f, "version", false);
-	fprintf(f, "%u", c->version);
-	json_key(f, "subject", false);
-	json_cstr(f, subject);
-	json_key(f, "issuer", false);
-	json_cstr(f, issuer);
-	json_key(f, "subject_cn", false);
-	x509_json_str(f, cn, cn_len);
-	json_key(f, "not_before", false);
-	buf[0] = 0;
-	if (c->not_before_ok)
-		x509_time_rfc3339(c->not_before, buf);
-	json_cstr(f, buf);
-	json_key(f, "not_after", false);
-	buf[0] = 0;
-	if (c->not_after_ok)
-		x509_time_rfc3339(c->not_after, buf);
-	json_cstr(f, buf);
 	json_key(f, "key_type", false);
 	json_cstr(f, x509_key_type_name(c->key_type));
 	json_key(f, "key_bits", false);
@@ -999,6 +962,11 @@ int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
 	}
 	json_key(f, "spki_sha256", false);
 	json_hex(f, spki, 32);
+}
+
+/* The extensions' members of x509_fields_json: san_dns to has_sct. */
+static void json_extension_fields(FILE *f, const uint8_t *der, const struct x509_cert *c)
+{
 	json_key(f, "san_dns", false);
 	json_san(f, der, c, X509_GN_DNS);
 	json_key(f, "san_ip", false);
@@ -1046,6 +1014,51 @@ int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
 	json_slices(f, der, c->ca_issuers, c->ca_issuers_count);
 	json_key(f, "has_sct", false);
 	fputs(c->has_sct ? "true" : "false", f);
+}
+
+int x509_fields_json(const struct x509_cert *c, const uint8_t *der, FILE *f)
+{
+	uint8_t sha256[32], sha1[20], spki[32];
+	char buf[160], *serial = NULL, *subject = NULL, *issuer = NULL, *cn = NULL;
+	size_t cn_len = 0;
+	int ret = -1;
+
+	x509_digests(der, c, sha256, sha1, spki);
+	serial = malloc(2 * (size_t)c->serial.len + 3);
+	subject = x509_name_rfc4514(der, c->subject);
+	issuer = x509_name_rfc4514(der, c->issuer);
+	cn = x509_str_utf8_len(der, c->subject_cn, &cn_len);
+	if (!serial || !subject || !issuer || !cn)
+		goto out;
+	x509_serial_hex(der, c->serial, serial, 2 * (size_t)c->serial.len + 3);
+
+	fputc('{', f);
+	json_key(f, "sha256", true);
+	json_hex(f, sha256, 32);
+	json_key(f, "sha1", false);
+	json_hex(f, sha1, 20);
+	json_key(f, "serial", false);
+	json_cstr(f, serial);
+	json_key(f, "version", false);
+	fprintf(f, "%u", c->version);
+	json_key(f, "subject", false);
+	json_cstr(f, subject);
+	json_key(f, "issuer", false);
+	json_cstr(f, issuer);
+	json_key(f, "subject_cn", false);
+	x509_json_str(f, cn, cn_len);
+	json_key(f, "not_before", false);
+	buf[0] = 0;
+	if (c->not_before_ok)
+		x509_time_rfc3339(c->not_before, buf);
+	json_cstr(f, buf);
+	json_key(f, "not_after", false);
+	buf[0] = 0;
+	if (c->not_after_ok)
+		x509_time_rfc3339(c->not_after, buf);
+	json_cstr(f, buf);
+	json_key_fields(f, der, c, spki);
+	json_extension_fields(f, der, c);
 	json_key(f, "sig_alg", false);
 	{
 		size_t cap = X509_OID_TEXT_MAX(c->sig_alg.len);
