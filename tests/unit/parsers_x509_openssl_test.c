@@ -614,6 +614,21 @@ static bool has_suffix(const char *s, const char *suf)
 	return a >= b && !strcmp(s + a - b, suf);
 }
 
+/* Each certificate of the PEM file @path, to @fn (which may change the bytes). */
+static void each_pem_cert(const char *path, void (*fn)(uint8_t *der, size_t len))
+{
+	size_t len, pos = 0;
+	char *text = test_read_file(path, &len);
+	uint8_t *der = malloc(len + 1);
+	long n;
+
+	cur_path = path;
+	while (text && der && (n = x509_pem_next(text, len, &pos, der, len)) > 0)
+		fn(der, (size_t)n);
+	free(der);
+	free(text);
+}
+
 static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	size_t len, pos = 0;
@@ -673,33 +688,24 @@ static void sweep_one(uint8_t *der, size_t len, struct x509_str s)
 	der[s.off - 2] = saved;
 }
 
+static void tag_sweep_cert(uint8_t *der, size_t len)
+{
+	struct x509_cert c;
+
+	if (x509_parse(der, len, &c) < 0)
+		return;
+	sweep_one(der, len, c.subject_cn);
+	sweep_one(der, len, c.subject_o);
+	sweep_one(der, len, c.subject_c);
+	sweep_one(der, len, c.issuer_cn);
+}
+
 static int tag_sweep(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-	size_t len, pos = 0;
-	char *text;
-	long n;
-
 	(void)st;
 	(void)ftw;
-	if (type != FTW_F || !has_suffix(path, ".pem"))
-		return 0;
-	text = test_read_file(path, &len);
-	if (!text)
-		return 0;
-	cur_path = path;
-	uint8_t *der = malloc(len + 1);
-	while ((n = x509_pem_next(text, len, &pos, der, len)) > 0) {
-		struct x509_cert c;
-
-		if (x509_parse(der, (size_t)n, &c) < 0)
-			continue;
-		sweep_one(der, (size_t)n, c.subject_cn);
-		sweep_one(der, (size_t)n, c.subject_o);
-		sweep_one(der, (size_t)n, c.subject_c);
-		sweep_one(der, (size_t)n, c.issuer_cn);
-	}
-	free(der);
-	free(text);
+	if (type == FTW_F && has_suffix(path, ".pem"))
+		each_pem_cert(path, tag_sweep_cert);
 	return 0;
 }
 
@@ -728,43 +734,37 @@ static void write_file(const char *dir, unsigned long id, const uint8_t *p, size
 static const char *bad_dir;
 static unsigned long bad_id;
 
+/* Truncations, bit flips and byte overwrites of one certificate, as files. */
+static void make_bad_cert(uint8_t *der, size_t dl)
+{
+	uint8_t *mut = malloc(dl);
+
+	if (!mut)
+		return;
+	for (int i = 0; i < 24; i++)
+		write_file(bad_dir, bad_id++, der, dl * (size_t)i / 24);
+	for (int i = 0; i < 48; i++) {
+		memcpy(mut, der, dl);
+		size_t bit = next_rand() % (dl * 8);
+		mut[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		write_file(bad_dir, bad_id++, mut, dl);
+	}
+	for (int i = 0; i < 24; i++) {
+		memcpy(mut, der, dl);
+		for (int k = 0; k < 4; k++)
+			mut[next_rand() % dl] =
+				(uint8_t)(k & 1 ? 0x80 | (next_rand() & 0x7f) : next_rand());
+		write_file(bad_dir, bad_id++, mut, dl);
+	}
+	free(mut);
+}
+
 static int make_bad(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-	size_t len, pos = 0;
-	char *text;
-	long n;
-
 	(void)st;
 	(void)ftw;
-	if (type != FTW_F || !has_suffix(path, ".pem"))
-		return 0;
-	text = test_read_file(path, &len);
-	if (!text)
-		return 0;
-	uint8_t *der = malloc(len + 1), *mut = malloc(len + 1);
-	while ((n = x509_pem_next(text, len, &pos, der, len)) > 0) {
-		size_t dl = (size_t)n;
-
-		for (int i = 0; i < 24; i++)
-			write_file(bad_dir, bad_id++, der, dl * (size_t)i / 24);
-		for (int i = 0; i < 48; i++) {
-			memcpy(mut, der, dl);
-			size_t bit = next_rand() % (dl * 8);
-			mut[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-			write_file(bad_dir, bad_id++, mut, dl);
-		}
-		for (int i = 0; i < 24; i++) {
-			memcpy(mut, der, dl);
-			for (int k = 0; k < 4; k++)
-				mut[next_rand() % dl] =
-					(uint8_t)(k & 1 ? 0x80 | (next_rand() & 0x7f)
-							: next_rand());
-			write_file(bad_dir, bad_id++, mut, dl);
-		}
-	}
-	free(der);
-	free(mut);
-	free(text);
+	if (type == FTW_F && has_suffix(path, ".pem"))
+		each_pem_cert(path, make_bad_cert);
 	return 0;
 }
 
