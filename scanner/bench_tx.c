@@ -14,7 +14,7 @@
 #include "dpdk/engine.h"
 #include "scanner/bench.h"
 #include "scanner/cli.h"
-#include "scanner/perm.h"
+#include "scanner/sweep.h"
 
 struct bench_gen {
 	struct perm perm;

@@ -18,12 +18,10 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include "scanner/blocklist.h"
 #include "geo/geo.h"
 #include "parsers/x509.h"
 #include "scanner/cli.h"
 #include "scanner/config_file.h"
-#include "scanner/rate.h"
 #include "scanner/sweep.h"
 
 const char scan_usage_text[] =

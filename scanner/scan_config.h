@@ -17,7 +17,7 @@
 
 #include "parsers/interceptors.h"
 #include "scanner/config_file.h"
-#include "scanner/targets.h"
+#include "scanner/sweep.h"
 
 #define SCAN_DEFAULT_RATE 10000	  /* packets/s, ZMap's default */
 #define SCAN_DEFAULT_COOLDOWN 2.0 /* s; ZMap waits 8 s, 2 s suits a lab */

@@ -12,7 +12,7 @@
 
 #include "dpdk/engine.h"
 #include "output/out.h"
-#include "scanner/progress.h"
+#include "scanner/sweep.h"
 #include "scanner/scan_config.h"
 
 struct stage_ctx {

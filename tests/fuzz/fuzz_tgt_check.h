@@ -14,8 +14,7 @@
 #include <string.h>
 
 #include "fuzz_file.h"
-#include "scanner/blocklist.h"
-#include "scanner/targets.h"
+#include "scanner/sweep.h"
 
 static void tgt_check_set(const struct tgt_set *s)
 {

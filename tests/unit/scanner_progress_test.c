@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scanner/progress.h"
+#include "scanner/sweep.h"
 #include "tests/unit/test.h"
 
 static struct progress_counters shared;

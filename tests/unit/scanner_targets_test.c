@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scanner/targets.h"
+#include "scanner/sweep.h"
 #include "tests/unit/test.h"
 
 #define IP4(a, b, c, d)                                                                            \
