@@ -175,6 +175,31 @@ static inline uint16_t pkt_load16(const uint8_t *p)
 	return v;
 }
 
+/* Big-endian (wire order) fields read and written byte by byte, to and from host values. */
+static inline uint16_t pkt_get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t pkt_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void pkt_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void pkt_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 /*
  * Write one SYN into @frame (PKT_SYN_LEN bytes): template copy plus the
  * per-packet fields. All arguments in network order except @ipid_raw (any
@@ -245,17 +270,26 @@ static inline void pkt_rst_fill(const struct pkt_rst_tmpl *t, uint8_t *frame, ui
 
 /*
  * A parsed IPv4/TCP frame: pointers into the frame, valid while it is.
- * Returns false unless Ethernet(IPv4)/TCP with consistent lengths.
+ * pkt_parse_tcp() returns false unless the frame is Ethernet/IPv4/TCP with
+ * consistent lengths (IHL >= 5, total length within the frame, data offset
+ * within the datagram) and not a fragment; Ethernet padding after the IPv4
+ * total length is ignored. Checksums are not verified (pkt_tcp_csum_ok()):
+ * af_packet on a veth hands over frames with offloaded, partial checksums.
  */
 struct pkt_tcp_view {
 	uint32_t saddr_be, daddr_be;
 	uint16_t sport_be, dport_be;
 	uint32_t seq, ack; /* host order */
 	uint8_t flags;
+	uint16_t window;     /* host order, unscaled */
+	const uint8_t *opts; /* TCP options (data offset - 20 bytes) */
+	uint8_t opts_len;
 	const uint8_t *payload;
 	uint16_t payload_len;
 };
 bool pkt_parse_tcp(const uint8_t *frame, unsigned len, struct pkt_tcp_view *v);
+/* True when @frame parses (pkt_parse_tcp) and its IPv4 header and TCP checksums are valid. */
+bool pkt_tcp_csum_ok(const uint8_t *frame, unsigned len);
 
 /*
  * Build a RST answering a SYN-ACK we do not want (seq = its ack), with the

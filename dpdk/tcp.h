@@ -209,9 +209,4 @@ struct tcp_conn_info {
 };
 const struct tcp_conn_info *tcp_closing(const struct tcp_table *t);
 
-/* Internet checksum helpers, exposed for tests and the engine. */
-uint16_t tcp_ipv4_csum(const void *ip_hdr, size_t hdr_len);
-/* Verify IPv4 header and TCP checksums of a frame; true when both are valid. */
-bool tcp_frame_csum_ok(const uint8_t *frame, size_t len);
-
 #endif

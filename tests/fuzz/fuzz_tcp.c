@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dpdk/pkt.h"
 #include "dpdk/tcp.h"
 
 #define MS 1000000ull
@@ -116,7 +117,7 @@ static int tx(void *ctx, const uint8_t *f, uint16_t len)
 {
 	(void)ctx;
 	INVARIANT(len >= 54 && len <= 1514);
-	INVARIANT(tcp_frame_csum_ok(f, len));
+	INVARIANT(pkt_tcp_csum_ok(f, len));
 	const uint8_t *ip = f + 14, *th = ip + 20;
 	INVARIANT(rd32(ip + 16) == SRV_IP && rd32(ip + 12) == CLI_IP);
 	size_t doff = (size_t)(th[12] >> 4) * 4, plen = rd16(ip + 2) - 20 - doff;

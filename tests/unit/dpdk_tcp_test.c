@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dpdk/pkt.h"
 #include "dpdk/tcp.h"
 #include "test.h"
 
@@ -143,7 +144,7 @@ static struct seg parse(const struct frame *f)
 	s.wnd = rd16(th + 14);
 	s.payload = th + doff;
 	s.plen = tot - ihl - doff;
-	s.csum_ok = tcp_frame_csum_ok(f->b, f->len);
+	s.csum_ok = pkt_tcp_csum_ok(f->b, (unsigned)f->len);
 	return s;
 }
 
