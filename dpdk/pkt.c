@@ -73,53 +73,48 @@ PKT_VEC_COOKIES(cookies4_avx2, "avx2", 4)
 #define PKT_HAVE_VEC 1
 #endif
 
-enum { IMPL_UNSET, IMPL_SCALAR, IMPL_AVX2, IMPL_AVX512 };
-static int cookie_impl = IMPL_UNSET;
-
-static int pick_impl(void)
+enum pkt_cookie_impl pkt_cookie_pick(const char *cap)
 {
-	if (cookie_impl != IMPL_UNSET)
-		return cookie_impl;
-	cookie_impl = IMPL_SCALAR;
+	enum pkt_cookie_impl impl = PKT_COOKIE_SCALAR;
+
 #ifdef PKT_HAVE_VEC
-	const char *force = getenv("TLSMAP_COOKIE_IMPL"); /* for tests: scalar, avx2 */
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx512f"))
-		cookie_impl = IMPL_AVX512;
+		impl = PKT_COOKIE_AVX512;
 	else if (__builtin_cpu_supports("avx2"))
-		cookie_impl = IMPL_AVX2;
-	if (force && !strcmp(force, "scalar"))
-		cookie_impl = IMPL_SCALAR;
-	else if (force && !strcmp(force, "avx2") && __builtin_cpu_supports("avx2"))
-		cookie_impl = IMPL_AVX2;
+		impl = PKT_COOKIE_AVX2;
 #endif
-	return cookie_impl;
+	if (cap && !strcmp(cap, "scalar"))
+		impl = PKT_COOKIE_SCALAR;
+	else if (cap && !strcmp(cap, "avx2") && impl > PKT_COOKIE_AVX2)
+		impl = PKT_COOKIE_AVX2;
+	return impl;
 }
 
-const char *pkt_cookie_impl(void)
+const char *pkt_cookie_impl_name(enum pkt_cookie_impl impl)
 {
-	switch (pick_impl()) {
-	case IMPL_AVX512:
+	switch (impl) {
+	case PKT_COOKIE_AVX512:
 		return "avx512";
-	case IMPL_AVX2:
+	case PKT_COOKIE_AVX2:
 		return "avx2";
 	default:
 		return "scalar";
 	}
 }
 
-void pkt_cookie_burst(uint64_t k0, uint64_t k1, uint32_t saddr_be, const uint32_t *daddr_be,
-		      const uint16_t *sport_be, const uint16_t *dport_be, uint32_t *out, unsigned n)
+void pkt_cookie_burst(enum pkt_cookie_impl impl, uint64_t k0, uint64_t k1, uint32_t saddr_be,
+		      const uint32_t *daddr_be, const uint16_t *sport_be, const uint16_t *dport_be,
+		      uint32_t *out, unsigned n)
 {
 	unsigned i = 0;
-	int impl = pick_impl();
 
 #ifdef PKT_HAVE_VEC
-	if (impl == IMPL_AVX512)
+	if (impl == PKT_COOKIE_AVX512)
 		for (; i + 8 <= n; i += 8)
 			cookies8_avx512(k0, k1, saddr_be, daddr_be + i, sport_be + i, dport_be + i,
 					out + i);
-	if (impl >= IMPL_AVX2)
+	if (impl >= PKT_COOKIE_AVX2)
 		for (; i + 4 <= n; i += 4)
 			cookies4_avx2(k0, k1, saddr_be, daddr_be + i, sport_be + i, dport_be + i,
 				      out + i);

@@ -125,14 +125,23 @@ static inline uint64_t pkt_siphash_2w(const uint64_t key[2], uint64_t m0, uint64
 /*
  * Cookies for a burst: out[i] = pkt_cookie_k(k0, k1, saddr_be, daddr_be[i],
  * sport_be[i], dport_be[i]). SipHash-2-4 is ~50 cycles of mostly serial
- * work per packet, the largest cost of a SYN; this computes 8 (AVX-512) or
- * 4 (AVX2) hashes side by side, chosen at run time, scalar otherwise.
+ * work per packet, the largest cost of a SYN; the vector implementations
+ * compute 8 (AVX-512) or 4 (AVX2) hashes side by side. The implementation
+ * is chosen once at start-up (pkt_cookie_pick) and passed to every burst:
+ * no lazily initialised global on the packet path.
  */
-void pkt_cookie_burst(uint64_t k0, uint64_t k1, uint32_t saddr_be, const uint32_t *daddr_be,
-		      const uint16_t *sport_be, const uint16_t *dport_be, uint32_t *out,
-		      unsigned n);
-/* Which implementation pkt_cookie_burst uses: "avx512", "avx2" or "scalar". */
-const char *pkt_cookie_impl(void);
+enum pkt_cookie_impl { PKT_COOKIE_SCALAR, PKT_COOKIE_AVX2, PKT_COOKIE_AVX512 };
+/*
+ * The fastest implementation this CPU runs, capped by @cap ("scalar" or
+ * "avx2", for tests; NULL or anything else: no cap).
+ */
+enum pkt_cookie_impl pkt_cookie_pick(const char *cap);
+/* "avx512", "avx2" or "scalar". */
+const char *pkt_cookie_impl_name(enum pkt_cookie_impl impl);
+/* @impl must come from pkt_cookie_pick() on this machine. */
+void pkt_cookie_burst(enum pkt_cookie_impl impl, uint64_t k0, uint64_t k1, uint32_t saddr_be,
+		      const uint32_t *daddr_be, const uint16_t *sport_be, const uint16_t *dport_be,
+		      uint32_t *out, unsigned n);
 
 static inline uint16_t pkt_fold(uint32_t s)
 {
