@@ -45,7 +45,7 @@ struct pkt_syn_tmpl {
 	bool offload; /* NIC finishes both checksums */
 };
 
-/* SipHash-2-4 of the 12-byte 4-tuple (saddr, daddr, sport, dport as on the wire). */
+/* SipHash-2-4 (Aumasson and Bernstein, 2012): the sweep cookie and dpdk/tcp's hashes. */
 static inline uint64_t pkt_rotl(uint64_t x, int b)
 {
 	return (x << b) | (x >> (64 - b));
@@ -69,57 +69,47 @@ static inline uint64_t pkt_rotl(uint64_t x, int b)
 		v2 = pkt_rotl(v2, 32);                                                             \
 	} while (0)
 
-static inline uint32_t pkt_cookie_k(uint64_t k0, uint64_t k1, uint32_t saddr_be, uint32_t daddr_be,
-				    uint16_t sport_be, uint16_t dport_be)
+/*
+ * SipHash-2-4 of a message given as @n little-endian 64-bit words, the last
+ * one already carrying the message length in its top byte (the padded
+ * final block). Inlined with a constant @n, the loop unrolls.
+ */
+static inline uint64_t pkt_siphash_words(uint64_t k0, uint64_t k1, const uint64_t *m, unsigned n)
 {
-	/* little-endian words of the byte string saddr|daddr|sport|dport */
-	uint64_t m0 = (uint64_t)saddr_be | ((uint64_t)daddr_be << 32);
-	uint64_t m1 = (uint64_t)sport_be | ((uint64_t)dport_be << 16) | (12ULL << 56);
 	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
 	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
 
-	v3 ^= m0;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= m0;
-	v3 ^= m1;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= m1;
-	v2 ^= 0xff;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3);
-}
-
-/* SipHash-2-4 of a 16-byte message given as two little-endian words (dpdk/tcp's
- * initial sequence numbers and flow hash). */
-static inline uint64_t pkt_siphash_2w(const uint64_t key[2], uint64_t m0, uint64_t m1)
-{
-	uint64_t v0 = key[0] ^ 0x736f6d6570736575ULL, v1 = key[1] ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = key[0] ^ 0x6c7967656e657261ULL, v3 = key[1] ^ 0x7465646279746573ULL;
-	const uint64_t b = (uint64_t)16 << 56;
-
-	v3 ^= m0;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= m0;
-	v3 ^= m1;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= m1;
-	v3 ^= b;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= b;
+	for (unsigned i = 0; i < n; i++) {
+		v3 ^= m[i];
+		PKT_SIPROUND;
+		PKT_SIPROUND;
+		v0 ^= m[i];
+	}
 	v2 ^= 0xff;
 	PKT_SIPROUND;
 	PKT_SIPROUND;
 	PKT_SIPROUND;
 	PKT_SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static inline uint32_t pkt_cookie_k(uint64_t k0, uint64_t k1, uint32_t saddr_be, uint32_t daddr_be,
+				    uint16_t sport_be, uint16_t dport_be)
+{
+	/* little-endian words of the 12-byte string saddr|daddr|sport|dport */
+	const uint64_t m[2] = {(uint64_t)saddr_be | ((uint64_t)daddr_be << 32),
+			       (uint64_t)sport_be | ((uint64_t)dport_be << 16) | (12ULL << 56)};
+
+	return (uint32_t)pkt_siphash_words(k0, k1, m, 2);
+}
+
+/* SipHash-2-4 of a 16-byte message given as two little-endian words (dpdk/tcp's
+ * initial sequence numbers and flow hash). */
+static inline uint64_t pkt_siphash_2w(const uint64_t key[2], uint64_t m0, uint64_t m1)
+{
+	const uint64_t m[3] = {m0, m1, (uint64_t)16 << 56};
+
+	return pkt_siphash_words(key[0], key[1], m, 3);
 }
 
 /*

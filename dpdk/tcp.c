@@ -258,7 +258,7 @@ int tcp_find_user(const struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_po
 	uint32_t i = index_find(t, dst_ip_be, dst_port_be, src_port_be, NULL);
 
 	if (i == NONE)
-		return -1;
+		return -ENOENT;
 	*user = t->conns[i].user;
 	return 0;
 }

@@ -170,7 +170,7 @@ int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_b
 int tcp_rx(struct tcp_table *t, const uint8_t *frame, size_t len, uint64_t now_ns);
 
 /* The user value of the open connection (dst, dst port, our source port),
- * e.g. for an ICMP error quoting one of its segments. 0, or -1 if none. */
+ * e.g. for an ICMP error quoting one of its segments. 0, or -ENOENT if none. */
 int tcp_find_user(const struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be,
 		  uint16_t src_port_be, uint64_t *user);
 
