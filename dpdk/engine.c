@@ -336,7 +336,7 @@ static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, con
 		eal_push(a, tmp);
 	} else {
 		/* framecnt: a deep RX ring, so TLS work on the RX lcore (2 lcores)
-		 * does not overflow it (added by the TLS-stage helper) */
+		 * does not overflow it */
 		snprintf(tmp, sizeof(tmp),
 			 "net_af_packet0,iface=%s,qpairs=1,qdisc_bypass=1,framecnt=8192", i);
 		eal_push(a, tmp);

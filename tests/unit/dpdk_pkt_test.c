@@ -50,6 +50,10 @@ static void test_syn(void)
 		CHECK(v.flags == PKT_TCP_SYN && v.daddr_be == daddr_be && v.dport_be == dport);
 		CHECK(v.seq == pkt_cookie_k(t.k0, t.k1, saddr_be, daddr_be, sport, dport));
 		CHECK(v.payload_len == 0);
+		/* the window and the options (the MSS the template carries) */
+		CHECK(v.window == PKT_SYN_WINDOW && v.opts_len == 4 && v.opts[0] == 2 &&
+		      pkt_get_be16(v.opts + 2) == PKT_SYN_MSS);
+		CHECK(pkt_tcp_csum_ok(f, PKT_SYN_LEN));
 		if (test_failures)
 			break;
 		/* offload: IP checksum left 0, TCP field holds the pseudo-header sum */
@@ -125,6 +129,13 @@ static void test_rst_arp(void)
 	CHECK(v.flags == PKT_TCP_RST && v.seq == 0xdeadbeef);
 	CHECK(pkt_csum(f + PKT_OFF_IP, PKT_IP_LEN) == 0);
 	CHECK(pkt_tcp_csum(a, b, f + PKT_OFF_TCP, 20) == 0);
+	CHECK(pkt_tcp_csum_ok(f, 60) && v.opts_len == 0 && v.window == 0);
+	f[PKT_OFF_TCP + 4] ^= 1; /* one bit of the sequence number: the TCP checksum fails */
+	CHECK(!pkt_tcp_csum_ok(f, 60));
+	f[PKT_OFF_TCP + 4] ^= 1;
+	f[PKT_OFF_IP + 8] ^= 1; /* the TTL: the IPv4 header checksum fails */
+	CHECK(!pkt_tcp_csum_ok(f, 60));
+	f[PKT_OFF_IP + 8] ^= 1;
 	/* the RX path's RST template gives the same bytes as the builder */
 	{
 		struct pkt_rst_tmpl rt;
