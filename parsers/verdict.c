@@ -82,10 +82,17 @@ static const struct rule rules[] = {
 };
 #define FIRST_EVIDENCE_ROW 8
 
+/*
+ * Add a reason. The rules add at most VERDICT_MAX_REASONS (a differing chain
+ * with a control: 5 chain reasons and 3 evidence reasons), so none is
+ * dropped; should a new rule exceed it, the drop is counted, not silent.
+ */
 static void reason(struct verdict_result *out, const char *fmt, const char *arg)
 {
-	if (out->n_reasons >= VERDICT_MAX_REASONS)
+	if (out->n_reasons >= VERDICT_MAX_REASONS) {
+		out->reasons_dropped++;
 		return;
+	}
 	char *r = out->reasons[out->n_reasons++];
 	size_t n;
 
@@ -221,6 +228,7 @@ void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
 	if (facts & F_NAMES_SNI)
 		reason(out, "names-sni", NULL);
 	out->n_chain_reasons = out->n_reasons;
+	out->chain_reasons_dropped = out->reasons_dropped;
 	evidence_reasons(out);
 }
 
@@ -231,5 +239,6 @@ void verdict_redecide(struct verdict_result *r, unsigned evidence)
 	r->facts = (r->facts & ((1u << F_EV_SHIFT) - 1)) | evidence << F_EV_SHIFT;
 	match_rules(r);
 	r->n_reasons = r->n_chain_reasons;
+	r->reasons_dropped = r->chain_reasons_dropped;
 	evidence_reasons(r);
 }

@@ -62,7 +62,7 @@ struct verdict_input {
 	const char *verify_error;	      /* its error string when not verified */
 	bool name_matches;		      /* verify_name_matches(leaf, sni) */
 	const struct icpt_list *interceptors; /* may be NULL */
-	unsigned evidence; /* VERDICT_EV_* bits known when deciding (often 0) */
+	unsigned evidence;		      /* VERDICT_EV_* bits known when deciding (often 0) */
 };
 
 /*
@@ -101,10 +101,13 @@ struct verdict_result {
 	unsigned facts;		/* internal: the fact bits the rules saw */
 	uint8_t rule;		/* internal: the row that decided */
 	size_t n_chain_reasons; /* reasons[] before the evidence reasons */
+	/* reasons that did not fit in reasons[] (0 with today's rules) */
+	unsigned reasons_dropped, chain_reasons_dropped;
 };
 
 /* Decide; allocation-free except for name rendering when an interceptor
- * list is given. Thread-safe. */
+ * list is given. Thread-safe. It cannot fail, so it returns nothing: every
+ * input, however odd, gets a verdict (docs/hacking.md, "Errors"). */
 void verdict_decide(const struct verdict_input *in, struct verdict_result *out);
 
 /*

@@ -463,6 +463,7 @@ int cmd_scan(int argc, char **argv)
 	sctx.ctr = &ctr;
 	sctx.scan_start_us = start_us;
 	sctx.nworkers = eng_nworkers(e);
+	sctx.eng = e;
 	ret = cfg.syn_only ? stage_syn_open(&sctx, &stage) : stage_tls_open(&sctx, &stage);
 	if (ret) {
 		fprintf(stderr, "tlsmap scan: cannot start the %s stage\n",
@@ -487,7 +488,7 @@ int cmd_scan(int argc, char **argv)
 	gen.nports = cfg.nports;
 	gen.left = cfg.max_targets ? cfg.max_targets : UINT64_MAX;
 	gen.probes = cfg.probes;
-	rate_init(&gen.rate, cfg.rate_pps, 1000000000ull, eng_now_ns());
+	rate_init(&gen.rate, cfg.rate_pps, 1000000000ull, eng_now_ns(e));
 	gen.gap_ns = cfg.rate_pps >= 20000 ? 50000 : 0;
 	/* Tolerate 10 ms scheduling stalls (a shared 2-core host preempts the TX
 	 * lcore for milliseconds): the bucket keeps up to 10 ms of credit instead
@@ -509,14 +510,14 @@ int cmd_scan(int argc, char **argv)
 		(unsigned long long)total, (unsigned long long)cfg.naddrs, cfg.nports,
 		eng_port_name(e), cfg.shard, cfg.shards, (unsigned long long)cfg.rate_pps,
 		eng_nworkers(e));
-	t0 = eng_now_ns();
+	t0 = eng_now_ns(e);
 	stopped = eng_run(e, sweep_next, &gen, stage.ops, stage.arg, on_tick, &tick);
 	eng_stats(e, &st);
 	fill_counters(&ctr, &st);
-	progress_summary(stderr, &ctr, (double)(eng_now_ns() - t0) / 1e9, total * cfg.probes);
+	progress_summary(stderr, &ctr, (double)(eng_now_ns(e) - t0) / 1e9, total * cfg.probes);
 	if (cfg.status_json) { /* the final state, for whoever polls the file */
 		tick.rates.cooldown_left = 0;
-		progress_json(cfg.status_json, &ctr, (double)(eng_now_ns() - t0) / 1e9, total,
+		progress_json(cfg.status_json, &ctr, (double)(eng_now_ns(e) - t0) / 1e9, total,
 			      &tick.rates);
 	}
 	fprintf(stderr,

@@ -23,6 +23,7 @@ struct stage_ctx {
 	struct progress_counters *ctr; /* probes, certs, tls_ok are the stage's to count */
 	uint64_t scan_start_us;	       /* unix microseconds when the sweep started */
 	unsigned nworkers;
+	const struct eng *eng; /* its clock: eng_ns_to_unix_us() of hook times */
 };
 
 struct stage {

@@ -45,7 +45,7 @@ static void syn_result(struct syn_stage *s, uint32_t ip_be, uint16_t port_be, ui
 		       Tlsmap__V1__TcpOutcome tcp)
 {
 	uint16_t port = (uint16_t)((port_be >> 8) | (port_be << 8));
-	uint64_t t_us = eng_ns_to_unix_us(now_ns);
+	uint64_t t_us = eng_ns_to_unix_us(s->ctx.eng, now_ns);
 
 	if (!s->ctx.out) {
 		if (tcp == TLSMAP__V1__TCP_OUTCOME__TCP_OPEN) {

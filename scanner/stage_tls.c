@@ -546,7 +546,7 @@ static bool localize_item(struct tls_worker *w, struct tls_host *h, struct probe
 	    !ev_claim_localization(w->st->ev, pi->ev_issuer, pi->ev_network,
 				   (unsigned)w->st->cfg->localize_per_group))
 		return false;
-	int64_t job = loc_start(w->loc, h->ip_be, eng_now_ns());
+	int64_t job = loc_start(w->loc, h->ip_be, eng_worker_now_ns(w->ew));
 	if (job < 0) { /* every job busy: this one goes unlocalised, a later one may not */
 		ev_unclaim_localization(w->st->ev, pi->ev_issuer, pi->ev_network);
 		return false;
@@ -931,9 +931,10 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 		pr->is_control = p->sni < 0;
 		pr->second_control = p->sni == SNI_CONTROL2;
 		pr->vantage = (char *)st->cfg->vantage;
-		pr->start_us = eng_ns_to_unix_us(p->start_ns);
-		pr->connected_us = p->connected_ns ? eng_ns_to_unix_us(p->connected_ns) : 0;
-		pr->end_us = eng_ns_to_unix_us(now_ns);
+		pr->start_us = eng_ns_to_unix_us(st->ctx.eng, p->start_ns);
+		pr->connected_us =
+			p->connected_ns ? eng_ns_to_unix_us(st->ctx.eng, p->connected_ns) : 0;
+		pr->end_us = eng_ns_to_unix_us(st->ctx.eng, now_ns);
 		pr->tcp = (Tlsmap__V1__TcpOutcome)tcp;
 		pr->tls = tls;
 		pr->alert_received = facts.alert;
@@ -1221,8 +1222,8 @@ static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
 		p->status = TLS_ST_TOO_LARGE; /* out of memory: as before the budget */
 		return TCP_APP_TOO_LARGE;
 	}
-	if (!p->flight_bytes)
-		p->first_byte_ns = eng_now_ns(); /* the server's answer time, for the scheduler */
+	if (!p->flight_bytes) /* the server's answer time, for the scheduler */
+		p->first_byte_ns = eng_worker_now_ns(w->ew);
 	p->flight_bytes += (uint32_t)len;
 	if (p->path == PATH_OSSL) {
 		if (p->flight_bytes > cap) {
@@ -1273,7 +1274,7 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	struct tls_probe *p = &w->probes[user];
 	const struct tcp_conn_info *ci = tcp_closing(w->tcp);
 	struct tls_host *h = &w->hosts[p->host];
-	uint64_t now = eng_now_ns();
+	uint64_t now = eng_worker_now_ns(w->ew);
 
 	p->retx += ci->retransmits;
 	if (ci->connected_ns)
@@ -1439,7 +1440,7 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 	w->tcp = tcp_table_new(&tc);
 	if (!w->tcp)
 		goto fail;
-	if (sched_init(&w->sched, &st->sched_cfg, eng_now_ns()) != 0)
+	if (sched_init(&w->sched, &st->sched_cfg, eng_worker_now_ns(w->ew)) != 0)
 		goto fail;
 	if (st->geo_ok) {
 		w->geo = geo_open(st->geo_country[0] ? st->geo_country : NULL,
@@ -1501,7 +1502,7 @@ static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint6
 	pr->is_control = true;
 	pr->vantage = (char *)st->cfg->vantage;
 	pr->start_us = st->ctx.scan_start_us;
-	pr->end_us = eng_ns_to_unix_us(now_ns);
+	pr->end_us = eng_ns_to_unix_us(st->ctx.eng, now_ns);
 	pr->tcp = TLSMAP__V1__TCP_OUTCOME__TCP_CLOSED;
 	pr->tls = TLSMAP__V1__TLS_OUTCOME__TLS_NOT_ATTEMPTED;
 	pr->verdict = TLSMAP__V1__VERDICT__VERDICT_NO_TLS;
@@ -1693,19 +1694,19 @@ static void tls_worker_fini(void *wctx)
 		tcp_table_abort_all(w->tcp); /* writes records for interrupted probes */
 		/* probes waiting for a load retry: their last attempt is the outcome */
 		for (uint32_t pi; w->sched.nets && (pi = sched_retry_any(&w->sched)) != NONE;)
-			probe_end(w, &w->probes[pi], eng_now_ns());
+			probe_end(w, &w->probes[pi], eng_worker_now_ns(w->ew));
 		/* and those waiting for the OpenSSL path: what the fast path saw */
 		while (w->retryq && w->retryq_len) {
 			struct tls_probe *p = &w->probes[w->retryq[--w->retryq_len]];
 			p->path = PATH_FAST;
-			probe_end(w, p, eng_now_ns());
+			probe_end(w, p, eng_worker_now_ns(w->ew));
 		}
 		w->ctrl2q_len = 0; /* no new connection now: write what is held */
 		for (uint32_t i = 0; w->hosts && i < w->nhosts; i++)
 			if (w->hosts[i].in_use)
 				release_held(w, &w->hosts[i], 0, NULL, 0);
 		if (w->loc)
-			loc_abort_all(w->loc, eng_now_ns());
+			loc_abort_all(w->loc, eng_worker_now_ns(w->ew));
 		deferred_scan(w, true);
 		struct tls_stage *st = w->st;
 		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
