@@ -7,7 +7,9 @@
  * The writer appends to PATH.partial, flushes at least once a second (the
  * caller drives out_writer_tick()) and on out_writer_flush(), and on
  * out_writer_close() writes the ScanEnd, fsyncs and renames to PATH. After a
- * kill -9 the .partial file is readable up to its last complete record.
+ * kill -9 the .partial file is readable up to its last complete record (of
+ * a compressed file, PATH ending in ".zst": its last complete zstd frame,
+ * one per flush; output/zstd_internal.h).
  *
  * Messages passed in are borrowed: the caller owns and frees them. Records
  * returned by the reader are owned by the caller and freed with
