@@ -145,8 +145,8 @@ static void direct(size_t der_len, rlim_t limit, const char *ext)
 	CHECK(old_intact(path));
 	CHECK(access(partial, F_OK) == 0);
 	CHECK(read_back(partial) == durable);
-	printf("ok: der_len=%zu %s: EFBIG after %llu whole records, FILE untouched\n", der_len,
-	       ext, (unsigned long long)durable);
+	printf("ok: der_len=%zu %s: EFBIG after %llu whole records, FILE untouched\n", der_len, ext,
+	       (unsigned long long)durable);
 out:
 	set_fsize(RLIM_INFINITY);
 	td_arena_free(a);
