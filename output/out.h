@@ -7,7 +7,9 @@
  * The writer appends to PATH.partial, flushes at least once a second (the
  * caller drives out_writer_tick()) and on out_writer_flush(), and on
  * out_writer_close() writes the ScanEnd, fsyncs and renames to PATH. After a
- * kill -9 the .partial file is readable up to its last complete record.
+ * kill -9 the .partial file is readable up to its last complete record (of
+ * a compressed file, PATH ending in ".zst": its last complete zstd frame,
+ * one per flush; output/zstd_internal.h).
  *
  * Messages passed in are borrowed: the caller owns and frees them. Records
  * returned by the reader are owned by the caller and freed with
@@ -30,11 +32,11 @@ enum out_err {
 	OUT_OK = 0,
 	OUT_EIO = -1,	   /* read/write/fsync/rename failed: errno says why */
 	OUT_EMAGIC = -2,   /* not a tlsmap v1 file */
-	OUT_ETRUNC = -3,   /* file ends inside a record (e.g. after kill -9) */
-	OUT_ECORRUPT = -4, /* bad varint, oversized or undecodable record */
+	OUT_ETRUNC = -3,   /* file ends inside a record or zstd frame (e.g. after kill -9) */
+	OUT_ECORRUPT = -4, /* bad varint, oversized or undecodable record, bad zstd frame */
 	OUT_ENOMEM = -5,
 	OUT_EORDER = -6,  /* writer misuse: meta not first, write after close */
-	OUT_EEXPAND = -7, /* record would unpack into more than its memory budget */
+	OUT_EEXPAND = -7, /* record (or zstd frame) would expand past its budget */
 };
 
 /*
@@ -53,7 +55,12 @@ const char *out_strerror(int err);
 
 struct out_writer;
 
-/* Create PATH.partial (truncating) and write the magic. NULL on error (errno set). */
+/*
+ * Create PATH.partial (truncating) and write the magic. NULL on error
+ * (errno set). A PATH ending in ".zst" is written compressed: the same
+ * bytes in zstd frames, one per flush (output/zstd_internal.h); readers
+ * tell the two forms apart by their first bytes, not by the name.
+ */
 struct out_writer *out_writer_open(const char *path);
 int out_write_meta(struct out_writer *w, const Tlsmap__V1__ScanMeta *meta);
 /* True if a Certificate with this sha256 was already written to this file. */
@@ -90,16 +97,21 @@ int out_writer_errno(const struct out_writer *w);
 const char *out_writer_partial_path(const struct out_writer *w);
 uint64_t out_writer_durable_records(const struct out_writer *w);
 uint64_t out_writer_records(const struct out_writer *w);
+/* Bytes of records written or buffered, uncompressed. */
 uint64_t out_writer_bytes(const struct out_writer *w);
+/* Bytes in the file as stored (compressed or not), up to the last flush. */
+uint64_t out_writer_file_bytes(const struct out_writer *w);
 
 struct out_reader;
 
-/* Open and check the magic. NULL on error; *err (if non-NULL) says why. */
+/* Open and check the magic, plain or zstd-compressed (then decompressed
+ * streaming, within bounds). NULL on error; *err (if non-NULL) says why. */
 struct out_reader *out_reader_open(const char *path, int *err);
 /*
  * Read the next record into *rec (caller frees with out_record_free).
  * Returns 1 for a record, 0 at a clean end of file, or a negative out_err;
- * out_reader_offset() then gives the byte offset of the bad record's start.
+ * out_reader_offset() then gives the byte offset of the bad record's start
+ * (in the decompressed stream for a compressed file).
  */
 int out_reader_next(struct out_reader *r, Tlsmap__V1__Record **rec);
 uint64_t out_reader_offset(const struct out_reader *r);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -321,6 +322,20 @@ static int dry_run_dataset(const struct scan_config *c, uint64_t total)
 	return 0;
 }
 
+/* The final summary's size line: the whole file as stored, per probe. */
+static void print_dataset_size(const char *path, uint64_t probes, uint64_t raw_bytes)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return;
+	fprintf(stderr,
+		"tlsmap scan: dataset=%s dataset_bytes=%lld dataset_raw_bytes=%llu probes=%llu "
+		"bytes_per_probe=%.1f\n",
+		path, (long long)sb.st_size, (unsigned long long)raw_bytes,
+		(unsigned long long)probes, probes ? (double)sb.st_size / (double)probes : 0.0);
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_config cfg;
@@ -577,6 +592,8 @@ int cmd_scan(int argc, char **argv)
 		end.localize_jobs = progress_get(&ctr.localize_jobs);
 		end.localized = progress_get(&ctr.localized);
 		end.unstable_hosts = progress_get(&ctr.unstable_hosts);
+		end.dataset_bytes = out_writer_file_bytes(w); /* flushed by out_async_stop */
+		end.dataset_raw_bytes = out_writer_bytes(w);
 		ret = out_writer_close(w, &end);
 		w = NULL;
 		if (ret) {
@@ -585,6 +602,8 @@ int cmd_scan(int argc, char **argv)
 			fprintf(stderr, "tlsmap scan: -o %s: %s: %s\n", cfg.output,
 				out_strerror(ret), strerror(e));
 			status = 1;
+		} else {
+			print_dataset_size(cfg.output, end.probes, end.dataset_raw_bytes);
 		}
 	}
 	if (tick.stdout_failed)

@@ -1173,6 +1173,21 @@ static size_t app_more(void *app, uint64_t user, uint32_t off, uint8_t *buf, siz
 	return n;
 }
 
+uint32_t stage_tls_buf_grow(uint32_t cap, uint32_t need, uint32_t most)
+{
+	uint32_t ncap = cap ? cap : 16384;
+	while (ncap < need)
+		ncap *= 2;
+	return ncap > most ? most : ncap;
+}
+
+size_t stage_tls_slot_bytes(void)
+{
+	/* worker_init: one probe, one host (every connection may be another
+	 * host's control) and their entries in runq, retryq and ctrl2q */
+	return sizeof(struct tls_probe) + sizeof(struct tls_host) + 3 * sizeof(uint32_t);
+}
+
 /*
  * Grow the receive buffer of @p to hold @need bytes (16 KiB, doubling, at
  * most --max-flight-bytes + CHUNK), charging the growth to the budget
@@ -1182,11 +1197,7 @@ static size_t app_more(void *app, uint64_t user, uint32_t off, uint8_t *buf, siz
 static int buf_reserve(struct tls_worker *w, struct tls_probe *p, uint32_t need)
 {
 	uint32_t most = (uint32_t)w->st->cfg->max_flight_bytes + CHUNK;
-	uint32_t ncap = p->buf_cap ? p->buf_cap : 16384;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > most)
-		ncap = most;
+	uint32_t ncap = stage_tls_buf_grow(p->buf_cap, need, most);
 	if (tcp_rx_charge(w->tcp, ncap - p->buf_cap) != 0)
 		return -ENOBUFS;
 	if (p->path != PATH_OSSL) {

@@ -18,6 +18,15 @@
 
 #define TLS_STAGE_PER_HOST 4 /* concurrent connections to one (host, port) */
 
+/*
+ * For tests/bench/tls_stage_mem.c, which measures a million connections:
+ * the capacity a probe's receive buffer grows to from @cap to hold @need
+ * bytes (16 KiB first, doubling, at most @most), and the bytes of the
+ * stage's own tables per connection slot.
+ */
+uint32_t stage_tls_buf_grow(uint32_t cap, uint32_t need, uint32_t most);
+size_t stage_tls_slot_bytes(void);
+
 /* Path of a file shipped in share/ (env TLSMAP_SHARE, else next to the binary). */
 const char *tls_share_path(const char *name, char *buf, size_t len);
 

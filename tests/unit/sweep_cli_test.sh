@@ -99,4 +99,9 @@ printf 'sweep.slurm = maybe\n' >"$T/bad3.conf"
 expect 2 "$T/bad3.conf:1: sweep.slurm is a flag" -C "$T/bad3.conf" --root "$R"
 printf 'sweep.name = a/b\n' >"$T/bad4.conf"
 expect 2 "invalid sweep.name 'a/b'" -C "$T/bad4.conf" --root "$R"
+# a compressed dataset (issue 14) is published and summarised as it is
+"$GEN" "$T/z.tlsmap.zst" || bad "generator .zst"
+R2=$T/root-zst
+expect 0 "38 hosts with TLS, 9 intercepted" -C "$T/kz.conf" --root "$R2" --date 2026-02-02 --dataset "$T/z.tlsmap.zst"
+cmp -s "$R2/2026-02-02/scan.tlsmap" "$T/z.tlsmap.zst" && ok "compressed dataset copied as it is" || bad "compressed dataset differs"
 exit $fail
