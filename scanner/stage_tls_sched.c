@@ -38,7 +38,11 @@
  * sent again (SCHED_SYN_LOST).
  * Second, the total window is cut only when the recent share of load failures
  * (an EWMA over the last ~256 completions, whose noise at a 20% baseline is 0.02) exceeds the
- * baseline, the lowest share of the last 16 one-second epochs, by 10 points: a rise, not a level.
+ * baseline, the lowest share of the last 16 one-second epochs, by 10 points: a rise, not a level;
+ * and only when load failures came from at least SPREAD_NETS /24s in this epoch or the last.
+ * Load on one network (one server behind a /24, or a /24 that mixes honest hosts with hosts
+ * that reset everything) is that /24's window's business; what the total window guards, the
+ * scanner's own path and machines that serve many networks, fails across many /24s at once.
  * The /24 windows have no baseline (a /24 holds few hosts): they are cut when half of their recent
  * completions failed.
  *
@@ -68,8 +72,9 @@
 #define NET_FAIL 0.50f		   /* cut a /24's window at this share */
 #define TOTAL_FLOOR 16u		   /* the total window never goes below this (or max_conns) */
 #define EPOCH_NS 1000000000ull
-#define EPOCH_MIN 20u /* completions for an epoch to count in the baseline */
-#define NET_PROBE 16u /* slots scanned per /24 lookup */
+#define EPOCH_MIN 20u  /* completions for an epoch to count in the baseline */
+#define NET_PROBE 16u  /* slots scanned per /24 lookup */
+#define SPREAD_NETS 4u /* /24s with load failures for a cut of the total window */
 #define NONE UINT32_MAX
 
 static float minf(float a, float b)
@@ -251,20 +256,29 @@ void sched_opened(struct sched *s, uint32_t ip, uint64_t now_ns)
 		rate_take(&n->bucket, now_ns, 1);
 }
 
-/* The baseline: the lowest load-failure share of the recent epochs. */
-static float baseline(struct sched *s, uint64_t now_ns)
+/* Start a new one-second epoch when this one is over: its share of load
+ * failures joins the baseline's, its count of failing /24s becomes the last. */
+static void epoch_roll(struct sched *s, uint64_t now_ns)
 {
-	if (now_ns - s->epoch_start_ns >= EPOCH_NS) {
-		uint32_t total = s->epoch_ok + s->epoch_fail;
-		if (total >= EPOCH_MIN) {
-			s->epoch_frac[s->epoch_pos] = (float)s->epoch_fail / (float)total;
-			s->epoch_pos = (s->epoch_pos + 1) % 16;
-			if (s->nepochs < 16)
-				s->nepochs++;
-		}
-		s->epoch_ok = s->epoch_fail = 0;
-		s->epoch_start_ns = now_ns;
+	if (now_ns - s->epoch_start_ns < EPOCH_NS)
+		return;
+	uint32_t total = s->epoch_ok + s->epoch_fail;
+	if (total >= EPOCH_MIN) {
+		s->epoch_frac[s->epoch_pos] = (float)s->epoch_fail / (float)total;
+		s->epoch_pos = (s->epoch_pos + 1) % 16;
+		if (s->nepochs < 16)
+			s->nepochs++;
 	}
+	s->prev_fail_nets = now_ns - s->epoch_start_ns < 2 * EPOCH_NS ? s->fail_nets : 0;
+	s->fail_nets = 0;
+	s->epoch_no++;
+	s->epoch_ok = s->epoch_fail = 0;
+	s->epoch_start_ns = now_ns;
+}
+
+/* The baseline: the lowest load-failure share of the recent epochs. */
+static float baseline(const struct sched *s)
+{
 	if (!s->nepochs)
 		return NO_BASELINE - TOTAL_RISE;
 	float b = 1.0f;
@@ -309,6 +323,7 @@ bool sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 	}
 	if (sig == SCHED_NEUTRAL)
 		return false;
+	epoch_roll(s, now_ns);
 	if (maybe && !fail) {
 		s->stats.own_failures++; /* the host's own way: no window hears of it */
 		return retry;
@@ -316,11 +331,16 @@ bool sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 	if (fail) {
 		s->stats.load_failures++;
 		s->epoch_fail++;
+		if (n && n->fail_epoch != s->epoch_no + 1) {
+			n->fail_epoch = s->epoch_no + 1;
+			s->fail_nets++;
+		}
 	} else {
 		s->epoch_ok++;
 	}
 	float floor = (float)(s->cfg.max_conns < TOTAL_FLOOR ? s->cfg.max_conns : TOTAL_FLOOR);
-	float cut_at = minf(0.9f, baseline(s, now_ns) + TOTAL_RISE);
+	bool spread = s->fail_nets >= SPREAD_NETS || s->prev_fail_nets >= SPREAD_NETS;
+	float cut_at = spread ? minf(0.9f, baseline(s) + TOTAL_RISE) : 2.0f; /* 2: never */
 	if (aimd_event(&s->w, fail, (float)(s->inflight + 1) * 2 >= s->w.cwnd, EWMA_TOTAL, cut_at,
 		       floor, (float)s->cfg.max_conns, opened_ns, now_ns)) {
 		s->stats.cuts++;

@@ -79,6 +79,7 @@ struct sched_net {
 	float min_answer_ms; /* fastest answer seen from this /24 (0: none yet) */
 	uint32_t answers;    /* connections of this /24 that were answered */
 	uint32_t failures;   /* and that failed without a byte, load or not */
+	uint32_t fail_epoch; /* 1 + the epoch of its last load failure (0: none) */
 	struct rate bucket;
 };
 
@@ -105,6 +106,8 @@ struct sched {
 	uint32_t epoch_ok, epoch_fail;
 	float epoch_frac[16];
 	uint32_t nepochs, epoch_pos;
+	/* how widely load failures spread: /24s with one, this epoch and the last */
+	uint32_t epoch_no, fail_nets, prev_fail_nets;
 	struct sched_net *nets;
 	uint32_t nets_mask;
 	/* retry queues, one FIFO per attempt number (each has a fixed delay) */

@@ -7,10 +7,11 @@
  *   the failures stop (the shape of 65,536 addresses on one nginx);
  * - a population where a fifth of the hosts always fail (tarpits), with no
  *   overload: the window is not driven to its floor;
- * - an all-hostile /20 (resets, closes, tarpits, stalls, one normal host):
+ * - an all-hostile /20 (resets, closes, tarpits, stalls, 64 normal hosts):
  *   the hosts' own ways cut no window, tarpits cost one read timeout each,
  *   and the scan ends in the time the per-/24 caps imply;
- * - overload that starts after the /24s answered: those failures do cut;
+ * - overload that starts after the /24s answered: those failures cut the
+ *   /24's window, and the total window when they spread over many /24s;
  * - per-/24 caps: never more in flight, never more new per second;
  * - retries: bounded attempts, doubling delays, due order, put back.
  */
@@ -235,10 +236,20 @@ static void test_syn_lost(void)
 	uint64_t t = 1000 * MS;
 	CHECK(sched_init(&s, &cfg, t) == 0);
 	uint32_t w0 = sched_window(&s);
+	/* on one /24: its window backs off, the total does not */
 	for (int k = 0; k < 200; k++) {
 		t += MS;
 		sched_opened(&s, 0xc6120001u, t);
 		sched_closed(&s, 0xc6120001u, SCHED_SYN_LOST, t, t + 1000 * MS);
+	}
+	CHECK(s.stats.net_cuts > 0);
+	CHECK(sched_window(&s) == w0);
+	/* across many /24s (one machine serving them all, or the scanner's path) */
+	for (uint32_t k = 0; k < 200; k++) {
+		uint32_t ip = 0xc6120001u + ((k % 16) << 8);
+		t += MS;
+		sched_opened(&s, ip, t);
+		sched_closed(&s, ip, SCHED_SYN_LOST, t, t + 1000 * MS);
 	}
 	CHECK(sched_window(&s) < w0);
 	CHECK(sched_waiting(&s) == 0); /* answered: nothing to retry */
@@ -271,7 +282,7 @@ enum hkind { H_NONE, H_STALL, H_TARPIT, H_SLOW, H_RESET, H_CLOSE, H_NORMAL };
 
 /* 16 /24s: 4 of stalled flights, 4 of tarpits, 7 answering slowly (trickle,
  * endless, garbage, 1 MB chain), and one /24 of 128 resets, 64 closes and
- * one normal host */
+ * 64 normal hosts (honest ones answer there: its failures look like load) */
 static enum hkind hostile_kind(uint32_t idx)
 {
 	uint32_t net = idx >> 8, low = idx & 255;
@@ -285,7 +296,7 @@ static enum hkind hostile_kind(uint32_t idx)
 		return H_RESET;
 	if (low < 192)
 		return H_CLOSE;
-	return low == 200 ? H_NORMAL : H_NONE;
+	return H_NORMAL;
 }
 
 /* how long a connection to host @idx lasts (read timeout 4 s) */
@@ -330,9 +341,9 @@ static void test_hostile_range(void)
 	memset(answered, 0, sizeof(answered));
 	memset(done, 0, sizeof(done));
 	memset(net_inflight, 0, sizeof(net_inflight));
-	for (uint32_t i = 0; i < NHOSTS; i++)
-		if (hostile_kind(i) != H_NONE)
-			pending[npend++] = i, want++;
+	for (uint32_t i = 0; i < NHOSTS; i++) /* in a permuted order, as the sweep finds them */
+		if (hostile_kind((i * 40503u) % NHOSTS) != H_NONE)
+			pending[npend++] = (i * 40503u) % NHOSTS, want++;
 	uint32_t ip0 = 0xc6124000u; /* 198.18.64.0/20 */
 
 	for (; ndone < want && now < t0 + 600000 * MS; now += MS) {
@@ -468,6 +479,16 @@ static void test_evidence(void)
 	}
 	CHECK(s.stats.load_failures == 100);
 	CHECK(s.stats.net_cuts > 0);
+	/* one /24 in trouble is its own window's business */
+	CHECK_EQ_U64(s.stats.cuts, 0);
+	/* the same on eight /24s that answered: the total window backs off */
+	t += 5000 * MS;
+	for (uint32_t k = 0; k < 800; k++) {
+		uint32_t ip = 0xc6130000u + ((k % 8) << 8) + (k / 8) % 200;
+		sched_opened(&s, ip, t);
+		sched_closed(&s, ip, k < 400 ? SCHED_ANSWERED : SCHED_SILENT, t, t + 5 * MS);
+		t += MS;
+	}
 	CHECK(s.stats.cuts > 0 && sched_window(&s) < w);
 	/* the quiet /24 again: a silence right after a total cut is worth a retry */
 	sched_opened(&s, quiet, t + 1000 * MS);
