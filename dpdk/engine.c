@@ -356,6 +356,40 @@ static inline int dedup_mark(struct eng *e, uint32_t ip_be, uint16_t port_be)
 	return 1;
 }
 
+bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be, bool *net_answered)
+{
+	uint32_t ip = rte_be_to_cpu_32(ip_be);
+	uint16_t pi = e->port_idx[rte_be_to_cpu_16(port_be)];
+	const volatile uint8_t *seen = e->seen;
+
+	*net_answered = false;
+	if (!pi || !seen || ip < e->cfg.dedup_ip_lo || ip > e->cfg.dedup_ip_hi)
+		return false;
+	uint64_t row = (uint64_t)(pi - 1) * e->span;
+	uint32_t lo = ip & ~0xffu, hi = ip | 0xffu;
+	if (lo < e->cfg.dedup_ip_lo)
+		lo = e->cfg.dedup_ip_lo;
+	if (hi > e->cfg.dedup_ip_hi)
+		hi = e->cfg.dedup_ip_hi;
+	for (uint64_t b = row + (lo - e->cfg.dedup_ip_lo); b <= row + (hi - e->cfg.dedup_ip_lo);) {
+		if ((b & 7) == 0 && b + 7 <= row + (hi - e->cfg.dedup_ip_lo)) {
+			if (seen[b >> 3]) {
+				*net_answered = true;
+				break;
+			}
+			b += 8;
+			continue;
+		}
+		if (seen[b >> 3] & (1u << (b & 7))) {
+			*net_answered = true;
+			break;
+		}
+		b++;
+	}
+	uint64_t bit = row + (ip - e->cfg.dedup_ip_lo);
+	return (seen[bit >> 3] & (1u << (bit & 7))) != 0;
+}
+
 /* ---- port ---- */
 
 static int port_init(struct eng *e, char *err, size_t errlen)
