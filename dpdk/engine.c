@@ -356,13 +356,14 @@ static inline int dedup_mark(struct eng *e, uint32_t ip_be, uint16_t port_be)
 	return 1;
 }
 
-bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be, bool *net_answered)
+bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be,
+			unsigned *net_answers)
 {
 	uint32_t ip = rte_be_to_cpu_32(ip_be);
 	uint16_t pi = e->port_idx[rte_be_to_cpu_16(port_be)];
 	const volatile uint8_t *seen = e->seen;
 
-	*net_answered = false;
+	*net_answers = 0;
 	if (!pi || !seen || ip < e->cfg.dedup_ip_lo || ip > e->cfg.dedup_ip_hi)
 		return false;
 	uint64_t row = (uint64_t)(pi - 1) * e->span;
@@ -371,23 +372,18 @@ bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be, b
 		lo = e->cfg.dedup_ip_lo;
 	if (hi > e->cfg.dedup_ip_hi)
 		hi = e->cfg.dedup_ip_hi;
-	for (uint64_t b = row + (lo - e->cfg.dedup_ip_lo); b <= row + (hi - e->cfg.dedup_ip_lo);) {
-		if ((b & 7) == 0 && b + 7 <= row + (hi - e->cfg.dedup_ip_lo)) {
-			if (seen[b >> 3]) {
-				*net_answered = true;
-				break;
-			}
+	uint64_t b = row + (lo - e->cfg.dedup_ip_lo), end = row + (hi - e->cfg.dedup_ip_lo);
+	while (b <= end) {
+		if ((b & 7) == 0 && b + 7 <= end) { /* a whole byte */
+			*net_answers += (unsigned)__builtin_popcount(seen[b >> 3]);
 			b += 8;
-			continue;
+		} else {
+			*net_answers += (seen[b >> 3] >> (b & 7)) & 1u;
+			b++;
 		}
-		if (seen[b >> 3] & (1u << (b & 7))) {
-			*net_answered = true;
-			break;
-		}
-		b++;
 	}
 	uint64_t bit = row + (ip - e->cfg.dedup_ip_lo);
-	return (seen[bit >> 3] & (1u << (bit & 7))) != 0;
+	return (seen[bit >> 3] >> (bit & 7)) & 1u;
 }
 
 /* ---- port ---- */

@@ -196,12 +196,14 @@ void eng_close(struct eng *e);
 
 /*
  * Has the sweep had an answer (SYN-ACK or RST, deduplicated) from (@ip_be,
- * @port_be)? *@net_answered: from any address of its /24 on that port. For
- * the sweep generator's passes over silent targets: it reads the dedup
- * bitmap on the main lcore while RX sets bits, so an answer that lands
- * meanwhile costs at most one SYN more. False for what is not a target.
+ * @port_be)? *@net_answers: how many addresses of its /24 answered on that
+ * port. For the sweep generator's passes over silent targets: it reads the
+ * dedup bitmap on the main lcore while RX sets bits, so an answer that lands
+ * meanwhile costs at most one SYN more. False (and 0) for what is not a
+ * target.
  */
-bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be, bool *net_answered);
+bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be,
+			unsigned *net_answers);
 
 /*
  * Benchmark of the RX path without a NIC: builds @n distinct SYN-ACK (and

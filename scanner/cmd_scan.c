@@ -47,19 +47,34 @@ struct sweep_gen {
 	struct eng *eng;
 	struct perm perm0; /* the walk from its start */
 	uint64_t left0;
-	unsigned pass, passes; /* 0: the sweep itself */
-	uint64_t delay_ns;     /* before pass 1; doubles for each further pass */
-	uint64_t pass_at_ns;   /* the current pass sends nothing before this */
-	uint64_t resent;       /* targets sent again */
+	unsigned pass, passes;	/* 0: the sweep itself */
+	uint64_t delay_ns;	/* before pass 1; doubles for each further pass */
+	uint64_t pass_at_ns;	/* the current pass sends nothing before this */
+	uint64_t resent;	/* targets sent again */
+	uint64_t resent_before; /* resent when the current pass started */
 };
 
 #define SWEEP_SKIP_MAX 65536u /* targets passed over per call: the TX loop stays responsive */
+/* before the first pass over silent targets, doubling: a SYN retransmission
+ * timer's (RFC 6298 5.7, 1 s), long enough for a busy listen queue to drain */
+#define SWEEP_RETRY_NS 1000000000ull
+#define SWEEP_NET_ANSWERS 8u /* answers in a /24 for its silent targets to get a pass */
 
-/* The walk is over: start the next pass, or return false. */
+/* The walk is over: start the next pass, or return false: all passes done,
+ * or the last one found nothing to send (nor will the next), or the sweep
+ * had no answer at all (no /24 qualifies). */
 static bool sweep_pass_next(struct sweep_gen *g, uint64_t now_ns)
 {
-	if (g->pass >= g->passes)
+	struct eng_stats st;
+
+	if (g->pass >= g->passes || (g->pass && g->resent == g->resent_before))
 		return false;
+	if (!g->pass) {
+		eng_stats(g->eng, &st);
+		if (!st.synack && !st.rst)
+			return false;
+	}
+	g->resent_before = g->resent;
 	g->pass++;
 	g->perm = g->perm0;
 	g->left = g->left0;
@@ -68,15 +83,16 @@ static bool sweep_pass_next(struct sweep_gen *g, uint64_t now_ns)
 	return true;
 }
 
-/* In a pass after the first: is the target worth another SYN? Not when it
- * answered, nor when no address of its /24 did (on the internet most
- * addresses are silent: a pass costs SYNs only where a host is known to
- * live, the case of a full listen queue on a busy shared server). */
+/* In a pass after the first: is the target worth another SYN? Only when it
+ * did not answer and at least SWEEP_NET_ANSWERS addresses of its /24 did on
+ * that port: a /24 dense with hosts, the shape of a shared server or a
+ * hosting provider whose full listen queue drops SYNs. On the internet most
+ * addresses are silent and most /24s sparse: a pass costs SYNs only there. */
 static bool sweep_resend(const struct sweep_gen *g)
 {
-	bool net_answered;
-	return !eng_sweep_answered(g->eng, g->cur_ip_be, g->cur_port_be, &net_answered) &&
-	       net_answered;
+	unsigned net_answers;
+	return !eng_sweep_answered(g->eng, g->cur_ip_be, g->cur_port_be, &net_answers) &&
+	       net_answers >= SWEEP_NET_ANSWERS;
 }
 
 static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *port_be, unsigned max)
@@ -534,7 +550,7 @@ int cmd_scan(int argc, char **argv)
 	gen.perm0 = gen.perm;
 	gen.left0 = gen.left;
 	gen.passes = cfg.sweep_retries;
-	gen.delay_ns = (uint64_t)(cfg.retry_delay_s * 1e9);
+	gen.delay_ns = SWEEP_RETRY_NS;
 	rate_init(&gen.rate, cfg.rate_pps, 1000000000ull, eng_now_ns());
 	gen.gap_ns = cfg.rate_pps >= 20000 ? 50000 : 0;
 	/* Tolerate 10 ms scheduling stalls (a shared 2-core host preempts the TX
