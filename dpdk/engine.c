@@ -390,6 +390,36 @@ static inline int dedup_mark(struct eng *e, uint32_t ip_be, uint16_t port_be)
 	return 1;
 }
 
+bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be,
+			unsigned *net_answers)
+{
+	uint32_t ip = rte_be_to_cpu_32(ip_be);
+	uint16_t pi = e->port_idx[rte_be_to_cpu_16(port_be)];
+	const volatile uint8_t *seen = e->seen;
+
+	*net_answers = 0;
+	if (!pi || !seen || ip < e->cfg.dedup_ip_lo || ip > e->cfg.dedup_ip_hi)
+		return false;
+	uint64_t row = (uint64_t)(pi - 1) * e->span;
+	uint32_t lo = ip & ~0xffu, hi = ip | 0xffu;
+	if (lo < e->cfg.dedup_ip_lo)
+		lo = e->cfg.dedup_ip_lo;
+	if (hi > e->cfg.dedup_ip_hi)
+		hi = e->cfg.dedup_ip_hi;
+	uint64_t b = row + (lo - e->cfg.dedup_ip_lo), end = row + (hi - e->cfg.dedup_ip_lo);
+	while (b <= end) {
+		if ((b & 7) == 0 && b + 7 <= end) { /* a whole byte */
+			*net_answers += (unsigned)__builtin_popcount(seen[b >> 3]);
+			b += 8;
+		} else {
+			*net_answers += (seen[b >> 3] >> (b & 7)) & 1u;
+			b++;
+		}
+	}
+	uint64_t bit = row + (ip - e->cfg.dedup_ip_lo);
+	return (seen[bit >> 3] >> (bit & 7)) & 1u;
+}
+
 /* ---- port ---- */
 
 static int port_init(struct eng *e, char *err, size_t errlen)

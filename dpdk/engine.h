@@ -211,6 +211,17 @@ void eng_stats(const struct eng *e, struct eng_stats *out);
 void eng_close(struct eng *e);
 
 /*
+ * Has the sweep had an answer (SYN-ACK or RST, deduplicated) from (@ip_be,
+ * @port_be)? *@net_answers: how many addresses of its /24 answered on that
+ * port. For the sweep generator's passes over silent targets: it reads the
+ * dedup bitmap on the main lcore while RX sets bits, so an answer that lands
+ * meanwhile costs at most one SYN more. False (and 0) for what is not a
+ * target.
+ */
+bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be,
+			unsigned *net_answers);
+
+/*
  * Benchmark of the RX path without a NIC: builds @n distinct SYN-ACK (and
  * every 4th an RST) mbufs with valid cookies, then feeds them again and
  * again for @seconds through validation, dedup and dispatch (the stage

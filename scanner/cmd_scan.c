@@ -43,7 +43,58 @@ struct sweep_gen {
 	uint32_t cur_ip_be;
 	uint16_t cur_port_be;
 	bool done;
+	/* --sweep-retries: more passes over the walk, sending only to targets
+	 * that stayed silent while another address of their /24 answered */
+	struct eng *eng;
+	struct perm perm0; /* the walk from its start */
+	uint64_t left0;
+	unsigned pass, passes;	/* 0: the sweep itself */
+	uint64_t delay_ns;	/* before pass 1; doubles for each further pass */
+	uint64_t pass_at_ns;	/* the current pass sends nothing before this */
+	uint64_t resent;	/* targets sent again */
+	uint64_t resent_before; /* resent when the current pass started */
 };
+
+#define SWEEP_SKIP_MAX 65536u /* targets passed over per call: the TX loop stays responsive */
+/* before the first pass over silent targets, doubling: a SYN retransmission
+ * timer's (RFC 6298 5.7, 1 s), long enough for a busy listen queue to drain */
+#define SWEEP_RETRY_NS 1000000000ull
+#define SWEEP_NET_ANSWERS 8u /* answers in a /24 for its silent targets to get a pass */
+
+/* The walk is over: start the next pass, or return false: all passes done,
+ * or the last one found nothing to send (nor will the next), or the sweep
+ * had no answer at all (no /24 qualifies). */
+static bool sweep_pass_next(struct sweep_gen *g, uint64_t now_ns)
+{
+	struct eng_stats st;
+
+	if (g->pass >= g->passes || (g->pass && g->resent == g->resent_before))
+		return false;
+	if (!g->pass) {
+		eng_stats(g->eng, &st);
+		if (!st.synack && !st.rst)
+			return false;
+	}
+	g->resent_before = g->resent;
+	g->pass++;
+	g->perm = g->perm0;
+	g->left = g->left0;
+	g->done = false;
+	g->pass_at_ns = now_ns + (g->delay_ns << (g->pass - 1));
+	return true;
+}
+
+/* In a pass after the first: is the target worth another SYN? Only when it
+ * did not answer and at least SWEEP_NET_ANSWERS addresses of its /24 did on
+ * that port: a /24 dense with hosts, the shape of a shared server or a
+ * hosting provider whose full listen queue drops SYNs. On the internet most
+ * addresses are silent and most /24s sparse: a pass costs SYNs only there. */
+static bool sweep_resend(const struct sweep_gen *g)
+{
+	unsigned net_answers;
+	return !eng_sweep_answered(g->eng, g->cur_ip_be, g->cur_port_be, &net_answers) &&
+	       net_answers >= SWEEP_NET_ANSWERS;
+}
 
 static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *port_be, unsigned max)
 {
@@ -52,14 +103,16 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 	unsigned n = 0;
 	uint64_t idx;
 
+	unsigned skipped = 0;
+
 	if (!g->left && !g->reps) /* --max-targets reached and every copy sent */
 		g->done = true;
-	if (g->done)
+	if (g->done && !sweep_pass_next(g, now_ns))
 		return -1;
 	/* Ask the bucket every gap_ns, not on every loop: credit accumulates into
 	 * bursts of several packets, so a PMD that makes a system call per burst
 	 * (net_af_packet, net_pcap) is not asked for one packet at a time. */
-	if (now_ns < g->next_ns)
+	if (now_ns < g->next_ns || now_ns < g->pass_at_ns)
 		return 0;
 	want = max;
 	if (g->left < want && g->left * g->probes + g->reps < want) /* packets still to send */
@@ -77,8 +130,14 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 			unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
 			g->cur_ip_be = __builtin_bswap32(tgt_set_nth(g->targets, ai));
 			g->cur_port_be = __builtin_bswap16(g->ports[pi]);
-			g->reps = g->probes;
 			g->left--;
+			if (g->pass && !sweep_resend(g)) {
+				if (++skipped >= SWEEP_SKIP_MAX)
+					break;
+				continue;
+			}
+			g->resent += g->pass != 0;
+			g->reps = g->probes;
 		}
 		/* with -P N the copies go back to back, as in ZMap: the replies are
 		 * deduplicated on RX, and one lost SYN no longer hides the host */
@@ -89,7 +148,7 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 	}
 	if (n < got)
 		rate_return(&g->rate, got - n);
-	if (n == 0 && g->done)
+	if (n == 0 && g->done && g->pass >= g->passes)
 		return -1;
 	return (int)n;
 }
@@ -503,6 +562,11 @@ int cmd_scan(int argc, char **argv)
 	gen.nports = cfg.nports;
 	gen.left = cfg.max_targets ? cfg.max_targets : UINT64_MAX;
 	gen.probes = cfg.probes;
+	gen.eng = e;
+	gen.perm0 = gen.perm;
+	gen.left0 = gen.left;
+	gen.passes = cfg.sweep_retries;
+	gen.delay_ns = SWEEP_RETRY_NS;
 	rate_init(&gen.rate, cfg.rate_pps, 1000000000ull, eng_now_ns(e));
 	gen.gap_ns = cfg.rate_pps >= 20000 ? 50000 : 0;
 	/* Tolerate 10 ms scheduling stalls (a shared 2-core host preempts the TX
@@ -543,6 +607,11 @@ int cmd_scan(int argc, char **argv)
 		(unsigned long long)st.synack, (unsigned long long)st.rst,
 		(unsigned long long)st.dup, (unsigned long long)st.invalid,
 		(unsigned long long)st.tx_dropped, (unsigned long long)st.arp_replies);
+	if (gen.passes)
+		fprintf(stderr,
+			"tlsmap scan: sweep_retries=%u sweep_resent=%llu (silent targets of "
+			"answering /24s, sent again)\n",
+			gen.pass, (unsigned long long)gen.resent);
 	status = stopped ? 1 : 0;
 
 	if (stage.close) {

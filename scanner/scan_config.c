@@ -48,6 +48,10 @@ const char scan_usage_text[] =
 	"  -r, --rate PPS           packets per second (default 10000; k/M/G suffixes)\n"
 	"  -B, --bandwidth BPS      bits per second on the wire (k/M/G), instead of -r\n"
 	"  -c, --cooldown S         wait S seconds for late replies (default 2)\n"
+	"      --sweep-retries N    send the SYN again, up to N times, to targets that stayed\n"
+	"                           silent in a /24 where 8 or more answered (a busy\n"
+	"                           server's full listen queue drops SYNs); after 1 s,\n"
+	"                           doubling, at -r (default 2; 0: never)\n"
 	"      --syn-only           port scan only: a Probe per answering target\n"
 	"                           (targets that never answered get no record)\n"
 	"  -o, --output FILE        dataset file (.tlsmap; .tlsmap.zst: zstd-compressed);\n"
@@ -126,6 +130,7 @@ enum {
 	OPT_NET_RATE,
 	OPT_MAX_ATTEMPTS,
 	OPT_RETRY_DELAY,
+	OPT_SWEEP_RETRIES,
 	OPT_NO_LOCALIZE,
 	OPT_LOCALIZE_PER_GROUP,
 	OPT_INTERCEPTORS,
@@ -178,6 +183,7 @@ static const struct option scan_opts[] = {
 	{"net-rate", required_argument, NULL, OPT_NET_RATE},
 	{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	{"sweep-retries", required_argument, NULL, OPT_SWEEP_RETRIES},
 	{"no-localize", no_argument, NULL, OPT_NO_LOCALIZE},
 	{"localize-per-group", required_argument, NULL, OPT_LOCALIZE_PER_GROUP},
 	{"interceptors", required_argument, NULL, OPT_INTERCEPTORS},
@@ -550,6 +556,7 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 	c->net_rate = 100;
 	c->max_attempts = 3;
 	c->retry_delay_s = 2;
+	c->sweep_retries = 2;
 
 	/* flags that accumulate; any other flag given twice is an error */
 	static const int lists[] = {'p', OPT_SNI, OPT_COUNTRY, OPT_INTERCEPTORS, 0};
@@ -729,6 +736,11 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 				return CLI_EUSAGE;
 			if (c->retry_delay_s > 600)
 				return bad("--retry-delay", optarg, "at most 600 seconds");
+			break;
+		case OPT_SWEEP_RETRIES:
+			if (cli_parse_u64(CMD, "--sweep-retries", optarg, 0, 8, false, &v))
+				return CLI_EUSAGE;
+			c->sweep_retries = (unsigned)v;
 			break;
 		case OPT_GEO_DB:
 			c->geo_db = optarg;

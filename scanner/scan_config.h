@@ -56,6 +56,7 @@ struct scan_config {
 	uint64_t rate_pps;	/* -r, or derived from -B */
 	uint64_t bandwidth_bps; /* -B as given (0: not given) */
 	double cooldown_s;
+	unsigned sweep_retries; /* --sweep-retries: SYN again to silent targets of answering /24s */
 
 	/* --- output --- */
 	bool syn_only;

@@ -1312,8 +1312,8 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	if (sig == SCHED_ANSWERED && ci->connected_ns && p->first_byte_ns > ci->connected_ns &&
 	    sched_answer_slow(&w->sched, ntohl(h->ip_be), p->first_byte_ns - ci->connected_ns))
 		sig = SCHED_SLOW; /* answered, but after a queue at the server */
-	sched_closed(&w->sched, ntohl(h->ip_be), sig, p->attempt_ns, now);
-	bool again = !fallback && (sig == SCHED_LOAD_FAIL || sig == SCHED_SILENT) &&
+	bool worth = sched_closed(&w->sched, ntohl(h->ip_be), sig, p->attempt_ns, now);
+	bool again = !fallback && worth &&
 		     sched_retry_later(&w->sched, (uint32_t)user, p->attempts, now);
 	if (fallback || again) {
 		/* start again from poll(): now (fallback) or when the retry is due */
@@ -1826,11 +1826,12 @@ static void tls_stage_close(void *arg)
 		fprintf(stderr,
 			"tlsmap scan: tls: load_failures=%llu load_retries=%llu gave_up=%llu "
 			"backoffs=%llu net_backoffs=%llu net_waits=%llu net_table_full=%llu "
-			"min_window=%u peak_in_flight=%u\n",
+			"min_window=%u peak_in_flight=%u own_failures=%llu\n",
 			(unsigned long long)s->load_failures, (unsigned long long)s->retries,
 			(unsigned long long)s->gave_up, (unsigned long long)s->cuts,
 			(unsigned long long)s->net_cuts, (unsigned long long)s->net_blocked,
-			(unsigned long long)s->table_full, s->min_cwnd, s->peak_inflight);
+			(unsigned long long)s->table_full, s->min_cwnd, s->peak_inflight,
+			(unsigned long long)s->own_failures);
 		fprintf(stderr,
 			"tlsmap scan: localize: jobs=%llu done=%llu localized=%llu "
 			"evidence_overflow=%llu\n",
