@@ -14,6 +14,7 @@
 #include "dpdk/engine.h"
 #include "output/out.h"
 #include "scanner/progress.h"
+#include "scanner/resume.h"
 #include "scanner/scan_config.h"
 
 struct stage_ctx {
@@ -23,6 +24,7 @@ struct stage_ctx {
 	struct progress_counters *ctr; /* probes, certs, tls_ok are the stage's to count */
 	uint64_t scan_start_us;	       /* unix microseconds when the sweep started */
 	unsigned nworkers;
+	struct resume_tracker *resume; /* --resume: hosts and records to report, else NULL */
 };
 
 struct stage {
