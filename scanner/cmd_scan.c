@@ -462,6 +462,12 @@ static int scan_checkpoint(struct scan_resume *rs, uint64_t durable, uint64_t no
 	int ret = resume_tracker_snapshot(rs->tracker, durable, now_ns, &rs->now);
 
 	rs->now.durable_offset = durable;
+	free(rs->now.evidence);
+	rs->now.evidence = NULL;
+	rs->now.evidence_len = 0;
+	if (ret == 0 && rs->evidence &&
+	    ev_table_export(rs->evidence, &rs->now.evidence, &rs->now.evidence_len) != 0)
+		ret = RESUME_ENOMEM;
 	if (ret == 0)
 		ret = resume_ckpt_write(rs->ckpt_path, &rs->now);
 	return ret;
@@ -613,7 +619,8 @@ static int open_output(struct scan_run *r)
 	return 0;
 }
 
-/* --resume: the tracker, the generator's start, the first checkpoint. 0 or 1. */
+/* --resume: the tracker, the evidence so far, the generator's start, the
+ * first checkpoint. 0, 1, or CLI_EUSAGE for malformed evidence lines. */
 static int start_resume(struct scan_run *r)
 {
 	struct scan_resume *rs = &r->rs;
@@ -621,9 +628,17 @@ static int start_resume(struct scan_run *r)
 
 	rs->tracker = resume_tracker_new(window, &stop_signal, rs->prev.position, rs->prev.done,
 					 rs->prev.ndone);
-	if (!rs->tracker) {
+	rs->evidence = r->cfg.syn_only ? NULL : ev_table_new();
+	if (!rs->tracker || (!r->cfg.syn_only && !rs->evidence)) {
 		fprintf(stderr, "tlsmap scan: out of memory\n");
 		return 1;
+	}
+	size_t bad = 0;
+	if (rs->evidence && rs->prev.evidence &&
+	    ev_table_import(rs->evidence, rs->prev.evidence, &bad) != 0) {
+		fprintf(stderr, "tlsmap scan: %s: evidence line %zu is malformed\n", rs->ckpt_path,
+			bad);
+		return CLI_EUSAGE;
 	}
 	/* the targets below the position are finished: walk past them */
 	for (pos = 0; pos < rs->prev.position && r->gen.left; pos++) {
@@ -699,8 +714,8 @@ static int scan_start(struct scan_run *r, const char *argv0)
 		return 1;
 	progress_init(&r->ctr);
 	start_sweep_state(r);
-	if (c->resume && start_resume(r) != 0)
-		return 1;
+	if (c->resume && (ret = start_resume(r)) != 0)
+		return ret;
 	memset(&r->sctx, 0, sizeof(r->sctx));
 	r->sctx.cfg = c;
 	r->sctx.out = r->oa;
@@ -709,6 +724,7 @@ static int scan_start(struct scan_run *r, const char *argv0)
 	r->sctx.scan_start_us = r->start_us;
 	r->sctx.nworkers = eng_nworkers(r->e);
 	r->sctx.resume = r->rs.tracker;
+	r->sctx.evidence = r->rs.evidence;
 	ret = c->syn_only ? stage_syn_open(&r->sctx, &r->stage)
 			  : stage_tls_open(&r->sctx, &r->stage);
 	if (ret) {

@@ -16,7 +16,9 @@
  *   - open: hosts with records in the file that are not complete (the
  *     rerun drops those records and probes the host again);
  *   - durable_offset: the length of OUT.partial that fsync made durable
- *     (a record boundary); the rerun cuts the file back to it.
+ *     (a record boundary); the rerun cuts the file back to it;
+ *   - the cross-host evidence (scanner/evidence.h) gathered so far: hosts
+ *     probed again after a resume get the verdicts the whole scan supports.
  * The file is text, ends with the SHA-256 of everything before its last
  * line, and is replaced atomically (temp file, fsync, rename, fsync of the
  * directory), so a reader sees the old or the new one, never a mix.
@@ -58,6 +60,8 @@ struct resume_ckpt {
 	size_t ndone;
 	uint64_t *open; /* host keys, sorted (owned) */
 	size_t nopen;
+	char *evidence; /* the TLS stage's cross-host evidence: "ev_*" lines (owned) */
+	size_t evidence_len;
 };
 
 /* Append a configuration line (copies). 0 or RESUME_ENOMEM. Values may not

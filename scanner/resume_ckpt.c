@@ -9,6 +9,7 @@
  *   resumed N
  *   done HEX                  one per host key (address << 16 | port)
  *   open HEX
+ *   ev_issuer ... / ev_group ...   cross-host evidence (scanner/evidence.h)
  *   sha256 HEX                of every byte before this line
  *
  * Text, so an operator can read what a stuck shard will do; the trailing
@@ -136,6 +137,8 @@ static char *ckpt_text(const struct resume_ckpt *c, size_t *len)
 		fprintf(f, "done %" PRIx64 "\n", c->done[i]);
 	for (size_t i = 0; i < c->nopen; i++)
 		fprintf(f, "open %" PRIx64 "\n", c->open[i]);
+	if (c->evidence_len)
+		fwrite(c->evidence, 1, c->evidence_len, f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -215,6 +218,7 @@ void resume_ckpt_free(struct resume_ckpt *c)
 	free(c->values);
 	free(c->done);
 	free(c->open);
+	free(c->evidence);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -321,6 +325,22 @@ struct ckpt_parse {
 	bool have_offset, have_position, have_resumed;
 };
 
+/* An "ev_*" line, kept as text for ev_table_import(). */
+static int add_evidence(struct resume_ckpt *c, const char *line)
+{
+	size_t n = strlen(line);
+	char *ne = realloc(c->evidence, c->evidence_len + n + 2);
+
+	if (!ne)
+		return RESUME_ENOMEM;
+	c->evidence = ne;
+	memcpy(ne + c->evidence_len, line, n);
+	c->evidence_len += n;
+	ne[c->evidence_len++] = '\n';
+	ne[c->evidence_len] = '\0';
+	return 0;
+}
+
 /* One line (without its newline). */
 static int parse_line(struct resume_ckpt *c, struct ckpt_parse *ps, char *line, char *err,
 		      size_t errlen)
@@ -328,6 +348,8 @@ static int parse_line(struct resume_ckpt *c, struct ckpt_parse *ps, char *line, 
 	char *sp = strchr(line, ' '), *arg;
 	uint64_t v;
 
+	if (strncmp(line, "ev_", 3) == 0)
+		return add_evidence(c, line);
 	if (!sp) {
 		snprintf(err, errlen, "'%.40s': expected 'KEY VALUE'", line);
 		return RESUME_EBAD;

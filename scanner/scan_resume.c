@@ -148,8 +148,11 @@ static int adopt_random(struct scan_config *c, const struct resume_ckpt *old)
 	return 0;
 }
 
-/* OUT exists: complete. Exit 0 when its configuration is this one's. */
-static int check_complete(const struct scan_config *c, const struct resume_ckpt *now)
+static int adopt_random(struct scan_config *c, const struct resume_ckpt *old);
+
+/* OUT exists: complete. Exit 0 when its configuration is this one's (the
+ * first run's random seed and control SNIs taken over as for a checkpoint). */
+static int check_complete(struct scan_config *c, struct resume_ckpt *now)
 {
 	int err = 0, n;
 	struct out_reader *r = out_reader_open(c->output, &err);
@@ -175,6 +178,11 @@ static int check_complete(const struct scan_config *c, const struct resume_ckpt 
 				"-o %s is complete and was not made with --resume: "
 				"not resuming (remove it to scan again)",
 				c->output);
+	} else if (adopt_random(c, &was) != 0) {
+		cli_usage_error("scan", "-o %s: bad seed or control SNI in its ScanMeta",
+				c->output);
+	} else if (resume_ckpt_free(now), scan_resume_config(c, now) != 0) {
+		status = 1;
 	} else if (resume_ckpt_differs(&was, now, msg, sizeof(msg))) {
 		cli_usage_error("scan", "-o %s is complete with another configuration: %s",
 				c->output, msg);
@@ -286,6 +294,7 @@ int scan_resume_begin(struct scan_config *c, struct scan_resume *r)
 void scan_resume_free(struct scan_resume *r)
 {
 	resume_tracker_free(r->tracker);
+	ev_table_free(r->evidence);
 	resume_ckpt_free(&r->now);
 	resume_ckpt_free(&r->prev);
 	free(r->ckpt_path);

@@ -7,6 +7,7 @@
 #ifndef TLSMAP_SCANNER_SCAN_RESUME_H
 #define TLSMAP_SCANNER_SCAN_RESUME_H
 
+#include "scanner/evidence.h"
 #include "scanner/resume.h"
 #include "scanner/scan_config.h"
 
@@ -20,6 +21,7 @@ struct scan_resume {
 	bool resuming;		 /* append to OUT.partial at append_at */
 	uint64_t append_at;
 	struct resume_tracker *tracker;
+	struct ev_table *evidence; /* TLS stage: the scan's evidence, carried across runs */
 	uint64_t last_ckpt_ns;
 };
 

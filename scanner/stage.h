@@ -25,6 +25,7 @@ struct stage_ctx {
 	uint64_t scan_start_us;	       /* unix microseconds when the sweep started */
 	unsigned nworkers;
 	struct resume_tracker *resume; /* --resume: hosts and records to report, else NULL */
+	struct ev_table *evidence;     /* --resume: the scan's evidence table (the caller's) */
 };
 
 struct stage {

@@ -1829,7 +1829,8 @@ static void tls_stage_close(void *arg)
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
-	ev_table_free(st->ev);
+	if (st->ev != st->ctx.evidence)
+		ev_table_free(st->ev);
 	free(st);
 }
 
@@ -1892,7 +1893,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 		goto fail;
 	}
 	st->icpt = cfg->icpt;
-	st->ev = ev_table_new();
+	st->ev = ctx->evidence ? ctx->evidence : ev_table_new(); /* --resume: cmd_scan's */
 	if (!st->ev)
 		goto fail;
 	/* geolocation: explicit paths must open; the defaults may be missing */
