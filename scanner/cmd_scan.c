@@ -582,6 +582,15 @@ static void engine_config(const struct scan_config *c, struct eng_config *ec)
 	ec->cooldown_s = c->cooldown_s;
 }
 
+static void unlink_checkpoint(const char *output)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s.checkpoint", output);
+	if (unlink(path) != 0 && errno != ENOENT)
+		fprintf(stderr, "tlsmap scan: cannot remove %s: %s\n", path, strerror(errno));
+}
+
 /* -o: a new dataset (ScanMeta made durable before the first checkpoint), or
  * the resumed one appended to. Then the writer thread. 0 or 1. */
 static int open_output(struct scan_run *r)
@@ -602,6 +611,8 @@ static int open_output(struct scan_run *r)
 			out_writer_partial_path(r->w), c->user, strerror(errno));
 		return 1;
 	}
+	if (!c->resume) /* a checkpoint of an earlier scan describes another file */
+		unlink_checkpoint(c->output);
 	if (!r->rs.resuming) {
 		ret = write_meta(r->w, c, r->start_us, r->total, &r->rs.now);
 		if (ret == 0 && c->resume)
@@ -653,7 +664,8 @@ static int start_resume(struct scan_run *r)
 	r->gen.ndone = rs->prev.ndone;
 	r->gen.resume = rs->tracker;
 	rs->last_ckpt_ns = eng_now_ns();
-	if (scan_checkpoint(rs, out_writer_durable_offset(r->w), rs->last_ckpt_ns) != 0) {
+	if (scan_checkpoint(rs, out_writer_durable_offset(r->w), rs->last_ckpt_ns) != 0 ||
+	    (r->cfg.user && chown(rs->ckpt_path, r->pu.uid, r->pu.gid) != 0)) {
 		fprintf(stderr, "tlsmap scan: %s: %s\n", rs->ckpt_path, strerror(errno));
 		return 1;
 	}
@@ -814,9 +826,8 @@ static int finish_output(struct scan_run *r, uint64_t dropped)
 			strerror(e));
 		return 1;
 	}
-	if (c->resume && unlink(r->rs.ckpt_path) != 0 && errno != ENOENT)
-		fprintf(stderr, "tlsmap scan: cannot remove %s: %s\n", r->rs.ckpt_path,
-			strerror(errno));
+	if (c->resume)
+		unlink_checkpoint(c->output);
 	return 0;
 }
 
@@ -886,10 +897,13 @@ static void scan_cleanup(struct scan_run *r)
 		out_async_stop(r->oa);
 	/* the scan never ran: an existing -o file must not be replaced, and a
 	 * resumed one is kept for the next attempt */
-	if (r->w && r->rs.resuming)
+	if (r->w && r->rs.resuming) {
 		out_writer_keep(r->w);
-	else if (r->w)
+	} else if (r->w) {
 		out_writer_abort(r->w);
+		if (r->cfg.resume) /* it described the file just removed */
+			unlink_checkpoint(r->cfg.output);
+	}
 	eng_close(r->e);
 	scan_resume_free(&r->rs);
 	scan_config_free(&r->cfg);
