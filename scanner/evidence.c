@@ -197,6 +197,15 @@ bool ev_claim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t net
 	return ok;
 }
 
+void ev_unclaim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network)
+{
+	pthread_mutex_lock(&t->lock);
+	struct ev_group *g = group_get(t, issuer_key, network, false);
+	if (g && g->claimed)
+		g->claimed--;
+	pthread_mutex_unlock(&t->lock);
+}
+
 unsigned ev_lookup(struct ev_table *t, uint64_t issuer_key, uint64_t network)
 {
 	unsigned ev = 0;

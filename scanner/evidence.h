@@ -56,6 +56,10 @@ void ev_localized(struct ev_table *t, uint64_t issuer_key, uint64_t network, boo
 bool ev_claim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network,
 			   unsigned per_group);
 
+/* Give back a slot claimed by ev_claim_localization() whose job could not
+ * start (every job of the worker busy): a later probe of the group takes it. */
+void ev_unclaim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network);
+
 /* VERDICT_EV_CROSS_HOST and VERDICT_EV_GROUP_BEFORE as far as known now. */
 unsigned ev_lookup(struct ev_table *t, uint64_t issuer_key, uint64_t network);
 

@@ -574,8 +574,10 @@ static bool localize_item(struct tls_worker *w, struct tls_host *h, struct probe
 				   (unsigned)w->st->cfg->localize_per_group))
 		return false;
 	int64_t job = loc_start(w->loc, h->ip_be, eng_now_ns());
-	if (job < 0)
-		return false; /* every job busy: this one goes unlocalised */
+	if (job < 0) { /* every job busy: this one goes unlocalised, a later one may not */
+		ev_unclaim_localization(w->st->ev, pi->ev_issuer, pi->ev_network);
+		return false;
+	}
 	struct loc_slot *ls = &w->loc_slots[job];
 	ls->item = pi;
 	ls->host = (uint32_t)(h - w->hosts);
