@@ -41,7 +41,8 @@ with open(truth) as f:
 PY
 TRUTH=$TMP/truth.tsv
 
-scan_pid() { pgrep -f "tlsmap scan .*-o $out( |$)" | head -1; }
+# the scanner itself (not the timeout and ip netns exec around it)
+scan_pid() { pgrep -f "^$TLSMAP_BIN scan .*-o $out( |$)" | head -1; }
 
 # run_and_kill WAIT_CHECKPOINTS EXTRA_SECONDS: start the scan, wait until
 # OUT.checkpoint was written WAIT_CHECKPOINTS times (its mtime changes),
@@ -61,7 +62,10 @@ run_and_kill() {
 	if ! kill -0 $pid 2>/dev/null; then
 		echo "scan ended before the kill"; wait $pid; return 1
 	fi
-	kill -9 "$(scan_pid)"
+	local victim
+	victim=$(scan_pid)
+	[ -n "$victim" ] || { echo "no scanner process to kill"; kill -9 $pid; return 1; }
+	kill -9 "$victim"
 	wait $pid 2>/dev/null
 	echo "killed after $seen checkpoint(s) + ${extra}s: $(stat -c %s "$out.partial") bytes in $out.partial"
 }
