@@ -286,8 +286,10 @@ int resume_tracker_snapshot(struct resume_tracker *t, uint64_t durable_off, uint
 			ret = push_key(&c->open, &c->nopen, e->key);
 	}
 	pthread_mutex_unlock(&t->lock);
-	qsort(c->done, c->ndone, sizeof(*c->done), cmp_u64);
-	qsort(c->open, c->nopen, sizeof(*c->open), cmp_u64);
+	if (c->ndone)
+		qsort(c->done, c->ndone, sizeof(*c->done), cmp_u64);
+	if (c->nopen)
+		qsort(c->open, c->nopen, sizeof(*c->open), cmp_u64);
 	return ret;
 }
 

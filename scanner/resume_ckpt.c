@@ -439,8 +439,10 @@ int resume_ckpt_read(const char *path, struct resume_ckpt *c, char *err, size_t 
 		ret = RESUME_EBAD;
 	}
 	if (ret == 0) {
-		qsort(c->done, c->ndone, sizeof(*c->done), cmp_u64);
-		qsort(c->open, c->nopen, sizeof(*c->open), cmp_u64);
+		if (c->ndone)
+			qsort(c->done, c->ndone, sizeof(*c->done), cmp_u64);
+		if (c->nopen)
+			qsort(c->open, c->nopen, sizeof(*c->open), cmp_u64);
 	}
 	free(buf);
 	return ret;
