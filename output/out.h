@@ -62,6 +62,14 @@ struct out_writer;
  * tell the two forms apart by their first bytes, not by the name.
  */
 struct out_writer *out_writer_open(const char *path);
+/*
+ * Continue PATH.partial (a resumed scan, scanner/resume.h): cut it to
+ * @length (a record boundary after its ScanMeta), learn its certificates
+ * so they are not written twice, and append from there. NULL on error
+ * (errno set; EINVAL: the file does not start with a ScanMeta); the file
+ * is never removed.
+ */
+struct out_writer *out_writer_open_append(const char *path, uint64_t length);
 int out_write_meta(struct out_writer *w, const Tlsmap__V1__ScanMeta *meta);
 /* True if a Certificate with this sha256 was already written to this file. */
 bool out_writer_has_cert(const struct out_writer *w, const uint8_t sha256[32]);
@@ -81,12 +89,19 @@ int out_writer_tick(struct out_writer *w);
 int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end);
 /* Flush and fsync without closing (for signal-driven stops that still rename later). */
 int out_writer_sync(struct out_writer *w);
+/* Bytes of PATH.partial the last successful out_writer_sync() made durable
+ * (whole records; the length a resumed scan may keep). */
+uint64_t out_writer_durable_offset(const struct out_writer *w);
 /*
  * Give up: close and remove PATH.partial (which this writer created), leave
  * PATH as it was, free @w. For failures before anything worth keeping was
  * written (a stage that does not start, a merge that refuses an input).
  */
 int out_writer_abort(struct out_writer *w);
+/* Stop without finishing: flush, fsync and close PATH.partial as it is (no
+ * ScanEnd, no rename), free @w. For a --resume scan stopped by a signal:
+ * the rerun continues the file. */
+int out_writer_keep(struct out_writer *w);
 /*
  * After a write error (every call returns it again from then on): the
  * errno of the failed call, else 0. The file then holds only whole records
@@ -156,7 +171,9 @@ struct out_item {
 	Tlsmap__V1__Certificate **certs;
 	size_t ncerts;
 	void (*release)(struct out_item *item);
-	void *user; /* free for the producer's use */
+	void *user;	  /* free for the producer's use */
+	uint64_t end_off; /* set by the writer thread before release: the file
+			     offset after the item's records (0: not written) */
 };
 
 struct out_async;
@@ -172,6 +189,10 @@ uint64_t out_async_written(const struct out_async *a); /* items written */
 int out_async_error(const struct out_async *a);
 /* Ask for a flush at the next loop (e.g. from the SIGINT path). Async-signal-safe. */
 void out_async_request_flush(struct out_async *a);
+/* Ask for a flush and fsync at the next loop; out_async_durable() then
+ * gives the writer's out_writer_durable_offset(). Any thread. */
+void out_async_request_sync(struct out_async *a);
+uint64_t out_async_durable(const struct out_async *a);
 /*
  * Drain everything submitted, flush, stop and join the thread, free @a.
  * The writer stays open for out_writer_close(). Returns the first write

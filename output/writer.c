@@ -69,6 +69,7 @@ struct out_writer {
 	uint64_t file_off;     /* bytes in the file, always a record boundary */
 	uint64_t file_records; /* whole records in the file */
 	uint64_t buf_records;  /* whole records in buf */
+	uint64_t synced_off;   /* bytes that the last fsync made durable */
 	int err;	       /* first error (sticky), or OUT_OK */
 	int err_errno;	       /* errno of that error */
 	bool meta_written;
@@ -308,7 +309,14 @@ int out_writer_sync(struct out_writer *w)
 
 	if (ret == OUT_OK && fsync(w->fd) != 0)
 		ret = writer_fail(w, OUT_EIO, 0, 0);
+	if (ret == OUT_OK)
+		w->synced_off = w->file_off;
 	return ret;
+}
+
+uint64_t out_writer_durable_offset(const struct out_writer *w)
+{
+	return w->synced_off;
 }
 
 static size_t varint_put(uint8_t *p, uint64_t v)
@@ -411,6 +419,81 @@ fail:;
 	free(w->partial);
 	free(w->buf);
 	free(w);
+	errno = saved;
+	return NULL;
+}
+
+static void writer_free(struct out_writer *w);
+
+/* Know the records already in the file: its certificates (deduplicated
+ * against from now on), its record count and whether it starts with a
+ * ScanMeta. */
+static int writer_learn(struct out_writer *w)
+{
+	int err = OUT_OK, n;
+	struct out_reader *r = out_reader_open(w->partial, &err);
+	Tlsmap__V1__Record *rec;
+
+	if (!r)
+		return err;
+	while ((n = out_reader_next(r, &rec)) == 1) {
+		const Tlsmap__V1__Certificate *c = rec->certificate;
+
+		if (w->records == 0 && rec->kind_case == TLSMAP__V1__RECORD__KIND_META)
+			w->meta_written = true;
+		if (rec->kind_case == TLSMAP__V1__RECORD__KIND_CERTIFICATE &&
+		    (c->sha256.len == 32 || c->sha256.len == 0)) {
+			uint8_t key[32] = {0};
+
+			if (c->sha256.len)
+				memcpy(key, c->sha256.data, 32);
+			if (!cert_set_has(&w->certs, key) && (n = cert_set_add(&w->certs, key)))
+				break;
+		}
+		w->records++;
+		out_record_free(rec);
+	}
+	out_reader_close(r);
+	return n < 0 ? n : OUT_OK;
+}
+
+struct out_writer *out_writer_open_append(const char *path, uint64_t length)
+{
+	struct out_writer *w = calloc(1, sizeof(*w));
+	size_t plen = strlen(path);
+	int ret;
+
+	if (!w)
+		return NULL;
+	w->fd = -1;
+	w->path = strdup(path);
+	w->partial = malloc(plen + sizeof(".partial"));
+	w->buf = malloc(OUT_BUF_SIZE);
+	if (!w->path || !w->partial || !w->buf) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	memcpy(w->partial, path, plen);
+	memcpy(w->partial + plen, ".partial", sizeof(".partial"));
+	w->fd = open(w->partial, O_WRONLY | O_CLOEXEC);
+	if (w->fd < 0 || ftruncate(w->fd, (off_t)length) != 0 || fsync(w->fd) != 0 ||
+	    lseek(w->fd, 0, SEEK_END) != (off_t)length)
+		goto fail;
+	ret = writer_learn(w);
+	if (ret != OUT_OK || !w->meta_written) {
+		errno = ret == OUT_ENOMEM ? ENOMEM : EINVAL;
+		goto fail;
+	}
+	w->file_records = w->records;
+	w->bytes = w->file_off = w->synced_off = length;
+	w->last_flush_ns = mono_ns();
+	return w;
+fail:;
+	int saved = errno;
+
+	if (w->fd >= 0)
+		close(w->fd); /* the file stays: it holds the scan so far */
+	writer_free(w);
 	errno = saved;
 	return NULL;
 }
@@ -565,6 +648,19 @@ int out_writer_abort(struct out_writer *w)
 	if (close(w->fd) != 0)
 		ret = OUT_EIO;
 	if (unlink(w->partial) != 0 && errno != ENOENT)
+		ret = OUT_EIO;
+	writer_free(w);
+	return ret;
+}
+
+int out_writer_keep(struct out_writer *w)
+{
+	int ret;
+
+	if (!w)
+		return OUT_EORDER;
+	ret = w->err != OUT_OK ? w->err : out_writer_sync(w);
+	if (close(w->fd) != 0 && ret == OUT_OK)
 		ret = OUT_EIO;
 	writer_free(w);
 	return ret;

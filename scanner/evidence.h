@@ -65,5 +65,15 @@ unsigned ev_lookup(struct ev_table *t, uint64_t issuer_key, uint64_t network);
 
 /* Issuers or groups that did not fit the tables. */
 uint64_t ev_overflow(const struct ev_table *t);
+/*
+ * A resumed scan (scanner/resume.h) carries the evidence of the hosts
+ * already written: ev_table_export() writes the tables as text lines
+ * ("ev_issuer ..." and "ev_group ...", malloc'd into *@text), and
+ * ev_table_import() adds such lines to a table (localisation claims count
+ * the localisations that ended). 0, or -1 (ENOMEM; a malformed line, its
+ * number in *@bad_line).
+ */
+int ev_table_export(struct ev_table *t, char **text, size_t *len);
+int ev_table_import(struct ev_table *t, const char *text, size_t *bad_line);
 
 #endif

@@ -97,6 +97,8 @@ const char scan_usage_text[] =
 	"      --country CC[,CC]    targets: every IPv4 prefix of these countries (repeatable)\n"
 	"      --dry-run            print the prefix and address counts, send nothing;\n"
 	"                           with -o, write only the ScanMeta the scan would write\n"
+	"      --resume             with -o FILE: keep FILE.checkpoint and, when run again,\n"
+	"                           continue from it (docs/cluster.md, \"Resume\")\n"
 	"  -C, --config FILE        options from FILE, one 'long-name = value' per line\n"
 	"                           (docs/cluster.md); the command line overrides it\n"
 	"  -h, --help               this text\n"
@@ -139,6 +141,7 @@ enum {
 	OPT_ASN_DB,
 	OPT_COUNTRY,
 	OPT_DRY_RUN,
+	OPT_RESUME,
 };
 
 static const struct option scan_opts[] = {
@@ -192,6 +195,7 @@ static const struct option scan_opts[] = {
 	{"asn-db", required_argument, NULL, OPT_ASN_DB},
 	{"country", required_argument, NULL, OPT_COUNTRY},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"resume", no_argument, NULL, OPT_RESUME},
 	/* --- end of TLS stage block --- */
 	{NULL, 0, NULL, 0},
 };
@@ -770,6 +774,9 @@ int scan_config_parse(struct scan_config *c, int argc, char **argv)
 		}
 		case OPT_DRY_RUN:
 			c->dry_run = true;
+			break;
+		case OPT_RESUME:
+			c->resume = true;
 			break;
 		/* --- end of TLS stage block --- */
 		default:

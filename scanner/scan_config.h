@@ -91,6 +91,7 @@ struct scan_config {
 	const char **countries;	      /* --country CC, repeatable or comma separated (copies) */
 	size_t ncountries;
 	bool dry_run;			     /* --dry-run */
+	bool resume; /* --resume: continue from -o FILE.checkpoint (scanner/resume.h) */
 	uint16_t tcp_sport_lo, tcp_sport_hi; /* the stage's source ports */
 	char *sni_blob;			     /* names loaded from the SNI file (owned) */
 	char control_sni_buf[64];	     /* the random default control SNI */

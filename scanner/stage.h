@@ -14,6 +14,7 @@
 #include "dpdk/engine.h"
 #include "output/out.h"
 #include "scanner/progress.h"
+#include "scanner/resume.h"
 #include "scanner/scan_config.h"
 
 struct stage_ctx {
@@ -24,6 +25,8 @@ struct stage_ctx {
 	uint64_t scan_start_us;	       /* unix microseconds when the sweep started */
 	unsigned nworkers;
 	const struct eng *eng; /* its clock: eng_ns_to_unix_us() of hook times */
+	struct resume_tracker *resume; /* --resume: hosts and records to report, else NULL */
+	struct ev_table *evidence;     /* --resume: the scan's evidence table (the caller's) */
 };
 
 struct stage {

@@ -52,6 +52,7 @@
 #include "scanner/localize.h"
 #include "scanner/stage.h"
 #include "scanner/stage_tls.h"
+#include "scanner/resume.h"
 #include "scanner/stage_tls_sched.h"
 
 #define NONE UINT32_MAX
@@ -246,14 +247,18 @@ struct probe_item {
 	uint64_t ev_issuer, ev_network;
 	uint8_t own_leaf[8];
 	unsigned evidence;
-	bool loc_pending; /* a localisation job will fill its path fields */
-	int32_t loc_sni;  /* the probe's SNI and path, for its localisation */
+	bool loc_pending;	       /* a localisation job will fill its path fields */
+	struct resume_tracker *resume; /* --resume: the host's record was counted */
+	uint64_t resume_key;
+	int32_t loc_sni; /* the probe's SNI and path, for its localisation */
 	uint8_t loc_path;
 };
 
 static void item_release(struct out_item *it)
 {
 	struct probe_item *pi = it->user;
+	if (pi->resume) /* written (end_off) or dropped (0): the host's record is settled */
+		resume_host_unref(pi->resume, pi->resume_key, it->end_off);
 	for (size_t i = 0; i < pi->nrecs; i++)
 		cert_record_free(&pi->recs[i]);
 	tls_arena_free(pi->arena);
@@ -417,6 +422,27 @@ static uint64_t unix_now_s(void)
  * at once. A host holds at most one item per test SNI, and only while it
  * occupies a host slot, so the memory is bounded by the host table. */
 
+/* The host key of @pi's Probe (scanner/resume.h). */
+static uint64_t item_host_key(const struct probe_item *pi)
+{
+	const Tlsmap__V1__Probe *pr = pi->item.probe;
+	uint32_t ip_be = 0;
+	if (pr && pr->ip.len == 4)
+		memcpy(&ip_be, pr->ip.data, 4);
+	return resume_key(ip_be, pr ? __builtin_bswap16((uint16_t)pr->port) : 0);
+}
+
+/* --resume: the host is not complete until this record is written. */
+static void item_track(struct tls_stage *st, struct probe_item *pi)
+{
+	pi->item.end_off = 0;
+	pi->resume = st->ctx.resume; /* every submitted item passes here once */
+	if (!pi->resume)
+		return;
+	pi->resume_key = item_host_key(pi);
+	resume_host_ref(pi->resume, pi->resume_key);
+}
+
 /* Hand @pi to the writer. False when the ring dropped it (counted into
  * ScanEnd.records_dropped); @pi is released either way. Once the ring took
  * it, @pi belongs to the writer thread, which may free it at once: nothing
@@ -426,6 +452,7 @@ static bool item_submit(struct tls_worker *w, struct probe_item *pi)
 	struct tls_stage *st = w->st;
 	size_t ncerts = pi->ncerts;
 
+	item_track(st, pi);
 	w->items_written++;
 	if (out_async_submit(st->ctx.out, &pi->item)) {
 		progress_add(&st->ctx.ctr->probes, 1);
@@ -683,12 +710,18 @@ static unsigned final_evidence(struct tls_worker *w, const struct probe_item *pi
 
 static void deferred_finish(struct tls_worker *w, struct probe_item *pi)
 {
+	struct resume_tracker *rt = w->st->ctx.resume;
+	uint64_t key = item_host_key(pi);
 	item_redecide(pi, final_evidence(w, pi));
 	item_submit(w, pi);
+	if (rt) /* the deferral's reference; the record holds its own now */
+		resume_host_unref(rt, key, 0);
 }
 
 static void defer(struct tls_worker *w, struct probe_item *pi)
 {
+	if (w->st->ctx.resume) /* the host outlives its slot while the item waits */
+		resume_host_ref(w->st->ctx.resume, item_host_key(pi));
 	if (w->ndeferred == DEFER_CAP) { /* bounded: the oldest goes now */
 		uint32_t i = 0;
 		while (w->deferred[i]->loc_pending) /* at most LOC_JOBS of them */
@@ -776,6 +809,8 @@ static void host_done(struct tls_worker *w, uint32_t hi)
 		return;
 	}
 	release_held(w, h, 0, NULL, 0);
+	if (w->st->ctx.resume) /* its probes are done; its records hold their own references */
+		resume_host_unref(w->st->ctx.resume, resume_key(h->ip_be, h->port_be), 0);
 	if (h->loc_refs) { /* localisation connections still need its address */
 		h->release_pending = true;
 		return;
@@ -1467,7 +1502,8 @@ fail:
 static void tls_open(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
 {
 	struct tls_worker *w = wctx;
-	(void)now_ns;
+	if (w->st->ctx.resume)
+		resume_host_open(w->st->ctx.resume, resume_key(ip_be, port_be), now_ns);
 	if (w->pend_len == w->pend_cap) {
 		size_t ncap = w->pend_cap ? w->pend_cap * 2 : 4096;
 		uint64_t *n = malloc(ncap * sizeof(*n));
@@ -1523,10 +1559,16 @@ static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint6
 	pi->item.probe = pr;
 	pi->item.release = item_release;
 	pi->item.user = pi;
+	uint64_t key = resume_key(ip_be, port_be);
+	if (st->ctx.resume) /* the host is this one record */
+		resume_host_open(st->ctx.resume, key, now_ns);
+	item_track(st, pi);
 	if (out_async_submit(st->ctx.out, &pi->item))
 		progress_add(&st->ctx.ctr->probes, 1);
 	else
-		tls_arena_free(a);
+		item_release(&pi->item);
+	if (st->ctx.resume)
+		resume_host_unref(st->ctx.resume, key, 0);
 }
 
 static void tls_rx(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns)
@@ -1846,7 +1888,8 @@ static void tls_stage_close(void *arg)
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
-	ev_table_free(st->ev);
+	if (st->ev != st->ctx.evidence)
+		ev_table_free(st->ev);
 	free(st);
 }
 
@@ -1909,7 +1952,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 		goto fail;
 	}
 	st->icpt = cfg->icpt;
-	st->ev = ev_table_new();
+	st->ev = ctx->evidence ? ctx->evidence : ev_table_new(); /* --resume: cmd_scan's */
 	if (!st->ev)
 		goto fail;
 	/* geolocation: explicit paths must open; the defaults may be missing */
