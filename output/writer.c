@@ -475,6 +475,9 @@ struct out_writer *out_writer_open_append(const char *path, uint64_t length)
 	}
 	memcpy(w->partial, path, plen);
 	memcpy(w->partial + plen, ".partial", sizeof(".partial"));
+	/* a compressed file goes on in whole frames: @length is a frame's end */
+	if (out_zstd_path(path) && !(w->zenc = out_zenc_new(OUT_ZSTD_LEVEL)))
+		goto fail;
 	w->fd = open(w->partial, O_WRONLY | O_CLOEXEC);
 	if (w->fd < 0 || ftruncate(w->fd, (off_t)length) != 0 || fsync(w->fd) != 0 ||
 	    lseek(w->fd, 0, SEEK_END) != (off_t)length)
