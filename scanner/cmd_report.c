@@ -2,7 +2,10 @@
 /*
  * tlsmap report FILE... -o report.html: the one-page report for readers
  * (output/report.c). The page is written to OUT.partial and renamed, so a
- * reader never sees half a page.
+ * reader never sees half a page. Files from several scans (dates, vantage
+ * points) make a series (output/series.h): the page then has a timeline per
+ * country and the vantage points side by side. The words come from
+ * share/report/LANG.tsv (--lang).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,20 +15,41 @@
 
 #include "output/out.h"
 #include "output/report.h"
+#include "output/report_lang.h"
+#include "output/series.h"
 #include "output/summary.h"
 #include "scanner/cli.h"
+#include "scanner/stage_tls.h"
 
 static const char usage_text[] =
 	"usage: tlsmap report [options] -o OUT.html FILE...\n"
 	"Write one self-contained HTML page (inline CSS and SVG, nothing fetched)\n"
 	"for readers: world map by interception rate, per-country table, forging\n"
 	"issuers and the domains they forge, networks of the affected countries,\n"
-	"the method, and the datasets' SHA-256 and scan metadata.\n"
+	"the method, and the datasets' SHA-256 and scan metadata. Given datasets of\n"
+	"several dates (their scans' start times), a timeline per country: the rate\n"
+	"with its 95% interval at each date and what changed since the previous\n"
+	"scan; given scans of one day from several vantage points (their labels),\n"
+	"the rate seen from each side by side.\n"
 	"  -o, --output FILE   the HTML file to write (required)\n"
 	"  --title TEXT        page title\n"
 	"  --map FILE          world map data (default: data/map/world.tsv, made by\n"
 	"                      scripts/bootstrap; without it the page says so)\n"
+	"  --lang LANG         the page's language: en (default), ru or kk\n"
+	"                      (share/report/LANG.tsv)\n"
 	"  -h, --help          this text\n";
+
+struct report_lang *cmd_report_lang(const char *code)
+{
+	char name[64], path[4096], err[512];
+	struct report_lang *l;
+
+	snprintf(name, sizeof(name), "report/%s.tsv", code);
+	l = report_lang_load(tls_share_path(name, path, sizeof(path)), code, err, sizeof(err));
+	if (!l)
+		fprintf(stderr, "tlsmap: the report's texts: %s\n", err);
+	return l;
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -34,12 +58,15 @@ int cmd_report(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"title", required_argument, NULL, 't'},
 		{"map", required_argument, NULL, 'm'},
+		{"lang", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out_path = NULL;
 	char map_buf[4096], tmp[4096], err[512];
 	struct report_opts ro = {.title = NULL, .map_path = NULL, .now = (long long)time(NULL)};
-	struct summary *s = NULL;
+	struct series ser = {0};
+	struct report_lang *lang = NULL;
+	const char *lang_code = "en";
 	FILE *f = NULL;
 	int c, ret = 1;
 
@@ -60,6 +87,15 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'm':
 			ro.map_path = optarg;
+			break;
+		case 'l':
+			if (!report_lang_known(optarg)) {
+				cli_usage_error("report",
+						"invalid value for --lang: '%s' (expected %s)",
+						optarg, report_langs_text());
+				return CLI_EUSAGE;
+			}
+			lang_code = optarg;
 			break;
 		default:
 			return cli_bad_option("report", argc, argv);
@@ -83,24 +119,22 @@ int cmd_report(int argc, char **argv)
 	}
 	if (!ro.map_path)
 		ro.map_path = report_default_map(map_buf, sizeof(map_buf));
-	s = sum_new();
-	if (!s)
+	lang = cmd_report_lang(lang_code);
+	if (!lang)
 		goto out;
-	for (int i = optind; i < argc; i++) {
-		int e = sum_add_file(s, argv[i], err, sizeof(err));
-
-		if (e != OUT_OK) {
-			fprintf(stderr, "tlsmap report: %s\n", err);
-			goto out;
-		}
+	ro.lang = lang;
+	if (series_load(&ser, (const char *const *)argv + optind, (size_t)(argc - optind), err,
+			sizeof(err)) != OUT_OK) {
+		fprintf(stderr, "tlsmap report: %s\n", err);
+		goto out;
 	}
-	sum_finish(s);
+	ro.series = ser.n > 1 ? &ser : NULL;
 	f = fopen(tmp, "w");
 	if (!f) {
 		fprintf(stderr, "tlsmap report: %s: %s\n", tmp, strerror(errno));
 		goto out;
 	}
-	if (report_write(f, s, &ro) != 0 || fclose(f) != 0) {
+	if (report_write(f, ser.latest, &ro) != 0 || fclose(f) != 0) {
 		f = NULL;
 		fprintf(stderr, "tlsmap report: writing %s: %s\n", tmp, strerror(errno));
 		remove(tmp);
@@ -127,6 +161,7 @@ int cmd_report(int argc, char **argv)
 out:
 	if (f)
 		fclose(f);
-	sum_free(s);
+	series_free(&ser);
+	report_lang_free(lang);
 	return ret;
 }
