@@ -230,7 +230,8 @@ static const char *classify(bool old_seen, uint64_t old_tls, uint64_t old_icpt, 
 	return NULL;
 }
 
-static int diff_networks(const struct diff_scan *o, const struct diff_scan *n, struct diff_changes *out)
+static int diff_networks(const struct diff_scan *o, const struct diff_scan *n,
+			 struct diff_changes *out)
 {
 	for (int pass = 0; pass < 2; pass++) { /* OLD's networks, then those only in NEW */
 		const struct summary *a = pass ? n->sum : o->sum, *b = pass ? o->sum : n->sum;
@@ -278,7 +279,8 @@ static int cmp_host_change(const void *a, const void *b)
 	return x->ip < y->ip ? -1 : x->ip > y->ip;
 }
 
-static int diff_hosts(const struct diff_scan *o, const struct diff_scan *n, struct diff_changes *out)
+static int diff_hosts(const struct diff_scan *o, const struct diff_scan *n,
+		      struct diff_changes *out)
 {
 	size_t first = out->n;
 
@@ -364,8 +366,7 @@ int diff_names(const struct sum_group *ga, const struct sum_group *gb, bool doma
 	return 0;
 }
 
-int diff_compute(const struct diff_scan *old, const struct diff_scan *new,
-		 struct diff_changes *out)
+int diff_compute(const struct diff_scan *old, const struct diff_scan *new, struct diff_changes *out)
 {
 	size_t n0 = out->n;
 	int ret = diff_networks(old, new, out);

@@ -290,7 +290,8 @@ static void map_svg(const struct report_ctx *c, const struct summary *s)
 		rl_esc(f, m->c[i].name);
 		fputs(": ", f);
 		if (g && g->hosts_tls)
-			rl_putf(f, c->l, RK_MAP_TIP, rl_int(c->l, g->hosts_intercepted, a, sizeof(a)),
+			rl_putf(f, c->l, RK_MAP_TIP,
+				rl_int(c->l, g->hosts_intercepted, a, sizeof(a)),
 				rl_int(c->l, g->hosts_tls, b, sizeof(b)),
 				rl_pct(c->l, g->rate, r, sizeof(r)));
 		else
@@ -384,7 +385,7 @@ static void td_int(const struct report_ctx *c, enum report_key col, uint64_t v)
 static void section_countries(const struct report_ctx *c, const struct summary *s)
 {
 	static const enum report_key cols[] = {
-		RK_COL_COUNTRY, RK_COL_HOSTS, RK_COL_TLS,	       RK_COL_INTERCEPTED,
+		RK_COL_COUNTRY, RK_COL_HOSTS, RK_COL_TLS,	    RK_COL_INTERCEPTED,
 		RK_COL_RATE,	RK_COL_CI,    RK_COL_ISSUERS_HOSTS, RK_COL_DOMAINS,
 	};
 	size_t n;
@@ -541,9 +542,8 @@ static void asn_row(const struct report_ctx *c, const struct sum_group *g)
 
 static void section_asns(const struct report_ctx *c, const struct summary *s)
 {
-	static const enum report_key cols[] = {RK_COL_COUNTRY, RK_COL_NETWORK,
-					       RK_COL_TLS,     RK_COL_INTERCEPTED,
-					       RK_COL_RATE,    RK_COL_ISSUERS};
+	static const enum report_key cols[] = {RK_COL_COUNTRY,	   RK_COL_NETWORK, RK_COL_TLS,
+					       RK_COL_INTERCEPTED, RK_COL_RATE,	   RK_COL_ISSUERS};
 	size_t n;
 	const struct sum_group *gs = sum_groups(s, SUM_BY_ASN, &n);
 	FILE *f = c->f;
@@ -777,8 +777,7 @@ static void data_meta_setup(const struct report_ctx *c, const struct sum_file *d
 		fputs("<tr><th>", f);
 		rl_putf(f, c->l, RK_DATA_GEO, rl_esc_buf(g->role, role, sizeof(role)));
 		fputs("</th><td>", f);
-		rl_putf(f, c->l, RK_DATA_GEO_VAL,
-			rl_esc_buf(g->database_type, type, sizeof(type)),
+		rl_putf(f, c->l, RK_DATA_GEO_VAL, rl_esc_buf(g->database_type, type, sizeof(type)),
 			rl_date(c->l, g->build_epoch * 1000000ull, 0, built, sizeof(built)));
 		fputs("</td></tr>\n", f);
 	}
@@ -806,7 +805,8 @@ static void data_file(const struct report_ctx *c, const struct sum_file *d)
 
 		kv(c, RK_DATA_COUNTERS);
 		rl_putf(f, c->l, RK_DATA_COUNTERS_VAL, rl_int(c->l, e->targets_sent, a, sizeof(a)),
-			rl_int(c->l, e->synack, b, sizeof(b)), rl_int(c->l, e->tls_ok, g, sizeof(g)),
+			rl_int(c->l, e->synack, b, sizeof(b)),
+			rl_int(c->l, e->tls_ok, g, sizeof(g)),
 			rl_int(c->l, e->records_dropped, h, sizeof(h)));
 		fputs("</td></tr>\n", f);
 	}

@@ -80,16 +80,19 @@ void report_lang_free(struct report_lang *l)
 /* Length of the UTF-8 sequence at @p (at most @n bytes), 0 if malformed. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
-	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-							 : (p[0] & 0xf8) == 0xf0 ? 4
-										 : 0;
+	size_t len = p[0] < 0x80	     ? 1
+		     : (p[0] & 0xe0) == 0xc0 ? 2
+		     : (p[0] & 0xf0) == 0xe0 ? 3
+		     : (p[0] & 0xf8) == 0xf0 ? 4
+					     : 0;
 
 	if (len == 0 || len > n || (len == 2 && p[0] < 0xc2))
 		return 0;
 	for (size_t i = 1; i < len; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
-	if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+	if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) ||
+	    (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
 	    (len == 4 && p[0] == 0xf0 && p[1] < 0x90) || (len == 4 && p[0] > 0xf4) ||
 	    (len == 4 && p[0] == 0xf4 && p[1] >= 0x90))
 		return 0;
@@ -102,8 +105,8 @@ static const char *check_text(const char *t, enum report_key k)
 	const unsigned char *p = (const unsigned char *)t;
 	size_t n = strlen(t);
 	unsigned used = 0;
-	bool plain = k == RK_NUM_GROUP || k == RK_NUM_DECIMAL || k == RK_NUM_PERCENT ||
-		     k == RK_DATE_YMD;
+	bool plain =
+		k == RK_NUM_GROUP || k == RK_NUM_DECIMAL || k == RK_NUM_PERCENT || k == RK_DATE_YMD;
 
 	for (size_t i = 0; i < n;) {
 		size_t len = utf8_len(p + i, n - i);
@@ -177,10 +180,12 @@ static int load_lines(struct report_lang *l, FILE *f, const char *path, char *er
 			why = take_line(l, line);
 		if (why) {
 			snprintf(err, errlen, "%s:%zu: %s%s%s", path, lineno, why,
-				 !strcmp(why, "unknown key") || !strcmp(why, "key given twice") ? ": "
-												: "",
-				 !strcmp(why, "unknown key") || !strcmp(why, "key given twice") ? line
-												: "");
+				 !strcmp(why, "unknown key") || !strcmp(why, "key given twice")
+					 ? ": "
+					 : "",
+				 !strcmp(why, "unknown key") || !strcmp(why, "key given twice")
+					 ? line
+					 : "");
 			ret = -1;
 			break;
 		}
@@ -193,8 +198,7 @@ static int load_lines(struct report_lang *l, FILE *f, const char *path, char *er
 	return ret;
 }
 
-struct report_lang *report_lang_load(const char *path, const char *code, char *err,
-				     size_t errlen)
+struct report_lang *report_lang_load(const char *path, const char *code, char *err, size_t errlen)
 {
 	struct report_lang *l = calloc(1, sizeof(*l));
 	FILE *f = fopen(path, "r");
@@ -256,11 +260,11 @@ const char *rl_esc_buf(const char *s, char *buf, size_t len)
 	buf[0] = '\0';
 	for (; s && *s; s++) {
 		char one[2] = {*s, 0};
-		const char *rep = *s == '&'   ? "&amp;"
-				  : *s == '<' ? "&lt;"
-				  : *s == '>' ? "&gt;"
-				  : *s == '"' ? "&quot;"
-				  : *s == '\'' ? "&#39;"
+		const char *rep = *s == '&'		     ? "&amp;"
+				  : *s == '<'		     ? "&lt;"
+				  : *s == '>'		     ? "&gt;"
+				  : *s == '"'		     ? "&quot;"
+				  : *s == '\''		     ? "&#39;"
 				  : (unsigned char)*s < 0x20 ? " "
 							     : one;
 		size_t n = strlen(rep);

@@ -151,8 +151,7 @@ struct report_lang;
  * naming the file (and line) in @err when the file cannot be read or is
  * not a complete, valid translation (see the top of this file).
  */
-struct report_lang *report_lang_load(const char *path, const char *code, char *err,
-				     size_t errlen);
+struct report_lang *report_lang_load(const char *path, const char *code, char *err, size_t errlen);
 void report_lang_free(struct report_lang *l);
 const char *report_lang_code(const struct report_lang *l);
 /* The raw text of @k (never NULL once loaded). */

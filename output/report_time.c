@@ -40,7 +40,8 @@ static size_t series_countries(const struct series *ser, bool intercepted, const
 			if (k < n)
 				continue;
 			if (n == cap) {
-				const char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+				const char **nv =
+					realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
 
 				if (!nv)
 					break;
@@ -89,7 +90,8 @@ static void chart(const struct report_ctx *c, const char *cc)
 	for (int k = 0; k <= 4; k++) {
 		double y = y0 - h * k / 4.0;
 
-		fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>",
+		fprintf(f,
+			"<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>",
 			x0, x0 + w, y, y);
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 6, y + 4);
 		rp_pct(c, k / 4.0);
@@ -106,7 +108,8 @@ static void chart(const struct report_ctx *c, const char *cc)
 			continue;
 		fprintf(f,
 			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e34a33\" "
-			"stroke-width=\"3\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#990000\"/>",
+			"stroke-width=\"3\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" "
+			"fill=\"#990000\"/>",
 			x, x, y0 - h * g->ci_low, y0 - h * g->ci_high, x, y0 - h * g->rate);
 	}
 	fputs("</g></svg>\n", f);
@@ -141,8 +144,8 @@ static void country_table(const struct report_ctx *c, const char *cc)
 {
 	static const enum report_key cols1[] = {RK_COL_DATE, RK_COL_TLS, RK_COL_INTERCEPTED,
 						RK_COL_RATE, RK_COL_CI};
-	static const enum report_key cols2[] = {RK_COL_DATE, RK_COL_VANTAGE,	 RK_COL_TLS,
-						RK_COL_INTERCEPTED, RK_COL_RATE, RK_COL_CI};
+	static const enum report_key cols2[] = {RK_COL_DATE,	    RK_COL_VANTAGE, RK_COL_TLS,
+						RK_COL_INTERCEPTED, RK_COL_RATE,    RK_COL_CI};
 	bool vant = c->ser->nvantages > 1;
 
 	if (vant)
@@ -203,8 +206,7 @@ static bool change_item(const struct report_ctx *c, const struct diff_changes *c
 	return total > 0;
 }
 
-static void country_changes(const struct report_ctx *c, const struct series_diff *d,
-			    const char *cc)
+static void country_changes(const struct report_ctx *c, const struct series_diff *d, const char *cc)
 {
 	const struct sum_group *og = point_country(c->ser, d->from, cc);
 	const struct sum_group *ng = point_country(c->ser, d->to, cc);
@@ -326,8 +328,8 @@ static void vantage_cell(const struct report_ctx *c, const struct sum_group *g)
 		rl_int(c->l, g->hosts_tls, n, sizeof(n)));
 }
 
-static void vantage_day(const struct report_ctx *c, const size_t *pts, size_t np,
-			const char **ccs, size_t ncc)
+static void vantage_day(const struct report_ctx *c, const size_t *pts, size_t np, const char **ccs,
+			size_t ncc)
 {
 	char label[SUM_META_STR * 6 + 1], date[96];
 

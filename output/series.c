@@ -54,8 +54,8 @@ static int read_meta(const char *path, struct file_meta *m, char *err, size_t er
 
 static bool same_scan(const struct series_point *p, const struct file_meta *m)
 {
-	uint64_t d = p->start_us > m->start_us ? p->start_us - m->start_us
-					       : m->start_us - p->start_us;
+	uint64_t d =
+		p->start_us > m->start_us ? p->start_us - m->start_us : m->start_us - p->start_us;
 
 	if (strcmp(p->vantage, m->vantage))
 		return false;

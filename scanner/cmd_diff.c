@@ -86,8 +86,8 @@ static void print_csv(FILE *f, const struct diff_changes *c)
 	}
 }
 
-static void print_section(FILE *f, const struct diff_changes *c, const char *kind, const char *change,
-			  const char *title)
+static void print_section(FILE *f, const struct diff_changes *c, const char *kind,
+			  const char *change, const char *title)
 {
 	size_t n = 0, shown = 0;
 

@@ -51,15 +51,44 @@ struct report_lang *cmd_report_lang(const char *code)
 	return l;
 }
 
+/* The page into @tmp, renamed to @out_path once complete. 0 or 1 (said why). */
+static int write_page(const char *out_path, const char *tmp, const struct series *ser,
+		      const struct report_opts *ro)
+{
+	FILE *f = fopen(tmp, "w"), *probe;
+
+	if (!f) {
+		fprintf(stderr, "tlsmap report: %s: %s\n", tmp, strerror(errno));
+		return 1;
+	}
+	/* '+', not '||': the file is closed whatever failed first */
+	if ((report_write(f, ser->latest, ro) != 0) + (fclose(f) != 0)) {
+		fprintf(stderr, "tlsmap report: writing %s: %s\n", tmp, strerror(errno));
+		remove(tmp);
+		return 1;
+	}
+	if (rename(tmp, out_path) != 0) {
+		fprintf(stderr, "tlsmap report: %s: %s\n", out_path, strerror(errno));
+		return 1;
+	}
+	probe = fopen(ro->map_path, "r");
+	if (!probe)
+		fprintf(stderr,
+			"tlsmap report: note: map data %s not found; the page has a note instead "
+			"of "
+			"the map\n",
+			ro->map_path);
+	else
+		fclose(probe);
+	return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"output", required_argument, NULL, 'o'},
-		{"title", required_argument, NULL, 't'},
-		{"map", required_argument, NULL, 'm'},
-		{"lang", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},	 {"output", required_argument, NULL, 'o'},
+		{"title", required_argument, NULL, 't'}, {"map", required_argument, NULL, 'm'},
+		{"lang", required_argument, NULL, 'l'},	 {NULL, 0, NULL, 0},
 	};
 	const char *out_path = NULL;
 	char map_buf[4096], tmp[4096], err[512];
@@ -67,7 +96,6 @@ int cmd_report(int argc, char **argv)
 	struct series ser = {0};
 	struct report_lang *lang = NULL;
 	const char *lang_code = "en";
-	FILE *f = NULL;
 	int c, ret = 1;
 
 	/* each flag at most once */
@@ -129,38 +157,11 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	ro.series = ser.n > 1 ? &ser : NULL;
-	f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "tlsmap report: %s: %s\n", tmp, strerror(errno));
+	if (write_page(out_path, tmp, &ser, &ro))
 		goto out;
-	}
-	if (report_write(f, ser.latest, &ro) != 0 || fclose(f) != 0) {
-		f = NULL;
-		fprintf(stderr, "tlsmap report: writing %s: %s\n", tmp, strerror(errno));
-		remove(tmp);
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, out_path) != 0) {
-		fprintf(stderr, "tlsmap report: %s: %s\n", out_path, strerror(errno));
-		goto out;
-	}
-	{
-		FILE *probe = fopen(ro.map_path, "r");
-
-		if (!probe)
-			fprintf(stderr,
-				"tlsmap report: note: map data %s not found; the page has a note "
-				"instead of the map\n",
-				ro.map_path);
-		else
-			fclose(probe);
-	}
 	fprintf(stderr, "tlsmap report: wrote %s\n", out_path);
 	ret = 0;
 out:
-	if (f)
-		fclose(f);
 	series_free(&ser);
 	report_lang_free(lang);
 	return ret;

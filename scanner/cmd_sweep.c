@@ -627,7 +627,8 @@ static int write_report(const struct sweep *sw, const char *work, const char *da
 	if (n < 0 || !ro.lang)
 		goto out;
 	if (series_load(&ser, (const char *const *)paths, (size_t)n, err, sizeof(err))) {
-		fprintf(stderr, "tlsmap sweep: warning: %s; the report shows this run alone\n", err);
+		fprintf(stderr, "tlsmap sweep: warning: %s; the report shows this run alone\n",
+			err);
 		if (series_load(&ser, (const char *const *)&paths[n - 1], 1, err, sizeof(err))) {
 			fprintf(stderr, "tlsmap sweep: %s\n", err);
 			goto out;
