@@ -264,7 +264,8 @@ static const char css[] =
 	"table.cards td:first-child{font-weight:600;font-size:1.05em}"
 	"table.cards td:first-child::before{content:none}"
 	"table.kv th{background:none;color:#444;padding-top:6px}"
-	"tr.hit td{background:none}tr.hit{border-left:4px solid #e34a33}div.w{min-width:0}}";
+	"tr.hit td{background:none}table.cards tr.hit{border-left:4px solid "
+	"#e34a33}div.w{min-width:0}}";
 
 static void map_svg(const struct report_ctx *c, const struct summary *s)
 {

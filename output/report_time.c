@@ -80,30 +80,39 @@ static void point_date(const struct report_ctx *c, size_t p)
 static void chart(const struct report_ctx *c, const char *cc)
 {
 	const struct series *ser = c->ser;
-	const double x0 = 50, w = 520, y0 = 150, h = 130;
+	const double x0 = 72, w = 510, y0 = 150, h = 130;
+	double labelled = -1e9; /* x of the last date written under the axis */
 	FILE *f = c->f;
 	char cc_html[64];
 
-	fputs("<svg class=\"chart\" viewBox=\"0 0 600 190\" role=\"img\"><title>", f);
+	fputs("<svg class=\"chart\" viewBox=\"0 0 600 180\" role=\"img\"><title>", f);
 	rl_putf(f, c->l, RK_TIME_CHART, rl_esc_buf(cc, cc_html, sizeof(cc_html)));
-	fputs("</title><g font-size=\"11\" fill=\"#555\">", f);
-	for (int k = 0; k <= 4; k++) {
-		double y = y0 - h * k / 4.0;
+	fputs("</title><g font-size=\"15\" fill=\"#555\">", f);
+	for (int k = 0; k <= 2; k++) {
+		double y = y0 - h * k / 2.0;
 
 		fprintf(f,
 			"<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>",
 			x0, x0 + w, y, y);
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 6, y + 4);
-		rp_pct(c, k / 4.0);
+		rp_pct(c, k / 2.0);
 		fputs("</text>", f);
 	}
 	for (size_t p = 0; p < ser->n; p++) {
 		const struct sum_group *g = point_country(ser, p, cc);
 		double x = x0 + (ser->n > 1 ? w * (double)p / (double)(ser->n - 1) : w / 2);
 
-		fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">", x, y0 + 18);
-		point_date(c, p);
-		fputs("</text>", f);
+		/* dates under the axis: the first, the last, and between them those
+		 * that keep clear of their neighbours (a date with its time is ~150 units wide) */
+		if (p == 0 || p + 1 == ser->n || (x - labelled >= 170 && x0 + w - x >= 230)) {
+			labelled = x;
+			fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">", x, y0 + 22,
+				p == 0		  ? "start"
+				: p + 1 == ser->n ? "end"
+						  : "middle");
+			point_date(c, p);
+			fputs("</text>", f);
+		}
 		if (!g || !g->hosts_tls)
 			continue;
 		fprintf(f,

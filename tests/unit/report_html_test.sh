@@ -92,6 +92,11 @@ n=$(grep -c '<div class="tbl"><table class="cards kv">' "$S"); [ "$n" = 3 ] && o
 "$BIN" report --map "$T/map.tsv" -o "$T/sh.html" "$T/sh0.tlsmap" "$T/sh1.tlsmap" 2>/dev/null
 ! grep -q 'id="timeline"' "$T/sh.html" && grep -q '<td data-label="Country">Kazakhstan (KZ)</td><td class="n" data-label="Hosts probed">12</td>' "$T/sh.html" &&
 	ok "two shards: one scan" || bad "shards made a timeline"
+# summary --by vantage: one row per label
+"$BIN" summary --by vantage --csv "$T/w2.tlsmap" "$T/o2.tlsmap" >"$T/v.csv"
+head -1 "$T/v.csv" | grep -q '^vantage,country,' && grep -q '^lab,,0,,40,38,4,' "$T/v.csv" && grep -q '^outside,,0,,40,38,1,' "$T/v.csv" &&
+	ok "summary --by vantage --csv" || bad "summary --by vantage: $(cat "$T/v.csv")"
+"$BIN" summary --by vantage "$T/w2.tlsmap" "$T/o2.tlsmap" | grep -q '^outside ' && ok "summary --by vantage table" || bad "vantage table"
 
 # --- languages ---
 for l in en ru kk; do
