@@ -92,6 +92,13 @@ n=$(grep -c '<div class="tbl"><table class="cards kv">' "$S"); [ "$n" = 3 ] && o
 "$BIN" report --map "$T/map.tsv" -o "$T/sh.html" "$T/sh0.tlsmap" "$T/sh1.tlsmap" 2>/dev/null
 ! grep -q 'id="timeline"' "$T/sh.html" && grep -q '<td data-label="Country">Kazakhstan (KZ)</td><td class="n" data-label="Hosts probed">12</td>' "$T/sh.html" &&
 	ok "two shards: one scan" || bad "shards made a timeline"
+# hostile labels and issuer names in the series sections are escaped too
+OUTF=$T/e1.tlsmap G TD_START=1767571200 TD_EVIL=1
+OUTF=$T/e2.tlsmap G TD_START=1768176000 TD_KZ_FORGED=0 'TD_VANTAGE=<i>x</i>"&'
+OUTF=$T/e3.tlsmap G TD_START=1768176000 TD_KZ_FORGED=0
+"$BIN" report --map "$T/map.tsv" -o "$T/es.html" "$T/e1.tlsmap" "$T/e2.tlsmap" "$T/e3.tlsmap" 2>/dev/null
+grep -q '<section id="vantages">' "$T/es.html" && ! grep -qi '<script\|<img\|<i>' "$T/es.html" && grep -q '&lt;i&gt;x&lt;/i&gt;&quot;&amp;' "$T/es.html" &&
+	ok "series: hostile vantage label and issuer escaped" || bad "series escaping"
 # summary --by vantage: one row per label
 "$BIN" summary --by vantage --csv "$T/w2.tlsmap" "$T/o2.tlsmap" >"$T/v.csv"
 head -1 "$T/v.csv" | grep -q '^vantage,country,' && grep -q '^lab,,0,,40,38,4,' "$T/v.csv" && grep -q '^outside,,0,,40,38,1,' "$T/v.csv" &&
