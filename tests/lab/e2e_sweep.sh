@@ -80,7 +80,7 @@ k1=$(icpt $D1 KZ) k2=$(icpt $D2 KZ) r1=$(icpt $D1 RU) r2=$(icpt $D2 RU)
 [ "${k1:-0}" -gt 0 ] && [ "$k2" = 0 ] && ok "series.csv: KZ intercepted $k1 -> $k2" || bad "series.csv KZ: '$k1' -> '$k2'"
 [ "${r1:-0}" -gt 0 ] && [ "$r1" = "$r2" ] && ok "series.csv: RU intercepted $r1 -> $r2" || bad "series.csv RU: '$r1' -> '$r2'"
 rep=$R/$D2/report.html
-grep -q '<section id="timeline">' "$rep" && grep -q '<h3>[^<]*(KZ)</h3>' "$rep" && grep -q '<li>Networks where interception stopped: AS' "$rep" &&
+grep -q '<section id="timeline">' "$rep" && grep -q '<h3>[^<]*KZ[^<]*</h3>' "$rep" && grep -q '<li>Networks where interception stopped: AS' "$rep" &&
 	ok "$D2/report.html: timeline, KZ networks that stopped" || bad "$D2/report.html has no timeline with the KZ change"
 ! grep -q '<section id="timeline">' "$R/$D1/report.html" && ok "$D1/report.html: one run, no timeline" || bad "timeline in the first report"
 
