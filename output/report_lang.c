@@ -198,14 +198,14 @@ static int load_lines(struct report_lang *l, FILE *f, const char *path, char *er
 	return ret;
 }
 
-struct report_lang *report_lang_load(const char *path, const char *code, char *err, size_t errlen)
+struct report_lang *report_lang_load_stream(FILE *f, const char *path, const char *code, char *err,
+					    size_t errlen)
 {
 	struct report_lang *l = calloc(1, sizeof(*l));
-	FILE *f = fopen(path, "r");
 
-	if (!l || !f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(l ? errno : ENOMEM));
-		goto fail;
+	if (!l) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return NULL;
 	}
 	snprintf(l->code, sizeof(l->code), "%s", code);
 	if (load_lines(l, f, path, err, errlen))
@@ -216,13 +216,24 @@ struct report_lang *report_lang_load(const char *path, const char *code, char *e
 			goto fail;
 		}
 	}
-	fclose(f);
 	return l;
 fail:
-	if (f)
-		fclose(f);
 	report_lang_free(l);
 	return NULL;
+}
+
+struct report_lang *report_lang_load(const char *path, const char *code, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	struct report_lang *l;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	l = report_lang_load_stream(f, path, code, err, errlen);
+	fclose(f);
+	return l;
 }
 
 void rl_esc(FILE *f, const char *s)

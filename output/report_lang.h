@@ -152,6 +152,9 @@ struct report_lang;
  * not a complete, valid translation (see the top of this file).
  */
 struct report_lang *report_lang_load(const char *path, const char *code, char *err, size_t errlen);
+/* The same from an open stream (the caller closes it); @path names it in messages. */
+struct report_lang *report_lang_load_stream(FILE *f, const char *path, const char *code, char *err,
+					    size_t errlen);
 void report_lang_free(struct report_lang *l);
 const char *report_lang_code(const struct report_lang *l);
 /* The raw text of @k (never NULL once loaded). */
