@@ -576,6 +576,8 @@ int cmd_scan(int argc, char **argv)
 		end.localize_jobs = progress_get(&ctr.localize_jobs);
 		end.localized = progress_get(&ctr.localized);
 		end.unstable_hosts = progress_get(&ctr.unstable_hosts);
+		end.chain_cache_lookups = progress_get(&ctr.chain_lookups);
+		end.chain_cache_hits = progress_get(&ctr.chain_hits);
 		ret = out_writer_close(w, &end);
 		w = NULL;
 		if (ret) {
