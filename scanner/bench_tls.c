@@ -451,7 +451,6 @@ struct run_result {
 	uint64_t chains, probes, hosts_open;
 	double seconds, writer_cpu_s;
 	struct sched_ns worker; /* the worker lcore's time on a CPU, and preempted */
-	double tx_cpu_s;	/* the main (TX) lcore's */
 	struct stage_tls_profile prof;
 	struct peer_stats peer;
 	uint64_t tsc_hz, tx_dropped, tls13_answers;
@@ -611,15 +610,12 @@ static int run_one(const struct bench_opts *o, bool ossl, const char *dir,
 	stage_tls_profile_enable(stage.arg);
 	struct bench_gen gen = {.base = 0xc6120000, .n = (uint32_t)cfg.npairs, .port_be = 0xbb01};
 	struct sched_ns worker0 = threads_sched("rte-worker");
-	double tx0 = threads_cpu_s("tlsmap");
 	uint64_t t0 = eng_now_ns();
 	eng_run(e, gen_next, &gen, stage.ops, stage.arg, NULL, NULL);
 	r->seconds = (double)(eng_now_ns() - t0) / 1e9;
 	struct sched_ns w1 = threads_sched("rte-worker");
 	r->worker.cpu = w1.cpu - worker0.cpu;
 	r->worker.wait = w1.wait - worker0.wait;
-	r->tx_cpu_s =
-		threads_cpu_s("tlsmap") - tx0; /* the main thread; the writer is "tlsmap" too */
 	eng_stats(e, &es);
 	stage_tls_profile_get(stage.arg, &r->prof);
 	stage.close(stage.arg);
@@ -675,7 +671,7 @@ static void print_result(const char *pfx, const struct run_result *r)
 	double cyc = worker + writer;
 	const struct chain_cache_stats *cs = &r->prof.cache;
 
-	printf("%shosts=%llu\n%schains=%llu\n%sprobes=%llu\n", pfx,
+	printf("%shosts_open=%llu\n%schains=%llu\n%sprobes=%llu\n", pfx,
 	       (unsigned long long)r->hosts_open, pfx, (unsigned long long)r->chains, pfx,
 	       (unsigned long long)r->probes);
 	printf("%sseconds=%.3f\n%schains_per_s_wall=%.0f\n", pfx, r->seconds, pfx,
@@ -689,7 +685,6 @@ static void print_result(const char *pfx, const struct run_result *r)
 	       part[PROF_VERIFY], pfx, part[PROF_RECORD], pfx, writer);
 	printf("%sworker_on_cpu_share=%.3f\n%shooks_tsc_cycles_per_chain=%.0f\n", pfx, on_cpu, pfx,
 	       (double)c[PROF_HOOKS] / n);
-	printf("%stx_lcore_cycles_per_chain=%.0f\n", pfx, r->tx_cpu_s * hz / n);
 	printf("%speer_cycles_per_chain=%.0f\n%speer_dropped=%llu\n%stx_dropped=%llu\n", pfx, peer,
 	       pfx, (unsigned long long)r->peer.dropped, pfx, (unsigned long long)r->tx_dropped);
 	printf("%schain_cache_hit_rate=%.4f\n%scert_cache_hit_rate=%.4f\n", pfx,
@@ -825,11 +820,12 @@ int bench_tls(int argc, char **argv)
 		fails = 1;
 		goto out;
 	}
-	printf("tls_hosts=%llu\ntls_snis=%llu\ntls_distinct_leaves=%llu\ntls_flights=%llu\n",
+	printf("bench_hosts=%llu\nbench_snis=%llu\nbench_distinct_leaves=%llu\nbench_flights=%"
+	       "llu\n",
 	       (unsigned long long)o.hosts, (unsigned long long)o.snis,
 	       (unsigned long long)o.distinct, (unsigned long long)(NALG * MAXLEN * o.distinct));
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
-	printf("tls_pki_seconds=%.3f\n",
+	printf("bench_pki_seconds=%.3f\n",
 	       (double)(ts1.tv_sec - ts0.tv_sec) + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e9);
 	if (strcmp(o.path, "openssl"))
 		fails += run_child(&o, false, dir, &pki) != 0;

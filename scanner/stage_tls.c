@@ -1639,14 +1639,10 @@ static unsigned launch_retries(struct tls_worker *w, uint64_t now)
 	return launched;
 }
 
-static void poll_work(struct tls_worker *w, uint64_t now)
+/* OpenSSL retries first: they hold probe slots already. */
+static void launch_ossl_retries(struct tls_worker *w, uint64_t now, unsigned *launched)
 {
-	unsigned launched = 0;
-
-	tcp_poll(w->tcp, now);
-
-	/* OpenSSL retries first: they hold probe slots already */
-	while (w->retryq_len && launched < LAUNCH_PER_POLL) {
+	while (w->retryq_len && *launched < LAUNCH_PER_POLL) {
 		uint32_t pi = w->retryq[--w->retryq_len];
 		struct tls_probe *p = &w->probes[pi];
 		p->retry = false;
@@ -1656,7 +1652,7 @@ static void poll_work(struct tls_worker *w, uint64_t now)
 			p->retry = true;
 			break;
 		}
-		launched++;
+		(*launched)++;
 		took(w);
 		if (r) { /* cannot run OpenSSL: record what the fast path saw */
 			struct tls_host *h = &w->hosts[p->host];
@@ -1668,15 +1664,13 @@ static void poll_work(struct tls_worker *w, uint64_t now)
 				host_done(w, p->host);
 		}
 	}
-	/* then load retries, which hold probe slots too */
-	launched += launch_retries(w, now);
-	launch_second_controls(w, now, &launched);
-	if (w->loc)
-		loc_poll(w->loc, now);
-	deferred_poll(w, now);
-	/* hosts with test SNIs left; a host whose /24 must wait goes to the back */
+}
+
+/* Hosts with test SNIs left; a host whose /24 must wait goes to the back. */
+static void launch_tests(struct tls_worker *w, uint64_t now, unsigned *launched)
+{
 	for (uint32_t seen = 0, n = w->runq_len;
-	     seen < n && w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w); seen++) {
+	     seen < n && w->runq_len && *launched < LAUNCH_PER_POLL && can_connect(w); seen++) {
 		uint32_t hi = w->runq[w->runq_head];
 		struct tls_host *h = &w->hosts[hi];
 		while (h->inflight < TLS_STAGE_PER_HOST &&
@@ -1688,7 +1682,7 @@ static void poll_work(struct tls_worker *w, uint64_t now)
 			}
 			h->next_sni++;
 			h->inflight++;
-			launched++;
+			(*launched)++;
 			took(w);
 		}
 		w->runq_head = (w->runq_head + 1) % w->nhosts;
@@ -1705,9 +1699,13 @@ static void poll_work(struct tls_worker *w, uint64_t now)
 		if (host_finished(w, h))
 			host_done(w, hi);
 	}
-	/* new hosts from the sweep; one whose /24 must wait goes to the back */
+}
+
+/* New hosts from the sweep; one whose /24 must wait goes to the back. */
+static void launch_new_hosts(struct tls_worker *w, uint64_t now, unsigned *launched)
+{
 	for (size_t seen = 0, n = w->pend_len;
-	     seen < n && seen < 4 * LAUNCH_PER_POLL && w->pend_len && launched < LAUNCH_PER_POLL &&
+	     seen < n && seen < 4 * LAUNCH_PER_POLL && w->pend_len && *launched < LAUNCH_PER_POLL &&
 	     w->host_free != NONE && can_connect(w);
 	     seen++) {
 		uint64_t v = w->pending[w->pend_head];
@@ -1736,9 +1734,25 @@ static void poll_work(struct tls_worker *w, uint64_t now)
 		h->inflight = 1;
 		w->pend_head = (w->pend_head + 1) % w->pend_cap;
 		w->pend_len--;
-		launched++;
+		(*launched)++;
 		took(w);
 	}
+}
+
+static void poll_work(struct tls_worker *w, uint64_t now)
+{
+	unsigned launched = 0;
+
+	tcp_poll(w->tcp, now);
+	launch_ossl_retries(w, now, &launched);
+	/* then load retries, which hold probe slots too */
+	launched += launch_retries(w, now);
+	launch_second_controls(w, now, &launched);
+	if (w->loc)
+		loc_poll(w->loc, now);
+	deferred_poll(w, now);
+	launch_tests(w, now, &launched);
+	launch_new_hosts(w, now, &launched);
 }
 
 /* -r bounds the connections a poll may start: take what it may from the

@@ -169,9 +169,11 @@ static int cert_fill(struct chain_cache *c, struct cert_slot *s, uint64_t h, con
 }
 
 /* The slot holding @der, filled now when none did: hashed and parsed once.
- * NULL only when out of memory (the caller then works uncached). */
+ * A slot found or filled at clock @pinned or later is not replaced (the
+ * current chain's certificates, which the caller points at). NULL when out
+ * of memory or every way of the set is pinned: the caller works uncached. */
 static struct cert_slot *cert_get(struct chain_cache *c, const uint8_t *der, size_t len,
-				  uint64_t *prof)
+				  uint64_t pinned, uint64_t *prof)
 {
 	uint64_t t0 = prof ? tls_prof_now() : 0;
 	uint64_t h = chain_fast_hash(der, len);
@@ -192,6 +194,8 @@ static struct cert_slot *cert_get(struct chain_cache *c, const uint8_t *der, siz
 	if (prof)
 		prof[PROF_HASH] += tls_prof_now() - t0;
 	LRU_WAY(set, s);
+	if (s->hash && s->used >= pinned)
+		return NULL; /* it holds a certificate of the chain being looked up */
 	s->hash = 0;
 	if (cert_fill(c, s, h, der, len, prof) != 0)
 		return NULL;
@@ -307,20 +311,20 @@ void chain_facts_get(struct chain_cache *c, const struct verify_store *roots,
 		     size_t n, int64_t now_s, struct x509_cert *scratch, struct chain_facts *cf,
 		     uint64_t *prof)
 {
+	uint64_t pinned = c->clock + 1;
+
 	memset(&cf->vr, 0, sizeof(cf->vr));
 	memset(&cf->icpt, 0, sizeof(cf->icpt));
 	cf->n = n < TLS_MAX_CERTS ? n : TLS_MAX_CERTS;
 	for (size_t i = 0; i < cf->n; i++) {
-		const struct cert_slot *s = cert_get(c, der[i], len[i], prof);
+		const struct cert_slot *s = cert_get(c, der[i], len[i], pinned, prof);
 		cf->der[i] = der[i];
 		cf->len[i] = len[i];
 		cf->vc[i].der = der[i];
 		if (s) {
 			memcpy(cf->sha[i], s->sha, 32);
-			if (s->parsed_ok)
-				scratch[i] = s->x509;
-			cf->vc[i].parsed = s->parsed_ok ? &scratch[i] : NULL;
-		} else { /* out of memory: the same facts, uncached */
+			cf->vc[i].parsed = s->parsed_ok ? &s->x509 : NULL;
+		} else { /* out of memory, or a set full of this chain: uncached */
 			cert_record_sha256(der[i], len[i], cf->sha[i]);
 			cf->vc[i].parsed =
 				x509_parse(der[i], len[i], &scratch[i]) == 0 ? &scratch[i] : NULL;

@@ -91,9 +91,11 @@ void chain_cache_stats(const struct chain_cache *c, struct chain_cache_stats *ou
 /*
  * The facts of the chain der[0..n) (leaf first, n <= TLS_MAX_CERTS),
  * verified against @roots at unix time @now_s and matched against @icpt
- * (constant for the cache's life; may be NULL). The parsed certificates are
- * copied into @scratch (n entries), where cf->vc[i].parsed points (NULL:
- * did not parse); cf->der/vc.der point into the caller's bytes. @prof, when
+ * (constant for the cache's life; may be NULL). cf->vc[i].parsed points at
+ * the cache's parse (offsets, valid for any copy of the bytes) or, when a
+ * certificate could not be cached, into @scratch (n entries); NULL: did
+ * not parse. Valid until the next call. cf->der/vc.der point into the
+ * caller's bytes. @prof, when
  * not NULL, gets cycles added per enum tls_prof_part.
  */
 void chain_facts_get(struct chain_cache *c, const struct verify_store *roots,

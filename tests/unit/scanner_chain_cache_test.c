@@ -135,6 +135,35 @@ static void test_bounded(const struct fx *f)
 	chain_cache_free(c);
 }
 
+/* A chain with more certificates than a set has ways: the handed-out
+ * parses of its first certificates stay valid (none is evicted under the
+ * caller), the rest come from the scratch space. */
+static void test_pinned(const struct fx *f)
+{
+	static struct x509_cert scratch[TLS_MAX_CERTS];
+	struct chain_cache *c = chain_cache_new(4, 4);
+	const uint8_t *der[6];
+	size_t len[6];
+	struct chain_facts cf;
+
+	TC_CHECK(c);
+	for (int i = 0; i < 6; i++) {
+		der[i] = f->leaf[i].der;
+		len[i] = f->leaf[i].len;
+	}
+	for (int round = 0; round < 2; round++) {
+		chain_facts_get(c, f->store, NULL, der, len, 6, f->now, scratch, &cf, NULL);
+		for (int i = 0; i < 6; i++)
+			EXPECT(cf.vc[i].parsed &&
+				       cf.vc[i].parsed->not_after == f->leaf[i].parsed.not_after &&
+				       cf.vc[i].parsed->serial.len ==
+					       f->leaf[i].parsed.serial.len &&
+				       !memcmp(cf.sha[i], f->leaf[i].sha256, 32),
+			       "round %d: certificate %d of a chain longer than a set", round, i);
+	}
+	chain_cache_free(c);
+}
+
 static void test_fast_hash(void)
 {
 	uint8_t buf[100] = {0};
@@ -160,6 +189,7 @@ int main(void)
 	rmdir(dir);
 	test_once_and_expiry(&f);
 	test_bounded(&f);
+	test_pinned(&f);
 	test_fast_hash();
 	verify_store_free(f.store);
 	for (int i = 0; i < 6; i++)
