@@ -66,6 +66,7 @@
 #define DEFER_CAP 8192		     /* items per worker waiting for cross-host evidence */
 #define DEFER_SCAN_NS 100000000ull   /* how often the deferred items are looked at */
 #define LOC_JOBS 64		     /* localisations at once per worker */
+#define LOC_CONN_SHARE 8	     /* localisation takes at most 1/8 of the probe slots */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
 /* tls_probe.sni: a test SNI's index, or one of the two control probes */
@@ -95,6 +96,11 @@ struct tls_stage {
 	struct chain_cache_stats cache;
 	uint64_t cache_bytes;
 	uint64_t prof[PROF_NPARTS];
+	/* what the workers left unaccounted at their end (both 0 unless a bug):
+	 * connections the scheduler saw open but never close, and built items
+	 * never handed to the writer (or handed twice: negative) */
+	uint64_t unclosed;
+	int64_t unwritten;
 	unsigned workers;
 	char geo_country[4096], geo_asn[4096];
 	bool geo_ok;
@@ -179,7 +185,11 @@ struct tls_worker {
 		uint8_t path;
 	} * loc_slots;
 	uint64_t loc_started, loc_done, loc_localized;
-	bool stopping; /* worker_fini: no new localisation */
+	uint32_t loc_conns; /* localisation connections open now (LOC_CONN_SHARE) */
+	bool stopping;	    /* worker_fini: no new localisation */
+	/* writer items built by finish_probe and handed on (submitted or
+	 * dropped): equal once the worker has ended, whatever was held */
+	uint64_t items_built, items_written;
 	/* items waiting for cross-host evidence, oldest first */
 	struct probe_item **deferred;
 	uint32_t ndeferred;
@@ -412,19 +422,25 @@ static uint64_t unix_now_s(void)
  * occupies a host slot, so the memory is bounded by the host table. */
 
 /* Hand @pi to the writer. False when the ring dropped it (counted into
- * ScanEnd.records_dropped); @pi is released either way. */
-static bool item_submit(struct tls_stage *st, struct probe_item *pi)
+ * ScanEnd.records_dropped); @pi is released either way. Once the ring took
+ * it, @pi belongs to the writer thread, which may free it at once: nothing
+ * of it is read after out_async_submit(). */
+static bool item_submit(struct tls_worker *w, struct probe_item *pi)
 {
+	struct tls_stage *st = w->st;
+	size_t ncerts = pi->ncerts;
+
+	w->items_written++;
 	if (out_async_submit(st->ctx.out, &pi->item)) {
 		progress_add(&st->ctx.ctr->probes, 1);
-		progress_add(&st->ctx.ctr->certs, pi->ncerts);
+		progress_add(&st->ctx.ctr->certs, ncerts);
 		return true;
 	}
 	item_release(&pi->item);
 	return false;
 }
 
-static void hold_for_control2(struct tls_stage *st, struct tls_host *h, struct probe_item *pi,
+static void hold_for_control2(struct tls_worker *w, struct tls_host *h, struct probe_item *pi,
 			      const struct verdict_result *vres, const struct verdict_cert *leaf)
 {
 	const struct x509_cert *x = leaf->parsed;
@@ -436,7 +452,7 @@ static void hold_for_control2(struct tls_stage *st, struct tls_host *h, struct p
 		memcpy(pi->own_leaf, h->ctrl->vc[0].sha256, 8);
 	pi->vres = tls_arena_alloc(pi->arena, sizeof(*pi->vres));
 	if (!pi->vres) { /* out of memory: written now, as decided without evidence */
-		item_submit(st, pi);
+		item_submit(w, pi);
 		return;
 	}
 	*pi->vres = *vres;
@@ -554,7 +570,8 @@ static int loc_open(void *ctx, uint32_t job, uint8_t ttl, uint64_t now)
 	struct tls_worker *w = ctx;
 	struct loc_slot *ls = &w->loc_slots[job];
 
-	if (w->probe_free == NONE || tcp_active(w->tcp) >= tcp_capacity(w->tcp))
+	if (w->probe_free == NONE || tcp_active(w->tcp) >= tcp_capacity(w->tcp) ||
+	    w->loc_conns >= (w->nprobes / LOC_CONN_SHARE ? w->nprobes / LOC_CONN_SHARE : 1))
 		return -1;
 	uint32_t pi = probe_alloc(w, ls->host, ls->sni, now);
 	struct tls_probe *p = &w->probes[pi];
@@ -565,6 +582,7 @@ static int loc_open(void *ctx, uint32_t job, uint8_t ttl, uint64_t now)
 		probe_release(w, p);
 		return -1;
 	}
+	w->loc_conns++;
 	return 0;
 }
 
@@ -601,6 +619,7 @@ static void loc_probe_closed(struct tls_worker *w, struct tls_probe *p, uint64_t
 		}
 		forged = w->loc_slots[job].item && key == w->loc_slots[job].item->ev_issuer;
 	}
+	w->loc_conns--;
 	probe_release(w, p);
 	loc_conn_done(w->loc, job, ttl, forged, now);
 }
@@ -667,7 +686,7 @@ static unsigned final_evidence(struct tls_worker *w, const struct probe_item *pi
 static void deferred_finish(struct tls_worker *w, struct probe_item *pi)
 {
 	item_redecide(pi, final_evidence(w, pi));
-	item_submit(w->st, pi);
+	item_submit(w, pi);
 }
 
 static void defer(struct tls_worker *w, struct probe_item *pi)
@@ -727,7 +746,7 @@ static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stab
 		pi->evidence = held_evidence(pi, stability, ctrl2, ctrl2_n);
 		if (pi->evidence & VERDICT_EV_SAME_AS_CONTROL2) {
 			item_redecide(pi, pi->evidence);
-			item_submit(w->st, pi);
+			item_submit(w, pi);
 			continue;
 		}
 		if (pi->vres->needs_evidence && !(pi->evidence & VERDICT_EV_UNSTABLE))
@@ -740,7 +759,7 @@ static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stab
 			loc = localize_item(w, h, pi);
 		}
 		if (!pi->vres->needs_evidence && !loc) /* known interceptor: final now */
-			item_submit(w->st, pi);
+			item_submit(w, pi);
 		else
 			defer(w, pi);
 	}
@@ -778,21 +797,31 @@ static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint
 static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now);
 static void probe_release(struct tls_worker *w, struct tls_probe *p);
 static bool can_connect(const struct tls_worker *w);
+static bool may_open(struct tls_worker *w, uint32_t ip_be, uint64_t now);
 static void took(struct tls_worker *w);
 
+/* The queued second controls, newest first, within the scheduler's limits
+ * as every probe of the scan (a host whose /24 must wait keeps its place). */
 static void launch_second_controls(struct tls_worker *w, uint64_t now, unsigned *launched)
 {
-	while (w->ctrl2q_len && *launched < LAUNCH_PER_POLL && can_connect(w)) {
-		uint32_t hi = w->ctrl2q[w->ctrl2q_len - 1];
-		struct tls_host *h = &w->hosts[hi];
-		uint32_t pi = probe_alloc(w, hi, SNI_CONTROL2, now);
+	uint32_t i = w->ctrl2q_len, looked = 0;
 
+	while (i && looked++ < 4 * LAUNCH_PER_POLL && *launched < LAUNCH_PER_POLL &&
+	       can_connect(w)) {
+		uint32_t hi = w->ctrl2q[--i];
+		struct tls_host *h = &w->hosts[hi];
+
+		if (!may_open(w, h->ip_be, now))
+			continue;
+		uint32_t pi = probe_alloc(w, hi, SNI_CONTROL2, now);
 		if (pi == NONE)
 			break;
 		if (probe_connect(w, pi, now) != 0) {
 			probe_release(w, &w->probes[pi]);
 			break;
 		}
+		memmove(w->ctrl2q + i, w->ctrl2q + i + 1,
+			(w->ctrl2q_len - i - 1) * sizeof(*w->ctrl2q));
 		w->ctrl2q_len--;
 		h->inflight++;
 		(*launched)++;
@@ -1049,11 +1078,13 @@ static void probe_write(struct tls_worker *w, const struct tls_probe *p, struct 
 	bool held = p->sni >= 0 && (vres->needs_evidence ||
 				    (vres->verdict == VERDICT_INTERCEPTED && st->localize));
 	item_add_certs(w, pi, cf, held);
+	size_t ncerts = pi->ncerts; /* pi is the writer's once submitted */
+	w->items_built++;
 	if (held) {
 		pi->loc_sni = p->sni;
 		pi->loc_path = p->path;
-		hold_for_control2(st, h, pi, vres, &cf->vc[0]);
-	} else if (!item_submit(st, pi) && pi->ncerts) {
+		hold_for_control2(w, h, pi, vres, &cf->vc[0]);
+	} else if (!item_submit(w, pi) && ncerts) {
 		/* dropped: its new certificates were marked seen but never
 		 * written; a later probe writes them */
 		seen_forget(w);
@@ -1161,7 +1192,13 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 		p->ossl = NULL;
 		return ret;
 	}
-	sched_opened(&w->sched, ntohl(h->ip_be), now);
+	/* A localisation connection is outside the scheduler's windows: it has
+	 * its own bounds (LOC_JOBS, LOC_CONN_SHARE, --localize-per-group, the
+	 * ICMP pacing), its hello dies on the way by design (a timeout that is
+	 * no load signal), and app_closed() reports no close for it. Counting
+	 * its open without its close held a /24's window forever. */
+	if (!p->loc_job1)
+		sched_opened(&w->sched, ntohl(h->ip_be), now);
 	p->attempts++;
 	p->attempt_ns = now;
 	return 0;
@@ -1571,8 +1608,10 @@ static void sweep_closed(struct tls_worker *w, uint32_t ip_be, uint16_t port_be,
 		.geo = &g,
 	};
 	struct probe_item *pi = probe_item_new(st, &d);
-	if (pi)
-		item_submit(st, pi);
+	if (pi) {
+		w->items_built++;
+		item_submit(w, pi);
+	}
 }
 
 static void tls_rx(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns)
@@ -1605,10 +1644,13 @@ static bool may_open(struct tls_worker *w, uint32_t ip_be, uint64_t now)
 	return can_connect(w) && sched_may_open(&w->sched, ntohl(ip_be), now);
 }
 
-/* A connection was started: one fewer this poll may start. */
+/* A connection was started: one fewer this poll may start. The OpenSSL
+ * retries start without asking (their probe slot is taken already): they
+ * use what is left, never more. */
 static void took(struct tls_worker *w)
 {
-	w->allow--;
+	if (w->allow)
+		w->allow--;
 }
 
 /* Probes whose load retry is due (stage_tls_sched.c keeps them). */
@@ -1626,7 +1668,7 @@ static unsigned launch_retries(struct tls_worker *w, uint64_t now)
 		}
 		p->retry = false;
 		int r = probe_connect(w, pi, now);
-		if (r == -ENOSPC || r == -EADDRINUSE) {
+		if (r == -ENOSPC || r == -EADDRINUSE || r == -ENOBUFS) { /* not now */
 			p->retry = true;
 			sched_retry_putback(&w->sched, pi, now);
 			break;
@@ -1655,13 +1697,8 @@ static void launch_ossl_retries(struct tls_worker *w, uint64_t now, unsigned *la
 		(*launched)++;
 		took(w);
 		if (r) { /* cannot run OpenSSL: record what the fast path saw */
-			struct tls_host *h = &w->hosts[p->host];
 			p->path = PATH_FAST;
-			finish_probe(w, p, now);
-			h->inflight--;
-			probe_release(w, p);
-			if (host_finished(w, h))
-				host_done(w, p->host);
+			probe_end(w, p, now); /* a control probe's host goes on to its SNIs */
 		}
 	}
 }
@@ -1789,6 +1826,12 @@ static void tls_worker_fini(void *wctx)
 		/* probes waiting for a load retry: their last attempt is the outcome */
 		for (uint32_t pi; w->sched.nets && (pi = sched_retry_any(&w->sched)) != NONE;)
 			probe_end(w, &w->probes[pi], eng_now_ns());
+		/* and those waiting for the OpenSSL path: what the fast path saw */
+		while (w->retryq && w->retryq_len) {
+			struct tls_probe *p = &w->probes[w->retryq[--w->retryq_len]];
+			p->path = PATH_FAST;
+			probe_end(w, p, eng_now_ns());
+		}
 		w->ctrl2q_len = 0; /* no new connection now: write what is held */
 		for (uint32_t i = 0; w->hosts && i < w->nhosts; i++)
 			if (w->hosts[i].in_use)
@@ -1827,6 +1870,8 @@ static void tls_worker_fini(void *wctx)
 		}
 		for (int k = 0; k < PROF_NPARTS; k++)
 			st->prof[k] += w->prof[k];
+		st->unclosed += w->sched.inflight;
+		st->unwritten += (int64_t)(w->items_built - w->items_written);
 		st->workers++;
 		pthread_mutex_unlock(&st->lock);
 		tcp_table_free(w->tcp);
@@ -1932,6 +1977,11 @@ static void tls_stage_close(void *arg)
 			(unsigned long long)st->cache_bytes);
 		progress_add(&st->ctx.ctr->chain_lookups, c->chain_lookups);
 		progress_add(&st->ctx.ctr->chain_hits, c->chain_hits);
+		/* invariants, printed always so that tests can assert them */
+		fprintf(stderr,
+			"tlsmap scan: tls: %sunclosed_connections=%llu unwritten_items=%lld\n",
+			st->unclosed || st->unwritten ? "internal error: " : "",
+			(unsigned long long)st->unclosed, (long long)st->unwritten);
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
