@@ -150,21 +150,37 @@ static bool chains_equal(const struct verdict_input *in)
 /* The strongest way (enum icpt_way order) in which any certificate of the
  * test chain matches the list, the first such certificate in chain order:
  * icpt_match_chain()'s rule, over verdict_cert. */
-static void match_interceptor(const struct verdict_input *in, struct verdict_result *out)
+void verdict_match_interceptor(const struct icpt_list *list, const struct verdict_cert *chain,
+			       size_t n, struct icpt_match *out)
 {
+	memset(out, 0, sizeof(*out));
 	for (int way = ICPT_WAY_FIRST; way <= ICPT_WAY_LAST; way++)
-		for (size_t i = 0; i < in->test_n; i++) {
-			const struct verdict_cert *t = &in->test[i];
+		for (size_t i = 0; i < n; i++) {
+			const struct verdict_cert *t = &chain[i];
 			struct icpt_cert c = {t->der, t->parsed, t->sha256, NULL};
 
-			out->interceptor =
-				icpt_match_cert(in->interceptors, (enum icpt_way)way, &c);
-			if (out->interceptor) {
-				out->interceptor_way = (enum icpt_way)way;
-				out->interceptor_cert = i;
+			out->entry = icpt_match_cert(list, (enum icpt_way)way, &c);
+			if (out->entry) {
+				out->way = (enum icpt_way)way;
+				out->cert = i;
 				return;
 			}
 		}
+}
+
+static void match_interceptor(const struct verdict_input *in, struct verdict_result *out)
+{
+	struct icpt_match m;
+
+	if (in->known_match)
+		m = *in->known_match;
+	else
+		verdict_match_interceptor(in->interceptors, in->test, in->test_n, &m);
+	out->interceptor = m.entry;
+	if (m.entry) {
+		out->interceptor_way = m.way;
+		out->interceptor_cert = m.cert;
+	}
 }
 
 void verdict_decide(const struct verdict_input *in, struct verdict_result *out)

@@ -62,8 +62,20 @@ struct verdict_input {
 	const char *verify_error;	      /* its error string when not verified */
 	bool name_matches;		      /* verify_name_matches(leaf, sni) */
 	const struct icpt_list *interceptors; /* may be NULL */
-	unsigned evidence;		      /* VERDICT_EV_* bits known when deciding (often 0) */
+	/* the test chain's verdict_match_interceptor() against @interceptors
+	 * when the caller already has it (a cache); NULL: matched here */
+	const struct icpt_match *known_match;
+	unsigned evidence; /* VERDICT_EV_* bits known when deciding (often 0) */
 };
+
+/*
+ * How @chain (@n certificates, leaf first) matches @list (NULL: never): the
+ * strongest way (enum icpt_way order) any certificate matches, at the first
+ * such certificate in chain order (icpt_match_chain()'s rule). It depends
+ * only on the chain and the list, so a caller may keep it per chain.
+ */
+void verdict_match_interceptor(const struct icpt_list *list, const struct verdict_cert *chain,
+			       size_t n, struct icpt_match *out);
 
 /*
  * Evidence beyond the chain itself (docs/verdicts.md, "Evidence"). A chain

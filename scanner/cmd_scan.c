@@ -895,6 +895,8 @@ static int finish_output(struct scan_run *r, uint64_t dropped)
 	end.resumed = (uint32_t)r->rs.now.resumed;
 	end.dataset_bytes = out_writer_file_bytes(r->w); /* flushed by out_async_stop */
 	end.dataset_raw_bytes = out_writer_bytes(r->w);
+	end.chain_cache_lookups = progress_get(&r->ctr.chain_lookups);
+	end.chain_cache_hits = progress_get(&r->ctr.chain_hits);
 	if (out_writer_errno(r->w)) {
 		/* The writer refuses the ScanEnd and the rename: the dataset
 		 * stays FILE.partial, a clean prefix without ScanEnd. */
