@@ -117,24 +117,35 @@ struct eng {
 	void *stage;
 	uint64_t sweep_first_ns, sweep_last_ns; /* main lcore only */
 	bool eal_up, port_up;
+	/* the clock: ns = (tsc - tsc0) * ns_mult >> 32 (no division per call);
+	 * set once in eng_open before any lcore starts, read-only after */
+	uint64_t tsc0, ns_mult, unix_us0;
+	enum pkt_cookie_impl cookie_impl; /* chosen once in eng_open */
 };
 
-static volatile int g_stop; /* set by eng_request_stop or the main lcore */
-static volatile int g_stop_signal;
-static uint64_t g_tsc_hz = 1;
-static uint64_t g_ns_mult; /* ns = cycles * g_ns_mult >> 32: no division per call */
-static uint64_t g_tsc0, g_unix_us0;
+/*
+ * The stop request is the one process-wide state: a signal handler cannot
+ * be handed the engine. Written by the handler and the main lcore, read by
+ * every lcore, with lock-free atomic int accesses (async-signal-safe).
+ */
+static int g_stop;
+static int g_stop_signal;
+
+static bool stop_requested(void)
+{
+	return __atomic_load_n(&g_stop, __ATOMIC_RELAXED) != 0;
+}
 
 void eng_request_stop(int signo)
 {
 	if (signo)
-		g_stop_signal = signo;
-	g_stop = 1;
+		__atomic_store_n(&g_stop_signal, signo, __ATOMIC_RELAXED);
+	__atomic_store_n(&g_stop, 1, __ATOMIC_RELEASE);
 }
 
 int eng_stop_signal(void)
 {
-	return g_stop_signal;
+	return __atomic_load_n(&g_stop_signal, __ATOMIC_RELAXED);
 }
 
 static void on_signal(int signo)
@@ -153,16 +164,32 @@ void eng_install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-uint64_t eng_now_ns(void)
+uint64_t eng_now_ns(const struct eng *e)
 {
-	uint64_t c = rte_get_tsc_cycles() - g_tsc0;
+	uint64_t c = rte_get_tsc_cycles() - e->tsc0;
 
-	return (uint64_t)(((unsigned __int128)c * g_ns_mult) >> 32);
+	return (uint64_t)(((unsigned __int128)c * e->ns_mult) >> 32);
 }
 
-uint64_t eng_ns_to_unix_us(uint64_t ns)
+uint64_t eng_worker_now_ns(const struct eng_worker *w)
 {
-	return g_unix_us0 + ns / 1000;
+	return eng_now_ns(w->e);
+}
+
+uint64_t eng_ns_to_unix_us(const struct eng *e, uint64_t ns)
+{
+	return e->unix_us0 + ns / 1000;
+}
+
+/* Start the clock (after rte_eal_init: the TSC frequency is known then). */
+static void clock_start(struct eng *e)
+{
+	struct timespec ts;
+
+	e->ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / rte_get_tsc_hz());
+	e->tsc0 = rte_get_tsc_cycles();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->unix_us0 = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be, uint16_t sport_be,
@@ -175,9 +202,9 @@ uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be,
 	return pkt_cookie_k(k0, k1, saddr_be, daddr_be, sport_be, dport_be);
 }
 
-const char *eng_cookie_impl(void)
+const char *eng_cookie_impl(const struct eng *e)
 {
-	return pkt_cookie_impl();
+	return pkt_cookie_impl_name(e->cookie_impl);
 }
 
 const struct eng_l2 *eng_worker_l2(const struct eng_worker *w)
@@ -193,6 +220,12 @@ unsigned eng_nworkers(const struct eng *e)
 const char *eng_port_name(const struct eng *e)
 {
 	return e->port_name;
+}
+
+/* A negative errno-style code for a DPDK failure that left @rte_err (never 0). */
+static int fail_code(int rte_err)
+{
+	return rte_err > 0 ? -rte_err : -EIO;
 }
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
@@ -303,7 +336,7 @@ static void build_eal_args(struct eal_args *a, const struct eng_config *cfg, con
 		eal_push(a, tmp);
 	} else {
 		/* framecnt: a deep RX ring, so TLS work on the RX lcore (2 lcores)
-		 * does not overflow it (added by the TLS-stage helper) */
+		 * does not overflow it */
 		snprintf(tmp, sizeof(tmp),
 			 "net_af_packet0,iface=%s,qpairs=1,qdisc_bypass=1,framecnt=8192", i);
 		eal_push(a, tmp);
@@ -331,9 +364,10 @@ static int dedup_init(struct eng *e, char *err, size_t errlen)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (e->seen == MAP_FAILED) {
 		e->seen = NULL;
+		int ret = -errno;
 		errf(err, errlen, "cannot map the %zu-byte dedup bitmap: %s", e->seen_len,
-		     strerror(errno));
-		return -1;
+		     strerror(-ret));
+		return ret;
 	}
 	return 0;
 }
@@ -356,6 +390,36 @@ static inline int dedup_mark(struct eng *e, uint32_t ip_be, uint16_t port_be)
 	return 1;
 }
 
+bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be,
+			unsigned *net_answers)
+{
+	uint32_t ip = rte_be_to_cpu_32(ip_be);
+	uint16_t pi = e->port_idx[rte_be_to_cpu_16(port_be)];
+	const volatile uint8_t *seen = e->seen;
+
+	*net_answers = 0;
+	if (!pi || !seen || ip < e->cfg.dedup_ip_lo || ip > e->cfg.dedup_ip_hi)
+		return false;
+	uint64_t row = (uint64_t)(pi - 1) * e->span;
+	uint32_t lo = ip & ~0xffu, hi = ip | 0xffu;
+	if (lo < e->cfg.dedup_ip_lo)
+		lo = e->cfg.dedup_ip_lo;
+	if (hi > e->cfg.dedup_ip_hi)
+		hi = e->cfg.dedup_ip_hi;
+	uint64_t b = row + (lo - e->cfg.dedup_ip_lo), end = row + (hi - e->cfg.dedup_ip_lo);
+	while (b <= end) {
+		if ((b & 7) == 0 && b + 7 <= end) { /* a whole byte */
+			*net_answers += (unsigned)__builtin_popcount(seen[b >> 3]);
+			b += 8;
+		} else {
+			*net_answers += (seen[b >> 3] >> (b & 7)) & 1u;
+			b++;
+		}
+	}
+	uint64_t bit = row + (ip - e->cfg.dedup_ip_lo);
+	return (seen[bit >> 3] >> (bit & 7)) & 1u;
+}
+
 /* ---- port ---- */
 
 static int port_init(struct eng *e, char *err, size_t errlen)
@@ -371,14 +435,14 @@ static int port_init(struct eng *e, char *err, size_t errlen)
 	if (rte_eth_dev_count_avail() == 0) {
 		errf(err, errlen, "-i %s: no DPDK port came up (see -v for the EAL's reason)",
 		     e->cfg.iface);
-		return -1;
+		return -ENODEV;
 	}
 	RTE_ETH_FOREACH_DEV(e->port) break;
 	rte_eth_dev_get_name_by_port(e->port, e->port_name);
 	ret = rte_eth_dev_info_get(e->port, &info);
 	if (ret) {
 		errf(err, errlen, "%s: dev_info: %s", e->port_name, rte_strerror(-ret));
-		return -1;
+		return ret;
 	}
 	memset(&conf, 0, sizeof(conf));
 	e->tx_offload = (info.tx_offload_capa & want) == want;
@@ -389,26 +453,26 @@ static int port_init(struct eng *e, char *err, size_t errlen)
 	ret = rte_eth_dev_configure(e->port, 1, 1, &conf);
 	if (ret) {
 		errf(err, errlen, "%s: configure: %s", e->port_name, rte_strerror(-ret));
-		return -1;
+		return ret;
 	}
 	rte_eth_dev_adjust_nb_rx_tx_desc(e->port, &nb_rxd, &nb_txd);
 	ret = rte_eth_rx_queue_setup(e->port, 0, nb_rxd, rte_eth_dev_socket_id(e->port), NULL,
 				     e->pool);
 	if (ret) {
 		errf(err, errlen, "%s: rx queue: %s", e->port_name, rte_strerror(-ret));
-		return -1;
+		return ret;
 	}
 	txq = info.default_txconf;
 	txq.offloads = conf.txmode.offloads;
 	ret = rte_eth_tx_queue_setup(e->port, 0, nb_txd, rte_eth_dev_socket_id(e->port), &txq);
 	if (ret) {
 		errf(err, errlen, "%s: tx queue: %s", e->port_name, rte_strerror(-ret));
-		return -1;
+		return ret;
 	}
 	ret = rte_eth_dev_start(e->port);
 	if (ret) {
 		errf(err, errlen, "%s: start: %s", e->port_name, rte_strerror(-ret));
-		return -1;
+		return ret;
 	}
 	e->port_up = true;
 	rte_eth_promiscuous_enable(e->port); /* not all PMDs can; harmless */
@@ -417,46 +481,29 @@ static int port_init(struct eng *e, char *err, size_t errlen)
 	return 0;
 }
 
-struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err, size_t errlen)
+/* The EAL, its lcores split into RX and workers (engine.h), the clock. */
+static int eal_start(struct eng *e, const char *argv0, char *err, size_t errlen)
 {
-	struct eng *e;
+	const struct eng_config *cfg = &e->cfg;
 	struct eal_args a;
-	unsigned lc, nl, k;
-	char name[32], pmd_dir[1024];
-	int ret;
-
-	/* the EAL is not up yet: plain allocation */
-	if (posix_memalign((void **)&e, RTE_CACHE_LINE_SIZE, sizeof(*e)))
-		return NULL;
-	memset(e, 0, sizeof(*e));
-	e->cfg = *cfg;
+	unsigned lc, nl, k = 0;
+	char pmd_dir[1024];
 
 	build_eal_args(&a, cfg, argv0, eal_pmd_dir(pmd_dir, sizeof(pmd_dir)));
-	ret = rte_eal_init(a.argc, a.argv);
-	if (ret < 0) {
+	if (rte_eal_init(a.argc, a.argv) < 0) {
 		errf(err, errlen, "DPDK EAL init failed for -i %s: %s%s", cfg->iface,
 		     rte_strerror(rte_errno),
 		     geteuid() ? " (DPDK needs root here)" : " (run with -v for details)");
-		free(e);
-		return NULL;
+		return fail_code(rte_errno);
 	}
 	e->eal_up = true;
-	g_tsc_hz = rte_get_tsc_hz();
-	g_ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / g_tsc_hz);
-	g_tsc0 = rte_get_tsc_cycles();
-	{
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		g_unix_us0 = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-	}
-
+	clock_start(e);
 	nl = rte_lcore_count();
 	if (nl < 2 && !cfg->no_rx) {
 		errf(err, errlen, "tlsmap needs at least 2 lcores (TX and RX); -l gave %u", nl);
-		goto fail;
+		return -EINVAL;
 	}
 	e->rx_lcore = RTE_MAX_LCORE;
-	k = 0;
 	RTE_LCORE_FOREACH_WORKER(lc)
 	{
 		if (e->rx_lcore == RTE_MAX_LCORE)
@@ -467,32 +514,40 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 	e->inline_worker = k == 0;
 	e->nworkers = k ? k : 1;
 	if (posix_memalign((void **)&e->workers, RTE_CACHE_LINE_SIZE,
-			   sizeof(*e->workers) * e->nworkers))
-		goto fail;
+			   sizeof(*e->workers) * e->nworkers)) {
+		errf(err, errlen, "out of memory for %u workers", e->nworkers);
+		return -ENOMEM;
+	}
 	memset(e->workers, 0, sizeof(*e->workers) * e->nworkers);
 	k = 0;
 	RTE_LCORE_FOREACH_WORKER(lc)
 	{
-		if (lc == e->rx_lcore)
-			continue;
-		e->workers[k++].lcore = lc;
+		if (lc != e->rx_lcore)
+			e->workers[k++].lcore = lc;
 	}
 	if (e->inline_worker)
 		e->workers[0].lcore = e->rx_lcore;
+	return 0;
+}
+
+/* The mbuf pool, the TX ring and one event ring per worker (none when inline). */
+static int pools_create(struct eng *e, char *err, size_t errlen)
+{
+	char name[32];
 
 	e->pool = rte_pktmbuf_pool_create("tlsmap_mbuf", NB_MBUF, MBUF_CACHE, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!e->pool) {
 		errf(err, errlen, "mbuf pool: %s", rte_strerror(rte_errno));
-		goto fail;
+		return fail_code(rte_errno);
 	}
 	e->tx_ring =
 		rte_ring_create("tlsmap_tx", TX_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (!e->tx_ring) {
 		errf(err, errlen, "tx ring: %s", rte_strerror(rte_errno));
-		goto fail;
+		return fail_code(rte_errno);
 	}
-	for (k = 0; k < e->nworkers; k++) {
+	for (unsigned k = 0; k < e->nworkers; k++) {
 		struct eng_worker *w = &e->workers[k];
 		w->e = e;
 		w->id = k;
@@ -500,27 +555,41 @@ struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err,
 		if (e->inline_worker)
 			continue;
 		snprintf(name, sizeof(name), "tlsmap_w%u", k);
-		w->in = rte_ring_create(name, cfg->rx_ring_size ? cfg->rx_ring_size : 4096,
+		w->in = rte_ring_create(name, e->cfg.rx_ring_size ? e->cfg.rx_ring_size : 4096,
 					(int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!w->in) {
 			errf(err, errlen, "worker ring: %s", rte_strerror(rte_errno));
-			goto fail;
+			return fail_code(rte_errno);
 		}
 	}
 	e->rx.self.e = e;
-	if (port_init(e, err, errlen))
-		goto fail;
-	if (dedup_init(e, err, errlen))
-		goto fail;
+	return 0;
+}
+
+struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err, size_t errlen)
+{
+	struct eng *e;
+
+	/* the EAL is not up yet: plain allocation */
+	if (posix_memalign((void **)&e, RTE_CACHE_LINE_SIZE, sizeof(*e))) {
+		errf(err, errlen, "out of memory for the engine");
+		return NULL;
+	}
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+	/* TLSMAP_COOKIE_IMPL=scalar|avx2 caps it, for tests */
+	e->cookie_impl = pkt_cookie_pick(getenv("TLSMAP_COOKIE_IMPL"));
+	if (eal_start(e, argv0, err, errlen) || pools_create(e, err, errlen) ||
+	    port_init(e, err, errlen) || dedup_init(e, err, errlen)) {
+		eng_close(e);
+		return NULL;
+	}
 	e->l2.src_ip_be = cfg->src_ip_be;
 	memcpy(e->l2.gw_mac, cfg->gw_mac, 6);
 	e->l2.sport_lo = cfg->tcp_sport_lo;
 	e->l2.sport_hi = cfg->tcp_sport_hi;
 	memcpy(e->l2.cookie_key, cfg->cookie_key, 16);
 	return e;
-fail:
-	eng_close(e);
-	return NULL;
 }
 
 void eng_close(struct eng *e)
@@ -779,8 +848,8 @@ static void rx_handle(struct eng *e, struct rte_mbuf **pkts, unsigned n, uint64_
 	}
 	if (!nc)
 		return;
-	pkt_cookie_burst(e->tx.tmpl.k0, e->tx.tmpl.k1, c->src_ip_be, caddr, clport, crport, cookie,
-			 nc);
+	pkt_cookie_burst(e->cookie_impl, e->tx.tmpl.k0, e->tx.tmpl.k1, c->src_ip_be, caddr, clport,
+			 crport, cookie, nc);
 	for (unsigned k = 0; k < nc; k++) {
 		int fresh;
 
@@ -867,8 +936,8 @@ static int rx_main(void *arg)
 
 	if (e->inline_worker)
 		worker_start(&e->workers[0]);
-	while (!g_stop) {
-		uint64_t now = eng_now_ns();
+	while (!stop_requested()) {
+		uint64_t now = eng_now_ns(e);
 		unsigned n = rte_eth_rx_burst(e->port, 0, pkts, BURST);
 		unsigned work = n;
 		if (n)
@@ -891,8 +960,8 @@ static int worker_main(void *arg)
 	unsigned idle = 0;
 
 	worker_start(w);
-	while (!g_stop)
-		nap(&idle, worker_step(w, eng_now_ns()) != 0);
+	while (!stop_requested())
+		nap(&idle, worker_step(w, eng_now_ns(w->e)) != 0);
 	worker_finish(w);
 	return 0;
 }
@@ -906,7 +975,7 @@ static unsigned tx_all(struct eng *e, struct rte_mbuf **m, unsigned n)
 	while (sent < n) {
 		unsigned k = rte_eth_tx_burst(e->port, 0, m + sent, (uint16_t)(n - sent));
 		sent += k;
-		if (k == 0 && (g_stop || ++spins > 1000000))
+		if (k == 0 && (stop_requested() || ++spins > 1000000))
 			break;
 	}
 	if (sent < n) {
@@ -945,15 +1014,15 @@ static int tx_sweep_burst(struct eng *e, eng_next_fn next, void *gen, uint64_t n
 		if (++t->sport_next == nsp)
 			t->sport_next = 0;
 	}
-	pkt_cookie_burst(t->tmpl.k0, t->tmpl.k1, t->tmpl.saddr_be, ips, sports, ports, seqs,
-			 (unsigned)n);
+	pkt_cookie_burst(e->cookie_impl, t->tmpl.k0, t->tmpl.k1, t->tmpl.saddr_be, ips, sports,
+			 ports, seqs, (unsigned)n);
 	if (rte_pktmbuf_alloc_bulk(e->pool, m, (unsigned)n) != 0) {
 		/* pool momentarily empty (PMD still holds mbufs): these targets would be
 		 * lost, so wait for completions instead */
 		while (rte_pktmbuf_alloc_bulk(e->pool, m, (unsigned)n) != 0) {
 			drain_tx_ring(e);
 			rte_eth_tx_done_cleanup(e->port, 0, 0);
-			if (g_stop)
+			if (stop_requested())
 				return 0;
 		}
 	}
@@ -972,7 +1041,7 @@ static int tx_sweep_burst(struct eng *e, eng_next_fn next, void *gen, uint64_t n
 	CNT_ADD(t->st.sent, tx_all(e, m, (unsigned)n));
 	if (!e->sweep_first_ns)
 		e->sweep_first_ns = now;
-	e->sweep_last_ns = eng_now_ns();
+	e->sweep_last_ns = eng_now_ns(e);
 	return n;
 }
 
@@ -987,15 +1056,14 @@ static bool all_idle(struct eng *e)
 int eng_run(struct eng *e, eng_next_fn next, void *gen, const struct eng_stage_ops *ops,
 	    void *stage, eng_tick_fn tick, void *tick_arg)
 {
-	uint64_t start = eng_now_ns(), last_tick = start, done_at = 0;
+	uint64_t start = eng_now_ns(e), last_tick = start, done_at = 0;
 	uint64_t cool = (uint64_t)(e->cfg.cooldown_s * 1e9);
 	bool sweep_done = false;
 	unsigned idle = 0;
 	struct eng_stats st;
 
-	if (!g_stop_signal)
-		g_stop = 0; /* a previous run's stop; a signal already received still stops this one
-			     */
+	if (!eng_stop_signal()) /* a previous run's stop; a signal received still stops this one */
+		__atomic_store_n(&g_stop, 0, __ATOMIC_RELAXED);
 	e->ops = ops;
 	e->stage = stage;
 	pkt_syn_tmpl_init(&e->tx.tmpl, e->l2.src_mac, e->l2.gw_mac, e->cfg.src_ip_be,
@@ -1008,8 +1076,8 @@ int eng_run(struct eng *e, eng_next_fn next, void *gen, const struct eng_stage_o
 				rte_eal_remote_launch(worker_main, &e->workers[k],
 						      e->workers[k].lcore);
 	}
-	while (!g_stop) {
-		uint64_t now = eng_now_ns();
+	while (!stop_requested()) {
+		uint64_t now = eng_now_ns(e);
 		int sent = 0;
 		unsigned drained = drain_tx_ring(e);
 
@@ -1029,12 +1097,12 @@ int eng_run(struct eng *e, eng_next_fn next, void *gen, const struct eng_stage_o
 			tick(tick_arg, &st, sweep_done, (double)(now - start) / 1e9);
 		}
 	}
-	g_stop = 1;
+	__atomic_store_n(&g_stop, 1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	/* frames queued by the last loops of RX and workers */
 	while (!rte_ring_empty(e->tx_ring))
 		drain_tx_ring(e);
-	return g_stop_signal ? 1 : 0;
+	return eng_stop_signal() ? -EINTR : 0;
 }
 
 void eng_stats(const struct eng *e, struct eng_stats *o)
@@ -1081,15 +1149,15 @@ int eng_resolve_gateway(struct eng *e, char *err, size_t errlen)
 	snprintf(ipstr, sizeof(ipstr), "%u.%u.%u.%u", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255,
 		 gw & 255);
 	pkt_build_arp(req, PKT_ARP_REQUEST, e->l2.src_mac, e->cfg.src_ip_be, NULL, e->cfg.gw_ip_be);
-	for (int attempt = 0; attempt < 5 && !g_stop; attempt++) {
+	for (int attempt = 0; attempt < 5 && !stop_requested(); attempt++) {
 		struct eng_worker *self = &e->rx.self;
 		uint64_t until;
 
 		queue_frame(self, req, PKT_ARP_LEN);
 		flush_frames(self);
 		drain_tx_ring(e);
-		until = eng_now_ns() + 1000000000ull;
-		while (eng_now_ns() < until && !g_stop) {
+		until = eng_now_ns(e) + 1000000000ull;
+		while (eng_now_ns(e) < until && !stop_requested()) {
 			unsigned n = rte_eth_rx_burst(e->port, 0, pkts, BURST);
 			for (unsigned k = 0; k < n; k++) {
 				const uint8_t *f = rte_pktmbuf_mtod(pkts[k], const uint8_t *);
@@ -1122,7 +1190,7 @@ int eng_resolve_gateway(struct eng *e, char *err, size_t errlen)
 	errf(err, errlen,
 	     "--gateway-ip %s: no ARP reply on %s after 5 tries (pass -G MAC to skip ARP)", ipstr,
 	     e->cfg.iface);
-	return -1;
+	return -EHOSTUNREACH;
 }
 
 /* ---- RX benchmark ---- */
@@ -1173,11 +1241,11 @@ uint64_t eng_bench_rx(struct eng *e, unsigned n, double seconds, const struct en
 			(made % 4 == 3) ? (PKT_TCP_RST | PKT_TCP_ACK) : (PKT_TCP_SYN | PKT_TCP_ACK);
 		frames[made] = m;
 	}
-	t0 = eng_now_ns();
+	t0 = eng_now_ns(e);
 	limit = t0 + (uint64_t)(seconds * 1e9);
 	for (;;) {
-		uint64_t now = eng_now_ns();
-		if (now >= limit || g_stop)
+		uint64_t now = eng_now_ns(e);
+		if (now >= limit || stop_requested())
 			break;
 		for (unsigned k = 0; k + BURST <= made; k += BURST) {
 			for (unsigned j = 0; j < BURST; j++)
@@ -1196,7 +1264,7 @@ uint64_t eng_bench_rx(struct eng *e, unsigned n, double seconds, const struct en
 		if (e->seen)
 			memset(e->seen, 0, e->seen_len < (1u << 20) ? e->seen_len : (1u << 20));
 	}
-	t1 = eng_now_ns();
+	t1 = eng_now_ns(e);
 	for (unsigned k = 0; k < e->nworkers; k++)
 		worker_finish(&e->workers[k]);
 	for (unsigned k = 0; k < made; k++)

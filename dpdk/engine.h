@@ -52,12 +52,19 @@ struct eng_l2 {
 	uint8_t cookie_key[16];	     /* the sweep's SipHash key, for eng_cookie() */
 };
 const struct eng_l2 *eng_worker_l2(const struct eng_worker *w);
-/* Monotonic nanoseconds (TSC based; same clock on every lcore). */
-uint64_t eng_now_ns(void);
-/* Unix microseconds of an eng_now_ns() value. */
-uint64_t eng_ns_to_unix_us(uint64_t ns);
-/* How cookies are computed in bursts here: "avx512", "avx2" or "scalar". */
-const char *eng_cookie_impl(void);
+/*
+ * The engine's clock: monotonic nanoseconds since eng_open() (TSC based;
+ * the same clock on every lcore). Part of the engine's state, started by
+ * eng_open(); every time the engine hands to hooks is on it.
+ */
+uint64_t eng_now_ns(const struct eng *e);
+/* eng_now_ns() of the worker's engine, for stage code on a worker lcore. */
+uint64_t eng_worker_now_ns(const struct eng_worker *w);
+/* Unix microseconds of an eng_now_ns() value of @e. */
+uint64_t eng_ns_to_unix_us(const struct eng *e, uint64_t ns);
+/* How this engine computes cookies in bursts (chosen once by eng_open):
+ * "avx512", "avx2" or "scalar". */
+const char *eng_cookie_impl(const struct eng *e);
 /* The sweep's SYN cookie for a 4-tuple (all network order): SipHash-2-4. */
 uint32_t eng_cookie(const uint8_t key[16], uint32_t saddr_be, uint32_t daddr_be, uint16_t sport_be,
 		    uint16_t dport_be);
@@ -123,7 +130,7 @@ unsigned eng_icmp_echo_build(uint8_t *frame, const struct eng_l2 *l2, uint32_t d
 /*
  * The target generator, called on the TX lcore only. Fill up to @max
  * (address, port) pairs, network order, that may be sent now (the callee
- * applies the permutation and the rate limit; @now_ns is eng_now_ns()).
+ * applies the permutation and the rate limit; @now_ns is eng_now_ns(e)).
  * Return the count (0: nothing now, ask again), or -1 when the sweep is done.
  */
 typedef int (*eng_next_fn)(void *gen, uint64_t now_ns, uint32_t *ip_be, uint16_t *port_be,
@@ -171,16 +178,25 @@ struct eng_config {
 	unsigned rx_ring_size; /* per-worker event ring (power of 2; 0: 4096) */
 };
 
+/*
+ * Errors: functions return 0 or a negative errno-style code (constructors
+ * NULL) and never print; where the caller must name the bad input, a
+ * one-line message that does is left in the caller's @err buffer.
+ */
+
 /* Start the EAL and the port. NULL on error, with one line in @err. */
 struct eng *eng_open(const struct eng_config *cfg, const char *argv0, char *err, size_t errlen);
-/* Resolve cfg->gw_ip_be by ARP (bounded: 5 tries, 1 s apart). 0 or -1 with @err. */
+/*
+ * Resolve cfg->gw_ip_be by ARP (bounded: 5 tries, 1 s apart). 0, or
+ * -EHOSTUNREACH with one line in @err.
+ */
 int eng_resolve_gateway(struct eng *e, char *err, size_t errlen);
 unsigned eng_nworkers(const struct eng *e);
 const char *eng_port_name(const struct eng *e);
 /*
  * Run the scan until the generator is done, cooldown has passed and every
- * worker is idle, or until eng_request_stop(). Returns 0, or 1 when stopped
- * by a signal/request.
+ * worker is idle, or until eng_request_stop(). Returns 0, or -EINTR when a
+ * signal stopped it (eng_stop_signal() says which).
  */
 int eng_run(struct eng *e, eng_next_fn next, void *gen, const struct eng_stage_ops *ops,
 	    void *stage, eng_tick_fn tick, void *tick_arg);
@@ -193,6 +209,17 @@ void eng_install_signals(void);
 void eng_stats(const struct eng *e, struct eng_stats *out);
 /* Stop and close the port, clean up the EAL. NULL is a no-op. */
 void eng_close(struct eng *e);
+
+/*
+ * Has the sweep had an answer (SYN-ACK or RST, deduplicated) from (@ip_be,
+ * @port_be)? *@net_answers: how many addresses of its /24 answered on that
+ * port. For the sweep generator's passes over silent targets: it reads the
+ * dedup bitmap on the main lcore while RX sets bits, so an answer that lands
+ * meanwhile costs at most one SYN more. False (and 0) for what is not a
+ * target.
+ */
+bool eng_sweep_answered(const struct eng *e, uint32_t ip_be, uint16_t port_be,
+			unsigned *net_answers);
 
 /*
  * Benchmark of the RX path without a NIC: builds @n distinct SYN-ACK (and

@@ -46,10 +46,10 @@
 			m0[i] = (uint64_t)saddr_be | ((uint64_t)d[i] << 32);                       \
 			m1[i] = (uint64_t)sp[i] | ((uint64_t)dp[i] << 16) | (12ULL << 56);         \
 		}                                                                                  \
-		v0 = (uint64_t)(k0 ^ 0x736f6d6570736575ULL) + (NAME##_vec){0};                               \
-		v1 = (uint64_t)(k1 ^ 0x646f72616e646f6dULL) + (NAME##_vec){0};                               \
-		v2 = (uint64_t)(k0 ^ 0x6c7967656e657261ULL) + (NAME##_vec){0};                               \
-		v3 = (uint64_t)(k1 ^ 0x7465646279746573ULL) + (NAME##_vec){0};                               \
+		v0 = (uint64_t)(k0 ^ 0x736f6d6570736575ULL) + (NAME##_vec){0};                     \
+		v1 = (uint64_t)(k1 ^ 0x646f72616e646f6dULL) + (NAME##_vec){0};                     \
+		v2 = (uint64_t)(k0 ^ 0x6c7967656e657261ULL) + (NAME##_vec){0};                     \
+		v3 = (uint64_t)(k1 ^ 0x7465646279746573ULL) + (NAME##_vec){0};                     \
 		v3 ^= m0;                                                                          \
 		PKT_VEC_SIPROUND(v0, v1, v2, v3);                                                  \
 		PKT_VEC_SIPROUND(v0, v1, v2, v3);                                                  \
@@ -73,53 +73,48 @@ PKT_VEC_COOKIES(cookies4_avx2, "avx2", 4)
 #define PKT_HAVE_VEC 1
 #endif
 
-enum { IMPL_UNSET, IMPL_SCALAR, IMPL_AVX2, IMPL_AVX512 };
-static int cookie_impl = IMPL_UNSET;
-
-static int pick_impl(void)
+enum pkt_cookie_impl pkt_cookie_pick(const char *cap)
 {
-	if (cookie_impl != IMPL_UNSET)
-		return cookie_impl;
-	cookie_impl = IMPL_SCALAR;
+	enum pkt_cookie_impl impl = PKT_COOKIE_SCALAR;
+
 #ifdef PKT_HAVE_VEC
-	const char *force = getenv("TLSMAP_COOKIE_IMPL"); /* for tests: scalar, avx2 */
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx512f"))
-		cookie_impl = IMPL_AVX512;
+		impl = PKT_COOKIE_AVX512;
 	else if (__builtin_cpu_supports("avx2"))
-		cookie_impl = IMPL_AVX2;
-	if (force && !strcmp(force, "scalar"))
-		cookie_impl = IMPL_SCALAR;
-	else if (force && !strcmp(force, "avx2") && __builtin_cpu_supports("avx2"))
-		cookie_impl = IMPL_AVX2;
+		impl = PKT_COOKIE_AVX2;
 #endif
-	return cookie_impl;
+	if (cap && !strcmp(cap, "scalar"))
+		impl = PKT_COOKIE_SCALAR;
+	else if (cap && !strcmp(cap, "avx2") && impl > PKT_COOKIE_AVX2)
+		impl = PKT_COOKIE_AVX2;
+	return impl;
 }
 
-const char *pkt_cookie_impl(void)
+const char *pkt_cookie_impl_name(enum pkt_cookie_impl impl)
 {
-	switch (pick_impl()) {
-	case IMPL_AVX512:
+	switch (impl) {
+	case PKT_COOKIE_AVX512:
 		return "avx512";
-	case IMPL_AVX2:
+	case PKT_COOKIE_AVX2:
 		return "avx2";
 	default:
 		return "scalar";
 	}
 }
 
-void pkt_cookie_burst(uint64_t k0, uint64_t k1, uint32_t saddr_be, const uint32_t *daddr_be,
-		      const uint16_t *sport_be, const uint16_t *dport_be, uint32_t *out, unsigned n)
+void pkt_cookie_burst(enum pkt_cookie_impl impl, uint64_t k0, uint64_t k1, uint32_t saddr_be,
+		      const uint32_t *daddr_be, const uint16_t *sport_be, const uint16_t *dport_be,
+		      uint32_t *out, unsigned n)
 {
 	unsigned i = 0;
-	int impl = pick_impl();
 
 #ifdef PKT_HAVE_VEC
-	if (impl == IMPL_AVX512)
+	if (impl == PKT_COOKIE_AVX512)
 		for (; i + 8 <= n; i += 8)
 			cookies8_avx512(k0, k1, saddr_be, daddr_be + i, sport_be + i, dport_be + i,
 					out + i);
-	if (impl >= IMPL_AVX2)
+	if (impl >= PKT_COOKIE_AVX2)
 		for (; i + 4 <= n; i += 4)
 			cookies4_avx2(k0, k1, saddr_be, daddr_be + i, sport_be + i, dport_be + i,
 				      out + i);
@@ -167,42 +162,23 @@ uint16_t pkt_tcp_csum(uint32_t saddr_be, uint32_t daddr_be, const void *tcp, uns
 	return (uint16_t)~pkt_fold(pseudo_sum(saddr_be, daddr_be, len) + pkt_sum16(tcp, len));
 }
 
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void put_eth(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
 {
 	memcpy(f, dst, 6);
 	memcpy(f + 6, src, 6);
-	put_be16(f + 12, type);
+	pkt_put_be16(f + 12, type);
 }
 
 static void put_ip(uint8_t *ip, uint16_t total_len, uint32_t saddr_be, uint32_t daddr_be)
 {
 	ip[0] = 0x45;
 	ip[1] = 0;
-	put_be16(ip + 2, total_len);
-	put_be16(ip + 4, 0);
-	put_be16(ip + 6, 0x4000); /* DF */
+	pkt_put_be16(ip + 2, total_len);
+	pkt_put_be16(ip + 4, 0);
+	pkt_put_be16(ip + 6, 0x4000); /* DF */
 	ip[8] = 64;
 	ip[9] = 6;
-	put_be16(ip + 10, 0);
+	pkt_put_be16(ip + 10, 0);
 	memcpy(ip + 12, &saddr_be, 4);
 	memcpy(ip + 16, &daddr_be, 4);
 }
@@ -220,10 +196,10 @@ void pkt_syn_tmpl_init(struct pkt_syn_tmpl *t, const uint8_t src_mac[6], const u
 	/* ports, seq: per packet; ack 0 */
 	tcp[12] = (PKT_SYN_TCP_LEN / 4) << 4;
 	tcp[13] = PKT_TCP_SYN;
-	put_be16(tcp + 14, PKT_SYN_WINDOW);
+	pkt_put_be16(tcp + 14, PKT_SYN_WINDOW);
 	tcp[20] = 2; /* MSS (RFC 9293 3.2) */
 	tcp[21] = 4;
-	put_be16(tcp + 22, PKT_SYN_MSS);
+	pkt_put_be16(tcp + 22, PKT_SYN_MSS);
 
 	/* fixed words only: id, daddr, ports, seq and checksums are zero here */
 	t->ip_sum = pkt_sum16(ip, PKT_IP_LEN);
@@ -260,7 +236,7 @@ bool pkt_parse_tcp(const uint8_t *f, unsigned len, struct pkt_tcp_view *v)
 	ihl = (unsigned)(ip[0] & 0x0f) * 4;
 	if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 6)
 		return false;
-	tot = (unsigned)ip[2] << 8 | ip[3];
+	tot = pkt_get_be16(ip + 2);
 	if (tot > len - PKT_ETH_LEN || tot < ihl + 20)
 		return false;
 	if ((ip[6] & 0x3f) || ip[7]) /* fragments: not ours to reassemble */
@@ -273,12 +249,29 @@ bool pkt_parse_tcp(const uint8_t *f, unsigned len, struct pkt_tcp_view *v)
 	memcpy(&v->daddr_be, ip + 16, 4);
 	memcpy(&v->sport_be, tcp, 2);
 	memcpy(&v->dport_be, tcp + 2, 2);
-	v->seq = get_be32(tcp + 4);
-	v->ack = get_be32(tcp + 8);
+	v->seq = pkt_get_be32(tcp + 4);
+	v->ack = pkt_get_be32(tcp + 8);
 	v->flags = tcp[13];
+	v->window = pkt_get_be16(tcp + 14);
+	v->opts = tcp + 20;
+	v->opts_len = (uint8_t)(doff - 20);
 	v->payload = tcp + doff;
 	v->payload_len = (uint16_t)(tot - ihl - doff);
 	return true;
+}
+
+bool pkt_tcp_csum_ok(const uint8_t *f, unsigned len)
+{
+	struct pkt_tcp_view v;
+	const uint8_t *ip = f + PKT_OFF_IP;
+	unsigned ihl, tot;
+
+	if (!pkt_parse_tcp(f, len, &v))
+		return false;
+	ihl = (unsigned)(ip[0] & 0x0f) * 4;
+	tot = pkt_get_be16(ip + 2);
+	return pkt_csum(ip, ihl) == 0 &&
+	       pkt_tcp_csum(v.saddr_be, v.daddr_be, ip + ihl, tot - ihl) == 0;
 }
 
 unsigned pkt_build_rst(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_mac[6],
@@ -293,7 +286,7 @@ unsigned pkt_build_rst(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_m
 	pkt_store16(ip + 10, pkt_csum(ip, PKT_IP_LEN));
 	memcpy(tcp, &sport_be, 2);
 	memcpy(tcp + 2, &dport_be, 2);
-	put_be32(tcp + 4, seq_host);
+	pkt_put_be32(tcp + 4, seq_host);
 	tcp[12] = 5 << 4;
 	tcp[13] = PKT_TCP_RST;
 	pkt_store16(tcp + 16, pkt_tcp_csum(saddr_be, daddr_be, tcp, 20));
@@ -309,11 +302,11 @@ unsigned pkt_build_arp(uint8_t *f, uint16_t op, const uint8_t src_mac[6], uint32
 
 	memset(f, 0, PKT_ARP_LEN);
 	put_eth(f, op == PKT_ARP_REQUEST ? bcast : dst_mac, src_mac, 0x0806);
-	put_be16(a, 1); /* Ethernet */
-	put_be16(a + 2, 0x0800);
+	pkt_put_be16(a, 1); /* Ethernet */
+	pkt_put_be16(a + 2, 0x0800);
 	a[4] = 6;
 	a[5] = 4;
-	put_be16(a + 6, op);
+	pkt_put_be16(a + 6, op);
 	memcpy(a + 8, src_mac, 6);
 	memcpy(a + 14, &src_ip_be, 4);
 	memcpy(a + 18, op == PKT_ARP_REQUEST ? zero : dst_mac, 6);
@@ -380,7 +373,7 @@ bool eng_icmp_parse(const uint8_t *f, unsigned len, struct eng_icmp *o)
 	if (o->q_proto == 6) {
 		memcpy(&o->q_sport_be, q + qihl, 2);
 		memcpy(&o->q_dport_be, q + qihl + 2, 2);
-		o->q_seq = get_be32(q + qihl + 4);
+		o->q_seq = pkt_get_be32(q + qihl + 4);
 	} else if (o->q_proto == 1) {
 		memcpy(&o->echo_id_be, q + qihl + 4, 2);
 		memcpy(&o->echo_seq_be, q + qihl + 6, 2);

@@ -45,7 +45,7 @@ struct pkt_syn_tmpl {
 	bool offload; /* NIC finishes both checksums */
 };
 
-/* SipHash-2-4 of the 12-byte 4-tuple (saddr, daddr, sport, dport as on the wire). */
+/* SipHash-2-4 (Aumasson and Bernstein, 2012): the sweep cookie and dpdk/tcp's hashes. */
 static inline uint64_t pkt_rotl(uint64_t x, int b)
 {
 	return (x << b) | (x >> (64 - b));
@@ -69,51 +69,22 @@ static inline uint64_t pkt_rotl(uint64_t x, int b)
 		v2 = pkt_rotl(v2, 32);                                                             \
 	} while (0)
 
-static inline uint32_t pkt_cookie_k(uint64_t k0, uint64_t k1, uint32_t saddr_be, uint32_t daddr_be,
-				    uint16_t sport_be, uint16_t dport_be)
+/*
+ * SipHash-2-4 of a message given as @n little-endian 64-bit words, the last
+ * one already carrying the message length in its top byte (the padded
+ * final block). Inlined with a constant @n, the loop unrolls.
+ */
+static inline uint64_t pkt_siphash_words(uint64_t k0, uint64_t k1, const uint64_t *m, unsigned n)
 {
-	/* little-endian words of the byte string saddr|daddr|sport|dport */
-	uint64_t m0 = (uint64_t)saddr_be | ((uint64_t)daddr_be << 32);
-	uint64_t m1 = (uint64_t)sport_be | ((uint64_t)dport_be << 16) | (12ULL << 56);
 	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
 	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
 
-	v3 ^= m0;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= m0;
-	v3 ^= m1;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= m1;
-	v2 ^= 0xff;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3);
-}
-
-/* SipHash-2-4 of a 16-byte message given as two little-endian words (dpdk/tcp's
- * initial sequence numbers and flow hash). */
-static inline uint64_t pkt_siphash_2w(const uint64_t key[2], uint64_t m0, uint64_t m1)
-{
-	uint64_t v0 = key[0] ^ 0x736f6d6570736575ULL, v1 = key[1] ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = key[0] ^ 0x6c7967656e657261ULL, v3 = key[1] ^ 0x7465646279746573ULL;
-	const uint64_t b = (uint64_t)16 << 56;
-
-	v3 ^= m0;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= m0;
-	v3 ^= m1;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= m1;
-	v3 ^= b;
-	PKT_SIPROUND;
-	PKT_SIPROUND;
-	v0 ^= b;
+	for (unsigned i = 0; i < n; i++) {
+		v3 ^= m[i];
+		PKT_SIPROUND;
+		PKT_SIPROUND;
+		v0 ^= m[i];
+	}
 	v2 ^= 0xff;
 	PKT_SIPROUND;
 	PKT_SIPROUND;
@@ -122,17 +93,45 @@ static inline uint64_t pkt_siphash_2w(const uint64_t key[2], uint64_t m0, uint64
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+static inline uint32_t pkt_cookie_k(uint64_t k0, uint64_t k1, uint32_t saddr_be, uint32_t daddr_be,
+				    uint16_t sport_be, uint16_t dport_be)
+{
+	/* little-endian words of the 12-byte string saddr|daddr|sport|dport */
+	const uint64_t m[2] = {(uint64_t)saddr_be | ((uint64_t)daddr_be << 32),
+			       (uint64_t)sport_be | ((uint64_t)dport_be << 16) | (12ULL << 56)};
+
+	return (uint32_t)pkt_siphash_words(k0, k1, m, 2);
+}
+
+/* SipHash-2-4 of a 16-byte message given as two little-endian words (dpdk/tcp's
+ * initial sequence numbers and flow hash). */
+static inline uint64_t pkt_siphash_2w(const uint64_t key[2], uint64_t m0, uint64_t m1)
+{
+	const uint64_t m[3] = {m0, m1, (uint64_t)16 << 56};
+
+	return pkt_siphash_words(key[0], key[1], m, 3);
+}
+
 /*
  * Cookies for a burst: out[i] = pkt_cookie_k(k0, k1, saddr_be, daddr_be[i],
  * sport_be[i], dport_be[i]). SipHash-2-4 is ~50 cycles of mostly serial
- * work per packet, the largest cost of a SYN; this computes 8 (AVX-512) or
- * 4 (AVX2) hashes side by side, chosen at run time, scalar otherwise.
+ * work per packet, the largest cost of a SYN; the vector implementations
+ * compute 8 (AVX-512) or 4 (AVX2) hashes side by side. The implementation
+ * is chosen once at start-up (pkt_cookie_pick) and passed to every burst:
+ * no lazily initialised global on the packet path.
  */
-void pkt_cookie_burst(uint64_t k0, uint64_t k1, uint32_t saddr_be, const uint32_t *daddr_be,
-		      const uint16_t *sport_be, const uint16_t *dport_be, uint32_t *out,
-		      unsigned n);
-/* Which implementation pkt_cookie_burst uses: "avx512", "avx2" or "scalar". */
-const char *pkt_cookie_impl(void);
+enum pkt_cookie_impl { PKT_COOKIE_SCALAR, PKT_COOKIE_AVX2, PKT_COOKIE_AVX512 };
+/*
+ * The fastest implementation this CPU runs, capped by @cap ("scalar" or
+ * "avx2", for tests; NULL or anything else: no cap).
+ */
+enum pkt_cookie_impl pkt_cookie_pick(const char *cap);
+/* "avx512", "avx2" or "scalar". */
+const char *pkt_cookie_impl_name(enum pkt_cookie_impl impl);
+/* @impl must come from pkt_cookie_pick() on this machine. */
+void pkt_cookie_burst(enum pkt_cookie_impl impl, uint64_t k0, uint64_t k1, uint32_t saddr_be,
+		      const uint32_t *daddr_be, const uint16_t *sport_be, const uint16_t *dport_be,
+		      uint32_t *out, unsigned n);
 
 static inline uint16_t pkt_fold(uint32_t s)
 {
@@ -173,6 +172,31 @@ static inline uint16_t pkt_load16(const uint8_t *p)
 	uint16_t v;
 	memcpy(&v, p, 2);
 	return v;
+}
+
+/* Big-endian (wire order) fields read and written byte by byte, to and from host values. */
+static inline uint16_t pkt_get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t pkt_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void pkt_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void pkt_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 /*
@@ -245,17 +269,26 @@ static inline void pkt_rst_fill(const struct pkt_rst_tmpl *t, uint8_t *frame, ui
 
 /*
  * A parsed IPv4/TCP frame: pointers into the frame, valid while it is.
- * Returns false unless Ethernet(IPv4)/TCP with consistent lengths.
+ * pkt_parse_tcp() returns false unless the frame is Ethernet/IPv4/TCP with
+ * consistent lengths (IHL >= 5, total length within the frame, data offset
+ * within the datagram) and not a fragment; Ethernet padding after the IPv4
+ * total length is ignored. Checksums are not verified (pkt_tcp_csum_ok()):
+ * af_packet on a veth hands over frames with offloaded, partial checksums.
  */
 struct pkt_tcp_view {
 	uint32_t saddr_be, daddr_be;
 	uint16_t sport_be, dport_be;
 	uint32_t seq, ack; /* host order */
 	uint8_t flags;
+	uint16_t window;     /* host order, unscaled */
+	const uint8_t *opts; /* TCP options (data offset - 20 bytes) */
+	uint8_t opts_len;
 	const uint8_t *payload;
 	uint16_t payload_len;
 };
 bool pkt_parse_tcp(const uint8_t *frame, unsigned len, struct pkt_tcp_view *v);
+/* True when @frame parses (pkt_parse_tcp) and its IPv4 header and TCP checksums are valid. */
+bool pkt_tcp_csum_ok(const uint8_t *frame, unsigned len);
 
 /*
  * Build a RST answering a SYN-ACK we do not want (seq = its ack), with the

@@ -62,7 +62,6 @@
 #define ETH_LEN 14u
 #define IP_LEN 20u
 #define TCP_LEN 20u
-#define HDRS_LEN (ETH_LEN + IP_LEN + TCP_LEN)
 #define FRAME_MAX 1514u
 #define SCRATCH_MAX 16384u
 #define MAX_SND_WND 65535u /* no window scaling: the most a peer can advertise */
@@ -170,86 +169,6 @@ static uint32_t make_iss(const struct tcp_table *t, uint32_t ip_be, uint16_t dpo
 	return (uint32_t)pkt_siphash_2w(t->cfg.hash_key, m0, t->cfg.l2.src_ip_be);
 }
 
-/* ---- byte order and checksums ---- */
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-/* Network-order 16/32-bit values held in host variables (the _be fields). */
-static inline uint16_t be16_of(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-static inline uint32_t be32_of(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-uint16_t tcp_ipv4_csum(const void *ip_hdr, size_t hdr_len)
-{
-	return csum_fold(csum_add(0, ip_hdr, hdr_len));
-}
-
-static uint16_t tcp_csum(const uint8_t *ip, const uint8_t *tcp, size_t tcp_len)
-{
-	uint32_t sum = csum_add(0, ip + 12, 8); /* source and destination addresses */
-	sum += 6 + (uint32_t)tcp_len;
-	sum = csum_add(sum, tcp, tcp_len);
-	return csum_fold(sum);
-}
-
-bool tcp_frame_csum_ok(const uint8_t *f, size_t len)
-{
-	if (len < HDRS_LEN || rd16(f + 12) != 0x0800)
-		return false;
-	const uint8_t *ip = f + ETH_LEN;
-	size_t ihl = (size_t)(ip[0] & 0xf) * 4, tot = rd16(ip + 2);
-	if (ihl < IP_LEN || tot < ihl + TCP_LEN || tot > len - ETH_LEN)
-		return false;
-	if (csum_fold(csum_add(0, ip, ihl)) != 0)
-		return false;
-	uint32_t sum = csum_add(0, ip + 12, 8) + 6 + (uint32_t)(tot - ihl);
-	return csum_fold(csum_add(sum, ip + ihl, tot - ihl)) == 0;
-}
-
 /* ---- frames ---- */
 
 /* Build and send one segment; payload may be NULL when plen == 0. */
@@ -266,37 +185,37 @@ static void send_seg(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, uint
 		return;
 	memcpy(f, l2->gw_mac, 6);
 	memcpy(f + 6, l2->src_mac, 6);
-	wr16(f + 12, 0x0800);
+	pkt_put_be16(f + 12, 0x0800);
 	uint8_t *ip = f + ETH_LEN;
 	ip[0] = 0x45;
 	ip[1] = 0;
-	wr16(ip + 2, (uint16_t)ip_tot);
-	wr16(ip + 4, t->ip_id++);
-	wr16(ip + 6, 0x4000); /* DF */
+	pkt_put_be16(ip + 2, (uint16_t)ip_tot);
+	pkt_put_be16(ip + 4, t->ip_id++);
+	pkt_put_be16(ip + 6, 0x4000); /* DF */
 	ip[8] = plen && c->data_ttl ? c->data_ttl : 64;
 	ip[9] = 6;
-	wr16(ip + 10, 0);
+	pkt_put_be16(ip + 10, 0);
 	memcpy(ip + 12, &l2->src_ip_be, 4);
 	memcpy(ip + 16, &c->ip_be, 4);
-	wr16(ip + 10, tcp_ipv4_csum(ip, IP_LEN));
+	pkt_store16(ip + 10, pkt_csum(ip, IP_LEN));
 	uint8_t *th = ip + IP_LEN;
 	memcpy(th, &c->sport_be, 2);
 	memcpy(th + 2, &c->dport_be, 2);
-	wr32(th + 4, seq);
-	wr32(th + 8, (flags & TH_ACK) ? c->rcv_nxt : 0);
+	pkt_put_be32(th + 4, seq);
+	pkt_put_be32(th + 8, (flags & TH_ACK) ? c->rcv_nxt : 0);
 	th[12] = (uint8_t)(((TCP_LEN + optlen) / 4) << 4);
 	th[13] = flags;
-	wr16(th + 14, (flags & TH_RST) ? 0 : t->cfg.rcv_wnd);
-	wr16(th + 16, 0);
-	wr16(th + 18, 0);
+	pkt_put_be16(th + 14, (flags & TH_RST) ? 0 : t->cfg.rcv_wnd);
+	pkt_put_be16(th + 16, 0);
+	pkt_put_be16(th + 18, 0);
 	if (optlen) {
 		th[20] = 2; /* MSS */
 		th[21] = 4;
-		wr16(th + 22, OOO_MSS);
+		pkt_put_be16(th + 22, OOO_MSS);
 	}
 	if (plen)
 		memcpy(th + TCP_LEN + optlen, payload, plen);
-	wr16(th + 16, tcp_csum(ip, th, tcp_len));
+	pkt_store16(th + 16, pkt_tcp_csum(l2->src_ip_be, c->ip_be, th, (unsigned)tcp_len));
 	size_t flen = ETH_LEN + ip_tot;
 	if (flen < 60) {
 		memset(f + flen, 0, 60 - flen);
@@ -339,7 +258,7 @@ int tcp_find_user(const struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_po
 	uint32_t i = index_find(t, dst_ip_be, dst_port_be, src_port_be, NULL);
 
 	if (i == NONE)
-		return -1;
+		return -ENOENT;
 	*user = t->conns[i].user;
 	return 0;
 }
@@ -940,182 +859,177 @@ static int ooo_drain(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
 	return 0;
 }
 
-int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
+/* ---- receiving: one handler per state (RFC 9293 3.10.7) ---- */
+
+/* The peer's MSS option (RFC 9293 3.7.1), 536 when absent, at least 64. */
+static uint16_t peer_mss_of(const struct pkt_tcp_view *v)
 {
-	if (len < HDRS_LEN || rd16(f + 12) != 0x0800) {
-		t->st.bad_frame++;
-		return -EINVAL;
-	}
-	const uint8_t *ip = f + ETH_LEN;
-	size_t ihl = (size_t)(ip[0] & 0xf) * 4, tot = rd16(ip + 2);
-	if ((ip[0] >> 4) != 4 || ihl < IP_LEN || ip[9] != 6 || tot < ihl + TCP_LEN ||
-	    tot > len - ETH_LEN || (rd16(ip + 6) & 0x3fff) != 0) {
-		t->st.bad_frame++;
-		return -EINVAL;
-	}
-	if (be32_of(ip + 16) != t->cfg.l2.src_ip_be)
-		return 0;
-	const uint8_t *th = ip + ihl;
-	size_t doff = (size_t)(th[12] >> 4) * 4;
-	if (doff < TCP_LEN || doff > tot - ihl) {
-		t->st.bad_frame++;
-		return -EINVAL;
-	}
-	uint32_t ip_be = be32_of(ip + 12);
-	uint16_t dport_be = be16_of(th), sport_be = be16_of(th + 2);
-	uint32_t idx = index_find(t, ip_be, dport_be, sport_be, NULL);
-	if (idx == NONE) {
-		t->st.unknown_flow++;
-		return 0;
-	}
-	struct tcp_conn *c = &t->conns[idx];
-	uint8_t fl = th[13];
-	uint32_t seq = rd32(th + 4), ack = rd32(th + 8);
-	uint16_t wnd_in = rd16(th + 14);
-	const uint8_t *payload = th + doff;
-	size_t plen = tot - ihl - doff;
+	const uint8_t *o = v->opts;
+	size_t n = v->opts_len;
+	uint16_t mss = 536;
 
-	t->st.segs_in++;
-	if (c->state == ST_SYN_SENT) {
-		if ((fl & TH_RST) && (fl & TH_ACK) && ack == c->iss + 1) {
-			t->st.rst_in++;
-			conn_close(t, c, TCP_OUT_CLOSED, false);
-			return 1;
+	for (size_t i = 0; i < n;) {
+		if (o[i] == 0) /* end of option list */
+			break;
+		if (o[i] == 1) { /* no-operation */
+			i++;
+			continue;
 		}
-		if ((fl & (TH_SYN | TH_ACK | TH_RST)) != (TH_SYN | TH_ACK) || ack != c->iss + 1)
-			return 1; /* not for this attempt: ignore */
-		t->st.synack++;
-		c->rcv_nxt = seq + 1;
-		c->snd_una = c->snd_nxt = c->iss + 1;
-		c->peer_wnd = wnd_in;
-		c->peer_mss = 536;
-		/* options: find MSS */
-		for (size_t o = TCP_LEN; o < doff;) {
-			uint8_t kind = th[o];
-			if (kind == 0)
-				break;
-			if (kind == 1) {
-				o++;
-				continue;
-			}
-			if (o + 1 >= doff || th[o + 1] < 2 || o + th[o + 1] > doff)
-				break;
-			if (kind == 2 && th[o + 1] == 4)
-				c->peer_mss = rd16(th + o + 2);
-			o += th[o + 1];
-		}
-		if (c->peer_mss < 64)
-			c->peer_mss = 64;
-		c->state = ST_ESTABLISHED;
-		c->connected_ns = now;
-		c->deadline_ns = now + (c->read_timeout_ms ? c->read_timeout_ms * 1000000ull
-							   : t->cfg.read_timeout_ns);
-		/* payload RTO: a few RTTs, within [200 ms, 1 s] */
-		uint64_t rtt_ms = (now - c->start_ns) / 1000000u;
-		uint64_t rto = rtt_ms * 4;
-		c->rto_ms = (uint32_t)(rto < 200 ? 200 : rto > 1000 ? 1000 : rto);
-		c->tries = 1;
-		t->scratch_ok = false;
-		c->hello_len = (uint32_t)hello_get(t, c);
-		if (!send_range(t, c, c->snd_nxt, false))
-			ack_now(t, c);
-		arm_data_rto(c, now);
-		timer_rearm(t, c);
+		if (i + 1 >= n || o[i + 1] < 2 || o[i + 1] > n - i)
+			break;
+		if (o[i] == 2 && o[i + 1] == 4)
+			mss = pkt_get_be16(o + i + 2);
+		i += o[i + 1];
+	}
+	return mss < 64 ? 64 : mss;
+}
+
+/*
+ * SYN-SENT (RFC 9293 3.10.7.3): an RST acknowledging our SYN closes the
+ * attempt; a SYN-ACK acknowledging it establishes the connection and sends
+ * the hello; anything else is not for this attempt and is ignored.
+ */
+static int rx_syn_sent(struct tcp_table *t, struct tcp_conn *c, const struct pkt_tcp_view *v,
+		       uint64_t now)
+{
+	if ((v->flags & TH_RST) && (v->flags & TH_ACK) && v->ack == c->iss + 1) {
+		t->st.rst_in++;
+		conn_close(t, c, TCP_OUT_CLOSED, false);
 		return 1;
 	}
+	if ((v->flags & (TH_SYN | TH_ACK | TH_RST)) != (TH_SYN | TH_ACK) || v->ack != c->iss + 1)
+		return 1;
+	t->st.synack++;
+	c->rcv_nxt = v->seq + 1;
+	c->snd_una = c->snd_nxt = c->iss + 1;
+	c->peer_wnd = v->window;
+	c->peer_mss = peer_mss_of(v);
+	c->state = ST_ESTABLISHED;
+	c->connected_ns = now;
+	c->deadline_ns = now + (c->read_timeout_ms ? c->read_timeout_ms * 1000000ull
+						   : t->cfg.read_timeout_ns);
+	/* payload RTO: a few RTTs, within [200 ms, 1 s] */
+	uint64_t rto = (now - c->start_ns) / 1000000u * 4;
+	c->rto_ms = (uint32_t)(rto < 200 ? 200 : rto > 1000 ? 1000 : rto);
+	c->tries = 1;
+	t->scratch_ok = false;
+	c->hello_len = (uint32_t)hello_get(t, c);
+	if (!send_range(t, c, c->snd_nxt, false))
+		ack_now(t, c);
+	arm_data_rto(c, now);
+	timer_rearm(t, c);
+	return 1;
+}
 
-	/* ESTABLISHED: RFC 9293 3.10.7.4, hardened as RFC 5961 says */
-	bool fin = fl & TH_FIN;
-	uint32_t wnd = t->cfg.rcv_wnd;
-	int32_t off = (int32_t)(seq - c->rcv_nxt);
-	uint32_t seg_len = (uint32_t)plen + fin;
-	if (fl & TH_RST) {
-		/* RFC 5961 3.2: exactly rcv_nxt resets; elsewhere in the window
-		 * earns a challenge ACK (a true peer answers it with an exact
-		 * RST); outside the window: dropped */
-		if (off == 0) {
-			t->st.rst_in++;
-			conn_close(t, c, TCP_OUT_RESET, false);
-			return 1;
-		}
-		t->st.rst_ignored++;
-		if (off > 0 && (uint32_t)off < wnd)
-			challenge_ack(t, c, now);
+/*
+ * RST in ESTABLISHED (RFC 5961 3.2): exactly rcv_nxt resets; elsewhere in
+ * the window earns a challenge ACK (a true peer answers it with an exact
+ * RST); outside the window it is dropped.
+ */
+static int rx_rst(struct tcp_table *t, struct tcp_conn *c, int32_t off, uint64_t now)
+{
+	if (off == 0) {
+		t->st.rst_in++;
+		conn_close(t, c, TCP_OUT_RESET, false);
 		return 1;
 	}
-	if (fl & TH_SYN) {
-		/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge
-		 * ACK and nothing else, whatever its sequence number. A true retransmitted SYN-ACK
-		 * (our ACK was lost) is completed by this ACK; the hello follows by its timer. */
-		t->st.syn_ignored++;
+	t->st.rst_ignored++;
+	if (off > 0 && (uint32_t)off < t->cfg.rcv_wnd)
 		challenge_ack(t, c, now);
-		return 1;
+	return 1;
+}
+
+/*
+ * RFC 9293 3.10.7.4, first check: a segment is acceptable when its first
+ * or last byte lies in [rcv_nxt, rcv_nxt + wnd). An old one (our ACK may
+ * have been lost) is answered with an ACK, one beyond the window with a
+ * (limited) challenge ACK. True when acceptable.
+ */
+static bool rx_acceptable(struct tcp_table *t, struct tcp_conn *c, int32_t off, uint32_t seg_len,
+			  uint64_t now)
+{
+	uint32_t wnd = t->cfg.rcv_wnd;
+	bool ok = off >= 0 ? (uint32_t)off < wnd
+			   : seg_len > 0 && (int32_t)(off + (int32_t)seg_len - 1) >= 0;
+
+	if (ok)
+		return true;
+	if (off < 0) {
+		t->st.dup_segs++;
+		ack_now(t, c);
+	} else {
+		t->st.out_of_window++;
+		challenge_ack(t, c, now);
 	}
-	/* first check: sequence acceptability (the segment's first or last
-	 * byte inside [rcv_nxt, rcv_nxt + wnd)) */
-	bool acceptable = off >= 0 ? (uint32_t)off < wnd
-				   : seg_len > 0 && (int32_t)(off + (int32_t)seg_len - 1) >= 0;
-	if (!acceptable) {
-		if (off < 0) {
-			t->st.dup_segs++; /* old: our ACK may have been lost */
-			ack_now(t, c);
-		} else {
-			t->st.out_of_window++;
-			challenge_ack(t, c, now);
-		}
-		timer_rearm(t, c);
-		return 1;
-	}
-	if (!(fl & TH_ACK)) {
-		t->st.no_ack++; /* RFC 9293 3.10.7.4, fifth check: drop */
-		return 1;
-	}
-	/* RFC 5961 5.2: acceptable if SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT */
-	if ((int32_t)(ack - c->snd_nxt) > 0 || (int32_t)(ack - (c->snd_una - MAX_SND_WND)) < 0) {
+	timer_rearm(t, c);
+	return false;
+}
+
+/*
+ * The ACK field (RFC 5961 5.2): acceptable if SND.UNA - MAX.SND.WND <=
+ * SEG.ACK <= SND.NXT, else a challenge ACK and false. An acceptable one
+ * advances snd_una, takes the peer's window and sends what it now allows.
+ */
+static bool rx_ack(struct tcp_table *t, struct tcp_conn *c, const struct pkt_tcp_view *v,
+		   uint64_t now)
+{
+	if ((int32_t)(v->ack - c->snd_nxt) > 0 ||
+	    (int32_t)(v->ack - (c->snd_una - MAX_SND_WND)) < 0) {
 		t->st.bad_ack++;
 		challenge_ack(t, c, now);
-		return 1;
+		return false;
 	}
-	int32_t adv = (int32_t)(ack - c->snd_una);
+	int32_t adv = (int32_t)(v->ack - c->snd_una);
 	if (adv > 0) {
-		c->snd_una = ack;
+		c->snd_una = v->ack;
 		c->tries = 1;
 	}
 	if (adv >= 0)
-		c->peer_wnd = wnd_in;
+		c->peer_wnd = v->window;
 	/* window opened or data acked: send what is pending */
 	if ((int32_t)(c->iss + 1 + c->hello_len + c->more_len - c->snd_nxt) > 0)
 		send_range(t, c, c->snd_nxt, false);
 	if (adv > 0)
 		arm_data_rto(c, now);
-	if (plen == 0 && !fin) {
-		timer_rearm(t, c);
-		return 1;
-	}
-	if (off > 0) {
-		/* ahead of rcv_nxt: keep it if it fits in the window and the pool
-		 * share, and say what we miss */
-		if ((uint64_t)(uint32_t)off + plen <= wnd &&
-		    ooo_store(t, c, seq, payload, plen, fin))
-			t->st.ooo_segs++;
-		else
-			t->st.ooo_dropped++;
-		ack_now(t, c);
-		timer_rearm(t, c);
-		return 1;
-	}
-	if (off < 0) {
+	return true;
+}
+
+/*
+ * Payload ahead of rcv_nxt: keep it if it fits in the window and the pool
+ * share, and ACK at once so the peer learns what we miss.
+ */
+static int rx_ahead(struct tcp_table *t, struct tcp_conn *c, const struct pkt_tcp_view *v,
+		    uint32_t off, bool fin)
+{
+	if ((uint64_t)off + v->payload_len <= t->cfg.rcv_wnd &&
+	    ooo_store(t, c, v->seq, v->payload, v->payload_len, fin))
+		t->st.ooo_segs++;
+	else
+		t->st.ooo_dropped++;
+	ack_now(t, c);
+	timer_rearm(t, c);
+	return 1;
+}
+
+/*
+ * Payload at (or overlapping) rcv_nxt: deliver the new bytes, then what the
+ * out-of-order pool made contiguous, then the FIN if it became in order.
+ */
+static int rx_in_order(struct tcp_table *t, struct tcp_conn *c, const struct pkt_tcp_view *v,
+		       int32_t off, bool fin, uint64_t now)
+{
+	const uint8_t *payload = v->payload;
+	size_t plen = v->payload_len;
+
+	if (off < 0) { /* skip the bytes already received */
 		size_t old = (size_t)(-(int64_t)off);
-		if (old >= plen) {
-			payload += plen;
-			plen = 0;
-		} else {
-			payload += old;
-			plen -= old;
-		}
+		if (old > plen)
+			old = plen;
+		payload += old;
+		plen -= old;
 	}
-	if (plen > wnd) { /* beyond the window: not accepted (RFC 9293 3.10.7.4) */
-		plen = wnd;
+	if (plen > t->cfg.rcv_wnd) { /* beyond the window: not accepted (RFC 9293 3.10.7.4) */
+		plen = t->cfg.rcv_wnd;
 		fin = false;
 	}
 	int d = deliver(t, c, payload, plen, now);
@@ -1137,6 +1051,67 @@ int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
 	ack_later(t, c);
 	timer_rearm(t, c);
 	return 1;
+}
+
+/* ESTABLISHED: RFC 9293 3.10.7.4, hardened as RFC 5961 says. */
+static int rx_established(struct tcp_table *t, struct tcp_conn *c, const struct pkt_tcp_view *v,
+			  uint64_t now)
+{
+	bool fin = v->flags & TH_FIN;
+	int32_t off = (int32_t)(v->seq - c->rcv_nxt);
+
+	if (v->flags & TH_RST)
+		return rx_rst(t, c, off, now);
+	if (v->flags & TH_SYN) {
+		/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK
+		 * and nothing else, whatever its sequence number. A true
+		 * retransmitted SYN-ACK (our ACK was lost) is completed by this
+		 * ACK; the hello follows by its own timer. */
+		t->st.syn_ignored++;
+		challenge_ack(t, c, now);
+		return 1;
+	}
+	if (!rx_acceptable(t, c, off, (uint32_t)v->payload_len + fin, now))
+		return 1;
+	if (!(v->flags & TH_ACK)) {
+		t->st.no_ack++; /* RFC 9293 3.10.7.4, fifth check: drop */
+		return 1;
+	}
+	if (!rx_ack(t, c, v, now))
+		return 1;
+	if (v->payload_len == 0 && !fin) {
+		timer_rearm(t, c);
+		return 1;
+	}
+	if (off > 0)
+		return rx_ahead(t, c, v, (uint32_t)off, fin);
+	return rx_in_order(t, c, v, off, fin, now);
+}
+
+int tcp_rx(struct tcp_table *t, const uint8_t *f, size_t len, uint64_t now)
+{
+	struct pkt_tcp_view v;
+
+	/* an IPv4 datagram is at most 65535 bytes: more is Ethernet padding */
+	if (len > ETH_LEN + 65535u)
+		len = ETH_LEN + 65535u;
+	if (!pkt_parse_tcp(f, (unsigned)len, &v)) {
+		t->st.bad_frame++;
+		return -EINVAL;
+	}
+	if (v.daddr_be != t->cfg.l2.src_ip_be)
+		return 0;
+	/* our connection's remote port is the frame's source port */
+	uint32_t idx = index_find(t, v.saddr_be, v.sport_be, v.dport_be, NULL);
+	if (idx == NONE) {
+		t->st.unknown_flow++;
+		return 0;
+	}
+	struct tcp_conn *c = &t->conns[idx];
+	t->st.segs_in++;
+	if (c->state == ST_SYN_SENT)
+		return rx_syn_sent(t, c, &v, now);
+	return rx_established(t, c, &v, now);
 }
 
 struct tcp_table *tcp_table_new(const struct tcp_cfg *cfg)

@@ -170,7 +170,7 @@ int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_b
 int tcp_rx(struct tcp_table *t, const uint8_t *frame, size_t len, uint64_t now_ns);
 
 /* The user value of the open connection (dst, dst port, our source port),
- * e.g. for an ICMP error quoting one of its segments. 0, or -1 if none. */
+ * e.g. for an ICMP error quoting one of its segments. 0, or -ENOENT if none. */
 int tcp_find_user(const struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be,
 		  uint16_t src_port_be, uint64_t *user);
 
@@ -208,10 +208,5 @@ struct tcp_conn_info {
 	uint16_t sport_be;
 };
 const struct tcp_conn_info *tcp_closing(const struct tcp_table *t);
-
-/* Internet checksum helpers, exposed for tests and the engine. */
-uint16_t tcp_ipv4_csum(const void *ip_hdr, size_t hdr_len);
-/* Verify IPv4 header and TCP checksums of a frame; true when both are valid. */
-bool tcp_frame_csum_ok(const uint8_t *frame, size_t len);
 
 #endif

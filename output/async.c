@@ -27,6 +27,8 @@ struct out_async {
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool flush_req;
+	atomic_bool sync_req;
+	_Atomic uint64_t durable; /* out_writer_durable_offset after the last sync */
 	_Atomic uint64_t written;
 	atomic_int err; /* first write error, or OUT_OK */
 };
@@ -49,6 +51,7 @@ static void write_item(struct out_async *a, struct out_item *it)
 	if (ret == OUT_OK && it->probe)
 		ret = out_write_probe(a->w, it->probe);
 	note_err(a, ret);
+	it->end_off = ret == OUT_OK ? out_writer_bytes(a->w) : 0;
 	atomic_fetch_add_explicit(&a->written, 1, memory_order_relaxed);
 	if (it->release)
 		it->release(it);
@@ -69,7 +72,10 @@ static void *writer_main(void *arg)
 				note_err(a, out_writer_tick(a->w));
 			continue;
 		}
-		if (atomic_exchange(&a->flush_req, false))
+		if (atomic_exchange(&a->sync_req, false)) {
+			note_err(a, out_writer_sync(a->w));
+			atomic_store(&a->durable, out_writer_durable_offset(a->w));
+		} else if (atomic_exchange(&a->flush_req, false))
 			note_err(a, out_writer_flush(a->w));
 		else
 			note_err(a, out_writer_tick(a->w));
@@ -95,6 +101,8 @@ struct out_async *out_async_start(struct out_writer *w, uint32_t ring_slots)
 	a->ring = out_ring_new(ring_slots);
 	atomic_init(&a->stop, false);
 	atomic_init(&a->flush_req, false);
+	atomic_init(&a->sync_req, false);
+	atomic_init(&a->durable, out_writer_durable_offset(w));
 	atomic_init(&a->written, 0);
 	atomic_init(&a->err, OUT_OK);
 	if (!a->ring || pthread_create(&a->thread, NULL, writer_main, a) != 0) {
@@ -128,6 +136,16 @@ int out_async_error(const struct out_async *a)
 void out_async_request_flush(struct out_async *a)
 {
 	atomic_store(&a->flush_req, true);
+}
+
+void out_async_request_sync(struct out_async *a)
+{
+	atomic_store(&a->sync_req, true);
+}
+
+uint64_t out_async_durable(const struct out_async *a)
+{
+	return atomic_load(&((struct out_async *)a)->durable);
 }
 
 int out_async_stop(struct out_async *a)

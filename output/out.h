@@ -7,7 +7,9 @@
  * The writer appends to PATH.partial, flushes at least once a second (the
  * caller drives out_writer_tick()) and on out_writer_flush(), and on
  * out_writer_close() writes the ScanEnd, fsyncs and renames to PATH. After a
- * kill -9 the .partial file is readable up to its last complete record.
+ * kill -9 the .partial file is readable up to its last complete record (of
+ * a compressed file, PATH ending in ".zst": its last complete zstd frame,
+ * one per flush; output/zstd_internal.h).
  *
  * Messages passed in are borrowed: the caller owns and frees them. Records
  * returned by the reader are owned by the caller and freed with
@@ -30,11 +32,11 @@ enum out_err {
 	OUT_OK = 0,
 	OUT_EIO = -1,	   /* read/write/fsync/rename failed: errno says why */
 	OUT_EMAGIC = -2,   /* not a tlsmap v1 file */
-	OUT_ETRUNC = -3,   /* file ends inside a record (e.g. after kill -9) */
-	OUT_ECORRUPT = -4, /* bad varint, oversized or undecodable record */
+	OUT_ETRUNC = -3,   /* file ends inside a record or zstd frame (e.g. after kill -9) */
+	OUT_ECORRUPT = -4, /* bad varint, oversized or undecodable record, bad zstd frame */
 	OUT_ENOMEM = -5,
 	OUT_EORDER = -6,  /* writer misuse: meta not first, write after close */
-	OUT_EEXPAND = -7, /* record would unpack into more than its memory budget */
+	OUT_EEXPAND = -7, /* record (or zstd frame) would expand past its budget */
 };
 
 /*
@@ -53,8 +55,21 @@ const char *out_strerror(int err);
 
 struct out_writer;
 
-/* Create PATH.partial (truncating) and write the magic. NULL on error (errno set). */
+/*
+ * Create PATH.partial (truncating) and write the magic. NULL on error
+ * (errno set). A PATH ending in ".zst" is written compressed: the same
+ * bytes in zstd frames, one per flush (output/zstd_internal.h); readers
+ * tell the two forms apart by their first bytes, not by the name.
+ */
 struct out_writer *out_writer_open(const char *path);
+/*
+ * Continue PATH.partial (a resumed scan, scanner/resume.h): cut it to
+ * @length (a record boundary after its ScanMeta), learn its certificates
+ * so they are not written twice, and append from there. NULL on error
+ * (errno set; EINVAL: the file does not start with a ScanMeta); the file
+ * is never removed.
+ */
+struct out_writer *out_writer_open_append(const char *path, uint64_t length);
 int out_write_meta(struct out_writer *w, const Tlsmap__V1__ScanMeta *meta);
 /* True if a Certificate with this sha256 was already written to this file. */
 bool out_writer_has_cert(const struct out_writer *w, const uint8_t sha256[32]);
@@ -74,12 +89,19 @@ int out_writer_tick(struct out_writer *w);
 int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end);
 /* Flush and fsync without closing (for signal-driven stops that still rename later). */
 int out_writer_sync(struct out_writer *w);
+/* Bytes of PATH.partial the last successful out_writer_sync() made durable
+ * (whole records; the length a resumed scan may keep). */
+uint64_t out_writer_durable_offset(const struct out_writer *w);
 /*
  * Give up: close and remove PATH.partial (which this writer created), leave
  * PATH as it was, free @w. For failures before anything worth keeping was
  * written (a stage that does not start, a merge that refuses an input).
  */
 int out_writer_abort(struct out_writer *w);
+/* Stop without finishing: flush, fsync and close PATH.partial as it is (no
+ * ScanEnd, no rename), free @w. For a --resume scan stopped by a signal:
+ * the rerun continues the file. */
+int out_writer_keep(struct out_writer *w);
 /*
  * After a write error (every call returns it again from then on): the
  * errno of the failed call, else 0. The file then holds only whole records
@@ -90,16 +112,21 @@ int out_writer_errno(const struct out_writer *w);
 const char *out_writer_partial_path(const struct out_writer *w);
 uint64_t out_writer_durable_records(const struct out_writer *w);
 uint64_t out_writer_records(const struct out_writer *w);
+/* Bytes of records written or buffered, uncompressed. */
 uint64_t out_writer_bytes(const struct out_writer *w);
+/* Bytes in the file as stored (compressed or not), up to the last flush. */
+uint64_t out_writer_file_bytes(const struct out_writer *w);
 
 struct out_reader;
 
-/* Open and check the magic. NULL on error; *err (if non-NULL) says why. */
+/* Open and check the magic, plain or zstd-compressed (then decompressed
+ * streaming, within bounds). NULL on error; *err (if non-NULL) says why. */
 struct out_reader *out_reader_open(const char *path, int *err);
 /*
  * Read the next record into *rec (caller frees with out_record_free).
  * Returns 1 for a record, 0 at a clean end of file, or a negative out_err;
- * out_reader_offset() then gives the byte offset of the bad record's start.
+ * out_reader_offset() then gives the byte offset of the bad record's start
+ * (in the decompressed stream for a compressed file).
  */
 int out_reader_next(struct out_reader *r, Tlsmap__V1__Record **rec);
 uint64_t out_reader_offset(const struct out_reader *r);
@@ -144,7 +171,9 @@ struct out_item {
 	Tlsmap__V1__Certificate **certs;
 	size_t ncerts;
 	void (*release)(struct out_item *item);
-	void *user; /* free for the producer's use */
+	void *user;	  /* free for the producer's use */
+	uint64_t end_off; /* set by the writer thread before release: the file
+			     offset after the item's records (0: not written) */
 };
 
 struct out_async;
@@ -160,6 +189,10 @@ uint64_t out_async_written(const struct out_async *a); /* items written */
 int out_async_error(const struct out_async *a);
 /* Ask for a flush at the next loop (e.g. from the SIGINT path). Async-signal-safe. */
 void out_async_request_flush(struct out_async *a);
+/* Ask for a flush and fsync at the next loop; out_async_durable() then
+ * gives the writer's out_writer_durable_offset(). Any thread. */
+void out_async_request_sync(struct out_async *a);
+uint64_t out_async_durable(const struct out_async *a);
 /*
  * Drain everything submitted, flush, stop and join the thread, free @a.
  * The writer stays open for out_writer_close(). Returns the first write

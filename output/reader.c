@@ -9,6 +9,12 @@
  * a length above OUT_MAX_RECORD, or a body protobuf-c refuses. Errors are
  * sticky: after one, every call returns it again.
  *
+ * A compressed file (zstd frames, told by its first four bytes, whatever
+ * its name) goes through output/zstd.c: fill() then yields decompressed
+ * bytes into the same buffer, the offsets count decompressed bytes, and a
+ * frame that is cut, corrupt or too large ends the reading as a record
+ * would (OUT_ETRUNC, OUT_ECORRUPT, OUT_EEXPAND).
+ *
  * Reading is buffered (256 KiB) through read(2); a record body is read into
  * a growable buffer and unpacked with protobuf-c, which copies what it keeps,
  * so records stay valid after the next call.
@@ -33,6 +39,7 @@
 
 #include "output/out.h"
 #include "output/pb_internal.h"
+#include "output/zstd_internal.h"
 
 #define RD_BUF_SIZE (256u << 10)
 
@@ -46,6 +53,7 @@ struct out_reader {
 	size_t body_cap;
 	int sticky; /* 0, or the error to return from now on */
 	bool eof;
+	struct out_zdec *zdec;	  /* compressed file: decompressor, else NULL */
 	ProtobufCAllocator alloc; /* budgeted malloc for unpacking */
 	size_t budget_left;	  /* for the record being unpacked */
 	bool over_budget;
@@ -181,6 +189,17 @@ static int fill(struct out_reader *r)
 	if (r->eof)
 		return 0;
 	r->pos = r->len = 0;
+	if (r->zdec) {
+		size_t got;
+		int z = out_zdec_read(r->zdec, r->buf, RD_BUF_SIZE, &got);
+
+		if (z <= 0) {
+			r->eof = z == 0;
+			return z;
+		}
+		r->len = got;
+		return 1;
+	}
 	do
 		n = read(r->fd, r->buf, RD_BUF_SIZE);
 	while (n < 0 && errno == EINTR);
@@ -239,6 +258,20 @@ struct out_reader *out_reader_open(const char *path, int *err)
 		e = OUT_ENOMEM;
 		goto fail;
 	}
+	/* zstd frames: decompress from here on, the bytes read so far first */
+	t = fill(r);
+	if (t < 0) {
+		e = t;
+		goto fail;
+	}
+	if (out_zstd_magic(r->buf + r->pos, r->len - r->pos)) {
+		r->zdec = out_zdec_new(r->fd, r->buf + r->pos, r->len - r->pos);
+		if (!r->zdec) {
+			e = OUT_ENOMEM;
+			goto fail;
+		}
+		r->pos = r->len = 0;
+	}
 	t = take(r, magic, OUT_MAGIC_LEN);
 	if (t < 0) {
 		e = t;
@@ -258,6 +291,7 @@ fail:
 
 		if (r->fd >= 0)
 			close(r->fd);
+		out_zdec_free(r->zdec);
 		free(r->buf);
 		free(r);
 		errno = saved;
@@ -343,6 +377,7 @@ void out_reader_close(struct out_reader *r)
 	if (!r)
 		return;
 	close(r->fd);
+	out_zdec_free(r->zdec);
 	free(r->buf);
 	free(r->body);
 	free(r);

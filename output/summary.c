@@ -47,6 +47,7 @@ struct summary {
 	size_t nnames, cap_names;
 	struct sum_file *files;
 	size_t nfiles, cap_files;
+	const char *file_vantage; /* the file being read: its ScanMeta.vantage */
 	bool oom;
 };
 
@@ -473,6 +474,12 @@ static void add_probe(struct summary *s, const Tlsmap__V1__Probe *p)
 				      "", &gidx);
 			break;
 		}
+		case SUM_BY_VANTAGE: {
+			const char *v = p->vantage && *p->vantage ? p->vantage : s->file_vantage;
+
+			g = group_get(s, dim, v && *v ? v : "-", "", 0, "", &gidx);
+			break;
+		}
 		default:
 			g = group_get(s, dim, "all", "", 0, "", &gidx);
 			break;
@@ -597,12 +604,14 @@ int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen)
 	f = &s->files[s->nfiles++];
 	memset(f, 0, sizeof(*f));
 	f->path = xstrdup(s, path);
+	s->file_vantage = NULL;
 	while ((ret = out_reader_next(r, &rec)) == 1) {
 		f->records++;
 		switch (rec->kind_case) {
 		case TLSMAP__V1__RECORD__KIND_META:
 			if (!f->meta) {
 				keep_meta(f, rec);
+				s->file_vantage = rec->meta->vantage;
 				rec = NULL;
 			}
 			break;
@@ -741,6 +750,8 @@ static const char *dim_title(enum sum_by by)
 		return "sni";
 	case SUM_BY_HOP:
 		return "router_before_interceptor";
+	case SUM_BY_VANTAGE:
+		return "vantage";
 	default:
 		return "group";
 	}

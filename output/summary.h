@@ -30,6 +30,9 @@ enum sum_by {
 	 * of localised INTERCEPTED probes: key its address, cc/asn its
 	 * geolocation; every host counted there is an intercepted one */
 	SUM_BY_HOP,
+	/* the --vantage label of the probe (the file's ScanMeta.vantage when the
+	 * probe has none; "-" when neither has one) */
+	SUM_BY_VANTAGE,
 	SUM_BY_ALL, /* one group, "all": the totals */
 	SUM_NDIMS
 };

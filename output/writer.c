@@ -20,6 +20,13 @@
  * ScanEnd and renames nothing: PATH.partial stays, a clean prefix of whole
  * records, and an existing PATH is left untouched.
  *
+ * Compressed (PATH ends in ".zst", output/zstd.c): each flush becomes one
+ * zstd frame written with one write(2), so the file is whole frames (each
+ * ending on a record boundary) and, after a kill, at most one partial
+ * frame; a write error cuts the file back to its last whole frame. The
+ * compression runs wherever the flush runs: in a scan, the writer thread
+ * (out_async), never a worker.
+ *
  * Certificates are deduplicated with an open-addressing hash set of their
  * sha256 (the digest is already uniform, so its first 8 bytes are the hash).
  *
@@ -38,6 +45,7 @@
 #include <unistd.h>
 
 #include "output/out.h"
+#include "output/zstd_internal.h"
 
 #define OUT_BUF_SIZE (1u << 20)
 #define OUT_FLUSH_NS 1000000000ull
@@ -56,15 +64,17 @@ struct out_writer {
 	uint8_t *buf;
 	size_t len;
 	uint64_t records;
-	uint64_t bytes; /* bytes handed to the kernel plus buffered */
+	uint64_t bytes; /* bytes handed to the kernel plus buffered (uncompressed) */
 	uint64_t last_flush_ns;
 	uint64_t file_off;     /* bytes in the file, always a record boundary */
 	uint64_t file_records; /* whole records in the file */
 	uint64_t buf_records;  /* whole records in buf */
+	uint64_t synced_off;   /* bytes that the last fsync made durable */
 	int err;	       /* first error (sticky), or OUT_OK */
 	int err_errno;	       /* errno of that error */
 	bool meta_written;
 	struct cert_set certs;
+	struct out_zenc *zenc; /* NULL: plain file */
 };
 
 const char *out_strerror(int err)
@@ -79,13 +89,14 @@ const char *out_strerror(int err)
 	case OUT_ETRUNC:
 		return "file ends inside a record (truncated)";
 	case OUT_ECORRUPT:
-		return "corrupt record";
+		return "corrupt record or zstd frame";
 	case OUT_ENOMEM:
 		return "out of memory";
 	case OUT_EORDER:
 		return "records written out of order";
 	case OUT_EEXPAND:
-		return "record would take more memory than its size allows (crafted or corrupt)";
+		return "record would take more memory than its size allows, or zstd frame would "
+		       "expand past its bound (crafted or corrupt)";
 	default:
 		return "unknown error";
 	}
@@ -233,28 +244,54 @@ static int writer_fail(struct out_writer *w, int err, uint64_t keep, uint64_t ke
 	return err;
 }
 
-int out_writer_flush(struct out_writer *w)
+/*
+ * Append @p[0..n) (@nrec whole records) to the file: as they are, or as one
+ * zstd frame. On error the file is cut back to its last whole record (plain)
+ * or frame (compressed) and the error is kept.
+ */
+static int emit(struct out_writer *w, const uint8_t *p, size_t n, uint64_t nrec)
 {
 	size_t done;
 	int ret;
+
+	if (w->zenc) {
+		const uint8_t *frame;
+		size_t flen;
+
+		ret = out_zenc_frame(w->zenc, p, n, &frame, &flen);
+		if (ret == OUT_OK)
+			ret = write_all(w->fd, frame, flen, &done);
+		if (ret != OUT_OK)
+			return writer_fail(w, ret, 0, 0); /* a partial frame is not kept */
+		w->file_off += flen;
+	} else {
+		ret = write_all(w->fd, p, n, &done);
+		if (ret != OUT_OK) {
+			uint64_t k;
+			size_t keep = whole_records(p, done, &k);
+
+			return writer_fail(w, ret, keep, k);
+		}
+		w->file_off += n;
+	}
+	w->file_records += nrec;
+	return OUT_OK;
+}
+
+int out_writer_flush(struct out_writer *w)
+{
+	int ret = OUT_OK;
 
 	if (!w)
 		return OUT_EORDER;
 	if (w->err != OUT_OK)
 		return w->err;
-	ret = write_all(w->fd, w->buf, w->len, &done);
+	if (w->len > 0)
+		ret = emit(w, w->buf, w->len, w->buf_records);
 	w->last_flush_ns = mono_ns();
-	if (ret != OUT_OK) {
-		uint64_t n;
-		size_t keep = whole_records(w->buf, done, &n);
-
-		return writer_fail(w, ret, keep, n);
-	}
-	w->file_off += w->len;
-	w->file_records += w->buf_records;
 	w->len = 0;
 	w->buf_records = 0;
-	return OUT_OK;
+	return ret;
 }
 
 int out_writer_tick(struct out_writer *w)
@@ -272,7 +309,14 @@ int out_writer_sync(struct out_writer *w)
 
 	if (ret == OUT_OK && fsync(w->fd) != 0)
 		ret = writer_fail(w, OUT_EIO, 0, 0);
+	if (ret == OUT_OK)
+		w->synced_off = w->file_off;
 	return ret;
+}
+
+uint64_t out_writer_durable_offset(const struct out_writer *w)
+{
+	return w->synced_off;
 }
 
 static size_t varint_put(uint8_t *p, uint64_t v)
@@ -313,20 +357,16 @@ static int write_record(struct out_writer *w, const Tlsmap__V1__Record *rec)
 		w->buf_records++;
 	} else {
 		/* Larger than the buffer: pack aside and write in one go. */
-		uint8_t *big = malloc(body);
-		size_t done;
+		uint8_t *big = malloc(hlen + body);
 
 		if (!big)
 			return OUT_ENOMEM;
-		tlsmap__v1__record__pack(rec, big);
-		ret = write_all(w->fd, hdr, hlen, &done);
-		if (ret == OUT_OK)
-			ret = write_all(w->fd, big, body, &done);
+		memcpy(big, hdr, hlen);
+		tlsmap__v1__record__pack(rec, big + hlen);
+		ret = emit(w, big, hlen + body, 1);
 		free(big);
 		if (ret)
-			return writer_fail(w, ret, 0, 0);
-		w->file_off += hlen + body;
-		w->file_records++;
+			return ret;
 	}
 	w->records++;
 	w->bytes += hlen + body;
@@ -350,6 +390,11 @@ struct out_writer *out_writer_open(const char *path)
 	}
 	memcpy(w->partial, path, plen);
 	memcpy(w->partial + plen, ".partial", sizeof(".partial"));
+	if (out_zstd_path(path)) {
+		w->zenc = out_zenc_new(OUT_ZSTD_LEVEL);
+		if (!w->zenc)
+			goto fail;
+	}
 	w->fd = open(w->partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		goto fail;
@@ -369,10 +414,89 @@ fail:;
 		close(w->fd);
 		unlink(w->partial);
 	}
+	out_zenc_free(w->zenc);
 	free(w->path);
 	free(w->partial);
 	free(w->buf);
 	free(w);
+	errno = saved;
+	return NULL;
+}
+
+static void writer_free(struct out_writer *w);
+
+/* Know the records already in the file: its certificates (deduplicated
+ * against from now on), its record count and whether it starts with a
+ * ScanMeta. */
+static int writer_learn(struct out_writer *w)
+{
+	int err = OUT_OK, n;
+	struct out_reader *r = out_reader_open(w->partial, &err);
+	Tlsmap__V1__Record *rec;
+
+	if (!r)
+		return err;
+	while ((n = out_reader_next(r, &rec)) == 1) {
+		const Tlsmap__V1__Certificate *c = rec->certificate;
+
+		if (w->records == 0 && rec->kind_case == TLSMAP__V1__RECORD__KIND_META)
+			w->meta_written = true;
+		if (rec->kind_case == TLSMAP__V1__RECORD__KIND_CERTIFICATE &&
+		    (c->sha256.len == 32 || c->sha256.len == 0)) {
+			uint8_t key[32] = {0};
+
+			if (c->sha256.len)
+				memcpy(key, c->sha256.data, 32);
+			if (!cert_set_has(&w->certs, key) && (n = cert_set_add(&w->certs, key)))
+				break;
+		}
+		w->records++;
+		out_record_free(rec);
+	}
+	out_reader_close(r);
+	return n < 0 ? n : OUT_OK;
+}
+
+struct out_writer *out_writer_open_append(const char *path, uint64_t length)
+{
+	struct out_writer *w = calloc(1, sizeof(*w));
+	size_t plen = strlen(path);
+	int ret;
+
+	if (!w)
+		return NULL;
+	w->fd = -1;
+	w->path = strdup(path);
+	w->partial = malloc(plen + sizeof(".partial"));
+	w->buf = malloc(OUT_BUF_SIZE);
+	if (!w->path || !w->partial || !w->buf) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	memcpy(w->partial, path, plen);
+	memcpy(w->partial + plen, ".partial", sizeof(".partial"));
+	/* a compressed file goes on in whole frames: @length is a frame's end */
+	if (out_zstd_path(path) && !(w->zenc = out_zenc_new(OUT_ZSTD_LEVEL)))
+		goto fail;
+	w->fd = open(w->partial, O_WRONLY | O_CLOEXEC);
+	if (w->fd < 0 || ftruncate(w->fd, (off_t)length) != 0 || fsync(w->fd) != 0 ||
+	    lseek(w->fd, 0, SEEK_END) != (off_t)length)
+		goto fail;
+	ret = writer_learn(w);
+	if (ret != OUT_OK || !w->meta_written) {
+		errno = ret == OUT_ENOMEM ? ENOMEM : EINVAL;
+		goto fail;
+	}
+	w->file_records = w->records;
+	w->bytes = w->file_off = w->synced_off = length;
+	w->last_flush_ns = mono_ns();
+	return w;
+fail:;
+	int saved = errno;
+
+	if (w->fd >= 0)
+		close(w->fd); /* the file stays: it holds the scan so far */
+	writer_free(w);
 	errno = saved;
 	return NULL;
 }
@@ -458,6 +582,7 @@ static int fsync_dir_of(const char *path)
 
 static void writer_free(struct out_writer *w)
 {
+	out_zenc_free(w->zenc);
 	free(w->certs.keys);
 	free(w->path);
 	free(w->partial);
@@ -531,6 +656,19 @@ int out_writer_abort(struct out_writer *w)
 	return ret;
 }
 
+int out_writer_keep(struct out_writer *w)
+{
+	int ret;
+
+	if (!w)
+		return OUT_EORDER;
+	ret = w->err != OUT_OK ? w->err : out_writer_sync(w);
+	if (close(w->fd) != 0 && ret == OUT_OK)
+		ret = OUT_EIO;
+	writer_free(w);
+	return ret;
+}
+
 int out_writer_errno(const struct out_writer *w)
 {
 	return w->err == OUT_OK ? 0 : w->err_errno;
@@ -554,4 +692,9 @@ uint64_t out_writer_records(const struct out_writer *w)
 uint64_t out_writer_bytes(const struct out_writer *w)
 {
 	return w->bytes;
+}
+
+uint64_t out_writer_file_bytes(const struct out_writer *w)
+{
+	return w->file_off;
 }

@@ -82,10 +82,17 @@ static const struct rule rules[] = {
 };
 #define FIRST_EVIDENCE_ROW 8
 
+/*
+ * Add a reason. The rules add at most VERDICT_MAX_REASONS (a differing chain
+ * with a control: 5 chain reasons and 3 evidence reasons), so none is
+ * dropped; should a new rule exceed it, the drop is counted, not silent.
+ */
 static void reason(struct verdict_result *out, const char *fmt, const char *arg)
 {
-	if (out->n_reasons >= VERDICT_MAX_REASONS)
+	if (out->n_reasons >= VERDICT_MAX_REASONS) {
+		out->reasons_dropped++;
 		return;
+	}
 	char *r = out->reasons[out->n_reasons++];
 	size_t n;
 
@@ -143,21 +150,37 @@ static bool chains_equal(const struct verdict_input *in)
 /* The strongest way (enum icpt_way order) in which any certificate of the
  * test chain matches the list, the first such certificate in chain order:
  * icpt_match_chain()'s rule, over verdict_cert. */
-static void match_interceptor(const struct verdict_input *in, struct verdict_result *out)
+void verdict_match_interceptor(const struct icpt_list *list, const struct verdict_cert *chain,
+			       size_t n, struct icpt_match *out)
 {
+	memset(out, 0, sizeof(*out));
 	for (int way = ICPT_WAY_FIRST; way <= ICPT_WAY_LAST; way++)
-		for (size_t i = 0; i < in->test_n; i++) {
-			const struct verdict_cert *t = &in->test[i];
+		for (size_t i = 0; i < n; i++) {
+			const struct verdict_cert *t = &chain[i];
 			struct icpt_cert c = {t->der, t->parsed, t->sha256, NULL};
 
-			out->interceptor =
-				icpt_match_cert(in->interceptors, (enum icpt_way)way, &c);
-			if (out->interceptor) {
-				out->interceptor_way = (enum icpt_way)way;
-				out->interceptor_cert = i;
+			out->entry = icpt_match_cert(list, (enum icpt_way)way, &c);
+			if (out->entry) {
+				out->way = (enum icpt_way)way;
+				out->cert = i;
 				return;
 			}
 		}
+}
+
+static void match_interceptor(const struct verdict_input *in, struct verdict_result *out)
+{
+	struct icpt_match m;
+
+	if (in->known_match)
+		m = *in->known_match;
+	else
+		verdict_match_interceptor(in->interceptors, in->test, in->test_n, &m);
+	out->interceptor = m.entry;
+	if (m.entry) {
+		out->interceptor_way = m.way;
+		out->interceptor_cert = m.cert;
+	}
 }
 
 void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
@@ -221,6 +244,7 @@ void verdict_decide(const struct verdict_input *in, struct verdict_result *out)
 	if (facts & F_NAMES_SNI)
 		reason(out, "names-sni", NULL);
 	out->n_chain_reasons = out->n_reasons;
+	out->chain_reasons_dropped = out->reasons_dropped;
 	evidence_reasons(out);
 }
 
@@ -231,5 +255,6 @@ void verdict_redecide(struct verdict_result *r, unsigned evidence)
 	r->facts = (r->facts & ((1u << F_EV_SHIFT) - 1)) | evidence << F_EV_SHIFT;
 	match_rules(r);
 	r->n_reasons = r->n_chain_reasons;
+	r->reasons_dropped = r->chain_reasons_dropped;
 	evidence_reasons(r);
 }

@@ -62,8 +62,20 @@ struct verdict_input {
 	const char *verify_error;	      /* its error string when not verified */
 	bool name_matches;		      /* verify_name_matches(leaf, sni) */
 	const struct icpt_list *interceptors; /* may be NULL */
+	/* the test chain's verdict_match_interceptor() against @interceptors
+	 * when the caller already has it (a cache); NULL: matched here */
+	const struct icpt_match *known_match;
 	unsigned evidence; /* VERDICT_EV_* bits known when deciding (often 0) */
 };
+
+/*
+ * How @chain (@n certificates, leaf first) matches @list (NULL: never): the
+ * strongest way (enum icpt_way order) any certificate matches, at the first
+ * such certificate in chain order (icpt_match_chain()'s rule). It depends
+ * only on the chain and the list, so a caller may keep it per chain.
+ */
+void verdict_match_interceptor(const struct icpt_list *list, const struct verdict_cert *chain,
+			       size_t n, struct icpt_match *out);
 
 /*
  * Evidence beyond the chain itself (docs/verdicts.md, "Evidence"). A chain
@@ -101,10 +113,13 @@ struct verdict_result {
 	unsigned facts;		/* internal: the fact bits the rules saw */
 	uint8_t rule;		/* internal: the row that decided */
 	size_t n_chain_reasons; /* reasons[] before the evidence reasons */
+	/* reasons that did not fit in reasons[] (0 with today's rules) */
+	unsigned reasons_dropped, chain_reasons_dropped;
 };
 
 /* Decide; allocation-free except for name rendering when an interceptor
- * list is given. Thread-safe. */
+ * list is given. Thread-safe. It cannot fail, so it returns nothing: every
+ * input, however odd, gets a verdict (docs/hacking.md, "Errors"). */
 void verdict_decide(const struct verdict_input *in, struct verdict_result *out);
 
 /*

@@ -108,7 +108,7 @@ int bench_rx(int argc, char **argv)
 	}
 	eng_install_signals();
 	done = eng_bench_rx(e, (unsigned)n, seconds, &cnt_ops, &cs, &el);
-	printf("cookie_impl=%s\n", eng_cookie_impl());
+	printf("cookie_impl=%s\n", eng_cookie_impl(e));
 	printf("rx_frames=%llu\n", (unsigned long long)done);
 	printf("open=%llu\nclosed=%llu\n", (unsigned long long)cs.open,
 	       (unsigned long long)cs.closed);

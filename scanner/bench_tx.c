@@ -103,13 +103,13 @@ int bench_tx(int argc, char **argv)
 	memset(&gen, 0, sizeof(gen));
 	gen.base = 0xc6120000; /* 198.18.0.0: net_null sends nowhere */
 	perm_init(&gen.perm, 1u << 24, gen.seed, 0, 1);
-	t0 = eng_now_ns();
+	t0 = eng_now_ns(e);
 	gen.until_ns = t0 + (uint64_t)(seconds * 1e9);
 	eng_run(e, bench_next, &gen, NULL, NULL, NULL, NULL);
-	el = (double)(eng_now_ns() - t0) / 1e9;
+	el = (double)(eng_now_ns(e) - t0) / 1e9;
 	eng_stats(e, &st);
 	printf("tx_port=%s\n", eng_port_name(e));
-	printf("cookie_impl=%s\n", eng_cookie_impl());
+	printf("cookie_impl=%s\n", eng_cookie_impl(e));
 	printf("tx_packets=%llu\n", (unsigned long long)st.sent);
 	printf("tx_dropped=%llu\n", (unsigned long long)st.tx_dropped);
 	printf("seconds=%.3f\n", el);

@@ -29,6 +29,8 @@ int cmd_dump(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+/* The report's texts in @code (share/report/CODE.tsv); NULL after a message. */
+struct report_lang *cmd_report_lang(const char *code);
 int cmd_x509(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_interceptors(int argc, char **argv);

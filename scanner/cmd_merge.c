@@ -37,9 +37,11 @@
 static const char usage_text[] =
 	"usage: tlsmap merge -o OUT [options] IN...\n"
 	"Join the shard files of one scan (same seed, targets, ports, SNI list and\n"
-	"shard count; distinct shard indexes) into one dataset.\n"
+	"shard count; distinct shard indexes) into one dataset. Each IN may be\n"
+	"plain or zstd-compressed.\n"
 	"  -o, --output FILE        the merged dataset (written via FILE.partial,\n"
-	"                           renamed when complete; not one of the INs)\n"
+	"                           renamed when complete; not one of the INs);\n"
+	"                           zstd-compressed when FILE ends in .zst\n"
 	"  --allow-incomplete       accept shards without ScanEnd or truncated\n"
 	"                           (the merged ScanEnd is then marked not clean)\n"
 	"  -h, --help               this text\n";

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tlsmap summary: interception per country, ASN, forging issuer or SNI over
+ * tlsmap summary: interception per country, ASN, forging issuer, SNI or vantage over
  * one or more dataset files (shards of a scan may be given together: a host
  * counts once). The table is what `make demo` prints; --csv is for tools.
  * Incomplete files are summarised as far as they go, with a warning.
@@ -18,8 +18,10 @@ static const char usage_text[] =
 	"Per group: hosts probed, hosts with TLS, hosts intercepted (at least one SNI\n"
 	"intercepted), the interception rate (intercepted / with TLS) with a 95%\n"
 	"Wilson interval, the top forging issuers and the domains forged.\n"
-	"  --by KEY     country (default), asn, issuer, sni, or hop (the last router\n"
-	"               before each localised interceptor, with its country and ASN)\n"
+	"  --by KEY     country (default), asn, issuer, sni, hop (the last router\n"
+	"               before each localised interceptor, with its country and ASN),\n"
+	"               or vantage (each scan's vantage label: the same targets seen\n"
+	"               from several places, given together)\n"
 	"  --csv        CSV with a header line instead of a table\n"
 	"  -h, --help   this text\n";
 
@@ -57,10 +59,12 @@ int cmd_summary(int argc, char **argv)
 				by = SUM_BY_SNI;
 			else if (!strcmp(optarg, "hop"))
 				by = SUM_BY_HOP;
+			else if (!strcmp(optarg, "vantage"))
+				by = SUM_BY_VANTAGE;
 			else {
 				cli_usage_error("summary",
 						"invalid value for --by: '%s' (expected country, "
-						"asn, issuer, sni or hop)",
+						"asn, issuer, sni, hop or vantage)",
 						optarg);
 				return CLI_EUSAGE;
 			}

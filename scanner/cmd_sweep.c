@@ -30,7 +30,13 @@
  *   sweep.sbatch-opt = OPT     passed on to submit (repeatable)
  *   sweep.submit = PATH        the submit script (default: found next to
  *                              the binary)
+ *   sweep.lang = en|ru|kk      the report's language (default en)
+ *
+ * The report of a run covers the earlier runs in DIR too (up to
+ * SWEEP_TIMELINE_MAX of them, by date name): a timeline per country and
+ * what changed since the previous run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -48,6 +54,8 @@
 
 #include "output/out.h"
 #include "output/report.h"
+#include "output/report_lang.h"
+#include "output/series.h"
 #include "output/summary.h"
 #include "scanner/cli.h"
 #include "scanner/config_file.h"
@@ -55,6 +63,7 @@
 #define CMD "sweep"
 #define SWEEP_MAX_SBATCH_OPTS 32
 #define SWEEP_MAX_ROOT (PATH_MAX - 256)
+#define SWEEP_TIMELINE_MAX 26 /* earlier runs in the report: half a year of weekly runs */
 
 static const char usage_text[] =
 	"usage: tlsmap sweep -C FILE --root DIR [--date DATE] [--dataset FILE]\n"
@@ -83,6 +92,7 @@ struct sweep {
 	const char *sbatch_opts[SWEEP_MAX_SBATCH_OPTS];
 	size_t nsbatch;
 	const char *submit;
+	const char *lang; /* sweep.lang, NULL: en */
 	struct cfgfile_entry *entries;
 	char *entries_storage;
 };
@@ -198,10 +208,17 @@ static int read_sweep_keys(struct sweep *sw)
 			sw->sbatch_opts[sw->nsbatch++] = v;
 		} else if (!strcmp(e->key, "sweep.submit")) {
 			sw->submit = v;
+		} else if (!strcmp(e->key, "sweep.lang")) {
+			if (!report_lang_known(v)) {
+				cli_usage_error(CMD, "%s:%u: invalid sweep.lang '%s' (expected %s)",
+						sw->config, e->line, v, report_langs_text());
+				return CLI_EUSAGE;
+			}
+			sw->lang = v;
 		} else {
 			cli_usage_error(CMD,
 					"%s:%u: unknown key '%s' (sweep.name, sweep.slurm, "
-					"sweep.shards, sweep.sbatch-opt, sweep.submit)",
+					"sweep.shards, sweep.sbatch-opt, sweep.submit, sweep.lang)",
 					sw->config, e->line, e->key);
 			return CLI_EUSAGE;
 		}
@@ -548,16 +565,104 @@ static int get_dataset(const struct sweep *sw, const char *work, const char *dat
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The datasets of the runs in DIR dated before this one (the last
+ * SWEEP_TIMELINE_MAX by name, oldest first), then @dataset: into @paths
+ * (each malloc'ed, the last one too); their count, or -1 out of memory.
+ */
+static int timeline_paths(const struct sweep *sw, const char *dataset, char **paths)
+{
+	DIR *d = opendir(sw->root);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, first;
+	int k = 0;
+
+	while (d && (de = readdir(d))) {
+		if (!valid_date(de->d_name) || strcmp(de->d_name, sw->date) >= 0)
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*nn));
+
+			if (!nn)
+				break;
+			names = nn;
+		}
+		if (!(names[n] = malloc(strlen(sw->root) + strlen(de->d_name) + 16)))
+			break;
+		sprintf(names[n++], "%s/%s/scan.tlsmap", sw->root, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	first = n > SWEEP_TIMELINE_MAX ? n - SWEEP_TIMELINE_MAX : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i >= first && access(names[i], R_OK) == 0)
+			paths[k++] = names[i];
+		else
+			free(names[i]);
+	}
+	free(names);
+	paths[k] = strdup(dataset);
+	return paths[k] ? k + 1 : -1;
+}
+
+/* WORK/report.html: this run, with the earlier runs' timeline when there are. */
+static int write_report(const struct sweep *sw, const char *work, const char *dataset)
+{
+	char *paths[SWEEP_TIMELINE_MAX + 1] = {0};
+	char err[512], path[PATH_MAX], title[256], map[PATH_MAX];
+	struct report_opts ro = {0};
+	struct series ser = {0};
+	int n = timeline_paths(sw, dataset, paths), ret = 1;
+	FILE *f;
+
+	ro.lang = cmd_report_lang(sw->lang ? sw->lang : "en");
+	if (n < 0 || !ro.lang)
+		goto out;
+	if (series_load(&ser, (const char *const *)paths, (size_t)n, err, sizeof(err))) {
+		fprintf(stderr, "tlsmap sweep: warning: %s; the report shows this run alone\n",
+			err);
+		if (series_load(&ser, (const char *const *)&paths[n - 1], 1, err, sizeof(err))) {
+			fprintf(stderr, "tlsmap sweep: %s\n", err);
+			goto out;
+		}
+	}
+	snprintf(title, sizeof(title), "tlsmap sweep %s, %s", sw->name, sw->date);
+	ro.title = title;
+	ro.map_path = report_default_map(map, sizeof(map));
+	ro.now = (long long)time(NULL);
+	ro.series = ser.n > 1 ? &ser : NULL;
+	path_join(path, sizeof(path), work, "report.html");
+	f = fopen(path, "w");
+	/* '+', not '||': the file is closed whatever failed first */
+	if (!f || (report_write(f, ser.latest, &ro) != 0) + (close_synced(f) != 0)) {
+		fprintf(stderr, "tlsmap sweep: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	series_free(&ser);
+	report_lang_free((struct report_lang *)ro.lang);
+	for (int i = 0; i <= SWEEP_TIMELINE_MAX; i++)
+		free(paths[i]);
+	return ret;
+}
+
 /* Summaries, report and series rows of WORK/scan.tlsmap. */
 static int publish_files(const struct sweep *sw, const char *work, const char *dataset, char **rows,
 			 char *header, size_t hlen)
 {
-	char err[512], path[PATH_MAX], title[256];
+	char err[512], path[PATH_MAX];
 	struct summary *s = sum_new();
 	const struct sum_file *fs;
 	const struct sum_group *tot;
-	struct report_opts ro = {0};
-	char map[PATH_MAX];
 	size_t nf;
 	FILE *f;
 	int ret = 1;
@@ -591,17 +696,8 @@ static int publish_files(const struct sweep *sw, const char *work, const char *d
 	    write_csv(work, "summary-asn.csv", s, SUM_BY_ASN) ||
 	    write_csv(work, "summary-issuer.csv", s, SUM_BY_ISSUER))
 		goto out;
-	snprintf(title, sizeof(title), "tlsmap sweep %s, %s", sw->name, sw->date);
-	ro.title = title;
-	ro.map_path = report_default_map(map, sizeof(map));
-	ro.now = (long long)time(NULL);
-	path_join(path, sizeof(path), work, "report.html");
-	f = fopen(path, "w");
-	/* '+', not '||': the file is closed whatever failed first */
-	if (!f || (report_write(f, s, &ro) != 0) + (close_synced(f) != 0)) {
-		fprintf(stderr, "tlsmap sweep: %s: %s\n", path, strerror(errno));
+	if (write_report(sw, work, dataset))
 		goto out;
-	}
 	*rows = series_rows(s, sw, header, hlen);
 	path_join(path, sizeof(path), work, "series-rows.csv");
 	f = *rows ? fopen(path, "w") : NULL;

@@ -6,6 +6,10 @@
  * (localisations claimed and their results). Linear probing, never
  * deleted, at most 7/10 full.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +197,15 @@ bool ev_claim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t net
 	return ok;
 }
 
+void ev_unclaim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network)
+{
+	pthread_mutex_lock(&t->lock);
+	struct ev_group *g = group_get(t, issuer_key, network, false);
+	if (g && g->claimed)
+		g->claimed--;
+	pthread_mutex_unlock(&t->lock);
+}
+
 unsigned ev_lookup(struct ev_table *t, uint64_t issuer_key, uint64_t network)
 {
 	unsigned ev = 0;
@@ -211,4 +224,122 @@ unsigned ev_lookup(struct ev_table *t, uint64_t issuer_key, uint64_t network)
 uint64_t ev_overflow(const struct ev_table *t)
 {
 	return t->overflow;
+}
+
+/* ---- a scan's evidence across a resume (scanner/resume.h) ---- */
+
+int ev_table_export(struct ev_table *t, char **text, size_t *len)
+{
+	FILE *f = open_memstream(text, len);
+
+	if (!f)
+		return -1;
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t i = 0; i < ISSUER_SLOTS; i++) {
+		const struct ev_issuer *e = &t->issuers[i];
+		if (!e->key)
+			continue;
+		fprintf(f, "ev_issuer %" PRIx64 " %u", e->key, e->nleaves);
+		for (unsigned k = 0; k < e->nleaves; k++)
+			fprintf(f, " %" PRIx64, e->leaves[k]);
+		fprintf(f, " %u", e->nnets);
+		for (unsigned k = 0; k < e->nnets; k++)
+			fprintf(f, " %" PRIx64, e->nets[k]);
+		fputc('\n', f);
+	}
+	for (uint32_t i = 0; i < GROUP_SLOTS; i++) {
+		const struct ev_group *g = &t->groups[i];
+		if (g->used)
+			fprintf(f, "ev_group %" PRIx64 " %" PRIx64 " %u %u\n", g->issuer,
+				g->network, g->before, g->at_server);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Next space-separated hex number of *@p (advanced); false when there is none. */
+static bool next_hex(const char **p, uint64_t *v)
+{
+	char *end;
+
+	if (**p != ' ' || !isxdigit((unsigned char)(*p)[1]))
+		return false;
+	errno = 0;
+	*v = strtoull(*p + 1, &end, 16);
+	*p = end;
+	return errno == 0 && (*end == ' ' || *end == '\0');
+}
+
+static int import_issuer(struct ev_table *t, const char *p)
+{
+	uint64_t key, n, leaves[EV_CROSS_HOSTS], nets[EV_CROSS_NETWORKS], nn;
+
+	if (!next_hex(&p, &key) || !key || !next_hex(&p, &n) || n > EV_CROSS_HOSTS)
+		return -1;
+	for (uint64_t k = 0; k < n; k++)
+		if (!next_hex(&p, &leaves[k]))
+			return -1;
+	if (!next_hex(&p, &nn) || nn > EV_CROSS_NETWORKS)
+		return -1;
+	for (uint64_t k = 0; k < nn; k++)
+		if (!next_hex(&p, &nets[k]))
+			return -1;
+	if (*p)
+		return -1;
+	pthread_mutex_lock(&t->lock);
+	struct ev_issuer *e = issuer_get(t, key, true);
+	for (uint64_t k = 0; e && k < n; k++)
+		set_add(e->leaves, &e->nleaves, EV_CROSS_HOSTS, leaves[k]);
+	for (uint64_t k = 0; e && k < nn; k++)
+		set_add(e->nets, &e->nnets, EV_CROSS_NETWORKS, nets[k]);
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+static int import_group(struct ev_table *t, const char *p)
+{
+	uint64_t issuer, network, before, at_server;
+
+	if (!next_hex(&p, &issuer) || !next_hex(&p, &network) || !next_hex(&p, &before) ||
+	    !next_hex(&p, &at_server) || *p || before > UINT32_MAX / 2 ||
+	    at_server > UINT32_MAX / 2)
+		return -1;
+	pthread_mutex_lock(&t->lock);
+	struct ev_group *g = group_get(t, issuer, network, true);
+	if (g) {
+		g->before += (uint32_t)before;
+		g->at_server += (uint32_t)at_server;
+		/* claims of localisations that ended; those that were running
+		 * belong to hosts probed again, which claim anew */
+		g->claimed = g->before + g->at_server;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+int ev_table_import(struct ev_table *t, const char *text, size_t *bad_line)
+{
+	size_t line = 0;
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *nl = strchr(p, '\n');
+		char buf[512];
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		int ret = -1;
+
+		line++;
+		if (n < sizeof(buf)) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			if (strncmp(buf, "ev_issuer", 9) == 0)
+				ret = import_issuer(t, buf + 9);
+			else if (strncmp(buf, "ev_group", 8) == 0)
+				ret = import_group(t, buf + 8);
+		}
+		if (ret) {
+			*bad_line = line;
+			return -1;
+		}
+	}
+	return 0;
 }

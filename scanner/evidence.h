@@ -56,10 +56,24 @@ void ev_localized(struct ev_table *t, uint64_t issuer_key, uint64_t network, boo
 bool ev_claim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network,
 			   unsigned per_group);
 
+/* Give back a slot claimed by ev_claim_localization() whose job could not
+ * start (every job of the worker busy): a later probe of the group takes it. */
+void ev_unclaim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network);
+
 /* VERDICT_EV_CROSS_HOST and VERDICT_EV_GROUP_BEFORE as far as known now. */
 unsigned ev_lookup(struct ev_table *t, uint64_t issuer_key, uint64_t network);
 
 /* Issuers or groups that did not fit the tables. */
 uint64_t ev_overflow(const struct ev_table *t);
+/*
+ * A resumed scan (scanner/resume.h) carries the evidence of the hosts
+ * already written: ev_table_export() writes the tables as text lines
+ * ("ev_issuer ..." and "ev_group ...", malloc'd into *@text), and
+ * ev_table_import() adds such lines to a table (localisation claims count
+ * the localisations that ended). 0, or -1 (ENOMEM; a malformed line, its
+ * number in *@bad_line).
+ */
+int ev_table_export(struct ev_table *t, char **text, size_t *len);
+int ev_table_import(struct ev_table *t, const char *text, size_t *bad_line);
 
 #endif

@@ -196,20 +196,20 @@ int perm_self_check(void)
 		const struct perm_group *grp = &perm_groups[i];
 		uint64_t prime = grp->p, rest = prime - 1;
 		if (!(prime & 1) || prime <= (UINT64_C(1) << (i + 1)))
-			return -1;
+			return -EDOM;
 		for (size_t j = 0; j < PERM_MAX_FACTORS && grp->factors[j]; j++) {
 			uint64_t q = grp->factors[j];
 			if (q < 2 || rest % q)
-				return -1;
+				return -EDOM;
 			while (rest % q == 0)
 				rest /= q;
 		}
 		if (rest != 1)
-			return -1;
+			return -EDOM;
 		/* Fermat with a few bases: a wrong prime in the table would show here. */
 		for (uint64_t a = 2; a < 6 && a < prime; a++)
 			if (powmod(a, prime - 1, prime) != 1)
-				return -1;
+				return -EDOM;
 	}
 	return 0;
 }

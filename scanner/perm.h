@@ -53,7 +53,8 @@ int perm_init(struct perm *p, uint64_t n, uint64_t seed, uint32_t shard, uint32_
 uint64_t perm_steps_for_shard(const struct perm *p);
 
 /* Verifies the built-in prime table (factors of p-1 complete, p odd and
- * above its power of two, Fermat-probable prime). 0 or -1. For tests. */
+ * above its power of two, Fermat-probable prime). 0, or -EDOM when an entry
+ * fails. For tests. */
 int perm_self_check(void);
 
 static inline uint64_t perm_mont_mul_(uint64_t a, uint64_t b, uint64_t m, uint64_t m_ninv)

@@ -22,6 +22,11 @@ void progress_init(struct progress_counters *c)
 	PROGRESS_FIELDS(INIT_)
 #undef INIT_
 	atomic_init(&c->rx_buf_peak, 0); /* not a rate: outside PROGRESS_FIELDS */
+	atomic_init(&c->localize_jobs, 0);
+	atomic_init(&c->localized, 0);
+	atomic_init(&c->unstable_hosts, 0);
+	atomic_init(&c->chain_lookups, 0);
+	atomic_init(&c->chain_hits, 0);
 }
 
 void progress_rates_init(struct progress_rates *r)
@@ -212,4 +217,11 @@ void progress_summary(FILE *f, const struct progress_counters *c, double elapsed
 		fprintf(f, "summary: probes %llu, tls ok %llu, certs %llu\n",
 			(unsigned long long)s.probes, (unsigned long long)s.tls_ok,
 			(unsigned long long)s.certs);
+	uint64_t lookups = progress_get(&c->chain_lookups), hits = progress_get(&c->chain_hits);
+	if (lookups)
+		fprintf(f,
+			"summary: chain_cache_lookups=%llu chain_cache_hits=%llu "
+			"chain_cache_hit_rate=%.4f\n",
+			(unsigned long long)lookups, (unsigned long long)hits,
+			(double)hits / (double)lookups);
 }

@@ -37,6 +37,9 @@ struct progress_counters {
 	_Atomic uint64_t rx_buf_peak; /* TLS stage: receive buffer peak (set at its close) */
 	/* path localisation: ScanEnd.localize_jobs, localized, unstable_hosts */
 	_Atomic uint64_t localize_jobs, localized, unstable_hosts;
+	/* TLS stage: chains looked up in the workers' caches, and found there
+	 * (stage_tls_chain.h; set at its close) */
+	_Atomic uint64_t chain_lookups, chain_hits;
 } __attribute__((aligned(64)));
 
 /* Rates between two progress_update() calls, and the phase shown. */

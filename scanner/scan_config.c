@@ -48,9 +48,14 @@ const char scan_usage_text[] =
 	"  -r, --rate PPS           packets per second (default 10000; k/M/G suffixes)\n"
 	"  -B, --bandwidth BPS      bits per second on the wire (k/M/G), instead of -r\n"
 	"  -c, --cooldown S         wait S seconds for late replies (default 2)\n"
+	"      --sweep-retries N    send the SYN again, up to N times, to targets that stayed\n"
+	"                           silent in a /24 where 8 or more answered (a busy\n"
+	"                           server's full listen queue drops SYNs); after 1 s,\n"
+	"                           doubling, at -r (default 2; 0: never)\n"
 	"      --syn-only           port scan only: a Probe per answering target\n"
 	"                           (targets that never answered get no record)\n"
-	"  -o, --output FILE        dataset file (.tlsmap); syn-only without -o prints ip:port\n"
+	"  -o, --output FILE        dataset file (.tlsmap; .tlsmap.zst: zstd-compressed);\n"
+	"                           syn-only without -o prints ip:port\n"
 	"      --status-json FILE   machine-readable status, rewritten each second\n"
 	"      --vantage LABEL      name of this scanning point, in every record\n"
 	"      --user NAME          once the port is up and the files are open, run as NAME\n"
@@ -92,6 +97,8 @@ const char scan_usage_text[] =
 	"      --country CC[,CC]    targets: every IPv4 prefix of these countries (repeatable)\n"
 	"      --dry-run            print the prefix and address counts, send nothing;\n"
 	"                           with -o, write only the ScanMeta the scan would write\n"
+	"      --resume             with -o FILE: keep FILE.checkpoint and, when run again,\n"
+	"                           continue from it (docs/cluster.md, \"Resume\")\n"
 	"  -C, --config FILE        options from FILE, one 'long-name = value' per line\n"
 	"                           (docs/cluster.md); the command line overrides it\n"
 	"  -h, --help               this text\n"
@@ -125,6 +132,7 @@ enum {
 	OPT_NET_RATE,
 	OPT_MAX_ATTEMPTS,
 	OPT_RETRY_DELAY,
+	OPT_SWEEP_RETRIES,
 	OPT_NO_LOCALIZE,
 	OPT_LOCALIZE_PER_GROUP,
 	OPT_INTERCEPTORS,
@@ -133,6 +141,7 @@ enum {
 	OPT_ASN_DB,
 	OPT_COUNTRY,
 	OPT_DRY_RUN,
+	OPT_RESUME,
 };
 
 static const struct option scan_opts[] = {
@@ -177,6 +186,7 @@ static const struct option scan_opts[] = {
 	{"net-rate", required_argument, NULL, OPT_NET_RATE},
 	{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	{"sweep-retries", required_argument, NULL, OPT_SWEEP_RETRIES},
 	{"no-localize", no_argument, NULL, OPT_NO_LOCALIZE},
 	{"localize-per-group", required_argument, NULL, OPT_LOCALIZE_PER_GROUP},
 	{"interceptors", required_argument, NULL, OPT_INTERCEPTORS},
@@ -185,6 +195,7 @@ static const struct option scan_opts[] = {
 	{"asn-db", required_argument, NULL, OPT_ASN_DB},
 	{"country", required_argument, NULL, OPT_COUNTRY},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"resume", no_argument, NULL, OPT_RESUME},
 	/* --- end of TLS stage block --- */
 	{NULL, 0, NULL, 0},
 };
@@ -528,6 +539,7 @@ static const struct num_opt num_opts[] = {
 	NUM(OPT_NET_RATE, "--net-rate", NUM_U64, 0, 1000000000ULL, true, net_rate),
 	NUM(OPT_MAX_ATTEMPTS, "--max-attempts", NUM_U32, 1, 8, false, max_attempts),
 	NUM(OPT_RETRY_DELAY, "--retry-delay", NUM_SECONDS, 0, 600, false, retry_delay_s),
+	NUM(OPT_SWEEP_RETRIES, "--sweep-retries", NUM_UNSIGNED, 0, 8, false, sweep_retries),
 };
 #undef NUM
 
@@ -726,6 +738,9 @@ static int parse_tls_opt(struct scan_config *c, int opt, const char *arg)
 	case OPT_DRY_RUN:
 		c->dry_run = true;
 		return 0;
+	case OPT_RESUME:
+		c->resume = true;
+		return 0;
 	}
 	return 1;
 }
@@ -752,6 +767,7 @@ static void scan_config_defaults(struct scan_config *c)
 	c->net_rate = 100;
 	c->max_attempts = 3;
 	c->retry_delay_s = 2;
+	c->sweep_retries = 2;
 }
 
 /*

@@ -65,6 +65,7 @@ struct scan_config {
 	uint64_t rate_pps;	/* -r, or derived from -B */
 	uint64_t bandwidth_bps; /* -B as given (0: not given) */
 	double cooldown_s;
+	unsigned sweep_retries; /* --sweep-retries: SYN again to silent targets of answering /24s */
 
 	/* --- output --- */
 	bool syn_only;
@@ -98,7 +99,8 @@ struct scan_config {
 	const char *asn_db;	      /* --asn-db */
 	const char **countries;	      /* --country CC, repeatable or comma separated (copies) */
 	size_t ncountries;
-	bool dry_run;			     /* --dry-run */
+	bool dry_run; /* --dry-run */
+	bool resume;  /* --resume: continue from -o FILE.checkpoint (scanner/resume.h) */
 	uint16_t tcp_sport_lo, tcp_sport_hi; /* the stage's source ports */
 	char *sni_blob;			     /* names loaded from the SNI file (owned) */
 	char control_sni_buf[64];	     /* the random default control SNI */

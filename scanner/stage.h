@@ -12,6 +12,7 @@
 
 #include "dpdk/engine.h"
 #include "output/out.h"
+#include "scanner/resume.h"
 #include "scanner/sweep.h"
 #include "scanner/scan_config.h"
 
@@ -22,6 +23,9 @@ struct stage_ctx {
 	struct progress_counters *ctr; /* probes, certs, tls_ok are the stage's to count */
 	uint64_t scan_start_us;	       /* unix microseconds when the sweep started */
 	unsigned nworkers;
+	const struct eng *eng;	       /* its clock: eng_ns_to_unix_us() of hook times */
+	struct resume_tracker *resume; /* --resume: hosts and records to report, else NULL */
+	struct ev_table *evidence;     /* --resume: the scan's evidence table (the caller's) */
 };
 
 struct stage {

@@ -27,11 +27,17 @@ struct syn_item {
 	struct out_item item;
 	Tlsmap__V1__Probe probe;
 	uint8_t ip[4];
+	struct resume_tracker *resume; /* --resume: told when the record is written */
+	uint64_t key;
 };
 
 static void syn_release(struct out_item *it)
 {
-	free(it->user);
+	struct syn_item *si = it->user;
+
+	if (si->resume)
+		resume_host_unref(si->resume, si->key, it->end_off);
+	free(si);
 }
 
 static void *syn_worker_init(void *stage, unsigned worker_id, struct eng_worker *w)
@@ -45,7 +51,7 @@ static void syn_result(struct syn_stage *s, uint32_t ip_be, uint16_t port_be, ui
 		       Tlsmap__V1__TcpOutcome tcp)
 {
 	uint16_t port = (uint16_t)((port_be >> 8) | (port_be << 8));
-	uint64_t t_us = eng_ns_to_unix_us(now_ns);
+	uint64_t t_us = eng_ns_to_unix_us(s->ctx.eng, now_ns);
 
 	if (!s->ctx.out) {
 		if (tcp == TLSMAP__V1__TCP_OUTCOME__TCP_OPEN) {
@@ -75,10 +81,19 @@ static void syn_result(struct syn_stage *s, uint32_t ip_be, uint16_t port_be, ui
 	si->item.probe = &si->probe;
 	si->item.release = syn_release;
 	si->item.user = si;
+	/* --resume: the host is its one record, complete once it is written */
+	si->resume = s->ctx.resume;
+	si->key = resume_key(ip_be, port_be);
+	if (si->resume) {
+		resume_host_open(si->resume, si->key, now_ns);
+		resume_host_ref(si->resume, si->key);
+	}
 	if (out_async_submit(s->ctx.out, &si->item))
 		progress_add(&s->ctx.ctr->probes, 1);
 	else
-		free(si); /* counted by out_async_dropped() into ScanEnd */
+		syn_release(&si->item); /* counted by out_async_dropped() into ScanEnd */
+	if (s->ctx.resume)
+		resume_host_unref(s->ctx.resume, resume_key(ip_be, port_be), 0);
 }
 
 static void syn_open(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)

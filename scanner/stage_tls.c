@@ -52,17 +52,22 @@
 #include "scanner/localize.h"
 #include "scanner/stage.h"
 #include "scanner/stage_tls.h"
+#include "scanner/resume.h"
+#include "scanner/rate.h"
+#include "scanner/stage_tls_chain.h"
 #include "scanner/stage_tls_sched.h"
 
 #define NONE UINT32_MAX
 #define CHUNK 4096u /* bytes fed to the parser at a time */
 #define SEEN_BITS 16
 #define LAUNCH_PER_POLL 64
-#define VCACHE_SLOTS 4096	     /* verification results by chain digest */
+#define CERT_CACHE_SLOTS 4096u	     /* certificates per worker (stage_tls_chain.h) */
+#define CHAIN_CACHE_SLOTS 4096u	     /* verified chains per worker */
 #define TLS_SYN_RTO_NS 1000000000ull /* dpdk/tcp's first SYN retransmission (tcp_cfg) */
 #define DEFER_CAP 8192		     /* items per worker waiting for cross-host evidence */
 #define DEFER_SCAN_NS 100000000ull   /* how often the deferred items are looked at */
 #define LOC_JOBS 64		     /* localisations at once per worker */
+#define LOC_CONN_SHARE 8	     /* localisation takes at most 1/8 of the probe slots */
 
 enum probe_path { PATH_FAST = 1, PATH_OSSL = 2 };
 /* tls_probe.sni: a test SNI's index, or one of the two control probes */
@@ -78,6 +83,7 @@ struct tls_stage {
 	const struct icpt_list *icpt; /* the scan config's, loaded before any packet */
 	struct ev_table *ev;	      /* cross-host evidence, shared by the workers */
 	bool localize;		      /* not --no-localize */
+	bool profile;		      /* count cycles by part (stage_tls_profile) */
 	bool eligible_any;
 	uint32_t per_worker_conns;
 	uint64_t rx_budget;	    /* --rx-budget or its default; split over the workers */
@@ -88,6 +94,14 @@ struct tls_stage {
 	uint64_t peak_buf_bytes, table_bytes, retries_ossl, retries_tcp;
 	struct sched_stats sched; /* summed (min_cwnd: lowest, peak_inflight: summed) */
 	uint64_t loc_started, loc_done, loc_localized;
+	struct chain_cache_stats cache;
+	uint64_t cache_bytes;
+	uint64_t prof[PROF_NPARTS];
+	/* what the workers left unaccounted at their end (both 0 unless a bug):
+	 * connections the scheduler saw open but never close, and built items
+	 * never handed to the writer (or handed twice: negative) */
+	uint64_t unclosed;
+	int64_t unwritten;
 	unsigned workers;
 	char geo_country[4096], geo_asn[4096];
 	bool geo_ok;
@@ -172,7 +186,11 @@ struct tls_worker {
 		uint8_t path;
 	} * loc_slots;
 	uint64_t loc_started, loc_done, loc_localized;
-	bool stopping; /* worker_fini: no new localisation */
+	uint32_t loc_conns; /* localisation connections open now (LOC_CONN_SHARE) */
+	bool stopping;	    /* worker_fini: no new localisation */
+	/* writer items built by finish_probe and handed on (submitted or
+	 * dropped): equal once the worker has ended, whatever was held */
+	uint64_t items_built, items_written;
 	/* items waiting for cross-host evidence, oldest first */
 	struct probe_item **deferred;
 	uint32_t ndeferred;
@@ -184,20 +202,15 @@ struct tls_worker {
 	uint32_t seen_count;
 	struct x509_cert *x509_scratch; /* TLS_MAX_CERTS */
 	uint64_t rnd;
-	/* new connections per second: -r split over the workers (token bucket) */
-	double tokens, rate, burst;
-	uint64_t tokens_ns;
+	/* new connections per second: -r split over the workers (scanner/rate.h,
+	 * in nanoseconds); allow: connections this poll may still start */
+	struct rate rate;
+	uint32_t allow;
 	uint64_t buf_bytes, peak_buf_bytes; /* receive buffers allocated now / at most */
-	/* Verification is by far the costliest step and most probes of a scan
-	 * present a chain seen before (every HOST_OWN_CERT probe repeats its
-	 * host's control chain), so results are kept by the digest of the
-	 * ordered chain, for VCACHE_TTL_S at most (the verdict is at probe time). */
-	struct vcache {
-		uint8_t key[32];
-		uint64_t at_s;
-		struct verify_result vr;
-	} * vcache;
-	uint64_t vcache_hits;
+	/* certificates and chains seen by this worker: hashed, parsed and
+	 * verified once while cached (stage_tls_chain.h) */
+	struct chain_cache *chains;
+	uint64_t prof[PROF_NPARTS]; /* cycles by part, when st->profile */
 	uint64_t retries_ossl, retries_tcp;
 	struct sched sched; /* total and per-/24 windows, load retries (stage_tls_sched.c) */
 };
@@ -236,14 +249,18 @@ struct probe_item {
 	uint64_t ev_issuer, ev_network;
 	uint8_t own_leaf[8];
 	unsigned evidence;
-	bool loc_pending; /* a localisation job will fill its path fields */
-	int32_t loc_sni;  /* the probe's SNI and path, for its localisation */
+	bool loc_pending;	       /* a localisation job will fill its path fields */
+	struct resume_tracker *resume; /* --resume: the host's record was counted */
+	uint64_t resume_key;
+	int32_t loc_sni; /* the probe's SNI and path, for its localisation */
 	uint8_t loc_path;
 };
 
 static void item_release(struct out_item *it)
 {
 	struct probe_item *pi = it->user;
+	if (pi->resume) /* written (end_off) or dropped (0): the host's record is settled */
+		resume_host_unref(pi->resume, pi->resume_key, it->end_off);
 	for (size_t i = 0; i < pi->nrecs; i++)
 		cert_record_free(&pi->recs[i]);
 	tls_arena_free(pi->arena);
@@ -309,28 +326,30 @@ static void probe_chain(const struct tls_probe *p, struct chain_view *cv)
 	}
 }
 
-static void keep_control_chain(struct tls_host *h, const struct chain_view *cv,
-			       const uint8_t sha[][32])
+/* Keep the host's control chain (copies: the probe's buffer goes). */
+static void keep_control_chain(struct tls_host *h, const struct chain_facts *cf)
 {
 	struct ctrl_chain *cc = calloc(1, sizeof(*cc));
 	if (!cc)
 		return;
-	cc->x509 = calloc(cv->n ? cv->n : 1, sizeof(*cc->x509));
+	cc->x509 = calloc(cf->n ? cf->n : 1, sizeof(*cc->x509));
 	if (!cc->x509) {
 		free(cc);
 		return;
 	}
 	h->ctrl = cc;
-	for (size_t i = 0; i < cv->n; i++) {
-		cc->der[i] = malloc(cv->len[i]);
+	for (size_t i = 0; i < cf->n; i++) {
+		cc->der[i] = malloc(cf->len[i]);
 		if (!cc->der[i])
 			break;
-		memcpy(cc->der[i], cv->der[i], cv->len[i]);
-		cc->len[i] = cv->len[i];
-		cc->parsed_ok[i] = x509_parse(cc->der[i], cc->len[i], &cc->x509[i]) == 0;
+		memcpy(cc->der[i], cf->der[i], cf->len[i]);
+		cc->len[i] = cf->len[i];
+		cc->parsed_ok[i] = cf->vc[i].parsed != NULL;
+		if (cc->parsed_ok[i])
+			cc->x509[i] = *cf->vc[i].parsed; /* offsets: valid for the copy */
 		cc->vc[i].der = cc->der[i];
 		cc->vc[i].parsed = cc->parsed_ok[i] ? &cc->x509[i] : NULL;
-		memcpy(cc->vc[i].sha256, sha[i], 32);
+		memcpy(cc->vc[i].sha256, cf->sha[i], 32);
 		cc->n = (uint8_t)(i + 1);
 	}
 }
@@ -407,20 +426,48 @@ static uint64_t unix_now_s(void)
  * at once. A host holds at most one item per test SNI, and only while it
  * occupies a host slot, so the memory is bounded by the host table. */
 
-/* Hand @pi to the writer. False when the ring dropped it (counted into
- * ScanEnd.records_dropped); @pi is released either way. */
-static bool item_submit(struct tls_stage *st, struct probe_item *pi)
+/* The host key of @pi's Probe (scanner/resume.h). */
+static uint64_t item_host_key(const struct probe_item *pi)
 {
+	const Tlsmap__V1__Probe *pr = pi->item.probe;
+	uint32_t ip_be = 0;
+	if (pr && pr->ip.len == 4)
+		memcpy(&ip_be, pr->ip.data, 4);
+	return resume_key(ip_be, pr ? __builtin_bswap16((uint16_t)pr->port) : 0);
+}
+
+/* --resume: the host is not complete until this record is written. */
+static void item_track(struct tls_stage *st, struct probe_item *pi)
+{
+	pi->item.end_off = 0;
+	pi->resume = st->ctx.resume; /* every submitted item passes here once */
+	if (!pi->resume)
+		return;
+	pi->resume_key = item_host_key(pi);
+	resume_host_ref(pi->resume, pi->resume_key);
+}
+
+/* Hand @pi to the writer. False when the ring dropped it (counted into
+ * ScanEnd.records_dropped); @pi is released either way. Once the ring took
+ * it, @pi belongs to the writer thread, which may free it at once: nothing
+ * of it is read after out_async_submit(). */
+static bool item_submit(struct tls_worker *w, struct probe_item *pi)
+{
+	struct tls_stage *st = w->st;
+	size_t ncerts = pi->ncerts;
+
+	item_track(st, pi);
+	w->items_written++;
 	if (out_async_submit(st->ctx.out, &pi->item)) {
 		progress_add(&st->ctx.ctr->probes, 1);
-		progress_add(&st->ctx.ctr->certs, pi->ncerts);
+		progress_add(&st->ctx.ctr->certs, ncerts);
 		return true;
 	}
 	item_release(&pi->item);
 	return false;
 }
 
-static void hold_for_control2(struct tls_stage *st, struct tls_host *h, struct probe_item *pi,
+static void hold_for_control2(struct tls_worker *w, struct tls_host *h, struct probe_item *pi,
 			      const struct verdict_result *vres, const struct verdict_cert *leaf)
 {
 	const struct x509_cert *x = leaf->parsed;
@@ -432,7 +479,7 @@ static void hold_for_control2(struct tls_stage *st, struct tls_host *h, struct p
 		memcpy(pi->own_leaf, h->ctrl->vc[0].sha256, 8);
 	pi->vres = tls_arena_alloc(pi->arena, sizeof(*pi->vres));
 	if (!pi->vres) { /* out of memory: written now, as decided without evidence */
-		item_submit(st, pi);
+		item_submit(w, pi);
 		return;
 	}
 	*pi->vres = *vres;
@@ -530,9 +577,11 @@ static bool localize_item(struct tls_worker *w, struct tls_host *h, struct probe
 	    !ev_claim_localization(w->st->ev, pi->ev_issuer, pi->ev_network,
 				   (unsigned)w->st->cfg->localize_per_group))
 		return false;
-	int64_t job = loc_start(w->loc, h->ip_be, eng_now_ns());
-	if (job < 0)
-		return false; /* every job busy: this one goes unlocalised */
+	int64_t job = loc_start(w->loc, h->ip_be, eng_worker_now_ns(w->ew));
+	if (job < 0) { /* every job busy: this one goes unlocalised, a later one may not */
+		ev_unclaim_localization(w->st->ev, pi->ev_issuer, pi->ev_network);
+		return false;
+	}
 	struct loc_slot *ls = &w->loc_slots[job];
 	ls->item = pi;
 	ls->host = (uint32_t)(h - w->hosts);
@@ -550,7 +599,8 @@ static int loc_open(void *ctx, uint32_t job, uint8_t ttl, uint64_t now)
 	struct tls_worker *w = ctx;
 	struct loc_slot *ls = &w->loc_slots[job];
 
-	if (w->probe_free == NONE || tcp_active(w->tcp) >= tcp_capacity(w->tcp))
+	if (w->probe_free == NONE || tcp_active(w->tcp) >= tcp_capacity(w->tcp) ||
+	    w->loc_conns >= (w->nprobes / LOC_CONN_SHARE ? w->nprobes / LOC_CONN_SHARE : 1))
 		return -1;
 	uint32_t pi = probe_alloc(w, ls->host, ls->sni, now);
 	struct tls_probe *p = &w->probes[pi];
@@ -561,6 +611,7 @@ static int loc_open(void *ctx, uint32_t job, uint8_t ttl, uint64_t now)
 		probe_release(w, p);
 		return -1;
 	}
+	w->loc_conns++;
 	return 0;
 }
 
@@ -597,6 +648,7 @@ static void loc_probe_closed(struct tls_worker *w, struct tls_probe *p, uint64_t
 		}
 		forged = w->loc_slots[job].item && key == w->loc_slots[job].item->ev_issuer;
 	}
+	w->loc_conns--;
 	probe_release(w, p);
 	loc_conn_done(w->loc, job, ttl, forged, now);
 }
@@ -662,12 +714,18 @@ static unsigned final_evidence(struct tls_worker *w, const struct probe_item *pi
 
 static void deferred_finish(struct tls_worker *w, struct probe_item *pi)
 {
+	struct resume_tracker *rt = w->st->ctx.resume;
+	uint64_t key = item_host_key(pi);
 	item_redecide(pi, final_evidence(w, pi));
-	item_submit(w->st, pi);
+	item_submit(w, pi);
+	if (rt) /* the deferral's reference; the record holds its own now */
+		resume_host_unref(rt, key, 0);
 }
 
 static void defer(struct tls_worker *w, struct probe_item *pi)
 {
+	if (w->st->ctx.resume) /* the host outlives its slot while the item waits */
+		resume_host_ref(w->st->ctx.resume, item_host_key(pi));
 	if (w->ndeferred == DEFER_CAP) { /* bounded: the oldest goes now */
 		uint32_t i = 0;
 		while (w->deferred[i]->loc_pending) /* at most LOC_JOBS of them */
@@ -723,7 +781,7 @@ static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stab
 		pi->evidence = held_evidence(pi, stability, ctrl2, ctrl2_n);
 		if (pi->evidence & VERDICT_EV_SAME_AS_CONTROL2) {
 			item_redecide(pi, pi->evidence);
-			item_submit(w->st, pi);
+			item_submit(w, pi);
 			continue;
 		}
 		if (pi->vres->needs_evidence && !(pi->evidence & VERDICT_EV_UNSTABLE))
@@ -736,13 +794,21 @@ static void release_held(struct tls_worker *w, struct tls_host *h, unsigned stab
 			loc = localize_item(w, h, pi);
 		}
 		if (!pi->vres->needs_evidence && !loc) /* known interceptor: final now */
-			item_submit(w->st, pi);
+			item_submit(w, pi);
 		else
 			defer(w, pi);
 	}
 }
 
 static void host_release(struct tls_worker *w, uint32_t hi);
+
+/* Every probe of the host's that the scan will start has started and
+ * ended: no connection in flight, and no test SNI left to launch (an
+ * ineligible host's next_sni is the SNI count). */
+static bool host_finished(const struct tls_worker *w, const struct tls_host *h)
+{
+	return h->inflight == 0 && h->next_sni >= (int32_t)w->st->cfg->nsnis;
+}
 
 /* The host's test probes are all done: its second control next, or release. */
 static void host_done(struct tls_worker *w, uint32_t hi)
@@ -755,6 +821,8 @@ static void host_done(struct tls_worker *w, uint32_t hi)
 		return;
 	}
 	release_held(w, h, 0, NULL, 0);
+	if (w->st->ctx.resume) /* its probes are done; its records hold their own references */
+		resume_host_unref(w->st->ctx.resume, resume_key(h->ip_be, h->port_be), 0);
 	if (h->loc_refs) { /* localisation connections still need its address */
 		h->release_pending = true;
 		return;
@@ -766,21 +834,31 @@ static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint
 static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now);
 static void probe_release(struct tls_worker *w, struct tls_probe *p);
 static bool can_connect(const struct tls_worker *w);
+static bool may_open(struct tls_worker *w, uint32_t ip_be, uint64_t now);
 static void took(struct tls_worker *w);
 
+/* The queued second controls, newest first, within the scheduler's limits
+ * as every probe of the scan (a host whose /24 must wait keeps its place). */
 static void launch_second_controls(struct tls_worker *w, uint64_t now, unsigned *launched)
 {
-	while (w->ctrl2q_len && *launched < LAUNCH_PER_POLL && can_connect(w)) {
-		uint32_t hi = w->ctrl2q[w->ctrl2q_len - 1];
-		struct tls_host *h = &w->hosts[hi];
-		uint32_t pi = probe_alloc(w, hi, SNI_CONTROL2, now);
+	uint32_t i = w->ctrl2q_len, looked = 0;
 
+	while (i && looked++ < 4 * LAUNCH_PER_POLL && *launched < LAUNCH_PER_POLL &&
+	       can_connect(w)) {
+		uint32_t hi = w->ctrl2q[--i];
+		struct tls_host *h = &w->hosts[hi];
+
+		if (!may_open(w, h->ip_be, now))
+			continue;
+		uint32_t pi = probe_alloc(w, hi, SNI_CONTROL2, now);
 		if (pi == NONE)
 			break;
 		if (probe_connect(w, pi, now) != 0) {
 			probe_release(w, &w->probes[pi]);
 			break;
 		}
+		memmove(w->ctrl2q + i, w->ctrl2q + i + 1,
+			(w->ctrl2q_len - i - 1) * sizeof(*w->ctrl2q));
 		w->ctrl2q_len--;
 		h->inflight++;
 		(*launched)++;
@@ -788,210 +866,299 @@ static void launch_second_controls(struct tls_worker *w, uint64_t now, unsigned 
 	}
 }
 
-/* Build and submit the Probe (and new Certificates) of a finished probe. */
-static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now_ns)
+/* ---- a finished probe: chain facts, verdict, the Probe record ---- */
+
+/* The chain of @p through the worker's cache, and whether its leaf names
+ * the probe's SNI. */
+static void probe_facts(struct tls_worker *w, const struct tls_probe *p, const char *sni,
+			struct chain_facts *cf, bool *name_matches)
 {
-	struct tls_stage *st = w->st;
-	struct tls_host *h = &w->hosts[p->host];
+	uint64_t *prof = w->st->profile ? w->prof : NULL;
 	struct chain_view cv;
-	uint8_t sha[TLS_MAX_CERTS][32];
-	struct verdict_cert vc[TLS_MAX_CERTS];
-	struct verify_result vr = {0};
-	struct verdict_result vres;
-	bool name_matches = false;
-	const char *sni = sni_of(w, p->sni);
 
 	probe_chain(p, &cv);
-	for (size_t i = 0; i < cv.n; i++) {
-		/* the hash of the record this entry gets (whole entry, as stored) */
-		cert_record_sha256(cv.der[i], cv.len[i], sha[i]);
-		vc[i].der = cv.der[i];
-		vc[i].parsed = x509_parse(cv.der[i], cv.len[i], &w->x509_scratch[i]) == 0
-				       ? &w->x509_scratch[i]
-				       : NULL;
-		memcpy(vc[i].sha256, sha[i], 32);
-	}
-	if (cv.n) {
-		struct verify_cert chain[TLS_MAX_CERTS];
-		for (size_t i = 0; i < cv.n; i++) {
-			chain[i].der = cv.der[i];
-			chain[i].len = cv.len[i];
-		}
-		uint8_t key[32];
-		uint64_t now_s = unix_now_s();
-		x509_sha256(&sha[0][0], 32 * cv.n, key);
-		struct vcache *vc_slot = &w->vcache[(key[0] | key[1] << 8) % VCACHE_SLOTS];
-		if (vc_slot->at_s && now_s - vc_slot->at_s < 60 && !memcmp(vc_slot->key, key, 32)) {
-			vr = vc_slot->vr;
-			w->vcache_hits++;
-		} else if (verify_chain(st->roots, chain, cv.n, (int64_t)now_s, &vr) != 0) {
-			vr.verified = false;
-			snprintf(vr.error_str, sizeof(vr.error_str), "verification failed to run");
-		} else {
-			memcpy(vc_slot->key, key, 32);
-			vc_slot->at_s = now_s;
-			vc_slot->vr = vr;
-		}
-		if (vc[0].parsed)
-			name_matches = verify_name_matches(vc[0].parsed, cv.der[0], sni);
-	}
+	chain_facts_get(w->chains, w->st->roots, w->st->icpt, cv.der, cv.len, cv.n,
+			(int64_t)unix_now_s(), w->x509_scratch, cf, prof);
+	uint64_t t0 = prof ? tls_prof_now() : 0;
+	*name_matches =
+		cf->n && cf->vc[0].parsed && verify_name_matches(cf->vc[0].parsed, cf->der[0], sni);
+	if (prof)
+		prof[PROF_VERIFY] += tls_prof_now() - t0;
+}
 
+static void probe_verdict(const struct tls_worker *w, const struct tls_probe *p,
+			  const struct tls_host *h, const struct chain_facts *cf, bool name_matches,
+			  Tlsmap__V1__TlsOutcome tls, struct verdict_result *vres)
+{
+	struct verdict_input vin = {
+		.stage = verdict_stage_of(tls, p->flight_bytes),
+		.is_control = p->sni < 0,
+		.test = cf->vc,
+		.test_n = cf->n,
+		.control = h->ctrl ? h->ctrl->vc : NULL,
+		.control_n = h->ctrl ? h->ctrl->n : 0,
+		.verified = cf->vr.verified,
+		.verify_error = cf->vr.error_str,
+		.name_matches = name_matches,
+		.interceptors = w->st->icpt,
+		.known_match = cf->n ? &cf->icpt : NULL,
+	};
+	verdict_decide(&vin, vres);
+}
+
+/* What a control probe tells about its host: its own chain, and whether
+ * test probes follow (the first control); its stability (the second). */
+static void host_learn(struct tls_worker *w, struct tls_host *h, const struct tls_probe *p,
+		       const struct chain_facts *cf, struct verdict_result *vres)
+{
+	const struct tls_stage *st = w->st;
+	const uint8_t(*sha)[32] = (const uint8_t(*)[32])cf->sha;
+
+	if (p->sni == SNI_CONTROL2) {
+		second_control_reasons(h, sha, cf->n, vres);
+		if (stability_evidence(h, sha, cf->n))
+			progress_add(&st->ctx.ctr->unstable_hosts, 1);
+	}
+	if (p->sni == SNI_CONTROL) {
+		if (cf->n)
+			keep_control_chain(h, cf);
+		h->control_verified = cf->n && cf->vr.verified;
+		h->eligible = cf->n && (st->eligible_any || cf->vr.verified);
+		h->next_sni = h->eligible ? 0 : (int32_t)st->cfg->nsnis;
+	}
+}
+
+/* Everything a Probe record says; the builder below turns it into one. */
+struct probe_desc {
+	uint32_t ip_be;
+	uint16_t port_be;
+	const char *sni;
+	bool is_control, second_control;
+	uint64_t start_us, connected_us, end_us;
+	Tlsmap__V1__TcpOutcome tcp;
+	Tlsmap__V1__TlsOutcome tls;
+	Tlsmap__V1__TlsPath path;
+	const struct tls_flight *facts;	   /* NULL: nothing from the server */
+	const struct geo_result *geo;	   /* the host's */
+	const struct chain_facts *cf;	   /* NULL: no chain */
+	bool name_matches;		   /* with cf */
+	const struct verdict_result *vres; /* NULL: NO_TLS without reasons */
+	uint32_t flight_bytes, retransmits, attempts;
+};
+
+static void probe_fill_verdict(struct tls_arena *a, Tlsmap__V1__Probe *pr,
+			       const struct verdict_result *v)
+{
+	pr->verdict = (Tlsmap__V1__Verdict)v->verdict;
+	pr->n_reasons = v->n_reasons;
+	pr->reasons = tls_arena_alloc(a, (v->n_reasons ? v->n_reasons : 1) * sizeof(char *));
+	for (size_t i = 0; i < v->n_reasons && pr->reasons; i++)
+		pr->reasons[i] = tls_arena_strdup(a, v->reasons[i]);
+	pr->interceptor = tls_arena_strdup(a, v->interceptor ? v->interceptor->label : "");
+	pr->interceptor_match = (char *)icpt_way_name(v->interceptor_way);
+	pr->interceptor_cert = (uint32_t)v->interceptor_cert;
+}
+
+static void probe_fill_chain(struct tls_arena *a, Tlsmap__V1__Probe *pr,
+			     const struct chain_facts *cf, bool name_matches)
+{
+	pr->n_chain = cf->n;
+	pr->chain = tls_arena_alloc(a, (cf->n ? cf->n : 1) * sizeof(*pr->chain));
+	for (size_t i = 0; i < cf->n && pr->chain; i++) {
+		uint8_t *d = tls_arena_alloc(a, 32);
+		if (d)
+			memcpy(d, cf->sha[i], 32);
+		pr->chain[i].data = d;
+		pr->chain[i].len = d ? 32 : 0;
+	}
+	pr->chain_verified = cf->n && cf->vr.verified;
+	pr->verify_error = tls_arena_strdup(a, cf->n && !cf->vr.verified ? cf->vr.error_str : "");
+	pr->name_matches = name_matches;
+}
+
+/* A writer item holding the Probe of @d (no certificates yet), in its own
+ * arena; NULL when out of memory. Strings are copied or static. */
+static struct probe_item *probe_item_new(const struct tls_stage *st, const struct probe_desc *d)
+{
+	struct tls_arena *a = tls_arena_new();
+	struct probe_item *pi = a ? tls_arena_alloc(a, sizeof(*pi)) : NULL;
+	Tlsmap__V1__Probe *pr = pi ? tls_arena_alloc(a, sizeof(*pr)) : NULL;
+	uint8_t *ip = pr ? tls_arena_alloc(a, 4) : NULL;
+
+	if (!ip) {
+		tls_arena_free(a);
+		return NULL;
+	}
+	pi->arena = a;
+	tlsmap__v1__probe__init(pr);
+	memcpy(ip, &d->ip_be, 4);
+	pr->ip.data = ip;
+	pr->ip.len = 4;
+	pr->port = (uint16_t)(d->port_be >> 8 | d->port_be << 8);
+	pr->sni = (char *)d->sni;
+	pr->is_control = d->is_control;
+	pr->second_control = d->second_control;
+	pr->vantage = (char *)st->cfg->vantage;
+	pr->start_us = d->start_us;
+	pr->connected_us = d->connected_us;
+	pr->end_us = d->end_us;
+	pr->tcp = d->tcp;
+	pr->tls = d->tls;
+	pr->path = d->path;
+	if (d->facts) {
+		pr->alert_received = d->facts->alert;
+		pr->alert_level = d->facts->alert_level;
+		pr->alert_description = d->facts->alert_desc;
+		pr->tls_version = d->facts->version;
+		pr->cipher_suite = d->facts->cipher;
+		pr->group = d->facts->group;
+	}
+	if (d->cf)
+		probe_fill_chain(a, pr, d->cf, d->name_matches);
+	if (d->vres)
+		probe_fill_verdict(a, pr, d->vres);
+	else
+		pr->verdict = TLSMAP__V1__VERDICT__VERDICT_NO_TLS;
+	pr->country = tls_arena_strdup(a, d->geo->cc);
+	pr->asn = d->geo->asn;
+	pr->as_org = tls_arena_strdup(a, d->geo->as_org);
+	pr->flight_bytes = d->flight_bytes;
+	pr->retransmits = d->retransmits;
+	pr->attempts = d->attempts;
+	pi->item.probe = pr;
+	pi->item.release = item_release;
+	pi->item.user = pi;
+	return pi;
+}
+
+/* The Certificate records of @cf that this worker has not sent (all of
+ * them when @all), DER copied into the item's arena. */
+static void item_add_certs(struct tls_worker *w, struct probe_item *pi,
+			   const struct chain_facts *cf, bool all)
+{
+	struct tls_arena *a = pi->arena;
+	size_t n = cf->n ? cf->n : 1, ncerts = 0;
+	Tlsmap__V1__Certificate **certs = tls_arena_alloc(a, n * sizeof(*certs));
+
+	pi->recs = tls_arena_alloc(a, n * sizeof(*pi->recs));
+	for (size_t i = 0; i < cf->n && certs && pi->recs; i++) {
+		if (!all && !seen_insert(w, cf->sha[i]))
+			continue;
+		/* the record borrows its DER: copy it into the item's arena (the
+		 * parse result holds offsets, valid for the copy as well) */
+		uint8_t *der = tls_arena_alloc(a, cf->len[i]);
+		if (der)
+			memcpy(der, cf->der[i], cf->len[i]);
+		if (!der || cert_record_fill(&pi->recs[pi->nrecs], der, cf->len[i],
+					     cf->vc[i].parsed) != 0) {
+			seen_forget(w); /* no record: a later probe writes it */
+			break;
+		}
+		certs[ncerts++] = &pi->recs[pi->nrecs++].msg;
+	}
+	pi->item.certs = certs;
+	pi->item.ncerts = ncerts;
+	pi->ncerts = ncerts;
+}
+
+static Tlsmap__V1__TlsPath probe_path_of(const struct tls_probe *p)
+{
+	if (p->tcp_outcome != TCP_OUT_OPEN && !p->flight_bytes && p->status == TLS_ST_MORE &&
+	    !p->connected_ns)
+		return TLSMAP__V1__TLS_PATH__PATH_UNSPECIFIED;
+	return p->path == PATH_OSSL ? TLSMAP__V1__TLS_PATH__PATH_OPENSSL
+				    : TLSMAP__V1__TLS_PATH__PATH_FAST;
+}
+
+/* Build the Probe of @p and its new Certificates, then submit it, or hold
+ * it on its host when its verdict waits for evidence. */
+static void probe_write(struct tls_worker *w, const struct tls_probe *p, struct tls_host *h,
+			const struct chain_facts *cf, bool name_matches, Tlsmap__V1__TlsOutcome tls,
+			const struct verdict_result *vres, uint64_t now_ns)
+{
+	struct tls_stage *st = w->st;
 	struct tls_flight facts;
+
 	if (p->path == PATH_OSSL && p->ossl)
 		tls_ossl_facts(p->ossl, &facts);
 	else
 		facts = p->ps.f;
-
-	Tlsmap__V1__TlsOutcome tls = tls_outcome_of(p->status, p->tcp_outcome, p->flight_bytes);
-	int tcp = p->tcp_outcome;
-	if (p->status == TLS_ST_TOO_LARGE)
-		tcp = TCP_OUT_FLIGHT_TOO_LARGE;
-
-	struct verdict_input vin = {
-		.stage = verdict_stage_of(tls, p->flight_bytes),
+	struct probe_desc d = {
+		.ip_be = h->ip_be,
+		.port_be = h->port_be,
+		.sni = sni_of(w, p->sni),
 		.is_control = p->sni < 0,
-		.test = vc,
-		.test_n = cv.n,
-		.control = h->ctrl ? h->ctrl->vc : NULL,
-		.control_n = h->ctrl ? h->ctrl->n : 0,
-		.verified = vr.verified,
-		.verify_error = vr.error_str,
+		.second_control = p->sni == SNI_CONTROL2,
+		.start_us = eng_ns_to_unix_us(st->ctx.eng, p->start_ns),
+		.connected_us =
+			p->connected_ns ? eng_ns_to_unix_us(st->ctx.eng, p->connected_ns) : 0,
+		.end_us = eng_ns_to_unix_us(st->ctx.eng, now_ns),
+		.tcp = (Tlsmap__V1__TcpOutcome)(p->status == TLS_ST_TOO_LARGE
+							? TCP_OUT_FLIGHT_TOO_LARGE
+							: p->tcp_outcome),
+		.tls = tls,
+		.path = probe_path_of(p),
+		.facts = &facts,
+		.geo = &h->geo,
+		.cf = cf,
 		.name_matches = name_matches,
-		.interceptors = st->icpt,
+		.vres = vres,
+		.flight_bytes = p->flight_bytes,
+		.retransmits = p->retx,
+		.attempts = p->attempts,
 	};
-	verdict_decide(&vin, &vres);
-
-	if (p->sni == SNI_CONTROL2) {
-		second_control_reasons(h, (const uint8_t(*)[32])sha, cv.n, &vres);
-		if (stability_evidence(h, (const uint8_t(*)[32])sha, cv.n))
-			progress_add(&st->ctx.ctr->unstable_hosts, 1);
+	struct probe_item *pi = probe_item_new(st, &d);
+	if (!pi)
+		return;
+	/* an item held for evidence is written later than items built after
+	 * it: it carries all its certificates and marks none as sent, so no
+	 * Probe is written before its chain (the writer drops the duplicates) */
+	bool held = p->sni >= 0 && (vres->needs_evidence ||
+				    (vres->verdict == VERDICT_INTERCEPTED && st->localize));
+	item_add_certs(w, pi, cf, held);
+	size_t ncerts = pi->ncerts; /* pi is the writer's once submitted */
+	w->items_built++;
+	if (held) {
+		pi->loc_sni = p->sni;
+		pi->loc_path = p->path;
+		hold_for_control2(w, h, pi, vres, &cf->vc[0]);
+	} else if (!item_submit(w, pi) && ncerts) {
+		/* dropped: its new certificates were marked seen but never
+		 * written; a later probe writes them */
+		seen_forget(w);
 	}
-	if (p->sni == SNI_CONTROL) {
-		/* the control probe decides the host's fate */
-		if (cv.n)
-			keep_control_chain(h, &cv, (const uint8_t(*)[32])sha);
-		h->control_verified = cv.n && vr.verified;
-		h->eligible = cv.n && (st->eligible_any || vr.verified);
-		h->next_sni = h->eligible ? 0 : (int32_t)st->cfg->nsnis;
-	}
+}
 
+/* Decide and write the outcome of a finished probe. */
+static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now_ns)
+{
+	struct tls_stage *st = w->st;
+	struct tls_host *h = &w->hosts[p->host];
+	Tlsmap__V1__TlsOutcome tls = tls_outcome_of(p->status, p->tcp_outcome, p->flight_bytes);
+	struct chain_facts cf;
+	struct verdict_result vres;
+	bool name_matches;
+
+	probe_facts(w, p, sni_of(w, p->sni), &cf, &name_matches);
+	uint64_t t0 = st->profile ? tls_prof_now() : 0;
+	probe_verdict(w, p, h, &cf, name_matches, tls, &vres);
+	host_learn(w, h, p, &cf, &vres);
+	uint64_t t1 = st->profile ? tls_prof_now() : 0;
 	if (st->ctx.out) {
-		struct probe_item *pi = NULL;
-		struct tls_arena *a = tls_arena_new();
-		if (a)
-			pi = tls_arena_alloc(a, sizeof(*pi));
-		if (!pi) {
-			tls_arena_free(a);
-			return;
+		probe_write(w, p, h, &cf, name_matches, tls, &vres, now_ns);
+		if (p->sni == SNI_CONTROL2) {
+			const uint8_t(*sha)[32] = (const uint8_t(*)[32])cf.sha;
+			release_held(w, h, stability_evidence(h, sha, cf.n), sha, cf.n);
 		}
-		pi->arena = a;
-		Tlsmap__V1__Probe *pr = tls_arena_alloc(a, sizeof(*pr));
-		if (!pr) {
-			tls_arena_free(a);
-			return;
-		}
-		tlsmap__v1__probe__init(pr);
-		uint8_t *ip = tls_arena_alloc(a, 4);
-		memcpy(ip, &h->ip_be, 4);
-		pr->ip.data = ip;
-		pr->ip.len = 4;
-		pr->port = (uint16_t)(h->port_be >> 8 | h->port_be << 8);
-		pr->sni = (char *)sni;
-		pr->is_control = p->sni < 0;
-		pr->second_control = p->sni == SNI_CONTROL2;
-		pr->vantage = (char *)st->cfg->vantage;
-		pr->start_us = eng_ns_to_unix_us(p->start_ns);
-		pr->connected_us = p->connected_ns ? eng_ns_to_unix_us(p->connected_ns) : 0;
-		pr->end_us = eng_ns_to_unix_us(now_ns);
-		pr->tcp = (Tlsmap__V1__TcpOutcome)tcp;
-		pr->tls = tls;
-		pr->alert_received = facts.alert;
-		pr->alert_level = facts.alert_level;
-		pr->alert_description = facts.alert_desc;
-		pr->tls_version = facts.version;
-		pr->cipher_suite = facts.cipher;
-		pr->group = facts.group;
-		pr->path = p->path == PATH_OSSL ? TLSMAP__V1__TLS_PATH__PATH_OPENSSL
-						: TLSMAP__V1__TLS_PATH__PATH_FAST;
-		if (p->tcp_outcome != TCP_OUT_OPEN && !p->flight_bytes &&
-		    p->status == TLS_ST_MORE && !p->connected_ns)
-			pr->path = TLSMAP__V1__TLS_PATH__PATH_UNSPECIFIED;
-		pr->n_chain = cv.n;
-		pr->chain = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*pr->chain));
-		for (size_t i = 0; i < cv.n && pr->chain; i++) {
-			uint8_t *d = tls_arena_alloc(a, 32);
-			memcpy(d, sha[i], 32);
-			pr->chain[i].data = d;
-			pr->chain[i].len = 32;
-		}
-		pr->verdict = (Tlsmap__V1__Verdict)vres.verdict;
-		pr->n_reasons = vres.n_reasons;
-		pr->reasons =
-			tls_arena_alloc(a, (vres.n_reasons ? vres.n_reasons : 1) * sizeof(char *));
-		for (size_t i = 0; i < vres.n_reasons && pr->reasons; i++)
-			pr->reasons[i] = tls_arena_strdup(a, vres.reasons[i]);
-		pr->country = tls_arena_strdup(a, h->geo.cc);
-		pr->asn = h->geo.asn;
-		pr->as_org = tls_arena_strdup(a, h->geo.as_org);
-		pr->chain_verified = cv.n && vr.verified;
-		pr->verify_error = tls_arena_strdup(a, cv.n && !vr.verified ? vr.error_str : "");
-		pr->name_matches = name_matches;
-		pr->flight_bytes = p->flight_bytes;
-		pr->retransmits = p->retx;
-		pr->attempts = p->attempts;
-		pr->interceptor =
-			tls_arena_strdup(a, vres.interceptor ? vres.interceptor->label : "");
-		pr->interceptor_match = (char *)icpt_way_name(vres.interceptor_way);
-		pr->interceptor_cert = (uint32_t)vres.interceptor_cert;
-
-		Tlsmap__V1__Certificate **certs =
-			tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*certs));
-		pi->recs = tls_arena_alloc(a, (cv.n ? cv.n : 1) * sizeof(*pi->recs));
-		size_t ncerts = 0;
-		/* an item held for evidence is written later than items built
-		 * after it: it carries all its certificates and marks none as
-		 * sent, so no Probe is written before its chain (the writer
-		 * drops the duplicates) */
-		bool held = p->sni >= 0 && (vres.needs_evidence ||
-					    (vres.verdict == VERDICT_INTERCEPTED && st->localize));
-		for (size_t i = 0; i < cv.n && certs && pi->recs; i++) {
-			if (!held && !seen_insert(w, sha[i]))
-				continue;
-			/* the record borrows its DER: copy it into the item's arena (the
-			 * parse result holds offsets, valid for the copy as well) */
-			uint8_t *der = tls_arena_alloc(a, cv.len[i]);
-			if (der)
-				memcpy(der, cv.der[i], cv.len[i]);
-			if (!der || cert_record_fill(&pi->recs[pi->nrecs], der, cv.len[i],
-						     vc[i].parsed) != 0) {
-				seen_forget(w); /* no record: a later probe writes it */
-				break;
-			}
-			certs[ncerts++] = &pi->recs[pi->nrecs++].msg;
-		}
-		pi->item.probe = pr;
-		pi->item.certs = certs;
-		pi->item.ncerts = ncerts;
-		pi->item.release = item_release;
-		pi->item.user = pi;
-		pi->ncerts = ncerts;
-		if (held) {
-			pi->loc_sni = p->sni;
-			pi->loc_path = p->path;
-			hold_for_control2(st, h, pi, &vres, &vc[0]);
-		} else if (!item_submit(st, pi) && ncerts) {
-			/* dropped: its new certificates were marked seen but never
-			 * written; a later probe writes them */
-			seen_forget(w);
-		}
-		if (p->sni == SNI_CONTROL2)
-			release_held(w, h, stability_evidence(h, (const uint8_t(*)[32])sha, cv.n),
-				     (const uint8_t(*)[32])sha, cv.n);
 	} else {
 		progress_add(&st->ctx.ctr->probes, 1);
 	}
 	if (tls == TLSMAP__V1__TLS_OUTCOME__TLS_CERTIFICATE)
 		progress_add(&st->ctx.ctr->tls_ok, 1);
+	if (st->profile) {
+		w->prof[PROF_VERIFY] += t1 - t0;
+		w->prof[PROF_RECORD] += tls_prof_now() - t1;
+	}
 }
 
 /* ---- probe and host slots ---- */
@@ -1040,13 +1207,15 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 	p->first_byte_ns = 0;
 	tls_flight_init(&p->ps, (uint32_t)w->st->cfg->max_flight_bytes);
 	if (p->path == PATH_OSSL) {
-		const char *sni = sni_of(w, p->sni);
-		p->ossl = tls_ossl_new(w->ossl, sni);
+		uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
+		p->ossl = tls_ossl_new(w->ossl, sni_of(w, p->sni));
 		if (!p->ossl)
 			return -ENOMEM;
 		tls_ossl_step(p->ossl); /* produces the ClientHello */
 		tls_ossl_out(p->ossl, &p->ossl_hello_len);
 		p->ossl_sent = p->ossl_hello_len;
+		if (t0) /* the OpenSSL path's parse is its whole client handshake */
+			w->prof[PROF_PARSE] += tls_prof_now() - t0;
 	} else {
 		uint64_t r[4] = {xorshift(&w->rnd), xorshift(&w->rnd), xorshift(&w->rnd),
 				 xorshift(&w->rnd)};
@@ -1061,7 +1230,13 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 		p->ossl = NULL;
 		return ret;
 	}
-	sched_opened(&w->sched, ntohl(h->ip_be), now);
+	/* A localisation connection is outside the scheduler's windows: it has
+	 * its own bounds (LOC_JOBS, LOC_CONN_SHARE, --localize-per-group, the
+	 * ICMP pacing), its hello dies on the way by design (a timeout that is
+	 * no load signal), and app_closed() reports no close for it. Counting
+	 * its open without its close held a /24's window forever. */
+	if (!p->loc_job1)
+		sched_opened(&w->sched, ntohl(h->ip_be), now);
 	p->attempts++;
 	p->attempt_ns = now;
 	return 0;
@@ -1096,7 +1271,7 @@ static void probe_end(struct tls_worker *w, struct tls_probe *p, uint64_t now)
 	probe_release(w, p);
 	if (h->next_sni < (int32_t)w->st->cfg->nsnis && h->next_sni >= 0)
 		runq_push(w, hi);
-	else if (h->inflight == 0 && h->next_sni >= 0)
+	else if (host_finished(w, h))
 		host_done(w, hi);
 }
 
@@ -1134,6 +1309,21 @@ static size_t app_more(void *app, uint64_t user, uint32_t off, uint8_t *buf, siz
 	return n;
 }
 
+uint32_t stage_tls_buf_grow(uint32_t cap, uint32_t need, uint32_t most)
+{
+	uint32_t ncap = cap ? cap : 16384;
+	while (ncap < need)
+		ncap *= 2;
+	return ncap > most ? most : ncap;
+}
+
+size_t stage_tls_slot_bytes(void)
+{
+	/* worker_init: one probe, one host (every connection may be another
+	 * host's control) and their entries in runq, retryq and ctrl2q */
+	return sizeof(struct tls_probe) + sizeof(struct tls_host) + 3 * sizeof(uint32_t);
+}
+
 /*
  * Grow the receive buffer of @p to hold @need bytes (16 KiB, doubling, at
  * most --max-flight-bytes + CHUNK), charging the growth to the budget
@@ -1143,11 +1333,7 @@ static size_t app_more(void *app, uint64_t user, uint32_t off, uint8_t *buf, siz
 static int buf_reserve(struct tls_worker *w, struct tls_probe *p, uint32_t need)
 {
 	uint32_t most = (uint32_t)w->st->cfg->max_flight_bytes + CHUNK;
-	uint32_t ncap = p->buf_cap ? p->buf_cap : 16384;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > most)
-		ncap = most;
+	uint32_t ncap = stage_tls_buf_grow(p->buf_cap, need, most);
 	if (tcp_rx_charge(w->tcp, ncap - p->buf_cap) != 0)
 		return -ENOBUFS;
 	if (p->path != PATH_OSSL) {
@@ -1163,9 +1349,21 @@ static int buf_reserve(struct tls_worker *w, struct tls_probe *p, uint32_t need)
 	return 0;
 }
 
+static int app_data_work(struct tls_worker *w, uint64_t user, const uint8_t *d, size_t len);
+
+/* In-order bytes of probe @user: the parser's (PROF_PARSE when profiling). */
 static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
 {
 	struct tls_worker *w = app;
+	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
+	int r = app_data_work(w, user, d, len);
+	if (t0)
+		w->prof[PROF_PARSE] += tls_prof_now() - t0;
+	return r;
+}
+
+static int app_data_work(struct tls_worker *w, uint64_t user, const uint8_t *d, size_t len)
+{
 	struct tls_probe *p = &w->probes[user];
 	uint32_t cap = (uint32_t)w->st->cfg->max_flight_bytes;
 
@@ -1183,8 +1381,8 @@ static int app_data(void *app, uint64_t user, const uint8_t *d, size_t len)
 		p->status = TLS_ST_TOO_LARGE; /* out of memory: as before the budget */
 		return TCP_APP_TOO_LARGE;
 	}
-	if (!p->flight_bytes)
-		p->first_byte_ns = eng_now_ns(); /* the server's answer time, for the scheduler */
+	if (!p->flight_bytes) /* the server's answer time, for the scheduler */
+		p->first_byte_ns = eng_worker_now_ns(w->ew);
 	p->flight_bytes += (uint32_t)len;
 	if (p->path == PATH_OSSL) {
 		if (p->flight_bytes > cap) {
@@ -1235,7 +1433,7 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	struct tls_probe *p = &w->probes[user];
 	const struct tcp_conn_info *ci = tcp_closing(w->tcp);
 	struct tls_host *h = &w->hosts[p->host];
-	uint64_t now = eng_now_ns();
+	uint64_t now = eng_worker_now_ns(w->ew);
 
 	p->retx += ci->retransmits;
 	if (ci->connected_ns)
@@ -1262,8 +1460,8 @@ static void app_closed(void *app, uint64_t user, int outcome)
 	if (sig == SCHED_ANSWERED && ci->connected_ns && p->first_byte_ns > ci->connected_ns &&
 	    sched_answer_slow(&w->sched, ntohl(h->ip_be), p->first_byte_ns - ci->connected_ns))
 		sig = SCHED_SLOW; /* answered, but after a queue at the server */
-	sched_closed(&w->sched, ntohl(h->ip_be), sig, p->attempt_ns, now);
-	bool again = !fallback && (sig == SCHED_LOAD_FAIL || sig == SCHED_SILENT) &&
+	bool worth = sched_closed(&w->sched, ntohl(h->ip_be), sig, p->attempt_ns, now);
+	bool again = !fallback && worth &&
 		     sched_retry_later(&w->sched, (uint32_t)user, p->attempts, now);
 	if (fallback || again) {
 		/* start again from poll(): now (fallback) or when the retry is due */
@@ -1364,10 +1562,10 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 	}
 	w->seen = calloc((size_t)1 << SEEN_BITS, sizeof(*w->seen));
 	w->x509_scratch = calloc(TLS_MAX_CERTS, sizeof(*w->x509_scratch));
-	w->vcache = calloc(VCACHE_SLOTS, sizeof(*w->vcache));
+	w->chains = chain_cache_new(CERT_CACHE_SLOTS, CHAIN_CACHE_SLOTS);
 	w->ossl = tls_ossl_ctx_new();
 	if (!w->probes || !w->hosts || !w->runq || !w->retryq || !w->ctrl2q || !w->deferred ||
-	    !w->seen || !w->x509_scratch || !w->vcache || !w->ossl)
+	    !w->seen || !w->x509_scratch || !w->chains || !w->ossl)
 		goto fail;
 	for (uint32_t i = 0; i < w->nprobes; i++)
 		w->probes[i].next_free = i + 1 < w->nprobes ? i + 1 : NONE;
@@ -1375,9 +1573,12 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 		w->hosts[i].next_free = i + 1 < w->nhosts ? i + 1 : NONE;
 	w->probe_free = 0;
 	w->host_free = 0;
-	w->rate = (double)st->cfg->rate_pps / (st->ctx.nworkers ? st->ctx.nworkers : 1);
-	w->burst = w->rate / 100 > 64 ? w->rate / 100 : 64;
-	w->tokens = w->burst;
+	/* -r over the workers (at least 1/s each: 0 would mean no limit), with
+	 * up to 10 ms of credit, at least one poll's worth */
+	uint64_t nw = st->ctx.nworkers ? st->ctx.nworkers : 1, pps = st->cfg->rate_pps / nw;
+	rate_init(&w->rate, st->cfg->rate_pps && !pps ? 1 : pps, 1000000000ull,
+		  eng_worker_now_ns(w->ew));
+	rate_set_burst(&w->rate, pps / 100 > LAUNCH_PER_POLL ? pps / 100 : LAUNCH_PER_POLL);
 
 	struct tcp_cfg tc = {
 		.max_conns = w->nprobes,
@@ -1401,7 +1602,7 @@ static void *tls_worker_init(void *stage, unsigned worker_id, struct eng_worker 
 	w->tcp = tcp_table_new(&tc);
 	if (!w->tcp)
 		goto fail;
-	if (sched_init(&w->sched, &st->sched_cfg, eng_now_ns()) != 0)
+	if (sched_init(&w->sched, &st->sched_cfg, eng_worker_now_ns(w->ew)) != 0)
 		goto fail;
 	if (st->geo_ok) {
 		w->geo = geo_open(st->geo_country[0] ? st->geo_country : NULL,
@@ -1417,7 +1618,8 @@ fail:
 static void tls_open(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
 {
 	struct tls_worker *w = wctx;
-	(void)now_ns;
+	if (w->st->ctx.resume)
+		resume_host_open(w->st->ctx.resume, resume_key(ip_be, port_be), now_ns);
 	if (w->pend_len == w->pend_cap) {
 		size_t ncap = w->pend_cap ? w->pend_cap * 2 : 4096;
 		uint64_t *n = malloc(ncap * sizeof(*n));
@@ -1434,61 +1636,62 @@ static void tls_open(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_
 }
 
 /* RST to the sweep's SYN: one control Probe, NO_TLS. */
-static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
+static void sweep_closed(struct tls_worker *w, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
 {
-	struct tls_worker *w = wctx;
 	struct tls_stage *st = w->st;
+	struct geo_result g = {0};
+
 	if (!st->ctx.out) {
 		progress_add(&st->ctx.ctr->probes, 1);
 		return;
 	}
-	struct tls_arena *a = tls_arena_new();
-	struct probe_item *pi = a ? tls_arena_alloc(a, sizeof(*pi)) : NULL;
-	Tlsmap__V1__Probe *pr = pi ? tls_arena_alloc(a, sizeof(*pr)) : NULL;
-	if (!pr) {
-		tls_arena_free(a);
-		return;
-	}
-	struct geo_result g = {0};
 	if (w->geo)
 		geo_lookup_be32(w->geo, ip_be, &g);
-	pi->arena = a;
-	tlsmap__v1__probe__init(pr);
-	uint8_t *ip = tls_arena_alloc(a, 4);
-	memcpy(ip, &ip_be, 4);
-	pr->ip.data = ip;
-	pr->ip.len = 4;
-	pr->port = (uint16_t)(port_be >> 8 | port_be << 8);
-	pr->sni = (char *)"";
-	pr->is_control = true;
-	pr->vantage = (char *)st->cfg->vantage;
-	pr->start_us = st->ctx.scan_start_us;
-	pr->end_us = eng_ns_to_unix_us(now_ns);
-	pr->tcp = TLSMAP__V1__TCP_OUTCOME__TCP_CLOSED;
-	pr->tls = TLSMAP__V1__TLS_OUTCOME__TLS_NOT_ATTEMPTED;
-	pr->verdict = TLSMAP__V1__VERDICT__VERDICT_NO_TLS;
-	pr->country = tls_arena_strdup(a, g.cc);
-	pr->asn = g.asn;
-	pr->as_org = tls_arena_strdup(a, g.as_org);
-	pi->item.probe = pr;
-	pi->item.release = item_release;
-	pi->item.user = pi;
-	if (out_async_submit(st->ctx.out, &pi->item))
-		progress_add(&st->ctx.ctr->probes, 1);
-	else
-		tls_arena_free(a);
+	struct probe_desc d = {
+		.ip_be = ip_be,
+		.port_be = port_be,
+		.sni = "",
+		.is_control = true,
+		.start_us = st->ctx.scan_start_us,
+		.end_us = eng_ns_to_unix_us(st->ctx.eng, now_ns),
+		.tcp = TLSMAP__V1__TCP_OUTCOME__TCP_CLOSED,
+		.tls = TLSMAP__V1__TLS_OUTCOME__TLS_NOT_ATTEMPTED,
+		.geo = &g,
+	};
+	struct probe_item *pi = probe_item_new(st, &d);
+	uint64_t key = resume_key(ip_be, port_be);
+	if (st->ctx.resume) /* the host is this one record */
+		resume_host_open(st->ctx.resume, key, now_ns);
+	if (pi) {
+		w->items_built++;
+		item_submit(w, pi);
+	}
+	if (st->ctx.resume)
+		resume_host_unref(st->ctx.resume, key, 0);
 }
 
 static void tls_rx(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns)
 {
 	struct tls_worker *w = wctx;
+	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
 	tcp_rx(w->tcp, frame, len, now_ns);
+	if (t0)
+		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
+}
+
+static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
+{
+	struct tls_worker *w = wctx;
+	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
+	sweep_closed(w, ip_be, port_be, now_ns);
+	if (t0)
+		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
 }
 
 static bool can_connect(const struct tls_worker *w)
 {
-	return w->probe_free != NONE && tcp_active(w->tcp) < tcp_capacity(w->tcp) &&
-	       (w->rate <= 0 || w->tokens >= 1) && sched_total_open(&w->sched);
+	return w->probe_free != NONE && tcp_active(w->tcp) < tcp_capacity(w->tcp) && w->allow &&
+	       sched_total_open(&w->sched);
 }
 
 /* can_connect() and the destination /24's window and rate allow one more */
@@ -1497,11 +1700,13 @@ static bool may_open(struct tls_worker *w, uint32_t ip_be, uint64_t now)
 	return can_connect(w) && sched_may_open(&w->sched, ntohl(ip_be), now);
 }
 
-/* A connection was started: take a token. */
+/* A connection was started: one fewer this poll may start. The OpenSSL
+ * retries start without asking (their probe slot is taken already): they
+ * use what is left, never more. */
 static void took(struct tls_worker *w)
 {
-	if (w->rate > 0)
-		w->tokens -= 1;
+	if (w->allow)
+		w->allow--;
 }
 
 /* Probes whose load retry is due (stage_tls_sched.c keeps them). */
@@ -1519,7 +1724,7 @@ static unsigned launch_retries(struct tls_worker *w, uint64_t now)
 		}
 		p->retry = false;
 		int r = probe_connect(w, pi, now);
-		if (r == -ENOSPC || r == -EADDRINUSE) {
+		if (r == -ENOSPC || r == -EADDRINUSE || r == -ENOBUFS) { /* not now */
 			p->retry = true;
 			sched_retry_putback(&w->sched, pi, now);
 			break;
@@ -1532,22 +1737,10 @@ static unsigned launch_retries(struct tls_worker *w, uint64_t now)
 	return launched;
 }
 
-static void tls_poll(void *wctx, uint64_t now)
+/* OpenSSL retries first: they hold probe slots already. */
+static void launch_ossl_retries(struct tls_worker *w, uint64_t now, unsigned *launched)
 {
-	struct tls_worker *w = wctx;
-	unsigned launched = 0;
-
-	tcp_poll(w->tcp, now);
-	if (w->rate > 0) {
-		if (w->tokens_ns)
-			w->tokens += (double)(now - w->tokens_ns) * 1e-9 * w->rate;
-		if (w->tokens > w->burst)
-			w->tokens = w->burst;
-		w->tokens_ns = now;
-	}
-
-	/* OpenSSL retries first: they hold probe slots already */
-	while (w->retryq_len && launched < LAUNCH_PER_POLL) {
+	while (w->retryq_len && *launched < LAUNCH_PER_POLL) {
 		uint32_t pi = w->retryq[--w->retryq_len];
 		struct tls_probe *p = &w->probes[pi];
 		p->retry = false;
@@ -1557,27 +1750,20 @@ static void tls_poll(void *wctx, uint64_t now)
 			p->retry = true;
 			break;
 		}
-		launched++;
+		(*launched)++;
 		took(w);
 		if (r) { /* cannot run OpenSSL: record what the fast path saw */
-			struct tls_host *h = &w->hosts[p->host];
 			p->path = PATH_FAST;
-			finish_probe(w, p, now);
-			h->inflight--;
-			probe_release(w, p);
-			if (h->inflight == 0 && h->next_sni >= (int32_t)w->st->cfg->nsnis)
-				host_done(w, p->host);
+			probe_end(w, p, now); /* a control probe's host goes on to its SNIs */
 		}
 	}
-	/* then load retries, which hold probe slots too */
-	launched += launch_retries(w, now);
-	launch_second_controls(w, now, &launched);
-	if (w->loc)
-		loc_poll(w->loc, now);
-	deferred_poll(w, now);
-	/* hosts with test SNIs left; a host whose /24 must wait goes to the back */
+}
+
+/* Hosts with test SNIs left; a host whose /24 must wait goes to the back. */
+static void launch_tests(struct tls_worker *w, uint64_t now, unsigned *launched)
+{
 	for (uint32_t seen = 0, n = w->runq_len;
-	     seen < n && w->runq_len && launched < LAUNCH_PER_POLL && can_connect(w); seen++) {
+	     seen < n && w->runq_len && *launched < LAUNCH_PER_POLL && can_connect(w); seen++) {
 		uint32_t hi = w->runq[w->runq_head];
 		struct tls_host *h = &w->hosts[hi];
 		while (h->inflight < TLS_STAGE_PER_HOST &&
@@ -1589,7 +1775,7 @@ static void tls_poll(void *wctx, uint64_t now)
 			}
 			h->next_sni++;
 			h->inflight++;
-			launched++;
+			(*launched)++;
 			took(w);
 		}
 		w->runq_head = (w->runq_head + 1) % w->nhosts;
@@ -1603,12 +1789,16 @@ static void tls_poll(void *wctx, uint64_t now)
 		}
 		w->runq_len--;
 		h->in_runq = false;
-		if (h->next_sni >= (int32_t)w->st->cfg->nsnis && h->inflight == 0)
+		if (host_finished(w, h))
 			host_done(w, hi);
 	}
-	/* new hosts from the sweep; one whose /24 must wait goes to the back */
+}
+
+/* New hosts from the sweep; one whose /24 must wait goes to the back. */
+static void launch_new_hosts(struct tls_worker *w, uint64_t now, unsigned *launched)
+{
 	for (size_t seen = 0, n = w->pend_len;
-	     seen < n && seen < 4 * LAUNCH_PER_POLL && w->pend_len && launched < LAUNCH_PER_POLL &&
+	     seen < n && seen < 4 * LAUNCH_PER_POLL && w->pend_len && *launched < LAUNCH_PER_POLL &&
 	     w->host_free != NONE && can_connect(w);
 	     seen++) {
 		uint64_t v = w->pending[w->pend_head];
@@ -1637,9 +1827,40 @@ static void tls_poll(void *wctx, uint64_t now)
 		h->inflight = 1;
 		w->pend_head = (w->pend_head + 1) % w->pend_cap;
 		w->pend_len--;
-		launched++;
+		(*launched)++;
 		took(w);
 	}
+}
+
+static void poll_work(struct tls_worker *w, uint64_t now)
+{
+	unsigned launched = 0;
+
+	tcp_poll(w->tcp, now);
+	launch_ossl_retries(w, now, &launched);
+	/* then load retries, which hold probe slots too */
+	launched += launch_retries(w, now);
+	launch_second_controls(w, now, &launched);
+	if (w->loc)
+		loc_poll(w->loc, now);
+	deferred_poll(w, now);
+	launch_tests(w, now, &launched);
+	launch_new_hosts(w, now, &launched);
+}
+
+/* -r bounds the connections a poll may start: take what it may from the
+ * bucket, give back what it did not use. */
+static void tls_poll(void *wctx, uint64_t now)
+{
+	struct tls_worker *w = wctx;
+	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
+
+	w->allow = rate_take(&w->rate, now, LAUNCH_PER_POLL);
+	poll_work(w, now);
+	rate_return(&w->rate, w->allow);
+	w->allow = 0;
+	if (t0)
+		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
 }
 
 static bool tls_idle(void *wctx)
@@ -1660,13 +1881,19 @@ static void tls_worker_fini(void *wctx)
 		tcp_table_abort_all(w->tcp); /* writes records for interrupted probes */
 		/* probes waiting for a load retry: their last attempt is the outcome */
 		for (uint32_t pi; w->sched.nets && (pi = sched_retry_any(&w->sched)) != NONE;)
-			probe_end(w, &w->probes[pi], eng_now_ns());
+			probe_end(w, &w->probes[pi], eng_worker_now_ns(w->ew));
+		/* and those waiting for the OpenSSL path: what the fast path saw */
+		while (w->retryq && w->retryq_len) {
+			struct tls_probe *p = &w->probes[w->retryq[--w->retryq_len]];
+			p->path = PATH_FAST;
+			probe_end(w, p, eng_worker_now_ns(w->ew));
+		}
 		w->ctrl2q_len = 0; /* no new connection now: write what is held */
 		for (uint32_t i = 0; w->hosts && i < w->nhosts; i++)
 			if (w->hosts[i].in_use)
 				release_held(w, &w->hosts[i], 0, NULL, 0);
 		if (w->loc)
-			loc_abort_all(w->loc, eng_now_ns());
+			loc_abort_all(w->loc, eng_worker_now_ns(w->ew));
 		deferred_scan(w, true);
 		struct tls_stage *st = w->st;
 		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
@@ -1688,6 +1915,19 @@ static void tls_worker_fini(void *wctx)
 		st->loc_started += w->loc_started;
 		st->loc_done += w->loc_done;
 		st->loc_localized += w->loc_localized;
+		if (w->chains) {
+			struct chain_cache_stats cs;
+			chain_cache_stats(w->chains, &cs);
+			st->cache.cert_lookups += cs.cert_lookups;
+			st->cache.cert_hits += cs.cert_hits;
+			st->cache.chain_lookups += cs.chain_lookups;
+			st->cache.chain_hits += cs.chain_hits;
+			st->cache_bytes += chain_cache_bytes(w->chains);
+		}
+		for (int k = 0; k < PROF_NPARTS; k++)
+			st->prof[k] += w->prof[k];
+		st->unclosed += w->sched.inflight;
+		st->unwritten += (int64_t)(w->items_built - w->items_written);
 		st->workers++;
 		pthread_mutex_unlock(&st->lock);
 		tcp_table_free(w->tcp);
@@ -1713,7 +1953,7 @@ static void tls_worker_fini(void *wctx)
 	free(w->pending);
 	free(w->seen);
 	free(w->x509_scratch);
-	free(w->vcache);
+	chain_cache_free(w->chains);
 	sched_free(&w->sched);
 	free(w);
 }
@@ -1773,22 +2013,51 @@ static void tls_stage_close(void *arg)
 		fprintf(stderr,
 			"tlsmap scan: tls: load_failures=%llu load_retries=%llu gave_up=%llu "
 			"backoffs=%llu net_backoffs=%llu net_waits=%llu net_table_full=%llu "
-			"min_window=%u peak_in_flight=%u\n",
+			"min_window=%u peak_in_flight=%u own_failures=%llu\n",
 			(unsigned long long)s->load_failures, (unsigned long long)s->retries,
 			(unsigned long long)s->gave_up, (unsigned long long)s->cuts,
 			(unsigned long long)s->net_cuts, (unsigned long long)s->net_blocked,
-			(unsigned long long)s->table_full, s->min_cwnd, s->peak_inflight);
+			(unsigned long long)s->table_full, s->min_cwnd, s->peak_inflight,
+			(unsigned long long)s->own_failures);
 		fprintf(stderr,
 			"tlsmap scan: localize: jobs=%llu done=%llu localized=%llu "
 			"evidence_overflow=%llu\n",
 			(unsigned long long)st->loc_started, (unsigned long long)st->loc_done,
 			(unsigned long long)st->loc_localized,
 			(unsigned long long)ev_overflow(st->ev));
+		const struct chain_cache_stats *c = &st->cache;
+		fprintf(stderr,
+			"tlsmap scan: tls: cert_cache_lookups=%llu cert_cache_hits=%llu "
+			"chain_cache_lookups=%llu chain_cache_hits=%llu cache_bytes=%llu\n",
+			(unsigned long long)c->cert_lookups, (unsigned long long)c->cert_hits,
+			(unsigned long long)c->chain_lookups, (unsigned long long)c->chain_hits,
+			(unsigned long long)st->cache_bytes);
+		progress_add(&st->ctx.ctr->chain_lookups, c->chain_lookups);
+		progress_add(&st->ctx.ctr->chain_hits, c->chain_hits);
+		/* invariants, printed always so that tests can assert them */
+		fprintf(stderr,
+			"tlsmap scan: tls: %sunclosed_connections=%llu unwritten_items=%lld\n",
+			st->unclosed || st->unwritten ? "internal error: " : "",
+			(unsigned long long)st->unclosed, (long long)st->unwritten);
 	}
 	pthread_mutex_destroy(&st->lock);
 	verify_store_free(st->roots);
-	ev_table_free(st->ev);
+	if (st->ev != st->ctx.evidence)
+		ev_table_free(st->ev);
 	free(st);
+}
+
+void stage_tls_profile_enable(void *stage_arg)
+{
+	((struct tls_stage *)stage_arg)->profile = true;
+}
+
+void stage_tls_profile_get(const void *stage_arg, struct stage_tls_profile *out)
+{
+	const struct tls_stage *st = stage_arg;
+	memcpy(out->cycles, st->prof, sizeof(out->cycles));
+	out->cache = st->cache;
+	out->cache_bytes = st->cache_bytes;
 }
 
 /* min(physical memory / 8, 2 GiB): what --rx-budget is when not given. */
@@ -1847,7 +2116,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 		goto fail;
 	}
 	st->icpt = cfg->icpt;
-	st->ev = ev_table_new();
+	st->ev = ctx->evidence ? ctx->evidence : ev_table_new(); /* --resume: cmd_scan's */
 	if (!st->ev)
 		goto fail;
 	/* geolocation: explicit paths must open; the defaults may be missing */

@@ -14,9 +14,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scanner/stage_tls_chain.h"
 #include "tlsmap.pb-c.h"
 
 #define TLS_STAGE_PER_HOST 4 /* concurrent connections to one (host, port) */
+
+/*
+ * For tests/bench/tls_stage_mem.c, which measures a million connections:
+ * the capacity a probe's receive buffer grows to from @cap to hold @need
+ * bytes (16 KiB first, doubling, at most @most), and the bytes of the
+ * stage's own tables per connection slot.
+ */
+uint32_t stage_tls_buf_grow(uint32_t cap, uint32_t need, uint32_t most);
+size_t stage_tls_slot_bytes(void);
 
 /* Path of a file shipped in share/ (scanner/paths.h finds the directory). */
 const char *tls_share_path(const char *name, char *buf, size_t len);
@@ -27,5 +37,19 @@ struct tls_arena *tls_arena_new(void);
 void *tls_arena_alloc(struct tls_arena *a, size_t n);
 char *tls_arena_strdup(struct tls_arena *a, const char *s);
 void tls_arena_free(struct tls_arena *a);
+
+/*
+ * tlsmap bench tls: count the workers' cycles by part (enum tls_prof_part)
+ * from now on; @stage_arg is struct stage.arg of stage_tls_open(). The
+ * totals, summed over the workers, are there once eng_run() returned and
+ * until the stage is closed.
+ */
+struct stage_tls_profile {
+	uint64_t cycles[PROF_NPARTS];
+	struct chain_cache_stats cache;
+	uint64_t cache_bytes;
+};
+void stage_tls_profile_enable(void *stage_arg);
+void stage_tls_profile_get(const void *stage_arg, struct stage_tls_profile *out);
 
 #endif

@@ -17,23 +17,32 @@
  *
  * The failure signal, and why it is not "any failure": on the internet a
  * steady share of hosts that answered the sweep never complete a TLS
- * handshake (tarpits, filters, hosts gone), and they fail again on every
- * attempt. A window that halved on each of them would sit at its floor.
- * Two defences. First, a read timeout on a host that has not answered
- * this scan yet (SCHED_SILENT) is retried but is no back-off signal: a
- * tarpit looks exactly like that, and its timeouts arrive in bursts a
- * read timeout after each pause in launching, which would feed back into
- * more pauses. A busy server shows itself anyway: by SYNs that had to be
- * sent again (its listen queue is full: the first sign, seconds before any
- * timeout, and the one that matters most, because the kernel then drops
- * the sweep's SYNs too and those hosts are never seen), resets, and
- * timeouts on hosts that answered before (its test probes), and before
- * all of these by answers that come far later than the /24's fastest
- * (SCHED_SLOW: handshakes queue at the server; a delay signal, as in TCP
- * Vegas, compared per /24 because hosts of one /24 share a path).
+ * handshake (tarpits, filters, hosts that reset every connection or close
+ * after the hello), and they fail again on every attempt. A window that
+ * halved on each of them would sit at its floor: on a range of such hosts
+ * it did (16 connections in flight, ~4 per second through tarpits). Two
+ * defences. First, a failure counts as load only with evidence of load:
+ * failures that are never a host's own way (an RST or no answer to the SYN
+ * of a host that just answered the sweep: its listen queue is full, and
+ * then the kernel drops the sweep's SYNs too), failures of hosts that
+ * answered an earlier connection, and resets, closes and silences without a
+ * byte (SCHED_DROPPED, SCHED_SILENT) only on a /24 that answers (one answer
+ * per two failures at least: where failing is not the rule). A /24 that
+ * never answers, or a tarpit, or a host that resets everything is the
+ * network's own behaviour; it is counted (own_failures) and heard by no
+ * window, and a silence there is not retried (each tarpit costs one read
+ * timeout). A busy server shows itself anyway, before any timeout, by
+ * answers that come far later than the /24's fastest (SCHED_SLOW:
+ * handshakes queue at the server; a delay signal, as in TCP Vegas, compared
+ * per /24 because hosts of one /24 share a path) and by SYNs that had to be
+ * sent again (SCHED_SYN_LOST).
  * Second, the total window is cut only when the recent share of load failures
  * (an EWMA over the last ~256 completions, whose noise at a 20% baseline is 0.02) exceeds the
- * baseline, the lowest share of the last 16 one-second epochs, by 10 points: a rise, not a level.
+ * baseline, the lowest share of the last 16 one-second epochs, by 10 points: a rise, not a level;
+ * and only when load failures came from at least SPREAD_NETS /24s in this epoch or the last.
+ * Load on one network (one server behind a /24, or a /24 that mixes honest hosts with hosts
+ * that reset everything) is that /24's window's business; what the total window guards, the
+ * scanner's own path and machines that serve many networks, fails across many /24s at once.
  * The /24 windows have no baseline (a /24 holds few hosts): they are cut when half of their recent
  * completions failed.
  *
@@ -63,8 +72,9 @@
 #define NET_FAIL 0.50f		   /* cut a /24's window at this share */
 #define TOTAL_FLOOR 16u		   /* the total window never goes below this (or max_conns) */
 #define EPOCH_NS 1000000000ull
-#define EPOCH_MIN 20u /* completions for an epoch to count in the baseline */
-#define NET_PROBE 16u /* slots scanned per /24 lookup */
+#define EPOCH_MIN 20u  /* completions for an epoch to count in the baseline */
+#define NET_PROBE 16u  /* slots scanned per /24 lookup */
+#define SPREAD_NETS 4u /* /24s with load failures for a cut of the total window */
 #define NONE UINT32_MAX
 
 static float minf(float a, float b)
@@ -85,9 +95,10 @@ enum sched_signal sched_classify(int tcp_outcome, uint32_t bytes, bool finished,
 	switch (tcp_outcome) {
 	case TCP_OUT_CLOSED:	/* RST to the SYN of a port the sweep found open */
 	case TCP_OUT_NO_ANSWER: /* SYNs unanswered (listen queue full) */
-	case TCP_OUT_RESET:	/* accepted, then reset: out of workers or files */
-	case TCP_OUT_FIN:	/* accepted, then closed without a byte */
 		return SCHED_LOAD_FAIL;
+	case TCP_OUT_RESET: /* accepted, then reset: out of workers or files, or its way */
+	case TCP_OUT_FIN:   /* accepted, then closed without a byte */
+		return host_answered ? SCHED_LOAD_FAIL : SCHED_DROPPED;
 	case TCP_OUT_READ_TIMEOUT: /* accepted, never answered: a tarpit, unless heard before */
 		return host_answered ? SCHED_LOAD_FAIL : SCHED_SILENT;
 	default:
@@ -205,8 +216,10 @@ static struct sched_net *net_slot(struct sched *s, uint32_t ip, uint64_t now_ns,
 	n->key = key;
 	n->last_ns = now_ns;
 	float ceil_n = (float)s->cfg.net_max_conns;
-	/* start at a quarter of the cap: a /24 earns its full window */
-	aimd_init(&n->w, maxf(1.0f, ceil_n / 4), ceil_n);
+	/* start at the cap, the in-flight bound a /24 accepts by default: a /24
+	 * of tarpits gives no answer to grow on, and must not hold the scan up
+	 * at a fraction of its share; evidence of load halves it */
+	aimd_init(&n->w, ceil_n, ceil_n);
 	rate_init(&n->bucket, s->cfg.net_rate, 1000000000ull, now_ns);
 	return n;
 }
@@ -243,20 +256,29 @@ void sched_opened(struct sched *s, uint32_t ip, uint64_t now_ns)
 		rate_take(&n->bucket, now_ns, 1);
 }
 
-/* The baseline: the lowest load-failure share of the recent epochs. */
-static float baseline(struct sched *s, uint64_t now_ns)
+/* Start a new one-second epoch when this one is over: its share of load
+ * failures joins the baseline's, its count of failing /24s becomes the last. */
+static void epoch_roll(struct sched *s, uint64_t now_ns)
 {
-	if (now_ns - s->epoch_start_ns >= EPOCH_NS) {
-		uint32_t total = s->epoch_ok + s->epoch_fail;
-		if (total >= EPOCH_MIN) {
-			s->epoch_frac[s->epoch_pos] = (float)s->epoch_fail / (float)total;
-			s->epoch_pos = (s->epoch_pos + 1) % 16;
-			if (s->nepochs < 16)
-				s->nepochs++;
-		}
-		s->epoch_ok = s->epoch_fail = 0;
-		s->epoch_start_ns = now_ns;
+	if (now_ns - s->epoch_start_ns < EPOCH_NS)
+		return;
+	uint32_t total = s->epoch_ok + s->epoch_fail;
+	if (total >= EPOCH_MIN) {
+		s->epoch_frac[s->epoch_pos] = (float)s->epoch_fail / (float)total;
+		s->epoch_pos = (s->epoch_pos + 1) % 16;
+		if (s->nepochs < 16)
+			s->nepochs++;
 	}
+	s->prev_fail_nets = now_ns - s->epoch_start_ns < 2 * EPOCH_NS ? s->fail_nets : 0;
+	s->fail_nets = 0;
+	s->epoch_no++;
+	s->epoch_ok = s->epoch_fail = 0;
+	s->epoch_start_ns = now_ns;
+}
+
+/* The baseline: the lowest load-failure share of the recent epochs. */
+static float baseline(const struct sched *s)
+{
 	if (!s->nepochs)
 		return NO_BASELINE - TOTAL_RISE;
 	float b = 1.0f;
@@ -265,28 +287,60 @@ static float baseline(struct sched *s, uint64_t now_ns)
 	return b;
 }
 
-void sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t opened_ns,
+/* Do failures on @n's /24 say "load"? It has answered, at least once for
+ * every two failures: failing is not this network's way. */
+static bool net_evidence(const struct sched_net *n)
+{
+	return n && n->answers && (uint64_t)n->answers * 2 >= n->failures;
+}
+
+#define RECENT_CUT_NS (10 * EPOCH_NS) /* a total cut this recent: the scan is loading something */
+
+bool sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t opened_ns,
 		  uint64_t now_ns)
 {
 	struct sched_net *n = net_slot(s, ip, now_ns, false);
-	bool fail = sig == SCHED_LOAD_FAIL || sig == SCHED_SYN_LOST || sig == SCHED_SLOW;
+	bool evidence = net_evidence(n);
+	bool answered = sig == SCHED_ANSWERED || sig == SCHED_SYN_LOST || sig == SCHED_SLOW;
+	bool maybe = sig == SCHED_DROPPED || sig == SCHED_SILENT;
+	bool fail = sig == SCHED_LOAD_FAIL || sig == SCHED_SYN_LOST || sig == SCHED_SLOW ||
+		    (maybe && evidence);
+	bool retry =
+		sig == SCHED_LOAD_FAIL || sig == SCHED_DROPPED ||
+		(sig == SCHED_SILENT &&
+		 (evidence || (s->w.last_cut_ns && now_ns - s->w.last_cut_ns < RECENT_CUT_NS)));
 
 	if (s->inflight)
 		s->inflight--;
 	if (n && n->inflight)
 		n->inflight--;
-	if (n)
+	if (n) {
 		n->last_ns = now_ns;
-	if (sig == SCHED_NEUTRAL || sig == SCHED_SILENT)
-		return;
+		if (answered && n->answers < UINT32_MAX)
+			n->answers++;
+		else if ((sig == SCHED_LOAD_FAIL || maybe) && n->failures < UINT32_MAX)
+			n->failures++;
+	}
+	if (sig == SCHED_NEUTRAL)
+		return false;
+	epoch_roll(s, now_ns);
+	if (maybe && !fail) {
+		s->stats.own_failures++; /* the host's own way: no window hears of it */
+		return retry;
+	}
 	if (fail) {
 		s->stats.load_failures++;
 		s->epoch_fail++;
+		if (n && n->fail_epoch != s->epoch_no + 1) {
+			n->fail_epoch = s->epoch_no + 1;
+			s->fail_nets++;
+		}
 	} else {
 		s->epoch_ok++;
 	}
 	float floor = (float)(s->cfg.max_conns < TOTAL_FLOOR ? s->cfg.max_conns : TOTAL_FLOOR);
-	float cut_at = minf(0.9f, baseline(s, now_ns) + TOTAL_RISE);
+	bool spread = s->fail_nets >= SPREAD_NETS || s->prev_fail_nets >= SPREAD_NETS;
+	float cut_at = spread ? minf(0.9f, baseline(s) + TOTAL_RISE) : 2.0f; /* 2: never */
 	if (aimd_event(&s->w, fail, (float)(s->inflight + 1) * 2 >= s->w.cwnd, EWMA_TOTAL, cut_at,
 		       floor, (float)s->cfg.max_conns, opened_ns, now_ns)) {
 		s->stats.cuts++;
@@ -296,6 +350,7 @@ void sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 	if (n && aimd_event(&n->w, fail, (float)(n->inflight + 1) * 2 >= n->w.cwnd, EWMA_NET,
 			    NET_FAIL, 1.0f, (float)s->cfg.net_max_conns, opened_ns, now_ns))
 		s->stats.net_cuts++;
+	return retry;
 }
 
 bool sched_answer_slow(struct sched *s, uint32_t ip, uint64_t answer_ns)
@@ -374,6 +429,7 @@ void sched_stats_add(struct sched_stats *sum, const struct sched_stats *w, bool 
 	sum->gave_up += w->gave_up;
 	sum->cuts += w->cuts;
 	sum->net_cuts += w->net_cuts;
+	sum->own_failures += w->own_failures;
 	sum->net_blocked += w->net_blocked;
 	sum->table_full += w->table_full;
 	sum->peak_inflight += w->peak_inflight;

@@ -18,11 +18,17 @@
  * - the stage's own limits (probe slots, -r), checked by the caller.
  *
  * A "load failure" is an outcome that an overloaded server explains: RST
- * to the SYN, no SYN-ACK, or RST/FIN/read timeout after the handshake with
- * not one byte received. Such a probe is queued for another attempt after
- * --retry-delay, doubling, up to --max-attempts in all; only then is its
- * outcome written. A host that really is a tarpit costs a bounded number of
- * attempts; a busy one gets a second chance after the stage has backed off.
+ * or no answer to the SYN of a host that answered the sweep, or RST/FIN/read
+ * timeout after the handshake with not one byte received. But a host's own
+ * consistent behaviour is not load: a host that resets every connection,
+ * closes after the hello or never sends (a tarpit) fails the same way on an
+ * idle network. So the last three count as load only with evidence: the host
+ * answered on an earlier connection, or its /24 has answered (at least one
+ * answer for every two failures there: failures where answers are the rule).
+ * Without evidence they neither cut a window nor, for a read timeout, cost
+ * another attempt (a tarpit costs one --read-timeout, not --max-attempts of
+ * them). A load failure is queued for another attempt after --retry-delay,
+ * doubling, up to --max-attempts in all; only then is its outcome written.
  */
 #ifndef TLSMAP_SCANNER_STAGE_TLS_SCHED_H
 #define TLSMAP_SCANNER_STAGE_TLS_SCHED_H
@@ -39,9 +45,12 @@ enum sched_signal {
 	SCHED_ANSWERED = 0, /* the host answered (any byte, or a clean TLS outcome) */
 	SCHED_LOAD_FAIL,    /* a failure that load explains: retry, and back off */
 	SCHED_NEUTRAL,	    /* says nothing (scan aborted) */
-	SCHED_SILENT,	    /* a read timeout on a host not yet heard from: retry, no back-off */
+	SCHED_SILENT,	    /* a read timeout on a host not yet heard from: load if its /24
+			       answers, else a tarpit's own way */
 	SCHED_SYN_LOST,	    /* answered, but only after a SYN was sent again: back off */
 	SCHED_SLOW,	    /* answered, but far slower than this /24 can: back off */
+	SCHED_DROPPED,	    /* reset or closed without a byte, host not heard from: load
+			       if its /24 answers, else the host's own way */
 };
 
 struct sched_cfg {
@@ -68,6 +77,9 @@ struct sched_net {
 	uint64_t last_ns;  /* last open or close */
 	struct sched_aimd w;
 	float min_answer_ms; /* fastest answer seen from this /24 (0: none yet) */
+	uint32_t answers;    /* connections of this /24 that were answered */
+	uint32_t failures;   /* and that failed without a byte, load or not */
+	uint32_t fail_epoch; /* 1 + the epoch of its last load failure (0: none) */
 	struct rate bucket;
 };
 
@@ -78,8 +90,9 @@ struct sched_wait {
 
 struct sched_stats {
 	uint64_t opened, load_failures, retries, gave_up, cuts, net_cuts;
-	uint64_t net_blocked; /* launches postponed by a /24's window or rate */
-	uint64_t table_full;  /* launches postponed: no /24 slot free */
+	uint64_t own_failures; /* failures without evidence of load: no back-off */
+	uint64_t net_blocked;  /* launches postponed by a /24's window or rate */
+	uint64_t table_full;   /* launches postponed: no /24 slot free */
 	uint32_t min_cwnd, peak_inflight;
 };
 
@@ -93,6 +106,8 @@ struct sched {
 	uint32_t epoch_ok, epoch_fail;
 	float epoch_frac[16];
 	uint32_t nepochs, epoch_pos;
+	/* how widely load failures spread: /24s with one, this epoch and the last */
+	uint32_t epoch_no, fail_nets, prev_fail_nets;
 	struct sched_net *nets;
 	uint32_t nets_mask;
 	/* retry queues, one FIFO per attempt number (each has a fixed delay) */
@@ -131,14 +146,19 @@ void sched_opened(struct sched *s, uint32_t ip, uint64_t now_ns);
  * SCHED_SYN_LOST is the earliest sign of an overloaded server: its listen
  * queue is full and the kernel drops SYNs, the sweep's among them, long
  * before anything times out; it counts as a load failure for the windows
- * (the probe itself succeeded). */
-void sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t opened_ns,
+ * (the probe itself succeeded). SCHED_DROPPED and SCHED_SILENT count as load
+ * failures only with evidence (the /24 answers). Returns true when the probe
+ * deserves another attempt (the caller then calls sched_retry_later()): a
+ * load failure, a quick SCHED_DROPPED (it costs one round trip), or a
+ * SCHED_SILENT with evidence of load on its /24 or a total window cut in the
+ * last few seconds. */
+bool sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t opened_ns,
 		  uint64_t now_ns);
 
 /*
- * After a SCHED_LOAD_FAIL of attempt number @attempts (1 = the first):
- * queue @probe for attempt @attempts + 1 and return true, or return false
- * when it has had its attempts (the caller writes the outcome).
+ * After a failure that sched_closed() found worth retrying, of attempt number @attempts (1 = the
+ * first): queue @probe for attempt @attempts + 1 and return true, or return false when it has had
+ * its attempts (the caller writes the outcome).
  */
 bool sched_retry_later(struct sched *s, uint32_t probe, uint32_t attempts, uint64_t now_ns);
 /* The next probe whose retry is due, removed from its queue; UINT32_MAX if none. */

@@ -141,6 +141,8 @@ run_tlsmap() { # NAME BIN
 	echo "${name}_server_listen_drops=$(($(srv_drops) - l0))"
 	echo "${name}_softnet_drops=$(($(softnet_drops) - s0))"
 	sed -n 's/^tlsmap scan: sent=.* \(synack=[0-9]*\).*/\1/p' "$TMP/$name.log" | sed "s/^/${name}_sweep_/"
+	sed -n 's/^tlsmap scan: sweep_retries=\([0-9]*\) sweep_resent=\([0-9]*\).*/sweep_passes=\1 sweep_resent=\2/p' \
+		"$TMP/$name.log" | tr ' ' '\n' | sed "s/^/${name}_/"
 	"$TLSMAP_BIN" dump "$TMP/$name.tlsmap" --type probe >"$TMP/$name.jsonl" 2>/dev/null
 	n=$(jq -r 'select(.probe.isControl and .probe.tls == "TLS_CERTIFICATE") | .probe.ip' \
 		"$TMP/$name.jsonl" | sort -u | wc -l)

@@ -3,8 +3,10 @@
  * Fuzz harness for dataset files, the input people pass around: the bytes
  * are a dataset, read by the commands exactly as a user runs them (their
  * cmd_* entry points with an argv): dump, summary by each key (table and
- * CSV), merge with --allow-incomplete (and a dump of what merge wrote),
- * and report. Their output goes to /dev/null; a crash, a sanitizer report,
+ * CSV), merge with --allow-incomplete (and a dump of what merge wrote,
+ * plain or zstd-compressed by turns), and report. Inputs may be plain or
+ * zstd-compressed datasets (the seeds include both): the readers tell them
+ * apart by their first bytes. Their output goes to /dev/null; a crash, a sanitizer report,
  * a leak or an exit status outside {0, 1, 2} is a finding.
  *
  * Built as a libFuzzer target with -Dfuzz=true (clang, ASan+UBSan);
@@ -28,12 +30,13 @@ void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
 static struct fuzz_file input;
 /* merge and report fsync what they write: on tmpfs that costs nothing */
 static char dir[64];
-static char merged[96], html[96];
+static char merged[96], merged_zst[96], html[96];
 static int devnull = -1, saved_out = -1, saved_err = -1;
 
 static void cleanup(void)
 {
 	unlink(merged);
+	unlink(merged_zst);
 	unlink(html);
 	rmdir(dir);
 }
@@ -50,6 +53,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	snprintf(merged, sizeof(merged), "%s/merged.tlsmap", dir);
+	snprintf(merged_zst, sizeof(merged_zst), "%s/merged.tlsmap.zst", dir);
 	snprintf(html, sizeof(html), "%s/report.html", dir);
 	atexit(cleanup);
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -89,15 +93,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *path = fuzz_file_set(&input, data, size);
 	static const char *const keys[] = {"country", "asn", "issuer", "sni"};
+	const char *out = size & 1 ? merged_zst : merged;
 
 	run(cmd_dump, 2, (const char *[]){"dump", path, NULL});
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		run(cmd_summary, i & 1 ? 4 : 5,
 		    (const char *[]){"summary", "--by", keys[i], path, "--csv", NULL});
-	unlink(merged);
+	unlink(out);
 	if (run(cmd_merge, 5,
-		(const char *[]){"merge", "--allow-incomplete", "-o", merged, path, NULL}) == 0)
-		run(cmd_dump, 2, (const char *[]){"dump", merged, NULL});
+		(const char *[]){"merge", "--allow-incomplete", "-o", out, path, NULL}) == 0)
+		run(cmd_dump, 2, (const char *[]){"dump", out, NULL});
 	run(cmd_report, 6,
 	    (const char *[]){"report", "--map", "/dev/null", "-o", html, path, NULL});
 	return 0;

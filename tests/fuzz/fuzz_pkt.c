@@ -31,6 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (size < PKT_OFF_TCP + 20)
 			abort();
+		/* the options lie between the fixed header and the payload */
+		if (v.opts < data + PKT_OFF_TCP + 20 || v.opts + v.opts_len != v.payload)
+			abort();
+		(void)pkt_tcp_csum_ok(data, (unsigned)size); /* reads only what parsed */
 	}
 	if (pkt_parse_arp(data, (unsigned)size, &op, sha, &spa, &tpa)) {
 		if (size < PKT_ETH_LEN + 28)

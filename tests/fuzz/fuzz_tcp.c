@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 
 #include "dpdk/tcp.h"
+#include "tcp_peer.h"
 
 #define MS 1000000ull
 #define NCONN 4
@@ -42,8 +43,6 @@
 #define CONNECT_TO (700 * MS)
 #define READ_TO (1000 * MS)
 #define HELLO_LEN 300
-#define SRV_IP 0xc6120a05u /* 198.18.10.5 */
-#define CLI_IP 0xc6130001u /* 198.19.0.1 */
 
 #define INVARIANT(c)                                                                               \
 	do {                                                                                       \
@@ -84,25 +83,6 @@ static uint32_t take32(void)
 	return (uint32_t)take16() << 16 | take16();
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
-}
-static void wr16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-static void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, v >> 16);
-	wr16(p + 2, v);
-}
-
 static struct user *user_of_port(uint16_t sport)
 {
 	for (int i = 0; i < NUSERS; i++)
@@ -115,27 +95,24 @@ static struct user *user_of_port(uint16_t sport)
 static int tx(void *ctx, const uint8_t *f, uint16_t len)
 {
 	(void)ctx;
+	struct tcp_peer_view v;
 	INVARIANT(len >= 54 && len <= 1514);
-	INVARIANT(tcp_frame_csum_ok(f, len));
-	const uint8_t *ip = f + 14, *th = ip + 20;
-	INVARIANT(rd32(ip + 16) == SRV_IP && rd32(ip + 12) == CLI_IP);
-	size_t doff = (size_t)(th[12] >> 4) * 4, plen = rd16(ip + 2) - 20 - doff;
-	uint8_t fl = th[13];
-	uint16_t sport = rd16(th);
-	if (fl == 0x02) { /* SYN: a new connection, or its retransmission */
-		INVARIANT(plen == 0);
+	INVARIANT(tcp_peer_parse(f, len, &v) && v.csum_ok);
+	INVARIANT(v.dst == TCP_PEER_SRV_IP && v.src == TCP_PEER_CLI_IP);
+	if (v.flags == 0x02) { /* SYN: a new connection, or its retransmission */
+		INVARIANT(v.plen == 0);
 		if (in_connect && connecting >= 0 && !users[connecting].sport) {
-			users[connecting].sport = sport;
-			users[connecting].iss = rd32(th + 4);
+			users[connecting].sport = v.sport;
+			users[connecting].iss = v.seq;
 		} else {
-			struct user *u = user_of_port(sport);
-			INVARIANT(u && rd32(th + 4) == u->iss);
+			struct user *u = user_of_port(v.sport);
+			INVARIANT(u && v.seq == u->iss);
 		}
 		return 0;
 	}
-	struct user *u = user_of_port(sport);
+	struct user *u = user_of_port(v.sport);
 	INVARIANT(u != NULL); /* only connections of the table get frames */
-	INVARIANT(plen <= u->mss_limit);
+	INVARIANT(v.plen <= u->mss_limit);
 	return 0;
 }
 
@@ -160,17 +137,8 @@ static int app_data(void *app, uint64_t user, const uint8_t *p, size_t len)
 		u->got = (uint32_t)need;  /* the TCP counts them as delivered */
 		return TCP_APP_TOO_LARGE; /* the flight cap */
 	}
-	if (need > u->cap) {
-		uint32_t ncap = u->cap ? u->cap : 1024;
-		while (ncap < need)
-			ncap *= 2;
-		if (ncap > W)
-			ncap = W;
-		if (tcp_rx_charge(tab, ncap - u->cap) != 0)
-			return TCP_APP_WAIT;
-		app_sum += ncap - u->cap;
-		u->cap = ncap;
-	}
+	if (tcp_peer_grow(tab, &u->cap, need, 1024, W, &app_sum) != 0)
+		return TCP_APP_WAIT;
 	INVARIANT(app_sum <= BUDGET && tcp_rx_used(tab) == app_sum);
 	u->got = (uint32_t)need;
 	if (u->got >= u->done_at)
@@ -247,31 +215,11 @@ static void inject(struct user *u)
 	uint32_t ack = (mode & 8) ? take32() : u->iss + 1u + off_ack;
 	bool mss = fl & 0x02 ? !(mode & 16) : false;
 	uint16_t mss_val = take16();
-	size_t optlen = mss ? 4 : 0, tcp_len = 20 + optlen + plen;
-	memset(f, 0, sizeof(f));
-	wr16(f + 12, 0x0800);
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45;
-	wr16(ip + 2, (uint32_t)(20 + tcp_len));
-	ip[8] = 64;
-	ip[9] = 6;
-	wr32(ip + 12, SRV_IP);
-	wr32(ip + 16, CLI_IP);
-	uint8_t *th = ip + 20;
-	wr16(th, 443);
-	wr16(th + 2, u->sport);
-	wr32(th + 4, seq);
-	wr32(th + 8, ack);
-	th[12] = (uint8_t)(((20 + optlen) / 4) << 4);
-	th[13] = fl;
-	wr16(th + 14, wnd);
-	if (mss) {
-		th[20] = 2;
-		th[21] = 4;
-		wr16(th + 22, mss_val);
-	}
+	uint8_t payload[1460];
 	for (size_t i = 0; i < plen; i++)
-		th[20 + optlen + i] = take8();
+		payload[i] = take8();
+	struct tcp_peer_seg seg = {u->sport, seq, ack, fl, wnd, mss, mss_val, payload, plen};
+	size_t flen = tcp_peer_frame(f, &seg);
 	/* mirror the SYN-SENT rule to know the MSS the client will use */
 	bool accepts = !u->established && !u->closed && (fl & 0x16) == 0x12 && ack == u->iss + 1;
 	if (accepts) {
@@ -279,7 +227,7 @@ static void inject(struct user *u)
 		uint32_t m = mss ? mss_val : 536;
 		u->mss_limit = m < 64 ? 64 : m > 1460 ? 1460 : m;
 	}
-	int r = tcp_rx(tab, f, 14 + 20 + tcp_len, now);
+	int r = tcp_rx(tab, f, flen, now);
 	INVARIANT(r == 0 || r == 1);
 	if (accepts && !u->closed) {
 		u->established = true;
@@ -299,15 +247,8 @@ static void run(const uint8_t *data, size_t size)
 		.rx_budget = BUDGET,
 		.rx_conn_max = W,
 		.challenge_acks_per_s = 50,
-		.hash_key = {0x0123456789abcdefULL, 0xfedcba9876543210ULL},
-		.l2 = {.src_mac = {2, 0, 0, 0, 0, 1},
-		       .gw_mac = {2, 0, 0, 0, 0, 2},
-		       .src_ip_be = htonl(CLI_IP),
-		       .sport_lo = 40000,
-		       .sport_hi = 40063},
-		.tx = tx,
-		.app_ops = &ops,
 	};
+	tcp_peer_cfg(&cfg, 40000, 40063, tx, &ops);
 	memset(users, 0, sizeof(users));
 	app_sum = 0;
 	now = 1000 * MS;
@@ -330,7 +271,8 @@ static void run(const uint8_t *data, size_t size)
 			u->started = true;
 			connecting = nusers;
 			in_connect = true;
-			int r = tcp_connect(tab, htonl(SRV_IP), htons(443), (uint64_t)nusers, now);
+			int r = tcp_connect(tab, htonl(TCP_PEER_SRV_IP), htons(443),
+					    (uint64_t)nusers, now);
 			in_connect = false;
 			connecting = -1;
 			if (r == 0) {

@@ -7,7 +7,9 @@
 #   sweep: two dated directories, each with the dataset, the summary CSVs
 #     (equal to `tlsmap summary`) and the report; series.csv with both runs'
 #     rows (KZ intercepted in the first, not in the second; RU in both);
-#     latest -> the second run.
+#     latest -> the second run; the second run's report has a timeline per
+#     country with the KZ networks that stopped being intercepted (the first
+#     run's report, alone in the root, has none).
 #   diff: the networks that stopped being intercepted are exactly those the
 #     lab plan routes through mkz, the hosts that stopped are exactly the
 #     first run's intercepted hosts there, nothing started, mkz's issuer
@@ -78,6 +80,10 @@ head -1 "$R/series.csv" | grep -q '^date,sweep,country,.*hosts_tls,hosts_interce
 k1=$(icpt $D1 KZ) k2=$(icpt $D2 KZ) r1=$(icpt $D1 RU) r2=$(icpt $D2 RU)
 [ "${k1:-0}" -gt 0 ] && [ "$k2" = 0 ] && ok "series.csv: KZ intercepted $k1 -> $k2" || bad "series.csv KZ: '$k1' -> '$k2'"
 [ "${r1:-0}" -gt 0 ] && [ "$r1" = "$r2" ] && ok "series.csv: RU intercepted $r1 -> $r2" || bad "series.csv RU: '$r1' -> '$r2'"
+rep=$R/$D2/report.html
+grep -q '<section id="timeline">' "$rep" && grep -q '<h3>[^<]*KZ[^<]*</h3>' "$rep" && grep -q '<li>Networks where interception stopped: AS' "$rep" &&
+	ok "$D2/report.html: timeline, KZ networks that stopped" || bad "$D2/report.html has no timeline with the KZ change"
+! grep -q '<section id="timeline">' "$R/$D1/report.html" && ok "$D1/report.html: one run, no timeline" || bad "timeline in the first report"
 
 # --- diff ---
 "$TLSMAP_BIN" diff --csv "$R/$D1/scan.tlsmap" "$R/$D2/scan.tlsmap" >"$TMP/diff.csv" || { echo "FAIL tlsmap diff"; exit 1; }

@@ -37,6 +37,7 @@ rc=$?
 tail -4 "$TMP/scan.log"
 [ $rc = 0 ] || { echo "FAIL scan exited $rc"; exit 1; }
 echo "scan took $((SECONDS - start)) s"
+tls_invariants "$TMP/scan.log" || exit 1
 if [ -n "${E2E_USER:-}" ]; then
 	grep "running as $E2E_USER " "$TMP/scan.log" || { echo "FAIL no drop to $E2E_USER"; exit 1; }
 	[ "$(stat -c %U "$out")" = "$E2E_USER" ] || { echo "FAIL $out not owned by $E2E_USER"; exit 1; }

@@ -3,7 +3,13 @@
 # Open the report in headless Chromium, take screenshots (desktop and phone
 # width) and check that the map and tables were drawn: the PNG decodes, is
 # large, and holds the map's colours (KZ's "over 50%" red, the 0% green)
-# and the DOM Chromium built holds the tables. The screenshots are kept as
+# and the DOM Chromium built holds the tables. Then, for each language
+# (--lang en, ru, kk) and a report of several scans (timeline, vantage
+# points), a 390 px wide page (a phone) must not scroll sideways: the
+# document's scrollWidth <= clientWidth, no element reaches past the right
+# edge or scrolls sideways inside the page, and no table cell is a tall,
+# nearly empty column (issue 11). A copy of the page gets a measuring
+# script; the report itself has none. The screenshots are kept as
 # CI artifacts: out/test-report.png, out/test-report-phone.png, out/test-report.html
 # (named test-*, so the report of `make demo` in out/report.html is not overwritten).
 # Needs no root and no network (file:// page, networking features off).
@@ -21,7 +27,7 @@ if ! command -v python3 >/dev/null; then
 	exit 77
 fi
 T=$(mktemp -d /tmp/tlsmap-chromium-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 OUT=$SRC/out
 mkdir -p "$OUT"
 fail=0
@@ -94,8 +100,38 @@ echo "screenshot: ${w}x${h}, $ncol colours, KZ red px $kz, 0% green px $zero, ta
 [ "$zero" -gt 50 ] && ok "0% countries drawn" || bad "0% colour not on screen"
 [ "$hdr" -gt 200 ] && ok "tables drawn (header background)" || bad "no table header pixels"
 [ "$(stat -c %s "$OUT/test-report-phone.png" 2>/dev/null || echo 0)" -gt 10000 ] && ok "phone-width screenshot" || bad "phone screenshot"
-grep -q '<table>' "$T/dom.html" && grep -q 'Kazakhstan (KZ)' "$T/dom.html" && grep -q '<svg class="map"' "$T/dom.html" &&
+grep -q '<table class="cards">' "$T/dom.html" && grep -q 'Kazakhstan (KZ)' "$T/dom.html" && grep -q '<svg class="map"' "$T/dom.html" &&
 	ok "DOM has map and tables" || bad "DOM incomplete"
+
+# --- phones, each language ---
+"$GEN" "$T/w1.tlsmap" && TD_START=1768176000 TD_KZ_FORGED=3 "$GEN" "$T/w2.tlsmap" &&
+	TD_START=1768176000 TD_KZ_FORGED=0 TD_VANTAGE=outside-the-country "$GEN" "$T/o2.tlsmap" || { echo "FAIL: generator"; exit 1; }
+# Chromium's window is never narrower than 500 px, so the page is measured in
+# a 390 px wide frame of a wrapper page (media queries follow the frame).
+# shellcheck disable=SC2016 # JavaScript, not shell
+js='<script>addEventListener("load",function(){var f=document.querySelector("iframe"),doc=f.contentDocument,d=doc.documentElement,w=d.clientWidth,wide=0,tall=0,ex=[];
+doc.querySelectorAll("body *").forEach(function(e){if(e.closest("svg")&&e.tagName!="svg")return;var r=e.getBoundingClientRect(),cs=getComputedStyle(e);
+if(r.width>0&&(r.right>w+1||r.left<-1)){wide++;if(ex.length<3)ex.push(e.tagName+"."+e.getAttribute("class"));}
+if((cs.overflowX=="auto"||cs.overflowX=="scroll")&&e.scrollWidth>e.clientWidth+1){wide++;if(ex.length<3)ex.push("scrolls:"+e.tagName+"."+e.getAttribute("class"));}
+if(e.tagName=="TD"&&r.height>200&&e.textContent.length<100)tall++;});
+document.body.setAttribute("data-measure",d.scrollWidth+" "+w+" "+wide+" "+tall+" "+ex.join(","));
+document.body.setAttribute("data-lang",d.getAttribute("lang")+" "+doc.querySelectorAll("#timeline,#vantages").length+" "+doc.querySelector("h1").textContent);});</script>'
+for l in en ru kk; do
+	"$BIN" report --lang $l --map "$MAP" -o "$OUT/test-report-$l.html" "$T/lab.tlsmap" "$T/w1.tlsmap" "$T/w2.tlsmap" "$T/o2.tlsmap" 2>>"$T/err" ||
+		{ bad "report --lang $l: $(tail -1 "$T/err")"; continue; }
+	printf '<!DOCTYPE html><html><body style="margin:0"><iframe src="%s" style="width:390px;height:844px;border:0"></iframe>%s</body></html>\n' \
+		"file://$OUT/test-report-$l.html" "$js" >"$T/m-$l.html"
+	chrome --allow-file-access-from-files --window-size=800,900 --virtual-time-budget=5000 --dump-dom "file://$T/m-$l.html" >"$T/m-$l.dom"
+	read -r sw cw wide tall ex < <(grep -o 'data-measure="[^"]*"' "$T/m-$l.dom" | sed 's/data-measure="//; s/"$//'; echo "0 0 -1 -1")
+	echo "$l at 390 px: scrollWidth $sw, clientWidth $cw, elements past the edge or scrolling $wide, tall empty cells $tall ${ex:-}"
+	[ "${cw:-0}" -gt 300 ] && [ "${cw:-0}" -le 390 ] && [ "$sw" -le "$cw" ] && ok "$l: a 390 px page does not scroll sideways" || bad "$l: scrollWidth $sw > clientWidth $cw"
+	[ "$wide" = 0 ] && ok "$l: nothing past the edge, nothing scrolls sideways inside" || bad "$l: $wide elements too wide ($ex)"
+	[ "$tall" = 0 ] && ok "$l: no tall empty rows" || bad "$l: $tall tall empty cells"
+	grep -q "data-lang=\"$l 2 " "$T/m-$l.dom" && ok "$l: rendered, with timeline and vantage points" || bad "$l: DOM $(grep -o 'data-lang="[^"]*"' "$T/m-$l.dom")"
+done
+grep -q 'data-lang="ru 2 Перехват HTTPS по странам"' "$T/m-ru.dom" && grep -q 'data-lang="kk 2 Елдер бойынша HTTPS трафигін ұстап алу"' "$T/m-kk.dom" &&
+	ok "ru and kk pages in Cyrillic" || bad "ru/kk text"
+chrome --screenshot="$OUT/test-report-phone-kk.png" --window-size=390,844 "file://$OUT/test-report-kk.html" >/dev/null
 [ $fail = 0 ] || tail -5 "$T/chrome.log"
-echo "artifacts: $OUT/test-report.png $OUT/test-report-phone.png $OUT/test-report.html"
+echo "artifacts: $OUT/test-report.png $OUT/test-report-phone.png $OUT/test-report.html $OUT/test-report-{en,ru,kk}.html $OUT/test-report-phone-kk.png"
 exit $fail

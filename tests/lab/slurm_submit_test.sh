@@ -51,7 +51,7 @@ for f in merged.tlsmap summary-country.csv report.html; do
 done
 if [ "$(grep -c . "$TMP/ok/merged.tlsmap" 2>/dev/null)" = 3 ]; then ok "3 shards merged"; else bad "merged: $(cat "$TMP/ok/merged.tlsmap" 2>&1)"; fi
 for i in 0 1 2; do
-	want="--seed 11 --shards 3 --shard $i -o $TMP/ok/shards/.shard-$i.run.tlsmap --iface=tlm-x --source-ip=198.51.100.9 -p 443 198.18.0.0/24"
+	want="--seed 11 --shards 3 --shard $i -o $TMP/ok/shards/.shard-$i.run.tlsmap --resume --iface=tlm-x --source-ip=198.51.100.9 -p 443 198.18.0.0/24"
 	grep -qxF -- "$want" "$TMP/ok/merged.tlsmap" && ok "shard $i: seed, shard, node settings (env over file)" || bad "shard $i line missing: $want"
 done
 

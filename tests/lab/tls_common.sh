@@ -55,6 +55,18 @@ tls_scan() {
 		--source-ip "$SOURCE_IP" --gateway-ip "$GATEWAY_IP" "${LAB_ARGS[@]}" -o "$out" "$@"
 }
 
+# tls_invariants LOG: the scan's end-of-stage accounting (stage_tls.c): every
+# connection the scheduler saw open was closed, every built record was
+# handed to the writer exactly once. Prints the line; 1 when it is missing
+# or not zero.
+tls_invariants() {
+	local line
+	line=$(grep -E '^tlsmap scan: tls: .*unclosed_connections=' "$1")
+	echo "${line:-tlsmap scan: tls: (no invariants line)}"
+	[[ "$line" =~ ^"tlsmap scan: tls: unclosed_connections=0 unwritten_items=0"$ ]] ||
+		{ echo "FAIL the TLS stage's accounting is not zero at its end"; return 1; }
+}
+
 # tls_probes_tsv FILE: one sorted line per probe: ip port sni control verdict chain
 tls_probes_tsv() {
 	"$TLSMAP_BIN" dump "$1" --type probe |

@@ -2,39 +2,35 @@
 # SPDX-License-Identifier: MIT
 #
 # tls_hostile_load.sh - the hostile-host load test: thousands of
-# connections of the hostile kinds at once, a normal host beside them.
+# connections of the hostile kinds at once, honest hosts beside them.
 #
 # Two namespaces this script creates (prefix tlmhl-): the scanner's, and a
 # target namespace where 198.18.64.0/20 (4,096 addresses) is local (AnyIP)
-# and each block is REDIRECTed to one mode of tests/lab/hostile.py:
-#   198.18.64.0/22  stall     ServerHello + 120 KB of a flight, then silence
-#   198.18.68.0/22  tarpit    accepts, never sends
-#   198.18.72.0/23  trickle   a flight at 1 byte per second
-#   198.18.74.0/23  endless   records without end
-#   198.18.76.0/23  garbage   not TLS
-#   198.18.78.0/24  bigchain  a 1 MB Certificate message
-#   198.18.79.0/25  reset / 198.18.79.128/26 close
-#   198.18.79.200   normal    a complete flight at once
-# The scan runs with a receive budget of 24 MB, well under what the stalled
-# flights alone would hold (1,024 x 128 KiB = 128 MiB). The per-/24 politeness
-# limits are lifted (--net-max-connections, --net-rate 0): the hostile hosts
-# share 16 /24s, and a /24 of silent tarpits never earns a larger window, so
-# at the defaults this scan would take most of an hour; the budget, not the
-# scheduler, is what this test is about (tls_load covers the defaults).
-# Checks: the normal host's chain is captured (control probe TLS_CERTIFICATE),
-# rx_buffer_peak_bytes <= the budget (the summary line and ScanEnd), every
-# hostile address got a probe, and the scan ends in bounded time. The scan's
-# peak RSS is printed (informational).
+# and each block is REDIRECTed to one mode of tests/lab/hostile.py, or
+# blackholed and answered from a packet socket by tests/lab/hostile_raw.py
+# (a hostile TCP):
+#   198.18.64.0/22    stall     ServerHello + 120 KB of a flight, then silence
+#   198.18.68.0/22    tarpit    accepts, never sends
+#   198.18.72.0/23    trickle   a flight at 1 byte per second
+#   198.18.74.0/23    endless   records without end
+#   198.18.76.0/23    garbage   not TLS
+#   198.18.78.0/25    bigchain  a 1 MB Certificate message
+#   198.18.78.128/26  ooo       (raw) floods of out-of-order segments, a hole never filled
+#   198.18.78.192/26  blindrst  (raw) blind and in-window RSTs, a replayed SYN|ACK,
+#                               data without ACK, then the real flight
+#   198.18.79.0/25 reset / 198.18.79.128/26 close
+#   198.18.79.192/26  normal    a complete flight at once (64 honest hosts)
+# The scan runs with the scheduler's defaults except --net-max-connections
+# 256 (so that thousands of connections are open at once over these 16
+# /24s; the default 32 is covered by scanner_sched's all-hostile /20, and a
+# run at 32 took 49 s here) and a receive budget of 24 MB, well under what
+# the stalled flights alone would hold (1,024 x 128 KiB = 128 MiB).
+# Checks: every honest host's chain is captured (control and test probe),
+# every blindrst host's chain too (the TCP ignored what RFC 5961/9293 say to
+# ignore), every ooo host ends by its read timeout, rx_buffer_peak_bytes <=
+# the budget (the summary line and ScanEnd), every answering address got a
+# probe, the scan ends within 100 s. The scan's peak RSS is printed.
 set -u
-# Known failure, kept visible as a skip until it is fixed: with the adaptive
-# TLS scheduler (scanner/stage_tls_sched.c), the reset and close hosts of this
-# all-hostile /20 drive the total window to its floor of 16, and the silent
-# tarpits and stalled flights then leave about 4 connections per second: the
-# scan does not end within its 300 s. TLSMAP_HOSTILE_LOAD=1 runs it anyway.
-if [ "${TLSMAP_HOSTILE_LOAD:-0}" != 1 ]; then
-	echo "skip: known issue: the adaptive scheduler's total window collapses to 16 on this all-hostile range and the scan crawls (set TLSMAP_HOSTILE_LOAD=1 to run it)"
-	exit 77
-fi
 BIN=${1:-${TLSMAP_BIN:-}}
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
@@ -43,19 +39,22 @@ for tool in python3 jq openssl iptables; do
 done
 [ -n "$BIN" ] && [ -x "$BIN" ] || { echo "FAIL no tlsmap binary"; exit 1; }
 S=tlmhl-s$$ T=tlmhl-t$$
+SCAN_LIMIT=100
 # shellcheck source=tests/lab/netns_pair.sh
 source "$HERE/netns_pair.sh"
 BUDGET=24000000
 tmp=$(mktemp -d)
-hpid=
+hpid='' rpid=''
 cleanup() {
 	[ -n "$hpid" ] && kill "$hpid" 2>/dev/null
+	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
 	netns_pair_down "$S" "$T"
 	if [ -n "${KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 fail=0
 netns_pair_up "$S" "$T" 198.18.64.0/20
+ip -n "$T" route add blackhole 198.18.78.128/25 # answered by hostile_raw.py only
 ip netns exec $T sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192 2>/dev/null
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=normal.lab.test \
@@ -69,13 +68,13 @@ declare -A PORT=([stall]=9101 [tarpit]=9102 [trickle]=9103 [endless]=9104 [garba
 	while read -r cidr mode; do
 		echo "-A PREROUTING -d $cidr -p tcp --dport 443 -j REDIRECT --to-ports ${PORT[$mode]}"
 	done <<'BLOCKS'
-198.18.79.200/32 normal
+198.18.79.192/26 normal
 198.18.64.0/22 stall
 198.18.68.0/22 tarpit
 198.18.72.0/23 trickle
 198.18.74.0/23 endless
 198.18.76.0/23 garbage
-198.18.78.0/24 bigchain
+198.18.78.0/25 bigchain
 198.18.79.0/25 reset
 198.18.79.128/26 close
 BLOCKS
@@ -91,13 +90,18 @@ for m in "${!PORT[@]}"; do specs+=("$m:${PORT[$m]}"); done
 hpid=$!
 for _ in $(seq 100); do grep -q serving "$tmp/hostile.log" && break; sleep 0.1; done
 grep -q serving "$tmp/hostile.log" || { echo "FAIL hostile.py did not start"; cat "$tmp/hostile.log"; exit 1; }
+ip netns exec $T python3 "$HERE/hostile_raw.py" t0 "$tmp/cert.der" $((SCAN_LIMIT + 20)) \
+	ooo:198.18.78.128/26 blindrst:198.18.78.192/26 >"$tmp/raw.log" 2>&1 &
+rpid=$!
+for _ in $(seq 50); do grep -q serving "$tmp/raw.log" && break; sleep 0.1; done
+grep -q serving "$tmp/raw.log" || { echo "FAIL hostile_raw.py did not start"; cat "$tmp/raw.log"; exit 1; }
 
 echo normal.lab.test >"$tmp/sni.txt"
 start=$SECONDS
-ip netns exec $S timeout 300 /usr/bin/time -f "max_rss_kb=%M" "$BIN" scan 198.18.64.0/20 -p 443 \
+ip netns exec $S timeout $((SCAN_LIMIT + 30)) /usr/bin/time -f "max_rss_kb=%M" "$BIN" scan 198.18.64.0/20 -p 443 \
 	-i s0 --source-ip 198.19.0.1 --gateway-ip 198.18.0.254 --allow-reserved -P 2 -r 5000 \
 	--sni-file "$tmp/sni.txt" --eligible any --read-timeout 4 --connect-timeout 3 --cooldown 2 \
-	--max-connections 8192 --net-max-connections 4096 --net-rate 0 \
+	--net-max-connections 256 \
 	--rx-budget $BUDGET -o "$tmp/load.tlsmap" >"$tmp/scan.log" 2>&1
 rc=$?
 took=$((SECONDS - start))
@@ -120,21 +124,40 @@ else
 	echo "FAIL ScanEnd.rx_buffer_peak_bytes='$end_peak' want $peak"; fail=1
 fi
 "$BIN" dump "$tmp/load.tlsmap" --type probe >"$tmp/p.jsonl" 2>/dev/null || { echo "FAIL dump"; exit 1; }
-got=$(jq -r 'select(.ipText == "198.18.79.200" and .probe.isControl) | .probe.tls' "$tmp/p.jsonl")
-if [ "$got" = TLS_CERTIFICATE ]; then
-	echo "PASS the normal host's chain was captured beside the hostile ones"
+# jq: the first control probe's (or the test probe's) TLS outcome per address of a block
+outcomes() { # PREFIX3 LOW HIGH CONTROL(true|false)
+	jq -r --arg p "$1." --argjson lo "$2" --argjson hi "$3" --argjson ctl "$4" '
+		select(.ipText | startswith($p)) |
+		select((.ipText | split(".")[3] | tonumber) as $o | $o >= $lo and $o <= $hi) |
+		select((.probe.isControl // false) == $ctl and (.probe.secondControl // false | not)) |
+		.probe.tls' "$tmp/p.jsonl" | sort | uniq -c
+}
+for kind in "honest 198.18.79 192 255" "blindrst 198.18.78 192 255"; do
+	set -- $kind
+	for ctl in true false; do
+		got=$(outcomes "$2" "$3" "$4" $ctl)
+		if [ "$(echo "$got" | awk '{print $1, $2}')" = "64 TLS_CERTIFICATE" ]; then
+			echo "PASS all 64 $1 hosts: chain captured ($([ $ctl = true ] && echo control || echo test) probe)"
+		else
+			echo "FAIL $1 hosts ($ctl control): $got"; fail=1
+		fi
+	done
+done
+ooo=$(jq -r 'select(.ipText | startswith("198.18.78.")) |
+	select((.ipText | split(".")[3] | tonumber) as $o | $o >= 128 and $o < 192) |
+	select(.probe.isControl) | .probe.tcp' "$tmp/p.jsonl" | sort | uniq -c)
+if [ "$(echo "$ooo" | awk '{print $1, $2}')" = "64 TCP_READ_TIMEOUT" ]; then
+	echo "PASS all 64 out-of-order flooders ended by their read timeout"
 else
-	echo "FAIL normal host: tls='$got'"; fail=1
+	echo "FAIL out-of-order flooders: $ooo"; fail=1
 fi
-tested=$(jq -r 'select(.ipText == "198.18.79.200" and (.probe.isControl | not)) | .probe.tls' "$tmp/p.jsonl")
-[ "$tested" = TLS_CERTIFICATE ] && echo "PASS the normal host's test SNI probe too" ||
-	{ echo "FAIL normal host test probe: '$tested'"; fail=1; }
+cat "$tmp/raw.log"
 # every address whose SYN-ACK the sweep saw has its control probe (a SYN-ACK
 # lost on the loaded veth makes no target: that is the sweep's, not the budget's)
 n=$(jq -r 'select(.probe.isControl) | .ipText' "$tmp/p.jsonl" | sort -u | wc -l)
 synack=$(sed -n 's/^tlsmap scan: sent=.* synack=\([0-9]*\).*/\1/p' "$tmp/scan.log")
 rst=$(sed -n 's/^tlsmap scan: sent=.* rst=\([0-9]*\).*/\1/p' "$tmp/scan.log")
-listening=$((1024 + 1024 + 512 * 3 + 256 + 128 + 64 + 1))
+listening=$((1024 + 1024 + 512 * 3 + 128 + 128 + 128 + 64 + 64))
 if [ -n "$synack" ] && [ "$synack" -gt 0 ] && [ "$n" -ge $((synack + rst)) ]; then
 	echo "PASS all $((synack + rst)) answering addresses have a control probe" \
 		"($synack of $listening listening ones answered the sweep)"
@@ -149,5 +172,9 @@ if grep -qv "TCP_READ_TIMEOUT" <<<"$stall_ok"; then
 else
 	echo "PASS every stalled flight ended by its own read timeout"
 fi
-echo "scan took $took s (bounded by the 300 s timeout above; not asserted)"
+if [ $took -le $SCAN_LIMIT ]; then
+	echo "PASS the scan took $took s (<= $SCAN_LIMIT)"
+else
+	echo "FAIL the scan took $took s (> $SCAN_LIMIT)"; fail=1
+fi
 exit $fail

@@ -10,7 +10,7 @@ BIN=${1:-$TLSMAP_BIN}
 fail=0 checked=0
 LISTS=" scan:--target-ports scan:--sni scan:--country scan:--interceptors dump:--type interceptors:--interceptors "
 # values tried in turn until one passes the flag's own value check
-VALUES=(1 2048 443 1048576 2026-01-01 198.18.0.1 02:00:00:00:00:01 trusted country probe a.example KZ)
+VALUES=(1 2048 443 1048576 2026-01-01 198.18.0.1 02:00:00:00:00:01 trusted country probe a.example KZ en)
 
 check_flag() { # CMDWORDS... -- FLAG
 	local -a cmd=()

@@ -41,6 +41,29 @@ grep -q "stopping the scan" "$tmp/log" && ok "the scan stops at the error" || ba
 	ok "FILE.partial: whole records only, no ScanEnd" || bad "FILE.partial: rc=$drc $(cat "$tmp/derr")"
 grep -q '"end"' "$tmp/dump" && bad "FILE.partial has a ScanEnd"
 
+# 1b. The same for a compressed dataset (issue 14): the ScanMeta's frame,
+#     made incompressible, does not fit; the cut-back leaves whole frames.
+echo "$old" > "$tmp/out.tlsmap.zst"
+vantage=$(head -c 3000 /dev/urandom | base64 -w0 | head -c 3000)
+scan 1 --syn-only --cooldown 5 --vantage "$vantage" -o "$tmp/out.tlsmap.zst"; rc=$?
+[ $rc != 0 ] && grep -q "out.tlsmap.zst.partial.*File too large" "$tmp/log" &&
+	ok "compressed: write error exits $rc naming FILE.partial" || bad "compressed write error: rc=$rc"
+[ "$(cat "$tmp/out.tlsmap.zst")" = "$old" ] && ok "compressed: existing FILE untouched" ||
+	bad "compressed: existing FILE replaced"
+"$BIN" dump "$tmp/out.tlsmap.zst.partial" > "$tmp/dump" 2> "$tmp/derr"; drc=$?
+[ $drc = 1 ] && grep -q "no ScanEnd" "$tmp/derr" && ! grep -q "truncated" "$tmp/derr" &&
+	ok "compressed FILE.partial: whole frames only, no ScanEnd" || bad "compressed FILE.partial: rc=$drc $(cat "$tmp/derr")"
+
+# 1c. A scan that completes to FILE.zst: compressed, readable, its size per
+#     probe in the final summary.
+rm -f "$tmp/ok.tlsmap.zst"
+scan unlimited --syn-only --cooldown 0 -o "$tmp/ok.tlsmap.zst"; rc=$?
+[ $rc = 0 ] && grep -q "dataset=$tmp/ok.tlsmap.zst dataset_bytes=[0-9]* .*bytes_per_probe=" "$tmp/log" &&
+	ok "compressed scan: exit 0, bytes_per_probe= printed" || bad "compressed scan: rc=$rc"
+[ "$(head -c 4 "$tmp/ok.tlsmap.zst" | od -An -tx1 | tr -d ' ')" = 28b52ffd ] &&
+	"$BIN" dump --type end "$tmp/ok.tlsmap.zst" | grep -q '"datasetBytes"' &&
+	ok "compressed scan: zstd frames, ScanEnd.dataset_bytes set" || bad "compressed scan output"
+
 # 2. The stage does not start: nothing replaced, nothing left behind.
 echo "$old" > "$tmp/out.tlsmap"; rm -f "$tmp/out.tlsmap.partial"
 scan unlimited --roots "$tmp/no-such-roots.pem" --cooldown 0 -o "$tmp/out.tlsmap"; rc=$?

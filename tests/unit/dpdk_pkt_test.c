@@ -47,6 +47,10 @@ static void test_syn(void)
 		CHECK(v.flags == PKT_TCP_SYN && v.daddr_be == daddr_be && v.dport_be == dport);
 		CHECK(v.seq == pkt_cookie_k(t.k0, t.k1, saddr_be, daddr_be, sport, dport));
 		CHECK(v.payload_len == 0);
+		/* the window and the options (the MSS the template carries) */
+		CHECK(v.window == PKT_SYN_WINDOW && v.opts_len == 4 && v.opts[0] == 2 &&
+		      pkt_get_be16(v.opts + 2) == PKT_SYN_MSS);
+		CHECK(pkt_tcp_csum_ok(f, PKT_SYN_LEN));
 		if (failures)
 			break;
 		/* offload: IP checksum left 0, TCP field holds the pseudo-header sum */
@@ -122,6 +126,13 @@ static void test_rst_arp(void)
 	CHECK(v.flags == PKT_TCP_RST && v.seq == 0xdeadbeef);
 	CHECK(pkt_csum(f + PKT_OFF_IP, PKT_IP_LEN) == 0);
 	CHECK(pkt_tcp_csum(a, b, f + PKT_OFF_TCP, 20) == 0);
+	CHECK(pkt_tcp_csum_ok(f, 60) && v.opts_len == 0 && v.window == 0);
+	f[PKT_OFF_TCP + 4] ^= 1; /* one bit of the sequence number: the TCP checksum fails */
+	CHECK(!pkt_tcp_csum_ok(f, 60));
+	f[PKT_OFF_TCP + 4] ^= 1;
+	f[PKT_OFF_IP + 8] ^= 1; /* the TTL: the IPv4 header checksum fails */
+	CHECK(!pkt_tcp_csum_ok(f, 60));
+	f[PKT_OFF_IP + 8] ^= 1;
 	/* the RX path's RST template gives the same bytes as the builder */
 	{
 		struct pkt_rst_tmpl rt;
@@ -157,9 +168,10 @@ static void test_rst_arp(void)
 	CHECK(!pkt_parse_arp(f, PKT_ARP_LEN, &op, sha, &spa, &tpa));
 }
 
-/* The burst (AVX-512/AVX2/scalar, TLSMAP_COOKIE_IMPL picks) equals the scalar cookie. */
+/* The burst (AVX-512/AVX2/scalar, TLSMAP_COOKIE_IMPL caps) equals the scalar cookie. */
 static void test_cookie_burst(void)
 {
+	enum pkt_cookie_impl impl = pkt_cookie_pick(getenv("TLSMAP_COOKIE_IMPL"));
 	uint32_t d[37], out[37];
 	uint16_t sp[37], dp[37];
 	uint64_t k0 = next_rand(), k1 = next_rand();
@@ -172,16 +184,16 @@ static void test_cookie_burst(void)
 			sp[i] = (uint16_t)next_rand();
 			dp[i] = (uint16_t)next_rand();
 		}
-		pkt_cookie_burst(k0, k1, sa, d, sp, dp, out, n);
+		pkt_cookie_burst(impl, k0, k1, sa, d, sp, dp, out, n);
 		for (unsigned i = 0; i < n; i++)
 			if (out[i] != pkt_cookie_k(k0, k1, sa, d[i], sp[i], dp[i])) {
 				fprintf(stderr, "burst cookie %u of %u differs (%s)\n", i, n,
-					pkt_cookie_impl());
+					pkt_cookie_impl_name(impl));
 				failures++;
 				return;
 			}
 	}
-	printf("cookie burst: %s\n", pkt_cookie_impl());
+	printf("cookie burst: %s\n", pkt_cookie_impl_name(impl));
 }
 
 /* ICMP echo requests built for localisation, and the ICMP the

@@ -5,7 +5,9 @@
  * (-b FILE), N shards with one seed pairwise disjoint with the full set as
  * their union, --max-targets honoured, and every frame a well-formed SYN
  * (valid IPv4 and TCP checksums, our MAC/IP, a source port in range, the
- * cookie of its 4-tuple as sequence number). Runs the real binary:
+ * cookie of its 4-tuple as sequence number), and --sweep-retries: the SYN
+ * again, twice, to the silent targets of a /24 where 8 or more answered,
+ * never to those of a /24 with fewer answers or none. Runs the real binary:
  *   tlsmap scan ... -i 'net_pcap0,rx_pcap=EMPTY.pcap,tx_pcap=OUT.pcap'
  * Skips (77) when the EAL cannot start here (no root).
  */
@@ -27,6 +29,7 @@
 #define NPORTS 3
 static const uint16_t ports[NPORTS] = {443, 80, 8443};
 static const char *bin;
+static bool rst_ok; /* read_pcap passes over RSTs (scenario D) */
 static char dir[128];
 
 static bool is_target(uint32_t ip)
@@ -54,18 +57,52 @@ static unsigned expected_count(void)
 	return n;
 }
 
-/* Runs tlsmap scan with the common flags plus extra; output to OUT_NAME.pcap. */
+/* A valid SYN-ACK from ip:443 to 198.19.0.1:40000 (the cookie of seed @key). */
+static void put_synack(FILE *f, uint32_t ip, const uint8_t key[16])
+{
+	static const uint8_t gw_mac[6] = {2, 0, 0, 0, 0, 1}, us_mac[6] = {2, 0, 0, 0, 0, 9};
+	uint32_t ip_be = __builtin_bswap32(ip), us_be = __builtin_bswap32(0xc6130001);
+	uint64_t k0, k1;
+	uint8_t fr[60];
+
+	memcpy(&k0, key, 8);
+	memcpy(&k1, key + 8, 8);
+	uint32_t ack = pkt_cookie_k(k0, k1, us_be, ip_be, __builtin_bswap16(40000),
+				    __builtin_bswap16(443)) +
+		       1;
+	pkt_build_rst(fr, gw_mac, us_mac, ip_be, us_be, __builtin_bswap16(443),
+		      __builtin_bswap16(40000), 12345);
+	fr[PKT_OFF_TCP + 8] = (uint8_t)(ack >> 24);
+	fr[PKT_OFF_TCP + 9] = (uint8_t)(ack >> 16);
+	fr[PKT_OFF_TCP + 10] = (uint8_t)(ack >> 8);
+	fr[PKT_OFF_TCP + 11] = (uint8_t)ack;
+	fr[PKT_OFF_TCP + 13] = PKT_TCP_SYN | PKT_TCP_ACK;
+	pkt_store16(fr + PKT_OFF_TCP + 16, 0);
+	pkt_store16(fr + PKT_OFF_TCP + 16, pkt_tcp_csum(ip_be, us_be, fr + PKT_OFF_TCP, 20));
+	uint32_t h[4] = {1, 0, 60, 60};
+	fwrite(h, 4, 4, f);
+	fwrite(fr, 1, 60, f);
+}
+
+/* Runs tlsmap scan with the common flags plus extra; output to OUT_NAME.pcap,
+ * replies from RX_NAME.pcap. */
+static int run_scan_rx(const char *out_name, const char *rx_name, const char *extra);
 static int run_scan(const char *out_name, const char *extra)
+{
+	return run_scan_rx(out_name, "EMPTY", extra);
+}
+
+static int run_scan_rx(const char *out_name, const char *rx_name, const char *extra)
 {
 	char cmd[2048];
 	int st;
 
 	snprintf(cmd, sizeof(cmd),
 		 "%s scan 198.18.0.0/23 198.18.4.10-198.18.4.40 -p 443,80,8443 "
-		 "-i 'net_pcap0,rx_pcap=%s/EMPTY.pcap,tx_pcap=%s/%s.pcap' "
+		 "-i 'net_pcap0,rx_pcap=%s/%s.pcap,tx_pcap=%s/%s.pcap' "
 		 "-G 02:00:00:00:00:01 --source-ip 198.19.0.1 --allow-reserved -b %s/block "
 		 "--syn-only --cooldown 0 -r 2M --source-port 40000-40099 %s > %s/%s.log 2>&1",
-		 bin, dir, dir, out_name, dir, extra, dir, out_name);
+		 bin, dir, rx_name, dir, out_name, dir, extra, dir, out_name);
 	st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
@@ -123,6 +160,8 @@ static long read_pcap(const char *name, uint8_t *counts, const uint8_t key[16])
 			failures++;
 			continue;
 		}
+		if (rst_ok && v.flags == PKT_TCP_RST)
+			continue; /* the answer to a SYN-ACK of REPLIES.pcap */
 		CHECK(incl == PKT_SYN_LEN);
 		CHECK(v.flags == PKT_TCP_SYN && v.ack == 0);
 		CHECK(v.saddr_be == saddr_be);
@@ -227,6 +266,40 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < NADDR * NPORTS; i++)
 		once += sh[i] == 1;
 	CHECK_EQ_U64(once, 100);
+
+	/* D: --sweep-retries (default 2). SYN-ACKs from 198.18.0.1-20 (a dense
+	 * /24) and 198.18.4.10-14 (5 answers: sparse) on 443, none on 198.18.1.x */
+	snprintf(path, sizeof(path), "%s/REPLIES.pcap", dir);
+	f = fopen(path, "wb");
+	fwrite(gh, 1, sizeof(gh), f);
+	sweep_key_from_seed(42, key);
+	for (uint32_t ip = BASE + 1; ip <= BASE + 20; ip++)
+		put_synack(f, ip, key);
+	for (uint32_t ip = BASE + 0x40a; ip <= BASE + 0x40e; ip++)
+		put_synack(f, ip, key);
+	fclose(f);
+	memset(sh, 0, NADDR * NPORTS);
+	rst_ok = true;
+	CHECK_EQ_U64(run_scan_rx("retries", "REPLIES", "--seed 42"), 0);
+	n = read_pcap("retries", sh, key);
+	unsigned thrice = 0, wrong = 0;
+	for (uint32_t i = 0; i < NADDR; i++)
+		for (unsigned pi = 0; pi < NPORTS; pi++) {
+			unsigned c = sh[i * NPORTS + pi], want_c = !is_target(BASE + i) ? 0 : 1;
+			if (want_c && pi == 0 && i < 256 && !(i >= 1 && i <= 20))
+				want_c = 3; /* silent in the dense /24: two passes more */
+			thrice += c == 3;
+			if (c != want_c) {
+				if (wrong++ < 5)
+					fprintf(stderr, "198.18.%u.%u:%u sent %u times, want %u\n",
+						i >> 8, i & 255, ports[pi], c, want_c);
+			}
+		}
+	printf("sweep retries: %ld frames, %u targets sent 3 times, %u wrong\n", n, thrice, wrong);
+	CHECK_EQ_U64(wrong, 0);
+	CHECK_EQ_U64(thrice, 256 - 20);
+	CHECK(log_has("retries", "sweep_retries=2 sweep_resent=472"));
+	CHECK(log_has("full", "sweep_retries=0 sweep_resent=0")); /* no answer: no pass at all */
 
 	free(all);
 	free(sh);

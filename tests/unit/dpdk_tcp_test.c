@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dpdk/tcp.h"
+#include "tcp_peer.h"
 #include "test.h"
 
 #define MS 1000000ull
@@ -105,91 +106,23 @@ static void app_closed(void *app, uint64_t user, int outcome)
 
 static const struct tcp_app_ops ops = {app_hello, app_data, app_more, app_closed};
 
-#define SRV_IP 0xc6120a05u /* 198.18.10.5 */
-#define CLI_IP 0xc6130001u /* 198.19.0.1 */
+#define SRV_IP TCP_PEER_SRV_IP
+#define CLI_IP TCP_PEER_CLI_IP
 
-static uint16_t rd16(const uint8_t *p)
+/* parsed view of an emitted frame (all zero if it is not IPv4/TCP) */
+static struct tcp_peer_view parse(const struct frame *f)
 {
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* parsed view of an emitted frame */
-struct seg {
-	uint32_t dst, seq, ack;
-	uint16_t sport, dport, wnd;
-	uint8_t flags;
-	const uint8_t *payload;
-	size_t plen;
-	bool csum_ok;
-};
-
-static struct seg parse(const struct frame *f)
-{
-	struct seg s = {0};
-	const uint8_t *ip = f->b + 14;
-	size_t ihl = (size_t)(ip[0] & 15) * 4, tot = rd16(ip + 2);
-	const uint8_t *th = ip + ihl;
-	size_t doff = (size_t)(th[12] >> 4) * 4;
-	s.dst = rd32(ip + 16);
-	s.sport = rd16(th);
-	s.dport = rd16(th + 2);
-	s.seq = rd32(th + 4);
-	s.ack = rd32(th + 8);
-	s.flags = th[13];
-	s.wnd = rd16(th + 14);
-	s.payload = th + doff;
-	s.plen = tot - ihl - doff;
-	s.csum_ok = tcp_frame_csum_ok(f->b, f->len);
-	return s;
+	struct tcp_peer_view v;
+	tcp_peer_parse(f->b, f->len, &v);
+	return v;
 }
 
-static void wr16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* A frame from the server to the client. */
+/* A frame from the server to the client (with an MSS option of 1400 when @mss). */
 static size_t srv_frame(uint8_t *f, uint16_t cport, uint32_t seq, uint32_t ack, uint8_t flags,
 			uint16_t wnd, const void *payload, size_t plen, bool mss)
 {
-	size_t optlen = mss ? 4 : 0, tcp_len = 20 + optlen + plen;
-	memset(f, 0, 14 + 20 + tcp_len);
-	wr16(f + 12, 0x0800);
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45;
-	wr16(ip + 2, (uint32_t)(20 + tcp_len));
-	ip[8] = 64;
-	ip[9] = 6;
-	wr32(ip + 12, SRV_IP);
-	wr32(ip + 16, CLI_IP);
-	uint8_t *th = ip + 20;
-	wr16(th, 443);
-	wr16(th + 2, cport);
-	wr32(th + 4, seq);
-	wr32(th + 8, ack);
-	th[12] = (uint8_t)(((20 + optlen) / 4) << 4);
-	th[13] = flags;
-	wr16(th + 14, wnd);
-	if (mss) {
-		th[20] = 2;
-		th[21] = 4;
-		wr16(th + 22, 1400);
-	}
-	if (plen)
-		memcpy(th + 20 + optlen, payload, plen);
-	return 14 + 20 + tcp_len;
+	struct tcp_peer_seg s = {cport, seq, ack, flags, wnd, mss, 1400, payload, plen};
+	return tcp_peer_frame(f, &s);
 }
 
 static struct tcp_table *mk_cfg(struct tcp_cfg *over);
@@ -211,15 +144,8 @@ static struct tcp_table *mk_cfg(struct tcp_cfg *over)
 		.rx_conn_max = over->rx_conn_max,
 		.connect_timeout_ns = 5000 * MS,
 		.read_timeout_ns = 8000 * MS,
-		.hash_key = {0x0123456789abcdefULL, 0xfedcba9876543210ULL},
-		.l2 = {.src_mac = {2, 0, 0, 0, 0, 1},
-		       .gw_mac = {2, 0, 0, 0, 0, 2},
-		       .src_ip_be = htonl(CLI_IP),
-		       .sport_lo = 40000,
-		       .sport_hi = 60000},
-		.tx = tx,
-		.app_ops = over->app_ops ? over->app_ops : &ops,
 	};
+	tcp_peer_cfg(&cfg, 40000, 60000, tx, over->app_ops ? over->app_ops : &ops);
 	return tcp_table_new(&cfg);
 }
 
@@ -241,7 +167,7 @@ static void handshake(struct tcp_table *t, uint64_t now, uint16_t *cport, uint32
 	reset_app();
 	CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), 7, now) == 0);
 	CHECK(nsent == 1);
-	struct seg s = parse(&sent[0]);
+	struct tcp_peer_view s = parse(&sent[0]);
 	CHECK(s.flags == 0x02 && s.csum_ok && s.dst == SRV_IP && s.dport == 443);
 	CHECK(s.sport >= 40000 && s.sport <= 60000);
 	*cport = s.sport;
@@ -260,7 +186,7 @@ static void test_full_flow(void)
 	uint64_t now = 1000 * MS;
 	handshake(t, now, &cp, &cseq, sisn, 65535);
 	CHECK(nsent == 1);
-	struct seg s = parse(&sent[0]);
+	struct tcp_peer_view s = parse(&sent[0]);
 	CHECK(s.csum_ok && (s.flags & 0x10) && s.ack == sisn + 1 && s.seq == cseq);
 	CHECK(s.plen == strlen(hello_text) && !memcmp(s.payload, hello_text, s.plen));
 	uint32_t hello_end = cseq + (uint32_t)strlen(hello_text);
@@ -302,7 +228,7 @@ static void test_rst_to_syn(void)
 	uint8_t f[200];
 	reset_app();
 	CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), 9, 0) == 0);
-	struct seg s = parse(&sent[0]);
+	struct tcp_peer_view s = parse(&sent[0]);
 	/* RST with a wrong ack is ignored */
 	size_t n = srv_frame(f, s.sport, 0, s.seq + 5, 0x14, 0, NULL, 0, false);
 	tcp_rx(t, f, n, 1 * MS);
@@ -343,7 +269,7 @@ static void test_hello_retransmit_and_read_timeout(void)
 		tcp_poll(t, t0 + ms * MS);
 	}
 	for (unsigned i = 0; i < nsent; i++) {
-		struct seg s = parse(&sent[i]);
+		struct tcp_peer_view s = parse(&sent[i]);
 		if (s.plen == strlen(hello_text) && s.seq == cseq)
 			hellos++;
 	}
@@ -365,11 +291,11 @@ static void test_ttl_limited_hello(void)
 	reset_app();
 	CHECK(tcp_connect_ttl(t, htonl(SRV_IP), htons(443), 11, t0, 3, 500) == 0);
 	CHECK(nsent == 1 && sent[0].b[14 + 8] == 64); /* the SYN: TTL 64 */
-	struct seg syn = parse(&sent[0]);
+	struct tcp_peer_view syn = parse(&sent[0]);
 	CHECK(tcp_find_user(t, htonl(SRV_IP), htons(443), htons(syn.sport), &user) == 0 &&
 	      user == 11);
 	CHECK(tcp_find_user(t, htonl(SRV_IP), htons(443), htons((uint16_t)(syn.sport + 1)),
-			    &user) == -1);
+			    &user) == -ENOENT);
 	size_t n = srv_frame(f, syn.sport, 77, syn.seq + 1, 0x12, 65535, NULL, 0, true);
 	nsent = 0;
 	CHECK(tcp_rx(t, f, n, t0 + 10 * MS) == 1);
@@ -377,7 +303,7 @@ static void test_ttl_limited_hello(void)
 	for (uint64_t ms = 10; ms <= 3000 && closed_count == 0; ms += 3)
 		tcp_poll(t, t0 + ms * MS);
 	for (unsigned i = 0; i < nsent; i++) {
-		struct seg s = parse(&sent[i]);
+		struct tcp_peer_view s = parse(&sent[i]);
 		uint8_t ttl = sent[i].b[14 + 8];
 		if (s.plen) {
 			hellos++;
@@ -445,7 +371,7 @@ static void test_zero_window_and_more(void)
 	n = srv_frame(f, cp, 501, hello_end, 0x18, 4096, "hi", 2, false);
 	tcp_rx(t, f, n, 40 * MS);
 	CHECK(nsent >= 1);
-	struct seg s = parse(&sent[0]);
+	struct tcp_peer_view s = parse(&sent[0]);
 	CHECK(s.seq == hello_end && s.plen == strlen(more_text) &&
 	      !memcmp(s.payload, more_text, s.plen));
 	CHECK(s.ack == 503);
@@ -596,7 +522,7 @@ static void open_conn(struct tcp_table *t, uint64_t user, uint64_t now, uint32_t
 	unsigned before = nsent;
 	CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), user, now) == 0);
 	CHECK(nsent == before + 1);
-	struct seg s = parse(&sent[nsent - 1]);
+	struct tcp_peer_view s = parse(&sent[nsent - 1]);
 	*cport = s.sport;
 	*cseq = s.seq + 1;
 	size_t n = srv_frame(f, s.sport, isn, s.seq + 1, 0x12, 65535, NULL, 0, true);
@@ -673,7 +599,7 @@ static int btx(void *ctx, const uint8_t *f, uint16_t len)
 	struct frame fr;
 	memcpy(fr.b, f, len);
 	fr.len = len;
-	struct seg s = parse(&fr);
+	struct tcp_peer_view s = parse(&fr);
 	if (s.flags == 0x02) {
 		if (connecting >= 0) {
 			bs[connecting].cport = s.sport;
@@ -706,17 +632,8 @@ static int bapp_data(void *app, uint64_t user, const uint8_t *p, size_t len)
 	(void)p;
 	struct bsrv *b = &bs[user];
 	uint32_t need = b->got + (uint32_t)len;
-	if (need > b->cap) {
-		uint32_t ncap = b->cap ? b->cap : 4096;
-		while (ncap < need)
-			ncap *= 2;
-		if (ncap > BW)
-			ncap = BW;
-		if (tcp_rx_charge(bt, ncap - b->cap) != 0)
-			return TCP_APP_WAIT;
-		app_sum += ncap - b->cap;
-		b->cap = ncap;
-	}
+	if (tcp_peer_grow(bt, &b->cap, need, 4096, BW, &app_sum) != 0)
+		return TCP_APP_WAIT;
 	b->got = need;
 	return b->got >= FLIGHT ? TCP_APP_DONE : TCP_APP_MORE;
 }
@@ -743,13 +660,10 @@ static void test_rx_budget(void)
 		.rx_budget = budget,
 		.rx_conn_max = BW,
 		.read_timeout_ns = 8000 * MS,
-		.hash_key = {1, 2},
-		.l2 = {.src_ip_be = htonl(CLI_IP), .sport_lo = 40000, .sport_hi = 60000},
-		.tx = btx,
-		.app_ops = &bops,
 	};
 	uint8_t f[1600];
 	static const uint8_t flight[FLIGHT];
+	tcp_peer_cfg(&cfg, 40000, 60000, btx, &bops);
 	memset(bs, 0, sizeof(bs));
 	app_sum = 0;
 	bt = tcp_table_new(&cfg);

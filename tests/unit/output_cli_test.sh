@@ -116,4 +116,39 @@ cp "$T/s1.tlsmap" "$T/s1.keep"
 "$BIN" report -o "$T/s1.tlsmap" "$T/s0.tlsmap" "$T/s1.tlsmap" 2> "$T/err"; rc=$?
 [ $rc = 2 ] && cmp -s "$T/s1.keep" "$T/s1.tlsmap" && ok "report -o INPUT refused (exit 2), input untouched" ||
 	bad "report -o INPUT: rc=$rc $(cat "$T/err")"
+
+# Compressed datasets: every reader takes both forms, by content
+# not by name; merge writes compressed when -o ends in .zst.
+"$GEN" "$T/z0.tlsmap.zst" 0 2 && "$GEN" "$T/z1.tlsmap.zst" 1 2 && "$GEN" "$T/zall.tlsmap.zst" 0 1 ||
+	bad "generator .zst"
+[ "$(head -c 4 "$T/zall.tlsmap.zst" | od -An -tx1 | tr -d ' ')" = 28b52ffd ] &&
+	ok ".zst output is zstd frames" || bad ".zst output is not zstd"
+if command -v zstd >/dev/null; then
+	zstd -q -d -c "$T/zall.tlsmap.zst" | cmp -s - "$T/all.tlsmap" && ok "zstd -d gives the plain dataset" ||
+		bad "zstd -d differs from the plain file"
+fi
+cp "$T/zall.tlsmap.zst" "$T/zall-renamed.tlsmap"
+"$BIN" dump "$T/zall-renamed.tlsmap" | cmp -s - "$T/all.jsonl" && ok "dump of a compressed file named .tlsmap" ||
+	bad "dump of compressed differs"
+"$BIN" summary --csv --by asn "$T/zall.tlsmap.zst" | cmp -s - "$T/asn.csv" && ok "summary reads .zst" || bad "summary .zst"
+"$BIN" merge -o "$T/zm.tlsmap.zst" "$T/z1.tlsmap.zst" "$T/s0.tlsmap" 2>"$T/err" && ok "merge of a .zst and a plain shard" ||
+	bad "merge .zst: $(cat "$T/err")"
+[ "$(head -c 4 "$T/zm.tlsmap.zst" | od -An -tx1 | tr -d ' ')" = 28b52ffd ] && ok "merge -o X.zst writes compressed" ||
+	bad "merge -o X.zst not compressed"
+"$BIN" summary --csv --by issuer "$T/zm.tlsmap.zst" > "$T/zm.csv"
+"$BIN" summary --csv --by issuer "$T/all.tlsmap" | cmp -s - "$T/zm.csv" && ok "merged .zst summarises like the unsharded scan" ||
+	bad "merged .zst summary differs"
+"$BIN" diff "$T/all.tlsmap" "$T/zall.tlsmap.zst" > /dev/null 2> "$T/err"; rc=$?
+[ $rc = 0 ] && ok "diff plain vs compressed" || bad "diff .zst rc=$rc $(cat "$T/err")"
+"$BIN" report --map /dev/null -o "$T/z.html" "$T/zall.tlsmap.zst" 2> "$T/err" && [ -s "$T/z.html" ] &&
+	ok "report reads .zst" || bad "report .zst $(cat "$T/err")"
+zsize=$(stat -c %s "$T/zall.tlsmap.zst")
+head -c $((zsize - 30)) "$T/zall.tlsmap.zst" > "$T/zcut.tlsmap.zst"
+"$BIN" dump "$T/zcut.tlsmap.zst" > /dev/null 2> "$T/err"; rc=$?
+[ $rc = 1 ] && grep -q '^incomplete: .*truncated' "$T/err" && ok "cut .zst: incomplete, exit 1" ||
+	bad "cut .zst rc=$rc $(cat "$T/err")"
+echo "an existing file" > "$T/keep.tlsmap.zst"
+"$BIN" merge -o "$T/keep.tlsmap.zst" "$T/zcut.tlsmap.zst" 2> "$T/err"; rc=$?
+[ $rc != 0 ] && [ "$(cat "$T/keep.tlsmap.zst")" = "an existing file" ] && [ ! -e "$T/keep.tlsmap.zst.partial" ] &&
+	ok "refused merge to .zst keeps the existing file" || bad "merge .zst refused: rc=$rc $(cat "$T/err")"
 test_done

@@ -271,7 +271,9 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "%s dump --type meta %s | grep -c s19999.example.com >/dev/null",
 		 bin, out);
 	CHECK(system(cmd) == 0);
-	snprintf(cmd, sizeof(cmd), "grep -q 'and %d more' %s", NSNIS - 32, html);
+	/* the count as English writes it (the report's default language) */
+	snprintf(cmd, sizeof(cmd), "grep -q 'and %d,%03d more' %s", (NSNIS - 32) / 1000,
+		 (NSNIS - 32) % 1000, html);
 	CHECK(system(cmd) == 0);
 
 	TEST_DONE();

@@ -2,6 +2,8 @@
 /*
  * Write the synthetic lab dataset (tests/unit/output_testdata.c) for shell
  * tests:  output_gen_lab PATH [SHARD SHARDS [end|noend [SEED]]]
+ * Environment: TD_EVIL (hostile issuer name), TD_START (the scan's start,
+ * unix seconds), TD_VANTAGE (its label), TD_KZ_FORGED (KZ hosts forged, 0..8).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,11 @@ int main(int argc, char **argv)
 	int ret;
 
 	td_evil = getenv("TD_EVIL") != NULL;
+	if (getenv("TD_START"))
+		td_start_us = strtoull(getenv("TD_START"), NULL, 10) * 1000000ull;
+	td_vantage = getenv("TD_VANTAGE");
+	if (getenv("TD_KZ_FORGED"))
+		td_kz_forged = (unsigned)strtoul(getenv("TD_KZ_FORGED"), NULL, 10);
 
 	if (argc < 2 || shards == 0 || shard >= shards) {
 		fprintf(stderr, "usage: %s PATH [SHARD SHARDS [end|noend [SEED]]]\n", argv[0]);

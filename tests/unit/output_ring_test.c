@@ -139,7 +139,7 @@ static void test_async(void)
 		td_full_probe(m->arena, &m->probe, (unsigned)i);
 		td_full_cert(m->arena, &m->cert, (unsigned)i % 7, 50); /* 7 distinct certs */
 		m->certs[0] = &m->cert;
-		m->item = (struct out_item){&m->probe, m->certs, 1, my_release, NULL};
+		m->item = (struct out_item){&m->probe, m->certs, 1, my_release, NULL, 0};
 		if (out_async_submit(as, &m->item)) {
 			accepted++;
 		} else {

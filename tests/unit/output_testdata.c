@@ -229,6 +229,9 @@ void td_full_end(Tlsmap__V1__ScanEnd *e, unsigned salt)
 /* ---- the synthetic lab ---- */
 
 int td_evil;
+uint64_t td_start_us;
+const char *td_vantage;
+unsigned td_kz_forged = 8;
 
 struct td_host {
 	const char *cc;
@@ -251,7 +254,7 @@ static struct td_host td_host_of(unsigned i)
 		h.cc = "KZ";
 		h.asn = i < 10 ? 9198 : 21299;
 		h.org = i < 10 ? "JSC Kazakhtelecom" : "Kar-Tel LLC";
-		if (i < 8) {
+		if (i < td_kz_forged) {
 			h.forger = td_evil ? "Qaznet <script>alert(1)</script> & \"Co\" <img "
 					     "src=http://x/>"
 					   : "Qaznet Trust Network";
@@ -320,7 +323,9 @@ int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end
 	meta.n_snis = 3;
 	meta.snis = (char **)td_snis;
 	meta.control_sni = (char *)td_control;
-	meta.vantage = "lab";
+	meta.vantage = td_vantage ? (char *)td_vantage : "lab";
+	if (td_start_us)
+		meta.start_time_us = td_start_us;
 	meta.n_countries = 0;
 	meta.merged_shards = 0;
 	meta.n_merged_shard_indexes = 0;
@@ -347,7 +352,7 @@ int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end
 			p.port = 443;
 			p.sni = (char *)sni;
 			p.is_control = s == 0;
-			p.vantage = "lab";
+			p.vantage = td_vantage ? (char *)td_vantage : "lab";
 			p.start_us = 1700000000000000ull + i * 10 + s;
 			p.country = (char *)h.cc;
 			p.asn = h.asn;

@@ -32,6 +32,11 @@ void td_full_end(Tlsmap__V1__ScanEnd *e, unsigned salt);
 #define TD_HOSTS 40
 /* Non-zero: the KZ interceptor's name is hostile markup (escaping tests). */
 extern int td_evil;
+/* Series tests: the scan's start time (0: fixed default), its vantage label
+ * (NULL: "lab") and how many KZ hosts (0..8) the interceptor forges. */
+extern uint64_t td_start_us;
+extern const char *td_vantage;
+extern unsigned td_kz_forged;
 int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end, uint64_t seed);
 
 #endif

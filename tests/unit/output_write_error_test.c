@@ -12,6 +12,9 @@
  *     FILE keeps its content;
  *   - a record larger than the buffer (written on its own) fails the same way;
  *   - out_writer_abort() removes FILE.partial and leaves FILE alone.
+ * The same for a compressed file (FILE.tlsmap.zst, issue 14): the short
+ * write leaves half a zstd frame, which must be cut back to the last whole
+ * frame.
  */
 #include <errno.h>
 #include <signal.h>
@@ -92,7 +95,7 @@ static uint64_t read_back(const char *partial)
 	return n;
 }
 
-static void direct(size_t der_len, rlim_t limit)
+static void direct(size_t der_len, rlim_t limit, const char *ext)
 {
 	char path[256], partial[300];
 	struct td_arena *a = td_arena_new();
@@ -104,7 +107,7 @@ static void direct(size_t der_len, rlim_t limit)
 	int ret = OUT_OK;
 	uint64_t durable;
 
-	snprintf(path, sizeof(path), "%s/direct-%zu.tlsmap", dir, der_len);
+	snprintf(path, sizeof(path), "%s/direct-%zu%s", dir, der_len, ext);
 	snprintf(partial, sizeof(partial), "%s.partial", path);
 	put_old(path);
 	td_full_meta(a, &meta, 0);
@@ -142,7 +145,7 @@ static void direct(size_t der_len, rlim_t limit)
 	CHECK(old_intact(path));
 	CHECK(access(partial, F_OK) == 0);
 	CHECK(read_back(partial) == durable);
-	printf("ok: der_len=%zu: EFBIG after %llu whole records, FILE untouched\n", der_len,
+	printf("ok: der_len=%zu %s: EFBIG after %llu whole records, FILE untouched\n", der_len, ext,
 	       (unsigned long long)durable);
 out:
 	set_fsize(RLIM_INFINITY);
@@ -154,7 +157,7 @@ static void release_item(struct out_item *it)
 	free(it);
 }
 
-static void async(void)
+static void async(rlim_t limit, const char *ext)
 {
 	char path[256], partial[300];
 	struct td_arena *a = td_arena_new();
@@ -166,14 +169,14 @@ static void async(void)
 	time_t t0 = time(NULL);
 	uint64_t durable;
 
-	snprintf(path, sizeof(path), "%s/async.tlsmap", dir);
+	snprintf(path, sizeof(path), "%s/async%s", dir, ext);
 	snprintf(partial, sizeof(partial), "%s.partial", path);
 	put_old(path);
 	td_full_meta(a, &meta, 0);
 	td_full_probe(a, &probe, 2);
 	td_full_end(&end, 3);
 	end.clean = true;
-	set_fsize(LIMIT);
+	set_fsize(limit);
 	w = out_writer_open(path);
 	CHECK(w != NULL);
 	if (!w || out_write_meta(w, &meta) != OUT_OK)
@@ -204,7 +207,7 @@ static void async(void)
 	set_fsize(RLIM_INFINITY);
 	CHECK(old_intact(path));
 	CHECK(read_back(partial) == durable);
-	printf("ok: async: the writer thread reports EFBIG, %llu whole records kept\n",
+	printf("ok: async %s: the writer thread reports EFBIG, %llu whole records kept\n", ext,
 	       (unsigned long long)durable);
 out:
 	set_fsize(RLIM_INFINITY);
@@ -236,9 +239,14 @@ int main(void)
 	signal(SIGXFSZ, SIG_IGN); /* EFBIG from write(2) instead of a signal */
 	if (!test_tmpdir(dir, sizeof(dir), "werr"))
 		return 1;
-	direct(0, LIMIT);
-	direct(1100u << 10, 3u << 20); /* certificates larger than the 1 MiB buffer */
-	async();
+	direct(0, LIMIT, ".tlsmap");
+	direct(1100u << 10, 3u << 20, ".tlsmap"); /* certificates larger than the 1 MiB buffer */
+	async(LIMIT, ".tlsmap");
+	/* compressed: the synthetic records compress about 100x, hence the
+	 * smaller limits */
+	direct(0, 16u << 10, ".tlsmap.zst");
+	direct(1100u << 10, 16u << 10, ".tlsmap.zst");
+	async(4u << 10, ".tlsmap.zst");
 	abort_keeps_old();
 	TEST_DONE();
 }

@@ -415,6 +415,8 @@ static void run_rows(struct verify_store *const stores[2], const struct icpt_lis
 				       late.reasons[k], r.reasons[k]);
 		}
 		seen |= 1u << r.verdict;
+		EXPECT(r.reasons_dropped == 0, "%s: %u reasons dropped", w->name,
+		       r.reasons_dropped);
 
 		EXPECT(r.verdict == w->want, "%s: %s, want %s", w->name, verdict_name(r.verdict),
 		       verdict_name(w->want));

@@ -21,7 +21,11 @@ US	United States of America	M10 10l15 0l0 8l-15 0z
 FR	France	M42 12l3 0l0 3l-3 0z
 MAP
 "$BIN" report --map "$T/map.tsv" -o "$T/r.html" "$T/lab.tlsmap" 2>"$T/err" && ok "report written" || { bad "report: $(cat "$T/err")"; exit 1; }
-H="$T/r.html"
+# cells carry their column's name for the phone layout (data-label); the
+# row patterns below read the page without it
+sed 's/ data-label="[^"]*"//g' "$T/r.html" >"$T/plain.html"
+H="$T/plain.html"
+grep -q '<td class="n" data-label="Hosts with TLS">11</td>' "$T/r.html" && ok "cells labelled for the phone layout" || bad "data-label"
 for id in map countries issuers asns path method data; do
 	grep -q "<section id=\"$id\">" "$H" && ok "section $id" || bad "section $id missing"
 done
@@ -52,4 +56,58 @@ TD_EVIL=1 "$GEN" "$T/evil.tlsmap"
 "$BIN" report --map "$T/map.tsv" -o "$T/e.html" "$T/evil.tlsmap" 2>/dev/null
 ! grep -qi '<script\|<img' "$T/e.html" && grep -q 'Qaznet &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;' "$T/e.html" &&
 	ok "hostile issuer name escaped" || bad "escaping"
+
+# --- several scans: a timeline per country, changes, vantage points ---
+G() { env "$@" "$GEN" "$OUTF"; }
+OUTF=$T/w1.tlsmap G TD_START=1767571200
+OUTF=$T/w2.tlsmap G TD_START=1768176000 TD_KZ_FORGED=3
+OUTF=$T/o2.tlsmap G TD_START=1768176000 TD_KZ_FORGED=0 TD_VANTAGE=outside
+"$BIN" report --map "$T/map.tsv" -o "$T/s.html" "$T/w1.tlsmap" "$T/w2.tlsmap" "$T/o2.tlsmap" 2>"$T/err" || bad "series report: $(cat "$T/err")"
+sed 's/ data-label="[^"]*"//g' "$T/s.html" >"$T/sp.html"
+S=$T/sp.html
+grep -q '<section id="timeline">' "$S" && grep -q '<svg class="chart"' "$S" && ok "timeline section with a chart" || bad "no timeline"
+grep -q '<tr class="hit"><td>2026-01-05</td><td>lab</td><td class="n">11</td><td class="n">8</td><td class="n">72.7%</td><td class="n">43.4% - 90.3%</td></tr>' "$S" &&
+	grep -q '<td>2026-01-12 00:00 UTC</td><td>lab</td><td class="n">11</td><td class="n">3</td><td class="n">27.3%</td><td class="n">9.7% - 56.6%</td>' "$S" &&
+	ok "KZ timeline: 8 -> 3 of 11 with Wilson intervals" || bad "KZ timeline rows"
+grep -q '<li>Hosts no longer intercepted: 198.18.1.3, 198.18.1.4, 198.18.1.5, 198.18.1.6, 198.18.1.7</li>' "$S" &&
+	ok "changes since the previous scan: the 5 hosts that stopped" || bad "host changes"
+grep -q 'No interception seen in any of the scans: Germany (DE), United States of America (US).' "$S" && ok "countries never intercepted listed once" || bad "never list"
+! grep -q '<h3>Germany' "$S" && ok "no timeline for countries never intercepted" || bad "DE timeline"
+grep -q '<section id="vantages">' "$S" && grep -q '<th>Country</th><th>lab</th><th>outside</th>' "$S" &&
+	grep -q '<td>Kazakhstan (KZ)</td><td>27.3% (95%: 9.7% to 56.6%), 3 of 11 hosts</td><td>0.0% (95%: 0.0% to 25.9%), 0 of 11 hosts</td>' "$S" &&
+	ok "vantage points side by side" || bad "vantage table"
+grep -q '<td data-label="outside">' "$T/s.html" && ok "vantage cells labelled" || bad "vantage data-label"
+# the main figures are the latest scan of each vantage point, a host counted once: KZ 3 of 11
+grep -q '<td>Kazakhstan (KZ)</td><td class="n">12</td><td class="n">11</td><td class="n">3</td>' "$S" && ok "main table: latest scans" || bad "main table of a series"
+n=$(grep -c '<div class="tbl"><table class="cards kv">' "$S"); [ "$n" = 3 ] && ok "dataset section lists the 3 files" || bad "dataset files: $n"
+"$BIN" report --map "$T/map.tsv" -o "$T/one.html" "$T/w1.tlsmap" 2>/dev/null
+! grep -q 'id="timeline"\|id="vantages"' "$T/one.html" && ok "one scan: no timeline" || bad "timeline for one scan"
+# shards of one scan are one point, not a timeline
+"$GEN" "$T/sh0.tlsmap" 0 2 && "$GEN" "$T/sh1.tlsmap" 1 2
+"$BIN" report --map "$T/map.tsv" -o "$T/sh.html" "$T/sh0.tlsmap" "$T/sh1.tlsmap" 2>/dev/null
+! grep -q 'id="timeline"' "$T/sh.html" && grep -q '<td data-label="Country">Kazakhstan (KZ)</td><td class="n" data-label="Hosts probed">12</td>' "$T/sh.html" &&
+	ok "two shards: one scan" || bad "shards made a timeline"
+# hostile labels and issuer names in the series sections are escaped too
+OUTF=$T/e1.tlsmap G TD_START=1767571200 TD_EVIL=1
+OUTF=$T/e2.tlsmap G TD_START=1768176000 TD_KZ_FORGED=0 'TD_VANTAGE=<i>x</i>"&'
+OUTF=$T/e3.tlsmap G TD_START=1768176000 TD_KZ_FORGED=0
+"$BIN" report --map "$T/map.tsv" -o "$T/es.html" "$T/e1.tlsmap" "$T/e2.tlsmap" "$T/e3.tlsmap" 2>/dev/null
+grep -q '<section id="vantages">' "$T/es.html" && ! grep -qi '<script\|<img\|<i>' "$T/es.html" && grep -q '&lt;i&gt;x&lt;/i&gt;&quot;&amp;' "$T/es.html" &&
+	ok "series: hostile vantage label and issuer escaped" || bad "series escaping"
+# summary --by vantage: one row per label
+"$BIN" summary --by vantage --csv "$T/w2.tlsmap" "$T/o2.tlsmap" >"$T/v.csv"
+head -1 "$T/v.csv" | grep -q '^vantage,country,' && grep -q '^lab,,0,,40,38,4,' "$T/v.csv" && grep -q '^outside,,0,,40,38,1,' "$T/v.csv" &&
+	ok "summary --by vantage --csv" || bad "summary --by vantage: $(cat "$T/v.csv")"
+"$BIN" summary --by vantage "$T/w2.tlsmap" "$T/o2.tlsmap" | grep -q '^outside ' && ok "summary --by vantage table" || bad "vantage table"
+
+# --- languages ---
+for l in en ru kk; do
+	"$BIN" report --lang $l --map "$T/map.tsv" -o "$T/$l.html" "$T/w1.tlsmap" "$T/w2.tlsmap" "$T/o2.tlsmap" 2>"$T/err" || bad "--lang $l: $(cat "$T/err")"
+	grep -q "<html lang=\"$l\">" "$T/$l.html" && ok "--lang $l" || bad "--lang $l: html lang"
+done
+grep -q 'Изменения во времени' "$T/ru.html" && grep -q '72,7' "$T/ru.html" && grep -q '05.01.2026' "$T/ru.html" && ok "ru: words, decimal comma, dd.mm.yyyy" || bad "ru formatting"
+grep -q 'Уақыт бойынша өзгерістер' "$T/kk.html" && grep -q '72,7' "$T/kk.html" && grep -q '12.01.2026' "$T/kk.html" && ok "kk: words, decimal comma, dd.mm.yyyy" || bad "kk formatting"
+! grep -q 'Change over time\|Per country' "$T/ru.html" "$T/kk.html" && ok "ru, kk: no English headings left" || bad "English in ru/kk"
+out=$("$BIN" report --lang de -o "$T/de.html" "$T/w1.tlsmap" 2>&1); rc=$?
+[ $rc = 2 ] && [[ $out == *"'de'"* ]] && [ ! -e "$T/de.html" ] && ok "--lang de: exit 2 naming it" || bad "--lang de: rc=$rc $out"
 test_done

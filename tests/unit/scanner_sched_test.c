@@ -7,6 +7,11 @@
  *   the failures stop (the shape of 65,536 addresses on one nginx);
  * - a population where a fifth of the hosts always fail (tarpits), with no
  *   overload: the window is not driven to its floor;
+ * - an all-hostile /20 (resets, closes, tarpits, stalls, 64 normal hosts):
+ *   the hosts' own ways cut no window, tarpits cost one read timeout each,
+ *   and the scan ends in the time the per-/24 caps imply;
+ * - overload that starts after the /24s answered: those failures cut the
+ *   /24's window, and the total window when they spread over many /24s;
  * - per-/24 caps: never more in flight, never more new per second;
  * - retries: bounded attempts, doubling delays, due order, put back.
  */
@@ -21,11 +26,14 @@
 
 static void test_classify(void)
 {
-	CHECK(sched_classify(TCP_OUT_RESET, 0, false, false) == SCHED_LOAD_FAIL);
+	/* accepted, then reset or closed without a byte: load, or the host's own way */
+	CHECK(sched_classify(TCP_OUT_RESET, 0, false, false) == SCHED_DROPPED);
+	CHECK(sched_classify(TCP_OUT_RESET, 0, false, true) == SCHED_LOAD_FAIL);
+	CHECK(sched_classify(TCP_OUT_FIN, 0, false, true) == SCHED_LOAD_FAIL);
 	CHECK(sched_classify(TCP_OUT_READ_TIMEOUT, 0, false, false) == SCHED_SILENT);
 	CHECK(sched_classify(TCP_OUT_NO_ANSWER, 0, false, false) == SCHED_LOAD_FAIL);
 	CHECK(sched_classify(TCP_OUT_CLOSED, 0, false, false) == SCHED_LOAD_FAIL);
-	CHECK(sched_classify(TCP_OUT_FIN, 0, false, false) == SCHED_LOAD_FAIL);
+	CHECK(sched_classify(TCP_OUT_FIN, 0, false, false) == SCHED_DROPPED);
 	/* a byte, or an outcome of the TLS parser's own, is an answer */
 	CHECK(sched_classify(TCP_OUT_READ_TIMEOUT, 5, false, false) == SCHED_ANSWERED);
 	CHECK(sched_classify(TCP_OUT_RESET, 0, true, false) == SCHED_ANSWERED);
@@ -82,10 +90,13 @@ static void simulate(uint32_t capacity, bool tarpits, double secs, double *tail_
 				tail_f += c[k].fail && !(tarpits && (c[k].ip & 0xffff) % 5 == 0);
 			}
 			net_inflight[(c[k].ip >> 8) & 0xff]--;
-			enum sched_signal sig = !c[k].fail ? SCHED_ANSWERED
-						: c[k].tarpit
-							? SCHED_SILENT /* a tarpit's timeout */
-							: SCHED_LOAD_FAIL;
+			/* as the stage classifies them: a tarpit's timeout, and the
+			 * server's resets of connections it cannot hold */
+			enum sched_signal sig =
+				!c[k].fail ? SCHED_ANSWERED
+				: c[k].tarpit
+					? sched_classify(TCP_OUT_READ_TIMEOUT, 0, false, false)
+					: sched_classify(TCP_OUT_RESET, 0, false, false);
 			sched_closed(&s, c[k].ip, sig, c[k].opened, now);
 			c[k] = c[--nc];
 		}
@@ -225,10 +236,20 @@ static void test_syn_lost(void)
 	uint64_t t = 1000 * MS;
 	CHECK(sched_init(&s, &cfg, t) == 0);
 	uint32_t w0 = sched_window(&s);
+	/* on one /24: its window backs off, the total does not */
 	for (int k = 0; k < 200; k++) {
 		t += MS;
 		sched_opened(&s, 0xc6120001u, t);
 		sched_closed(&s, 0xc6120001u, SCHED_SYN_LOST, t, t + 1000 * MS);
+	}
+	CHECK(s.stats.net_cuts > 0);
+	CHECK(sched_window(&s) == w0);
+	/* across many /24s (one machine serving them all, or the scanner's path) */
+	for (uint32_t k = 0; k < 200; k++) {
+		uint32_t ip = 0xc6120001u + ((k % 16) << 8);
+		t += MS;
+		sched_opened(&s, ip, t);
+		sched_closed(&s, ip, SCHED_SYN_LOST, t, t + 1000 * MS);
 	}
 	CHECK(sched_window(&s) < w0);
 	CHECK(sched_waiting(&s) == 0); /* answered: nothing to retry */
@@ -255,8 +276,230 @@ static void test_slow(void)
 	sched_free(&s);
 }
 
+/* ---- an all-hostile /20, the shape of tests/lab/tls_hostile_load.sh ---- */
+
+enum hkind { H_NONE, H_STALL, H_TARPIT, H_SLOW, H_RESET, H_CLOSE, H_NORMAL };
+
+/* 16 /24s: 4 of stalled flights, 4 of tarpits, 7 answering slowly (trickle,
+ * endless, garbage, 1 MB chain), and one /24 of 128 resets, 64 closes and
+ * 64 normal hosts (honest ones answer there: its failures look like load) */
+static enum hkind hostile_kind(uint32_t idx)
+{
+	uint32_t net = idx >> 8, low = idx & 255;
+	if (net < 4)
+		return H_STALL;
+	if (net < 8)
+		return H_TARPIT;
+	if (net < 15)
+		return H_SLOW;
+	if (low < 128)
+		return H_RESET;
+	if (low < 192)
+		return H_CLOSE;
+	return H_NORMAL;
+}
+
+/* how long a connection to host @idx lasts (read timeout 4 s) */
+static uint64_t hostile_duration(uint32_t idx)
+{
+	switch (hostile_kind(idx)) {
+	case H_STALL: /* a flight, then nothing until the read timeout */
+	case H_TARPIT:
+		return 4000 * MS;
+	case H_SLOW:
+		return 1000 * MS;
+	case H_NORMAL:
+		return 5 * MS;
+	default:
+		return 2 * MS;
+	}
+}
+
+struct hsim_conn {
+	uint32_t host;
+	uint64_t opened, ends;
+};
+
+static void test_hostile_range(void)
+{
+	enum { NHOSTS = 4096 };
+	struct sched s;
+	struct sched_cfg cfg = {.max_conns = 4096,
+				.net_max_conns = 16, /* one worker's share of the defaults */
+				.net_rate = 50,
+				.max_attempts = 3,
+				.retry_delay_ns = 2000 * MS,
+				.queue_cap = NHOSTS};
+	uint64_t t0 = 1000 * MS, now = t0;
+	CHECK(sched_init(&s, &cfg, now) == 0);
+	uint32_t init_window = sched_window(&s);
+	static uint8_t attempts[NHOSTS], answered[NHOSTS], done[NHOSTS];
+	static uint32_t pending[NHOSTS], net_inflight[16];
+	static struct hsim_conn c[NHOSTS];
+	uint32_t npend = 0, phead = 0, nc = 0, ndone = 0, want = 0, peak_net = 0;
+	memset(attempts, 0, sizeof(attempts));
+	memset(answered, 0, sizeof(answered));
+	memset(done, 0, sizeof(done));
+	memset(net_inflight, 0, sizeof(net_inflight));
+	for (uint32_t i = 0; i < NHOSTS; i++) /* in a permuted order, as the sweep finds them */
+		if (hostile_kind((i * 40503u) % NHOSTS) != H_NONE)
+			pending[npend++] = (i * 40503u) % NHOSTS, want++;
+	uint32_t ip0 = 0xc6124000u; /* 198.18.64.0/20 */
+
+	for (; ndone < want && now < t0 + 600000 * MS; now += MS) {
+		for (uint32_t k = 0; k < nc;) {
+			if (c[k].ends > now) {
+				k++;
+				continue;
+			}
+			uint32_t h = c[k].host;
+			enum hkind kind = hostile_kind(h);
+			int out = TCP_OUT_READ_TIMEOUT;
+			uint32_t bytes = 0;
+			bool finished = false;
+			if (kind == H_STALL)
+				bytes = 120000;
+			else if (kind == H_SLOW || kind == H_NORMAL)
+				bytes = 4000, finished = true, out = TCP_OUT_FIN;
+			else if (kind == H_RESET)
+				out = TCP_OUT_RESET;
+			else if (kind == H_CLOSE)
+				out = TCP_OUT_FIN;
+			enum sched_signal sig = sched_classify(out, bytes, finished, answered[h]);
+			answered[h] |= bytes > 0;
+			net_inflight[h >> 8]--;
+			if (!sched_closed(&s, ip0 + h, sig, c[k].opened, now) ||
+			    !sched_retry_later(&s, h, attempts[h], now)) {
+				done[h] = 1;
+				ndone++;
+			}
+			c[k] = c[--nc];
+		}
+		unsigned launched = 0;
+		for (unsigned k = 0; k < 64 && sched_total_open(&s); k++) {
+			uint32_t h = sched_retry_due(&s, now);
+			if (h == UINT32_MAX)
+				break;
+			if (!sched_may_open(&s, ip0 + h, now)) {
+				sched_retry_putback(&s, h, now);
+				continue;
+			}
+			sched_opened(&s, ip0 + h, now);
+			attempts[h]++;
+			c[nc++] = (struct hsim_conn){
+				.host = h, .opened = now, .ends = now + hostile_duration(h)};
+			if (++net_inflight[h >> 8] > peak_net)
+				peak_net = net_inflight[h >> 8];
+			launched++;
+		}
+		/* new hosts; one whose /24 must wait goes to the back */
+		for (uint32_t seen = 0, n = npend;
+		     seen < n && seen < 256 && npend && launched < 64 && sched_total_open(&s);
+		     seen++) {
+			uint32_t h = pending[phead];
+			phead = (phead + 1) % NHOSTS;
+			if (!sched_may_open(&s, ip0 + h, now)) {
+				pending[(phead + npend - 1) % NHOSTS] = h;
+				continue;
+			}
+			npend--;
+			sched_opened(&s, ip0 + h, now);
+			attempts[h]++;
+			c[nc++] = (struct hsim_conn){
+				.host = h, .opened = now, .ends = now + hostile_duration(h)};
+			if (++net_inflight[h >> 8] > peak_net)
+				peak_net = net_inflight[h >> 8];
+			launched++;
+		}
+	}
+	double took = (double)(now - t0) / 1e9;
+	uint32_t tarpit_extra = 0, reset_attempts = 0;
+	for (uint32_t i = 0; i < NHOSTS; i++) {
+		if (hostile_kind(i) == H_TARPIT && attempts[i] > 1)
+			tarpit_extra++;
+		if (hostile_kind(i) == H_RESET)
+			reset_attempts += attempts[i];
+	}
+	fprintf(stderr,
+		"hostile /20: %u/%u hosts done in %.1f s, window %u (cuts %llu, net cuts %llu, "
+		"own failures %llu), tarpits tried again %u, reset attempts %u, peak per /24 %u\n",
+		ndone, want, took, sched_window(&s), (unsigned long long)s.stats.cuts,
+		(unsigned long long)s.stats.net_cuts, (unsigned long long)s.stats.own_failures,
+		tarpit_extra, reset_attempts, peak_net);
+	CHECK(ndone == want);
+	CHECK(answered[0xfc8]);			/* the normal host, 198.18.79.200 */
+	CHECK_EQ_U64(s.stats.cuts, 0);		/* the hosts' own ways are not load */
+	CHECK(sched_window(&s) >= init_window); /* no collapse to the floor */
+	CHECK_EQ_U64(tarpit_extra, 0);		/* a tarpit costs one read timeout */
+	CHECK(reset_attempts <= 128 * 3);
+	CHECK(peak_net <= 16);
+	/* the per-/24 caps bound it: 256 tarpits of a /24, 16 at a time, 4 s each */
+	CHECK(took <= 256 / 16 * 4 + 16);
+	sched_free(&s);
+}
+
+/* sched_closed()'s evidence: the same failure is load on a /24 that answers
+ * and the network's own way on one that never does */
+static void test_evidence(void)
+{
+	struct sched s;
+	struct sched_cfg cfg = {.max_conns = 4096,
+				.net_max_conns = 4096,
+				.max_attempts = 3,
+				.retry_delay_ns = 2000 * MS,
+				.queue_cap = 16};
+	uint64_t t = 1000 * MS;
+	CHECK(sched_init(&s, &cfg, t) == 0);
+	uint32_t quiet = 0xc6120100u, busy = 0xc6120200u;
+	/* a silent /24: neither a window nor a retry for its silences */
+	for (int k = 0; k < 300; k++) {
+		sched_opened(&s, quiet + (uint32_t)(k & 255), t);
+		CHECK(!sched_closed(&s, quiet + (uint32_t)(k & 255), SCHED_SILENT, t,
+				    t + 4000 * MS));
+		sched_opened(&s, quiet + (uint32_t)(k & 255), t);
+		/* a reset is cheap: another attempt, still no back-off */
+		CHECK(sched_closed(&s, quiet + (uint32_t)(k & 255), SCHED_DROPPED, t, t + MS));
+		t += MS;
+	}
+	CHECK_EQ_U64(s.stats.cuts, 0);
+	CHECK_EQ_U64(s.stats.net_cuts, 0);
+	CHECK_EQ_U64(s.stats.load_failures, 0);
+	CHECK_EQ_U64(s.stats.own_failures, 600);
+	/* a /24 that answered: its silences are load, retried, and cut */
+	for (int k = 0; k < 100; k++) {
+		sched_opened(&s, busy + (uint32_t)k, t);
+		CHECK(!sched_closed(&s, busy + (uint32_t)k, SCHED_ANSWERED, t, t + 5 * MS));
+		t += MS;
+	}
+	uint32_t w = sched_window(&s);
+	for (int k = 0; k < 100; k++) {
+		sched_opened(&s, busy + (uint32_t)k, t);
+		CHECK(sched_closed(&s, busy + (uint32_t)k, SCHED_SILENT, t, t + 4000 * MS));
+		t += MS;
+	}
+	CHECK(s.stats.load_failures == 100);
+	CHECK(s.stats.net_cuts > 0);
+	/* one /24 in trouble is its own window's business */
+	CHECK_EQ_U64(s.stats.cuts, 0);
+	/* the same on eight /24s that answered: the total window backs off */
+	t += 5000 * MS;
+	for (uint32_t k = 0; k < 800; k++) {
+		uint32_t ip = 0xc6130000u + ((k % 8) << 8) + (k / 8) % 200;
+		sched_opened(&s, ip, t);
+		sched_closed(&s, ip, k < 400 ? SCHED_ANSWERED : SCHED_SILENT, t, t + 5 * MS);
+		t += MS;
+	}
+	CHECK(s.stats.cuts > 0 && sched_window(&s) < w);
+	/* the quiet /24 again: a silence right after a total cut is worth a retry */
+	sched_opened(&s, quiet, t + 1000 * MS);
+	CHECK(sched_closed(&s, quiet, SCHED_SILENT, t + 1000 * MS, t + 5000 * MS));
+	sched_free(&s);
+}
+
 int main(void)
 {
+	test_evidence();
+	test_hostile_range();
 	test_slow();
 	test_syn_lost();
 	test_classify();

@@ -14,7 +14,8 @@ expect() { # expect RC TEXT ARGS...
 	out=$("$BIN" sweep "$@" 2>&1); got=$?
 	[ "$got" = "$rc" ] && [[ $out == *"$want"* ]] && ok "sweep $* -> $rc" || bad "sweep $*: rc=$got (want $rc), want '$want' in: $out"
 }
-"$GEN" "$T/a.tlsmap" && "$GEN" "$T/b.tlsmap" 0 1 end 7 && "$GEN" "$T/noend.tlsmap" 0 1 noend || { echo "FAIL generator"; exit 1; }
+# b: a week after a, the KZ interceptor down to 3 hosts (the report's timeline)
+"$GEN" "$T/a.tlsmap" && TD_START=1768199400 TD_KZ_FORGED=3 "$GEN" "$T/b.tlsmap" 0 1 end 7 && "$GEN" "$T/noend.tlsmap" 0 1 noend || { echo "FAIL generator"; exit 1; }
 printf '# a sweep\nsweep.name = kz-weekly\ntarget-ports = 443\n' >"$T/kz.conf"
 R=$T/root
 expect 0 "published $R/2026-01-05" -C "$T/kz.conf" --root "$R" --date 2026-01-05 --dataset "$T/a.tlsmap"
@@ -30,6 +31,11 @@ for by in country asn issuer; do
 		ok "summary-$by.csv = tlsmap summary --by $by --csv" || bad "summary-$by.csv differs"
 done
 grep -q '<section id="countries">' "$R/2026-01-05/report.html" && ok "report.html" || bad "report.html"
+# the second run's report has the timeline of both (issue 11); the first has none
+! grep -q '<section id="timeline">' "$R/2026-01-05/report.html" &&
+	grep -q '<section id="timeline">' "$R/2026-01-12T063000Z/report.html" &&
+	grep -q 'Hosts no longer intercepted: 198.18.1.3, 198.18.1.4' "$R/2026-01-12T063000Z/report.html" &&
+	ok "second report: timeline and changes since the first" || bad "no timeline in the second report"
 {
 	"$BIN" summary --by country --csv "$T/a.tlsmap" | sed '1s/^/date,sweep,/; 2,$s/^/2026-01-05,kz-weekly,/'
 	"$BIN" summary --by country --csv "$T/b.tlsmap" | sed '1d; s/^/2026-01-12T063000Z,kz-weekly,/'
@@ -48,6 +54,12 @@ expect 0 "published $R/2026-01-01" -C "$T/kz.conf" --root "$R" --date 2026-01-01
 [ "$(cut -d, -f1 "$R/series.csv" | uniq | tr '\n' ' ')" = "date 2026-01-01 2026-01-05 2026-01-12T063000Z " ] &&
 	ok "backfill: series.csv in date order" || bad "series order: $(cut -d, -f1 "$R/series.csv" | uniq | tr '\n' ' ')"
 [ "$(readlink "$R/latest")" = 2026-01-12T063000Z ] && ok "backfill: latest unchanged" || bad "latest -> $(readlink "$R/latest")"
+# sweep.lang: the report's language; a bad one exits 2 naming it
+printf 'sweep.name = kz-kk\nsweep.lang = kk\n' >"$T/kk.conf"
+expect 0 "published $T/kk/2026-01-05" -C "$T/kk.conf" --root "$T/kk" --date 2026-01-05 --dataset "$T/a.tlsmap"
+grep -q '<html lang="kk">' "$T/kk/2026-01-05/report.html" && ok "sweep.lang = kk" || bad "sweep.lang"
+printf 'sweep.name = kz-xx\nsweep.lang = xx\n' >"$T/xx.conf"
+expect 2 "sweep.lang 'xx'" -C "$T/xx.conf" --root "$T/xx" --date 2026-01-05 --dataset "$T/a.tlsmap"
 # a series written by another version is not appended to
 sed -i '1s/$/,extra/' "$R/series.csv"; cp "$R/series.csv" "$T/series.other"
 expect 1 "header" -C "$T/kz.conf" --root "$R" --date 2026-01-26 --dataset "$T/a.tlsmap"
@@ -94,4 +106,9 @@ printf 'sweep.slurm = maybe\n' >"$T/bad3.conf"
 expect 2 "$T/bad3.conf:1: sweep.slurm is a flag" -C "$T/bad3.conf" --root "$R"
 printf 'sweep.name = a/b\n' >"$T/bad4.conf"
 expect 2 "invalid sweep.name 'a/b'" -C "$T/bad4.conf" --root "$R"
+# a compressed dataset is published and summarised as it is
+"$GEN" "$T/z.tlsmap.zst" || bad "generator .zst"
+R2=$T/root-zst
+expect 0 "38 hosts with TLS, 9 intercepted" -C "$T/kz.conf" --root "$R2" --date 2026-02-02 --dataset "$T/z.tlsmap.zst"
+cmp -s "$R2/2026-02-02/scan.tlsmap" "$T/z.tlsmap.zst" && ok "compressed dataset copied as it is" || bad "compressed dataset differs"
 test_done
