@@ -122,6 +122,7 @@ static void chart(const struct report_ctx *c, const char *cc)
 	const struct series *ser = c->ser;
 	const double x0 = 72, w = 510, y0 = 150, h = 130;
 	double labelled = -1e9; /* x of the last date written under the axis */
+	const uint64_t t0 = ser->pt[0].start_us, t1 = ser->pt[ser->n - 1].start_us;
 	const char *fill;
 	FILE *f = c->f;
 	char cc_html[64];
@@ -141,14 +142,18 @@ static void chart(const struct report_ctx *c, const char *cc)
 	}
 	for (size_t p = 0; p < ser->n; p++) {
 		const struct sum_group *g = point_country(ser, p, cc);
-		double x = x0 + (ser->n > 1 ? w * (double)p / (double)(ser->n - 1) : w / 2);
+		/* time runs to scale: a pause between scans shows as a gap */
+		double x = t1 > t0 ? x0 + w * (double)(ser->pt[p].start_us - t0) / (double)(t1 - t0)
+				   : x0 + w / 2;
 
 		/* dates under the axis: the first, the last, and between them those
 		 * that keep clear of their neighbours (a date with its time is ~150 units wide) */
-		if (p == 0 || p + 1 == ser->n || (x - labelled >= 170 && x0 + w - x >= 230)) {
+		if ((p == 0 || p + 1 == ser->n || (x - labelled >= 170 && x0 + w - x >= 230)) &&
+		    (p == 0 || x - labelled >= 170)) {
 			labelled = x;
 			fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">", x, y0 + 22,
-				p == 0		  ? "start"
+				t1 == t0	  ? "middle"
+				: p == 0	  ? "start"
 				: p + 1 == ser->n ? "end"
 						  : "middle");
 			point_date(c, p);
