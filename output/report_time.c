@@ -76,12 +76,54 @@ static void point_date(const struct report_ctx *c, size_t p)
 			     sizeof(buf)));
 }
 
-/* Rate and interval of each scan: a dot with a bar, one line per vantage point. */
+/* One colour per vantage point (in order of first scan): dot, bar, legend. */
+static const char *const vantage_fill[] = {"#990000", "#1f5fa8", "#2a7a3a", "#7a4fa0", "#8a6d00"};
+
+static size_t vantage_index(const struct series *ser, size_t p)
+{
+	size_t idx = 0;
+
+	for (size_t q = 0; q < p; q++) {
+		bool seen = false;
+
+		for (size_t r = 0; r < q && !seen; r++)
+			seen = !strcmp(ser->pt[r].vantage, ser->pt[q].vantage);
+		if (!seen && !strcmp(ser->pt[q].vantage, ser->pt[p].vantage))
+			return idx;
+		idx += !seen;
+	}
+	return idx;
+}
+
+static void chart_legend(const struct report_ctx *c)
+{
+	if (c->ser->nvantages < 2)
+		return;
+	fputs("<div class=\"legend\">", c->f);
+	for (size_t p = 0; p < c->ser->n; p++) {
+		size_t k = vantage_index(c->ser, p);
+		bool first = true;
+
+		for (size_t q = 0; q < p && first; q++)
+			first = strcmp(c->ser->pt[q].vantage, c->ser->pt[p].vantage) != 0;
+		if (!first)
+			continue;
+		fprintf(c->f, "<span><i style=\"background:%s\"></i>",
+			vantage_fill[k % (sizeof(vantage_fill) / sizeof(vantage_fill[0]))]);
+		rl_esc(c->f, c->ser->pt[p].vantage[0] ? c->ser->pt[p].vantage : "-");
+		fputs("</span>", c->f);
+	}
+	fputs("</div>\n", c->f);
+}
+
+/* Rate and interval of each scan: a dot with a bar, coloured by vantage point. */
 static void chart(const struct report_ctx *c, const char *cc)
 {
 	const struct series *ser = c->ser;
 	const double x0 = 72, w = 510, y0 = 150, h = 130;
 	double labelled = -1e9; /* x of the last date written under the axis */
+	const uint64_t t0 = ser->pt[0].start_us, t1 = ser->pt[ser->n - 1].start_us;
+	const char *fill;
 	FILE *f = c->f;
 	char cc_html[64];
 
@@ -100,14 +142,18 @@ static void chart(const struct report_ctx *c, const char *cc)
 	}
 	for (size_t p = 0; p < ser->n; p++) {
 		const struct sum_group *g = point_country(ser, p, cc);
-		double x = x0 + (ser->n > 1 ? w * (double)p / (double)(ser->n - 1) : w / 2);
+		/* time runs to scale: a pause between scans shows as a gap */
+		double x = t1 > t0 ? x0 + w * (double)(ser->pt[p].start_us - t0) / (double)(t1 - t0)
+				   : x0 + w / 2;
 
 		/* dates under the axis: the first, the last, and between them those
 		 * that keep clear of their neighbours (a date with its time is ~150 units wide) */
-		if (p == 0 || p + 1 == ser->n || (x - labelled >= 170 && x0 + w - x >= 230)) {
+		if ((p == 0 || p + 1 == ser->n || (x - labelled >= 170 && x0 + w - x >= 230)) &&
+		    (p == 0 || x - labelled >= 170)) {
 			labelled = x;
 			fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">", x, y0 + 22,
-				p == 0		  ? "start"
+				t1 == t0	  ? "middle"
+				: p == 0	  ? "start"
 				: p + 1 == ser->n ? "end"
 						  : "middle");
 			point_date(c, p);
@@ -115,13 +161,17 @@ static void chart(const struct report_ctx *c, const char *cc)
 		}
 		if (!g || !g->hosts_tls)
 			continue;
+		fill = vantage_fill[vantage_index(ser, p) %
+				    (sizeof(vantage_fill) / sizeof(vantage_fill[0]))];
 		fprintf(f,
-			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e34a33\" "
-			"stroke-width=\"3\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" "
-			"fill=\"#990000\"/>",
-			x, x, y0 - h * g->ci_low, y0 - h * g->ci_high, x, y0 - h * g->rate);
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			"stroke-opacity=\".6\" stroke-width=\"3\"/><circle cx=\"%.1f\" cy=\"%.1f\" "
+			"r=\"5\" fill=\"%s\"/>",
+			x, x, y0 - h * g->ci_low, y0 - h * g->ci_high, fill, x, y0 - h * g->rate,
+			fill);
 	}
 	fputs("</g></svg>\n", f);
+	chart_legend(c);
 }
 
 static void rate_cells(const struct report_ctx *c, const struct sum_group *g)
