@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dpdk/tcp.h"
+#include "tests/unit/test.h"
 
 static int null_tx(void *c, const uint8_t *f, uint16_t l)
 {
@@ -42,19 +43,6 @@ static void closed(void *a, uint64_t u, int o)
 	(void)o;
 }
 
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6))
-			kb = atol(line + 6);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000u;
@@ -66,7 +54,7 @@ int main(int argc, char **argv)
 		.tx = null_tx,
 		.app_ops = &ops,
 	};
-	long before = rss_kb();
+	long before = test_rss_kb();
 	struct tcp_table *t = tcp_table_new(&cfg);
 	if (!t) {
 		printf("error=cannot allocate a table of %u\n", n);
@@ -79,7 +67,7 @@ int main(int argc, char **argv)
 		if (tcp_connect(t, htonl(ip), htons(port), i, 1000000000ull) == 0)
 			ok++;
 	}
-	long after = rss_kb();
+	long after = test_rss_kb();
 	printf("tcp_conn_bytes=%zu\n", tcp_conn_size());
 	printf("inflight_connections=%u\n", ok);
 	printf("tcp_table_bytes=%zu\n", tcp_table_bytes(t));

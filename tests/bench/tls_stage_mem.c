@@ -33,6 +33,7 @@
 
 #include "dpdk/tcp.h"
 #include "scanner/stage_tls.h"
+#include "tests/unit/test.h"
 
 #define MSS 1400u
 #define HELLO_LEN 512u
@@ -134,20 +135,6 @@ static void closed(void *app, uint64_t user, int outcome)
 	(void)outcome;
 }
 
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6))
-			kb = atol(line + 6);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 #define CLI_IP 0xc6130002u /* 198.19.0.2 */
 
 static uint32_t srv_ip(uint32_t i)
@@ -231,7 +218,7 @@ int main(int argc, char **argv)
 	memset(b.buf_cap, 0, n * sizeof(*b.buf_cap));
 	memset(b.got, 0xff, n * sizeof(*b.got));
 	memset(b.got, 0, n * sizeof(*b.got));
-	rss0 = rss_kb();
+	rss0 = test_rss_kb();
 
 	/* the stage's tables for n connections (worker_init sizes them by
 	 * --max-connections), and its TCP with the same budget settings */
@@ -272,7 +259,7 @@ int main(int argc, char **argv)
 		if (tcp_rx(b.tcp, frame, len, now) == 1)
 			answered++;
 	}
-	rss_tables = rss_kb();
+	rss_tables = test_rss_kb();
 	/* 3: every server sends its flight; what the budget cannot hold waits */
 	for (uint32_t i = 0; i < opened; i++) {
 		b.last = i;
@@ -289,7 +276,7 @@ int main(int argc, char **argv)
 			waiting++;
 	}
 	tcp_poll(b.tcp, now + 1000000);
-	rss_all = rss_kb();
+	rss_all = test_rss_kb();
 
 	const struct tcp_stats *st = tcp_table_stats(b.tcp);
 	printf("connections=%u\n", n);

@@ -72,18 +72,6 @@ static int run(const char *const *args, long *rss_kb)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static size_t varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 /* Record{meta: ScanMeta{geo_databases: @n x empty}} after the magic. */
 static void write_crafted_meta(const char *path, size_t n)
 {
@@ -92,9 +80,10 @@ static void write_crafted_meta(const char *path, size_t n)
 	size_t inner = 2 * n, h = 0;
 
 	fwrite(OUT_MAGIC, 1, OUT_MAGIC_LEN, f);
-	h += varint(hdr + h, inner + 1 + varint((uint8_t[10]){0}, inner)); /* record length */
-	hdr[h++] = 0x0a;						   /* Record.meta, LEN */
-	h += varint(hdr + h, inner);
+	h += test_varint(hdr + h,
+			 inner + 1 + test_varint((uint8_t[10]){0}, inner)); /* record length */
+	hdr[h++] = 0x0a;						    /* Record.meta, LEN */
+	h += test_varint(hdr + h, inner);
 	fwrite(hdr, 1, h, f);
 	for (size_t i = 0; i < n; i++)
 		fwrite("\x7a\x00", 1, 2, f); /* ScanMeta.geo_databases (15), empty */
@@ -124,9 +113,9 @@ static void write_many_empty_strings(const char *path, size_t nrec)
 	for (size_t i = 0; i < nrec; i++) {
 		uint8_t hdr[16];
 
-		h = varint(hdr, body + 1 + varint((uint8_t[10]){0}, body));
+		h = test_varint(hdr, body + 1 + test_varint((uint8_t[10]){0}, body));
 		hdr[h++] = 0x1a; /* Record.probe, LEN */
-		h += varint(hdr + h, body);
+		h += test_varint(hdr + h, body);
 		fwrite(hdr, 1, h, f);
 		fwrite(rec + 16, 1, body, f);
 	}

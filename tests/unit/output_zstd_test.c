@@ -368,18 +368,6 @@ static long maxrss_kb(void)
 	return ru.ru_maxrss;
 }
 
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 /*
  * One frame holding "magic, then one Certificate record whose der is @zeros
  * zero bytes": a record the reader accepts when it is on disk as it is
@@ -398,7 +386,7 @@ static void write_bomb(const char *path, unsigned long long pledge, size_t zeros
 
 	memcpy(head, OUT_MAGIC, OUT_MAGIC_LEN);
 	hn = OUT_MAGIC_LEN;
-	hn += put_varint(head + hn, 1 + 5 + cert_len);	  /* Record */
+	hn += test_varint(head + hn, 1 + 5 + cert_len);	  /* Record */
 	head[hn++] = 0x12;				  /* Record.certificate */
 	head[hn++] = (uint8_t)(0x80 | (cert_len & 0x7f)); /* padded to 5 bytes */
 	head[hn++] = (uint8_t)(0x80 | ((cert_len >> 7) & 0x7f));

@@ -183,6 +183,35 @@ static inline int test_write_file(const char *path, const char *text)
 	return 0;
 }
 
+/* A protobuf varint of @v at @p (at most 10 bytes): its length. For tests
+ * that craft records byte by byte. */
+static inline size_t test_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* The process's resident set now (VmRSS), in KiB; -1 when unknown. */
+static inline long test_rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 /* xorshift64: a reproducible stream for test inputs (not for keys). */
 static inline uint64_t test_rand(uint64_t *state)
 {
