@@ -722,6 +722,7 @@ static const char usage_tls[] =
 	"usage: tlsmap bench tls [options]   (key=value lines on stdout)\n"
 	"  --hosts N         addresses scanned from 198.18.0.0 (256..131072, default 16384)\n"
 	"  --snis K          test SNIs per host (0..16, default 2): K + 2 chains per host\n"
+	"                    (the second control only follows test SNIs: 1 when K is 0)\n"
 	"  --distinct D      distinct leaf certificates per (algorithm, chain length) (default "
 	"16)\n"
 	"  --tls13-share N   openssl run: one host in N is a TLS 1.3-only server (0: none, "

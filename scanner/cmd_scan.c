@@ -723,7 +723,7 @@ static int start_resume(struct scan_run *r)
 	r->gen.ndone = rs->prev.ndone;
 	r->gen.resume = rs->tracker;
 	rs->last_ckpt_ns = eng_now_ns(r->e);
-	if (scan_checkpoint(rs, out_writer_durable_offset(r->w), rs->last_ckpt_ns) != 0 ||
+	if (scan_checkpoint(rs, out_async_durable(r->oa), rs->last_ckpt_ns) != 0 ||
 	    (r->cfg.user && chown(rs->ckpt_path, r->pu.uid, r->pu.gid) != 0)) {
 		fprintf(stderr, "tlsmap scan: %s: %s\n", rs->ckpt_path, strerror(errno));
 		return 1;

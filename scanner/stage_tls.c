@@ -1367,6 +1367,10 @@ static int app_data_work(struct tls_worker *w, uint64_t user, const uint8_t *d, 
 	struct tls_probe *p = &w->probes[user];
 	uint32_t cap = (uint32_t)w->st->cfg->max_flight_bytes;
 
+	/* the server's answer time, for the scheduler: when its first byte came,
+	 * not when the receive budget let us take it (our wait is no server's queue) */
+	if (!p->first_byte_ns)
+		p->first_byte_ns = eng_worker_now_ns(w->ew);
 	/* ask the receive budget for all of d before taking any of it; the
 	 * OpenSSL path is charged the flight it was fed (its buffers are
 	 * OpenSSL's), the fast path its buffer */
@@ -1381,8 +1385,6 @@ static int app_data_work(struct tls_worker *w, uint64_t user, const uint8_t *d, 
 		p->status = TLS_ST_TOO_LARGE; /* out of memory: as before the budget */
 		return TCP_APP_TOO_LARGE;
 	}
-	if (!p->flight_bytes) /* the server's answer time, for the scheduler */
-		p->first_byte_ns = eng_worker_now_ns(w->ew);
 	p->flight_bytes += (uint32_t)len;
 	if (p->path == PATH_OSSL) {
 		if (p->flight_bytes > cap) {

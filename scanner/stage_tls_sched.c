@@ -29,13 +29,20 @@
  * byte (SCHED_DROPPED, SCHED_SILENT) only on a /24 that answers (one answer
  * per two failures at least: where failing is not the rule). A /24 that
  * never answers, or a tarpit, or a host that resets everything is the
- * network's own behaviour; it is counted (own_failures) and heard by no
- * window, and a silence there is not retried (each tarpit costs one read
- * timeout). A busy server shows itself anyway, before any timeout, by
- * answers that come far later than the /24's fastest (SCHED_SLOW:
- * handshakes queue at the server; a delay signal, as in TCP Vegas, compared
- * per /24 because hosts of one /24 share a path) and by SYNs that had to be
- * sent again (SCHED_SYN_LOST).
+ * network's own behaviour; it is counted (own_failures) and cuts no window
+ * (it lets the total window grow as an answer does: no evidence of load,
+ * and a window full of tarpits would otherwise never grow back after a
+ * cut), and a silence there is not retried (each tarpit costs one read
+ * timeout; after a recent total cut, only on a /24 that has answered). A
+ * silence on a /24 that answers is load for that /24's window and is
+ * retried, but the total window never hears of silences: tarpits mixed
+ * among answering hosts are common, and their timeouts arrive in bursts a
+ * read timeout after each pause in launching, which would feed back into
+ * more pauses. A busy server shows itself to the total window anyway,
+ * before any timeout, by resets, by answers that come far later than the
+ * /24's fastest (SCHED_SLOW: handshakes queue at the server; a delay
+ * signal, as in TCP Vegas, compared per /24 because hosts of one /24 share
+ * a path) and by SYNs that had to be sent again (SCHED_SYN_LOST).
  * Second, the total window is cut only when the recent share of load failures
  * (an EWMA over the last ~256 completions, whose noise at a 20% baseline is 0.02) exceeds the
  * baseline, the lowest share of the last 16 one-second epochs, by 10 points: a rise, not a level;
@@ -114,6 +121,20 @@ static void aimd_init(struct sched_aimd *a, float cwnd, float ceiling)
 	a->last_cut_ns = 0;
 }
 
+/* Growth for one completion without a load failure. @busy: the window was at
+ * least half used (no growth while the window is not what limits: RFC 7661's
+ * idea). */
+static void aimd_grow(struct sched_aimd *a, bool busy, float ceiling)
+{
+	if (!busy)
+		return;
+	if (a->cwnd < a->ssthresh)
+		a->cwnd += 1;
+	else
+		a->cwnd += maxf(1.0f, a->cwnd / 8) / a->cwnd;
+	a->cwnd = minf(a->cwnd, ceiling);
+}
+
 /* One completion. @busy: the window was at least half used (no growth
  * while the window is not what limits: RFC 7661's idea). Returns true when
  * the window was cut. */
@@ -130,13 +151,7 @@ static bool aimd_event(struct sched_aimd *a, bool fail, bool busy, float alpha, 
 		}
 		return false;
 	}
-	if (!busy)
-		return false;
-	if (a->cwnd < a->ssthresh)
-		a->cwnd += 1;
-	else
-		a->cwnd += maxf(1.0f, a->cwnd / 8) / a->cwnd;
-	a->cwnd = minf(a->cwnd, ceiling);
+	aimd_grow(a, busy, ceiling);
 	return false;
 }
 
@@ -305,10 +320,9 @@ bool sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 	bool maybe = sig == SCHED_DROPPED || sig == SCHED_SILENT;
 	bool fail = sig == SCHED_LOAD_FAIL || sig == SCHED_SYN_LOST || sig == SCHED_SLOW ||
 		    (maybe && evidence);
-	bool retry =
-		sig == SCHED_LOAD_FAIL || sig == SCHED_DROPPED ||
-		(sig == SCHED_SILENT &&
-		 (evidence || (s->w.last_cut_ns && now_ns - s->w.last_cut_ns < RECENT_CUT_NS)));
+	bool recent_cut = s->w.last_cut_ns && now_ns - s->w.last_cut_ns < RECENT_CUT_NS;
+	bool retry = sig == SCHED_LOAD_FAIL || sig == SCHED_DROPPED ||
+		     (sig == SCHED_SILENT && (evidence || (recent_cut && n && n->answers)));
 
 	if (s->inflight)
 		s->inflight--;
@@ -325,27 +339,44 @@ bool sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 		return false;
 	epoch_roll(s, now_ns);
 	if (maybe && !fail) {
-		s->stats.own_failures++; /* the host's own way: no window hears of it */
+		/* the host's own way: no evidence of load. It cuts nothing and counts
+		 * in no failure share, but it lets a full total window grow by one,
+		 * as slow start does: a window full of tarpits after a cut would
+		 * otherwise take minutes to grow back (their slots cost the servers
+		 * no handshake) */
+		s->stats.own_failures++;
+		if ((float)(s->inflight + 1) * 2 >= s->w.cwnd) /* +1, as slow start */
+			s->w.cwnd = minf(s->w.cwnd + 1, (float)s->cfg.max_conns);
 		return retry;
 	}
-	if (fail) {
+	if (fail)
 		s->stats.load_failures++;
-		s->epoch_fail++;
-		if (n && n->fail_epoch != s->epoch_no + 1) {
-			n->fail_epoch = s->epoch_no + 1;
-			s->fail_nets++;
+	/* A silence, even on a /24 that answers, is the /24 window's signal
+	 * only: tarpits mixed among answering hosts are common, and their
+	 * timeouts arrive in bursts a read timeout after each pause in
+	 * launching, which would feed back into more pauses of the whole scan.
+	 * A busy server shows itself to the total window by its resets, lost
+	 * SYNs and slow answers, seconds before any read timeout. */
+	if (sig != SCHED_SILENT) {
+		if (fail) {
+			s->epoch_fail++;
+			if (n && n->fail_epoch != s->epoch_no + 1) {
+				n->fail_epoch = s->epoch_no + 1;
+				s->fail_nets++;
+			}
+		} else {
+			s->epoch_ok++;
 		}
-	} else {
-		s->epoch_ok++;
-	}
-	float floor = (float)(s->cfg.max_conns < TOTAL_FLOOR ? s->cfg.max_conns : TOTAL_FLOOR);
-	bool spread = s->fail_nets >= SPREAD_NETS || s->prev_fail_nets >= SPREAD_NETS;
-	float cut_at = spread ? minf(0.9f, baseline(s) + TOTAL_RISE) : 2.0f; /* 2: never */
-	if (aimd_event(&s->w, fail, (float)(s->inflight + 1) * 2 >= s->w.cwnd, EWMA_TOTAL, cut_at,
-		       floor, (float)s->cfg.max_conns, opened_ns, now_ns)) {
-		s->stats.cuts++;
-		if ((uint32_t)s->w.cwnd < s->stats.min_cwnd)
-			s->stats.min_cwnd = (uint32_t)s->w.cwnd;
+		float floor =
+			(float)(s->cfg.max_conns < TOTAL_FLOOR ? s->cfg.max_conns : TOTAL_FLOOR);
+		bool spread = s->fail_nets >= SPREAD_NETS || s->prev_fail_nets >= SPREAD_NETS;
+		float cut_at = spread ? minf(0.9f, baseline(s) + TOTAL_RISE) : 2.0f; /* 2: never */
+		if (aimd_event(&s->w, fail, (float)(s->inflight + 1) * 2 >= s->w.cwnd, EWMA_TOTAL,
+			       cut_at, floor, (float)s->cfg.max_conns, opened_ns, now_ns)) {
+			s->stats.cuts++;
+			if ((uint32_t)s->w.cwnd < s->stats.min_cwnd)
+				s->stats.min_cwnd = (uint32_t)s->w.cwnd;
+		}
 	}
 	if (n && aimd_event(&n->w, fail, (float)(n->inflight + 1) * 2 >= n->w.cwnd, EWMA_NET,
 			    NET_FAIL, 1.0f, (float)s->cfg.net_max_conns, opened_ns, now_ns))

@@ -90,6 +90,11 @@ UNSTABLE_PORTS="9101 9102"
 declare -A R2_NEXTHOP=([kz]=198.19.200.6 [ru]=198.19.200.22 [de]=198.19.200.14 [us]=198.19.200.18)
 declare -A MBOX_OF=([kz]=mkz [ru]=mru)
 declare -A MBOX_DOWN=([mkz]=198.19.200.10 [mru]=198.19.200.26)
+# The routers (tlm-r1, tlm-r2 and their links to the countries, all in
+# 198.19.200.0/24) geolocate as one transit network (AS64496 is reserved for
+# documentation), so that a localised probe's hop_before_interceptor has a
+# country and an ASN to check (issue 10). Not a target: no scan names it.
+ROUTERS_GEO=$'198.19.200.0/24\tNL\tNetherlands\t64496\tLab Transit'
 
 log() { printf '[lab %s] %s\n' "$(date +%T)" "$*"; }
 die() { log "error: $*"; exit 1; }
@@ -458,20 +463,22 @@ write_outputs() {
 	# middlebox's hop and the router before it ("-" without one). A router
 	# answers from the address of its interface toward the scanner: tlm-r2's
 	# is 198.19.200.2, a middlebox's the one tlm-r2 routes to (R2_NEXTHOP).
+	# Every such router geolocates as ROUTERS_GEO (router_cc, router_asn).
 	{
-		printf 'country\tserver_hop\tbefore_server\tmbox_hop\tbefore_mbox\n'
-		local cns
+		local cns rcc rasn
+		rcc=$(cut -f2 <<<"$ROUTERS_GEO") rasn=$(cut -f4 <<<"$ROUTERS_GEO")
+		printf 'country\tserver_hop\tbefore_server\tmbox_hop\tbefore_mbox\trouter_cc\trouter_asn\n'
 		for cns in $COUNTRIES; do
 			if [ -n "${MBOX_OF[$cns]:-}" ]; then
-				printf '%s\t4\t%s\t3\t198.19.200.2\n' "${cns^^}" "${R2_NEXTHOP[$cns]}"
+				printf '%s\t4\t%s\t3\t198.19.200.2\t%s\t%s\n' "${cns^^}" "${R2_NEXTHOP[$cns]}" "$rcc" "$rasn"
 			else
-				printf '%s\t3\t198.19.200.2\t-\t-\n' "${cns^^}"
+				printf '%s\t3\t198.19.200.2\t-\t-\t%s\t%s\n' "${cns^^}" "$rcc" "$rasn"
 			fi
 		done
 	} >"$LAB_DIR/hops.tsv"
 	plan truth "$SNI_FILE" "$LAB_DIR/interceptors.tsv" >"$LAB_DIR/truth.tsv.tmp"
 	mv "$LAB_DIR/truth.tsv.tmp" "$LAB_DIR/truth.tsv"
-	plan ranges | perl "$HERE/geo.pl" "$LAB_DIR/geo"
+	{ plan ranges; printf '%s\n' "$ROUTERS_GEO"; } | perl "$HERE/geo.pl" "$LAB_DIR/geo"
 	cat >"$LAB_DIR/lab.env" <<EOF
 # tlsmap lab (tests/lab/lab.sh), for: source $LAB_DIR/lab.env
 LAB_DIR='$LAB_DIR'

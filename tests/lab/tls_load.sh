@@ -38,12 +38,14 @@ if ! grep -q $'^198.18.32.1\t' "$TRUTH"; then
 	exit 77
 fi
 
+# LOAD_ARGS: more scan flags (word-split), e.g. --no-localize to compare times.
 # The scan must end by itself: it took 90-140 s on the lab's 2 shared cores;
 # a scan whose held, deferred or localised probes are never released stops
 # progressing (the tree of 9cdf3f0: 22,109 of 29,184 probes after 10 min).
 start=$SECONDS
+# shellcheck disable=SC2086 # LOAD_ARGS is split on purpose
 TLS_SCAN_TIMEOUT=${LOAD_TIMEOUT:-420} TLS_PROBES=${LOAD_PROBES:-1} tls_scan "$TMP/load.tlsmap" \
-	"$MBOX_RANGE" "$PLAIN_RANGE" --vantage load >"$TMP/scan.log" 2>&1
+	"$MBOX_RANGE" "$PLAIN_RANGE" --vantage load ${LOAD_ARGS:-} >"$TMP/scan.log" 2>&1
 rc=$?
 grep -E '^tlsmap scan: (tls: (load_|[0-9]+ test SNI)|localize:)|^summary: (synack|probes)' \
 	"$TMP/scan.log"
@@ -72,8 +74,9 @@ echo "truth rows=$rows forged=$forged"
 [ "$forged" -ge 1000 ] || { echo "FAIL the load range has only $forged forged rows (plan?)"; exit 1; }
 retried=$(jq -r 'select((.probe.attempts // 0) > 1) | .probe.sni' "$TMP/probes.jsonl" | wc -l)
 echo "probes that took more than one attempt: $retried (informational)"
+# HOPS (lab.env): every localised probe's hops are the topology's
 python3 "$HERE/tls_truth_compare.py" "$TMP/truth.tsv" "$TMP/probes.jsonl" "$TMP/certs.jsonl" \
-	>"$TMP/compare.txt"
+	"${HOPS:-}" >"$TMP/compare.txt"
 rc=$?
 grep -v "^truth=" "$TMP/compare.txt" | head -30
 tail -1 "$TMP/compare.txt"

@@ -10,8 +10,9 @@ host that never answers the sweep gets no record, as in ZMap).
 With HOPS.tsv (lab.sh: what the topology implies per country), every
 localised probe must report it: an INTERCEPTED one the middlebox's hop and
 the router before it, a served-by-host or unstable one the server's own hop
-and the router before the server; and every middlebox with INTERCEPTED rows
-must have at least one localised probe.
+and the router before the server, with that router's country and ASN when
+HOPS.tsv has them; and every middlebox with INTERCEPTED rows must have at
+least one localised probe.
 
 usage: tls_truth_compare.py TRUTH.tsv PROBES.jsonl CERTS.jsonl [HOPS.tsv]
 """
@@ -111,7 +112,7 @@ def main():
             extra += 1
             if extra <= 20:
                 print(f"EXTRA {key[0]} {key[1]}: {p.get('verdict')} (not in truth)")
-    loc_ok = loc_bad = 0
+    loc_ok = loc_bad = loc_geo = 0
     loc_groups = set()
     want_groups = set()
     for key, t in truth.items():
@@ -132,17 +133,22 @@ def main():
         hb = p.get("hopBeforeInterceptor")
         hb = ".".join(str(b) for b in base64.b64decode(hb)) if hb else "-"
         have = (p.get("interceptorHop", 0), hb, p.get("serverHop", 0))
+        if hb != "-" and h.get("router_cc"):
+            # the router before is geolocated (its country and ASN)
+            want += (h["router_cc"], int(h["router_asn"]))
+            have += (p.get("hopCountry", ""), int(p.get("hopAsn", 0)))
+            loc_geo += 1
         if have == want:
             loc_ok += 1
         else:
             loc_bad += 1
-            print(f"HOPS {key[0]} {key[1]}: interceptor_hop, hop_before, server_hop = {have} "
+            print(f"HOPS {key[0]} {key[1]}: interceptor_hop, hop_before, server_hop[, hop_country, hop_asn] = {have} "
                   f"want {want} ({t['kind']})")
     unlocalised = sorted(want_groups - loc_groups) if hops else []
     for g in unlocalised:
         print(f"UNLOCALISED no probe of {g} was localised")
     print(f"localised={loc_ok + loc_bad} localised_ok={loc_ok} localised_bad={loc_bad} "
-          f"groups_unlocalised={len(unlocalised)}")
+          f"router_geo_checked={loc_geo} groups_unlocalised={len(unlocalised)}")
     print(f"truth={len(truth)} records={len(got)} ok={ok} fp={fp} fn={fn} mismatch={other} "
           f"missing={missing} extra={extra} duplicate={dup} control2={ctrl2} control2_bad={bad_ctrl2}")
     return 0 if fp == fn == other == missing == extra == dup == bad_ctrl2 == loc_bad == len(unlocalised) == 0 else 1

@@ -21,4 +21,11 @@ for c in scan dump summary merge report x509 bench sweep diff; do
 	expect 0 "usage: tlsmap $c" $c --help
 	expect 2 "--no-such-flag" $c --no-such-flag
 done
+# issue 10: path localisation is on by default, at least 5 per group; the bound is checked
+expect 0 "group (default 5)" scan --help
+expect 0 "--no-localize" scan --help
+for v in 0 x 1000001; do
+	expect 2 "--localize-per-group" scan --localize-per-group $v --dry-run -p 443 --allow-reserved 198.18.0.1
+done
+expect 0 "addresses=1" scan --no-localize --localize-per-group 1 --dry-run -p 443 --allow-reserved 198.18.0.1
 exit $fail

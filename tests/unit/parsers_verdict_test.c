@@ -414,6 +414,23 @@ static void run_rows(struct verify_store *const stores[2], const struct icpt_lis
 				       "%s: redecide reason %zu '%s' want '%s'", w->name, k,
 				       late.reasons[k], r.reasons[k]);
 		}
+		{
+			/* the chain cache's way: the interceptor match computed once
+			 * (verdict_match_interceptor) and handed in gives the same */
+			struct icpt_match m;
+			struct verdict_result cached;
+			verdict_match_interceptor(in.interceptors, in.test, in.test_n, &m);
+			in.known_match = &m;
+			in.evidence = w->evidence;
+			verdict_decide(&in, &cached);
+			in.known_match = NULL;
+			EXPECT(cached.verdict == r.verdict && cached.interceptor == r.interceptor &&
+				       cached.interceptor_way == r.interceptor_way &&
+				       cached.interceptor_cert == r.interceptor_cert &&
+				       cached.n_reasons == r.n_reasons,
+			       "%s: with known_match %s, without %s", w->name,
+			       verdict_name(cached.verdict), verdict_name(r.verdict));
+		}
 		seen |= 1u << r.verdict;
 		EXPECT(r.reasons_dropped == 0, "%s: %u reasons dropped", w->name,
 		       r.reasons_dropped);

@@ -481,23 +481,69 @@ static void test_evidence(void)
 	CHECK(s.stats.net_cuts > 0);
 	/* one /24 in trouble is its own window's business */
 	CHECK_EQ_U64(s.stats.cuts, 0);
-	/* the same on eight /24s that answered: the total window backs off */
+	/* resets on eight /24s that answered: the total window backs off (it
+	 * never hears of silences, tarpits mixed among answering hosts) */
 	t += 5000 * MS;
 	for (uint32_t k = 0; k < 800; k++) {
 		uint32_t ip = 0xc6130000u + ((k % 8) << 8) + (k / 8) % 200;
 		sched_opened(&s, ip, t);
-		sched_closed(&s, ip, k < 400 ? SCHED_ANSWERED : SCHED_SILENT, t, t + 5 * MS);
+		sched_closed(&s, ip, k < 400 ? SCHED_ANSWERED : SCHED_DROPPED, t, t + 5 * MS);
 		t += MS;
 	}
 	CHECK(s.stats.cuts > 0 && sched_window(&s) < w);
-	/* the quiet /24 again: a silence right after a total cut is worth a retry */
+	/* right after a total cut, a silence is worth a retry on a /24 that has
+	 * answered, however rarely, and still not on one that never did */
+	uint32_t sparse = 0xc6120300u;
+	sched_opened(&s, sparse, t);
+	sched_closed(&s, sparse, SCHED_ANSWERED, t, t + MS);
+	for (int k = 1; k < 10; k++) {
+		sched_opened(&s, sparse + (uint32_t)k, t);
+		sched_closed(&s, sparse + (uint32_t)k, SCHED_DROPPED, t, t + MS);
+	}
+	sched_opened(&s, sparse + 20, t + 1000 * MS);
+	CHECK(sched_closed(&s, sparse + 20, SCHED_SILENT, t + 1000 * MS, t + 5000 * MS));
 	sched_opened(&s, quiet, t + 1000 * MS);
-	CHECK(sched_closed(&s, quiet, SCHED_SILENT, t + 1000 * MS, t + 5000 * MS));
+	CHECK(!sched_closed(&s, quiet, SCHED_SILENT, t + 1000 * MS, t + 5000 * MS));
+	sched_free(&s);
+}
+
+/* after a cut, a window full of tarpits (silent /24s, no evidence of load)
+ * grows back: their completions say nothing of load */
+static void test_regrow(void)
+{
+	struct sched s;
+	struct sched_cfg cfg = {.max_conns = 4096,
+				.net_max_conns = 4096,
+				.max_attempts = 3,
+				.retry_delay_ns = 2000 * MS,
+				.queue_cap = 16};
+	uint64_t t = 1000 * MS;
+	CHECK(sched_init(&s, &cfg, t) == 0);
+	for (uint32_t k = 0; k < 800; k++) { /* resets spread over 8 answering /24s */
+		uint32_t ip = 0xc6130000u + ((k % 8) << 8) + (k / 8) % 200;
+		sched_opened(&s, ip, t);
+		sched_closed(&s, ip, k < 400 ? SCHED_ANSWERED : SCHED_DROPPED, t, t + 5 * MS);
+		t += MS;
+	}
+	uint32_t cut = sched_window(&s);
+	CHECK(s.stats.cuts > 0);
+	for (int round = 0; round < 20; round++) { /* a full window of tarpits, 4 s each */
+		uint32_t n = sched_window(&s);
+		for (uint32_t k = 0; k < n; k++)
+			sched_opened(&s, 0xc6400000u + k, t);
+		t += 4000 * MS;
+		for (uint32_t k = 0; k < n; k++)
+			sched_closed(&s, 0xc6400000u + k, SCHED_SILENT, t - 4000 * MS, t);
+	}
+	fprintf(stderr, "regrow: window %u after the cut, %u after 20 rounds of tarpits\n", cut,
+		sched_window(&s));
+	CHECK(sched_window(&s) >= 2 * cut);
 	sched_free(&s);
 }
 
 int main(void)
 {
+	test_regrow();
 	test_evidence();
 	test_hostile_range();
 	test_slow();
