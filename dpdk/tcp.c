@@ -571,7 +571,7 @@ static void fire(struct tcp_table *t, struct tcp_conn *c, uint64_t now)
 		uint8_t max = c->state == ST_SYN_SENT ? t->cfg.syn_tries : t->cfg.data_tries;
 		/* a TTL-limited hello is not sent again: each copy would draw one
 		 * more ICMP from a router that rate-limits them; the caller paces
-		 * its own retries (scanner/localize.c) */
+		 * its own retries (scanner/stage/localize.c) */
 		if (c->tries >= max || (c->data_ttl && c->state != ST_SYN_SENT)) {
 			c->rto_at_ns = 0;
 		} else {

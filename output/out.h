@@ -63,7 +63,7 @@ struct out_writer;
  */
 struct out_writer *out_writer_open(const char *path);
 /*
- * Continue PATH.partial (a resumed scan, scanner/resume.h): cut it to
+ * Continue PATH.partial (a resumed scan, scanner/stage/resume.h): cut it to
  * @length (a record boundary after its ScanMeta), learn its certificates
  * so they are not written twice, and append from there. NULL on error
  * (errno set; EINVAL: the file does not start with a ScanMeta); the file

@@ -68,7 +68,7 @@ enum x509_err {
 #define X509_ANOM_IP_LENGTH (1ull << 14)	/* iPAddress SAN not 4 or 16 octets */
 #define X509_ANOM_UNIQUE_ID (1ull << 15)	/* issuer/subject unique identifiers present */
 #define X509_ANOM_BAD_PATHLEN (1ull << 16)	/* pathLen negative or above INT32_MAX */
-/* Set by the dataset's record writer (scanner/cert_record.c), not by
+/* Set by the dataset's record writer (scanner/stage/cert_record.c), not by
  * x509_parse(): a text field (SAN, AIA URI, CN/O/C) held octets that are not
  * UTF-8, or NUL, and was escaped with x509_text_escape(). */
 #define X509_ANOM_NOT_UTF8 (1ull << 17)

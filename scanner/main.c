@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scanner/cli.h"
+#include "scanner/cmd/cli.h"
 #include "scanner/paths.h"
 
 static const struct cli_cmd commands[] = {

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "dpdk/tcp.h"
-#include "scanner/stage_tls.h"
+#include "scanner/stage/stage_tls.h"
 #include "tests/unit/test.h"
 
 #define MSS 1400u

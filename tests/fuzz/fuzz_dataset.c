@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "fuzz_file.h"
-#include "scanner/cli.h"
+#include "scanner/cmd/cli.h"
 
 /* Sanitizer reports must still reach the real stderr while the commands'
  * stderr goes to /dev/null (weak: absent from the plain replay build). */

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "fuzz_file.h"
-#include "scanner/scan_config.h"
+#include "scanner/cmd/scan_config.h"
 
 void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "fuzz_file.h"
-#include "scanner/sweep.h"
+#include "scanner/core/sweep.h"
 
 static void tgt_check_set(const struct tgt_set *s)
 {

@@ -13,7 +13,7 @@
 
 #include <openssl/sha.h>
 
-#include "scanner/cert_record.h"
+#include "scanner/stage/cert_record.h"
 #include "test.h"
 
 /* The JSON printer's value for @key in @json (string values only). */

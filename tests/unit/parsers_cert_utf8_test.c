@@ -18,7 +18,7 @@
 
 #include "output/out.h"
 #include "parsers/x509.h"
-#include "scanner/cert_record.h"
+#include "scanner/stage/cert_record.h"
 #include "test.h"
 
 /* SEQUENCE OF GeneralName: dNSName "a\xffb.example", dNSName

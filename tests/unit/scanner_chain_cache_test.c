@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The TLS stage's chain cache (scanner/stage_tls_chain.h): a certificate
+ * The TLS stage's chain cache (scanner/stage/stage_tls_chain.h): a certificate
  * is hashed and parsed once, a chain verified once; a cached verification
  * is not used past a notBefore/notAfter of the chain (it once was, for up
  * to a minute: a chain verified a second before its leaf expired stayed
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "parsers/verify.h"
-#include "scanner/stage_tls_chain.h"
+#include "scanner/stage/stage_tls_chain.h"
 #include "test.h"
 #include "parsers_x509_testcerts.h"
 

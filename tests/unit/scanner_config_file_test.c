@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * -C FILE (scanner/config_file.c): the file's entries become "--key=value"
+ * -C FILE (scanner/cmd/config_file.c): the file's entries become "--key=value"
  * argv entries before the command line's; the command line overrides the
  * file by dropping the file's values for every option it sets (short alias,
  * abbreviation and --opt=value forms included) and for that option's
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scanner/config_file.h"
+#include "scanner/cmd/config_file.h"
 #include "tests/unit/test.h"
 
 static const struct option opts[] = {

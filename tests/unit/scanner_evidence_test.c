@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * scanner/evidence.c (issue 10): the scan-wide evidence table the TLS
+ * scanner/stage/evidence.c (issue 10): the scan-wide evidence table the TLS
  * stage's verdicts rest on. Checks the cross-host rule's thresholds (one
  * machine answering many addresses with one own chain never reaches it),
  * the group localisation bit, and the --localize-per-group claims: a claim
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "parsers/verdict.h"
-#include "scanner/evidence.h"
+#include "scanner/stage/evidence.h"
 #include "tests/unit/test.h"
 
 static void leaf(uint8_t out[8], unsigned n)

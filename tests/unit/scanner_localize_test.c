@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * scanner/localize.c against a simulated path: routers at hops
+ * scanner/stage/localize.c against a simulated path: routers at hops
  * 1..n that answer a packet whose TTL runs out with an ICMP time-exceeded
  * rate-limited as Linux does (a burst of 6, then one per second toward the
  * scanner), an interceptor at hop I that answers a hello reaching it with
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scanner/localize.h"
+#include "scanner/stage/localize.h"
 #include "tests/unit/test.h"
 
 #define MS 1000000ull

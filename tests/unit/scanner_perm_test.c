@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "scanner/sweep.h"
+#include "scanner/core/sweep.h"
 #include "tests/unit/test.h"
 
 static void check_cover(uint64_t n, uint32_t shards, uint64_t seed)

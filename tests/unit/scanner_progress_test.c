@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scanner/sweep.h"
+#include "scanner/core/sweep.h"
 #include "tests/unit/test.h"
 
 static struct progress_counters shared;

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "scanner/sweep.h"
+#include "scanner/core/sweep.h"
 #include "tests/unit/test.h"
 
 static uint64_t rng = 0xfeedface;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tlsmap scan --resume's pieces without a network (scanner/resume.h):
+ * tlsmap scan --resume's pieces without a network (scanner/stage/resume.h):
  *   - the checkpoint file round-trips; every truncation, every flipped
  *     byte and crafted bad lines (with a valid digest) are refused with
  *     RESUME_EBAD and a message, never a crash; a missing file is ENOENT;
@@ -21,8 +21,8 @@
 
 #include "output/out.h"
 #include "parsers/verdict.h"
-#include "scanner/evidence.h"
-#include "scanner/resume.h"
+#include "scanner/stage/evidence.h"
+#include "scanner/stage/resume.h"
 #include "test.h"
 
 static char dir[] = "/tmp/tlsmap-resume-XXXXXX";

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The TLS stage's scheduler (scanner/stage_tls_sched.c) on a fake clock:
+ * The TLS stage's scheduler (scanner/stage/stage_tls_sched.c) on a fake clock:
  * - classification: which outcomes are load failures;
  * - a simulated slow server behind a /16 that resets connections beyond
  *   what it can hold: the total window backs off to near its capacity and
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "dpdk/tcp.h"
-#include "scanner/stage_tls_sched.h"
+#include "scanner/stage/stage_tls_sched.h"
 #include "tests/unit/test.h"
 
 #define MS 1000000ull

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The --seed cookie key (scanner/sweep.h): fixed by the seed, different for
+ * The --seed cookie key (scanner/core/sweep.h): fixed by the seed, different for
  * another seed, and splitmix64's published first outputs for seed 0.
  */
 #include <string.h>
 
-#include "scanner/sweep.h"
+#include "scanner/core/sweep.h"
 #include "tests/unit/test.h"
 
 int main(void)

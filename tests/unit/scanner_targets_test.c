@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scanner/sweep.h"
+#include "scanner/core/sweep.h"
 #include "tests/unit/test.h"
 
 #define IP4(a, b, c, d)                                                                            \
