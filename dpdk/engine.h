@@ -88,7 +88,7 @@ struct eng_stage_ops {
 	/* true when the worker has no connection open or queued */
 	bool (*idle)(void *wctx);
 	void (*worker_fini)(void *wctx);
-	/* an ICMP message addressed to the scanner (issue 10: localisation):
+	/* an ICMP message addressed to the scanner (localisation):
 	 * an echo reply (routed as remote (source, echo id)) or an error
 	 * quoting one of our TCP segments (remote (quoted destination, port))
 	 * or echo requests (remote (quoted destination, echo id)). Parse it
@@ -96,7 +96,7 @@ struct eng_stage_ops {
 	void (*icmp)(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns);
 };
 
-/* ---- ICMP, for path localisation (issue 10) ---- */
+/* ---- ICMP, for path localisation ---- */
 
 #define ENG_ICMP_ECHO_REPLY 0
 #define ENG_ICMP_UNREACH 3

@@ -152,7 +152,7 @@ int tcp_connect(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_be, u
 		uint64_t now_ns);
 
 /*
- * tcp_connect() for path localisation (issue 10): the handshake and the bare
+ * tcp_connect() for path localisation: the handshake and the bare
  * ACKs go out with TTL 64, every segment that carries payload (the hello,
  * later data) with IP TTL @data_ttl (0: 64), so that only the ClientHello
  * is TTL-limited; such a connection does not retransmit its data (each copy

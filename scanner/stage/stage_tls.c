@@ -2146,7 +2146,7 @@ int stage_tls_open(const struct stage_ctx *ctx, struct stage *out)
 	unsigned nw = ctx->nworkers ? ctx->nworkers : 1;
 	uint64_t per = cfg->max_connections / nw;
 	st->per_worker_conns = (uint32_t)(per < 64 ? 64 : per > (1u << 24) ? (1u << 24) : per);
-	/* receive budget (issue 12): each worker's share must let one flight
+	/* receive budget: each worker's share must let one flight
 	 * grow to its cap while another waits (tcp.h: 2 x rx_conn_max) */
 	uint64_t conn_max = cfg->max_flight_bytes + CHUNK;
 	st->rx_budget = cfg->rx_budget ? cfg->rx_budget : default_rx_budget();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * When the TLS stage may open a connection, and when a failed one is tried
- * again (issue 10: no false NO_TLS under load; issue 12: responsible
+ * again (no false NO_TLS under load; responsible
  * scanning by default). One scheduler per worker lcore, no DPDK, no I/O:
  * the stage asks before each tcp_connect() and reports each close, and the
  * unit test drives it with a fake clock.

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Memory of the TLS stage with N connections in flight (issue 14; default
+ * Memory of the TLS stage with N connections in flight (default
  * 1,000,000), each server answering with a flight of a few KB, under the
- * global receive-buffer budget (--rx-budget, issue 12 #4).
+ * global receive-buffer budget (--rx-budget).
  *
  * Real code, real traffic, real RSS: the userspace TCP (dpdk/tcp.c) at
  * N connections with the budget the stage gives it; every connection is

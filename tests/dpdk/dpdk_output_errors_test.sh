@@ -41,7 +41,7 @@ grep -q "stopping the scan" "$tmp/log" && ok "the scan stops at the error" || ba
 	ok "FILE.partial: whole records only, no ScanEnd" || bad "FILE.partial: rc=$drc $(cat "$tmp/derr")"
 grep -q '"end"' "$tmp/dump" && bad "FILE.partial has a ScanEnd"
 
-# 1b. The same for a compressed dataset (issue 14): the ScanMeta's frame,
+# 1b. The same for a compressed dataset: the ScanMeta's frame,
 #     made incompressible, does not fit; the cut-back leaves whole frames.
 echo "$old" > "$tmp/out.tlsmap.zst"
 vantage=$(head -c 3000 /dev/urandom | base64 -w0 | head -c 3000)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# e2e_resume.sh - issue 11: `tlsmap scan -o OUT --resume` continues a scan
+# e2e_resume.sh - `tlsmap scan -o OUT --resume` continues a scan
 # that died, exactly once. A slice of the lab is scanned, killed with
 # kill -9 twice at different points (once early, once after a few
 # checkpoints), and rerun with the same command until it completes. The

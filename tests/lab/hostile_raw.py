@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""hostile_raw.py - lab hosts whose TCP itself is hostile (issue 12), answered
+"""hostile_raw.py - lab hosts whose TCP itself is hostile, answered
 from a packet socket because a kernel TCP cannot misbehave this way.
 
     hostile_raw.py IFACE CERT_DER SECONDS MODE:CIDR [MODE:CIDR ...]

@@ -93,7 +93,7 @@ declare -A MBOX_DOWN=([mkz]=198.19.200.10 [mru]=198.19.200.26)
 # The routers (tlm-r1, tlm-r2 and their links to the countries, all in
 # 198.19.200.0/24) geolocate as one transit network (AS64496 is reserved for
 # documentation), so that a localised probe's hop_before_interceptor has a
-# country and an ASN to check (issue 10). Not a target: no scan names it.
+# country and an ASN to check. Not a target: no scan names it.
 ROUTERS_GEO=$'198.19.200.0/24\tNL\tNetherlands\t64496\tLab Transit'
 
 log() { printf '[lab %s] %s\n' "$(date +%T)" "$*"; }

@@ -21,7 +21,7 @@ for c in scan dump summary merge report x509 bench sweep diff; do
 	expect 0 "usage: tlsmap $c" $c --help
 	expect 2 "--no-such-flag" $c --no-such-flag
 done
-# issue 10: path localisation is on by default, at least 5 per group; the bound is checked
+# Path localisation is on by default, at least 5 per group; the bound is checked
 expect 0 "group (default 5)" scan --help
 expect 0 "--no-localize" scan --help
 for v in 0 x 1000001; do

@@ -12,7 +12,7 @@
  *     FILE keeps its content;
  *   - a record larger than the buffer (written on its own) fails the same way;
  *   - out_writer_abort() removes FILE.partial and leaves FILE alone.
- * The same for a compressed file (FILE.tlsmap.zst, issue 14): the short
+ * The same for a compressed file (FILE.tlsmap.zst): the short
  * write leaves half a zstd frame, which must be cut back to the last whole
  * frame.
  */

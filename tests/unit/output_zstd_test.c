@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Compressed datasets (issue 14): FILE.tlsmap.zst written by the writer and
+ * Compressed datasets: FILE.tlsmap.zst written by the writer and
  * read back by the reader, which tells the form by its first bytes.
  *   - round trip: the same records as the plain file, byte for byte; the
  *     file is standard zstd frames whose content is the plain file, each

@@ -8,7 +8,7 @@
 # points), a 390 px wide page (a phone) must not scroll sideways: the
 # document's scrollWidth <= clientWidth, no element reaches past the right
 # edge or scrolls sideways inside the page, and no table cell is a tall,
-# nearly empty column (issue 11). A copy of the page gets a measuring
+# nearly empty column. A copy of the page gets a measuring
 # script; the report itself has none. The screenshots are kept as
 # CI artifacts: out/test-report.png, out/test-report-phone.png, out/test-report.html
 # (named test-*, so the report of `make demo` in out/report.html is not overwritten).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * scanner/stage/evidence.c (issue 10): the scan-wide evidence table the TLS
+ * scanner/stage/evidence.c: the scan-wide evidence table the TLS
  * stage's verdicts rest on. Checks the cross-host rule's thresholds (one
  * machine answering many addresses with one own chain never reaches it),
  * the group localisation bit, and the --localize-per-group claims: a claim

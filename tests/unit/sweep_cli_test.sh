@@ -31,7 +31,7 @@ for by in country asn issuer; do
 		ok "summary-$by.csv = tlsmap summary --by $by --csv" || bad "summary-$by.csv differs"
 done
 grep -q '<section id="countries">' "$R/2026-01-05/report.html" && ok "report.html" || bad "report.html"
-# the second run's report has the timeline of both (issue 11); the first has none
+# the second run's report has the timeline of both; the first has none
 ! grep -q '<section id="timeline">' "$R/2026-01-05/report.html" &&
 	grep -q '<section id="timeline">' "$R/2026-01-12T063000Z/report.html" &&
 	grep -q 'Hosts no longer intercepted: 198.18.1.3, 198.18.1.4' "$R/2026-01-12T063000Z/report.html" &&
