@@ -532,6 +532,7 @@ int cmd_scan(int argc, char **argv)
 	if (stage.close) {
 		stage.close(stage.arg);
 		stage.close = NULL;
+		progress_cache_summary(stderr, &ctr); /* the stage summed it at close */
 	}
 	if (w) {
 		Tlsmap__V1__ScanEnd end;
