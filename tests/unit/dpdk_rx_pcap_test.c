@@ -29,18 +29,6 @@ static const uint8_t us_mac[6] = {2, 0, 0, 0, 0, 9}; /* what the replies are add
 static char dir[64];
 static uint64_t k0, k1;
 
-static void key_from_seed(uint64_t seed, uint8_t key[16])
-{
-	uint64_t z = seed;
-	for (int k = 0; k < 2; k++) {
-		uint64_t x = (z += 0x9e3779b97f4a7c15ULL);
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-		x ^= x >> 31;
-		memcpy(key + 8 * k, &x, 8);
-	}
-}
-
 static void put_rec(FILE *f, const uint8_t *frame, uint32_t len)
 {
 	uint32_t h[4] = {1, 0, len, len};
@@ -116,7 +104,7 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "/tmp/tlsmap-rxpcap-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
-	key_from_seed(3, key);
+	pkt_cookie_key_from_seed(3, key);
 	memcpy(&k0, key, 8);
 	memcpy(&k1, key + 8, 8);
 

@@ -56,18 +56,6 @@ static unsigned expected_count(void)
 	return n;
 }
 
-static void key_from_seed(uint64_t seed, uint8_t key[16])
-{
-	uint64_t z = seed;
-	for (int k = 0; k < 2; k++) {
-		uint64_t x = (z += 0x9e3779b97f4a7c15ULL);
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-		x ^= x >> 31;
-		memcpy(key + 8 * k, &x, 8);
-	}
-}
-
 /* A valid SYN-ACK from ip:443 to 198.19.0.1:40000 (the cookie of seed @key). */
 static void put_synack(FILE *f, uint32_t ip, const uint8_t key[16])
 {
@@ -234,7 +222,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	CHECK_EQ_U64(rc, 0);
-	key_from_seed(42, key);
+	pkt_cookie_key_from_seed(42, key);
 	long n = read_pcap("full", all, key);
 	CHECK_EQ_U64(n, want);
 	unsigned once = 0, twice = 0;
@@ -271,7 +259,7 @@ int main(int argc, char **argv)
 	/* C: --max-targets */
 	memset(sh, 0, NADDR * NPORTS);
 	CHECK_EQ_U64(run_scan("max", "--seed 9 --max-targets 100"), 0);
-	key_from_seed(9, key);
+	pkt_cookie_key_from_seed(9, key);
 	n = read_pcap("max", sh, key);
 	CHECK_EQ_U64(n, 100);
 	once = 0;
@@ -284,7 +272,7 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/REPLIES.pcap", dir);
 	f = fopen(path, "wb");
 	fwrite(gh, 1, sizeof(gh), f);
-	key_from_seed(42, key);
+	pkt_cookie_key_from_seed(42, key);
 	for (uint32_t ip = BASE + 1; ip <= BASE + 20; ip++)
 		put_synack(f, ip, key);
 	for (uint32_t ip = BASE + 0x40a; ip <= BASE + 0x40e; ip++)
