@@ -125,6 +125,19 @@ void pkt_cookie_burst(enum pkt_cookie_impl impl, uint64_t k0, uint64_t k1, uint3
 		out[i] = pkt_cookie_k(k0, k1, saddr_be, daddr_be[i], sport_be[i], dport_be[i]);
 }
 
+void pkt_cookie_key_from_seed(uint64_t seed, uint8_t key[16])
+{
+	uint64_t z = seed;
+
+	for (int k = 0; k < 2; k++) {
+		uint64_t x = (z += 0x9e3779b97f4a7c15ULL);
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		x ^= x >> 31;
+		memcpy(key + 8 * k, &x, 8);
+	}
+}
+
 uint32_t pkt_sum16(const void *p, unsigned len)
 {
 	const uint8_t *b = p;

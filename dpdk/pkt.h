@@ -147,6 +147,12 @@ uint16_t pkt_csum(const void *p, unsigned len);
 /* TCP checksum over pseudo header + segment; 0 means valid when the field is included. */
 uint16_t pkt_tcp_csum(uint32_t saddr_be, uint32_t daddr_be, const void *tcp, unsigned len);
 
+/*
+ * The cookie key for a scan run with --seed: splitmix64 of @seed, twice, so
+ * a fixed seed gives a fixed key and the shards and reruns of one scan agree.
+ */
+void pkt_cookie_key_from_seed(uint64_t seed, uint8_t key[16]);
+
 void pkt_syn_tmpl_init(struct pkt_syn_tmpl *t, const uint8_t src_mac[6], const uint8_t dst_mac[6],
 		       uint32_t saddr_be, const uint8_t key[16], bool offload);
 

@@ -963,6 +963,7 @@ static int scan_sweep(struct scan_run *r)
 	if (r->stage.close) {
 		r->stage.close(r->stage.arg);
 		r->stage.close = NULL;
+		progress_cache_summary(stderr, &r->ctr); /* the stage summed it at close */
 	}
 	if (r->oa) {
 		dropped = out_async_dropped(r->oa);

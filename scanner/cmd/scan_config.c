@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "dpdk/pkt.h"
 #include "geo/geo.h"
 #include "parsers/x509.h"
 #include "scanner/cmd/cli.h"
@@ -926,7 +927,7 @@ static int check_conflicts(const struct scan_config *c)
 static int make_keys(struct scan_config *c)
 {
 	if (c->seed_given) {
-		sweep_key_from_seed(c->seed, c->cookie_key);
+		pkt_cookie_key_from_seed(c->seed, c->cookie_key);
 		return 0;
 	}
 	if (getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed) ||

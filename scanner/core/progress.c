@@ -217,6 +217,10 @@ void progress_summary(FILE *f, const struct progress_counters *c, double elapsed
 		fprintf(f, "summary: probes %llu, tls ok %llu, certs %llu\n",
 			(unsigned long long)s.probes, (unsigned long long)s.tls_ok,
 			(unsigned long long)s.certs);
+}
+
+void progress_cache_summary(FILE *f, const struct progress_counters *c)
+{
 	uint64_t lookups = progress_get(&c->chain_lookups), hits = progress_get(&c->chain_hits);
 	if (lookups)
 		fprintf(f,

@@ -79,5 +79,9 @@ int progress_json(const char *path, const struct progress_counters *c, double el
 		  uint64_t total, const struct progress_rates *r);
 /* Multi-line end-of-scan summary. */
 void progress_summary(FILE *f, const struct progress_counters *c, double elapsed, uint64_t total);
+/* The TLS stage's chain cache, once the stage closed: "summary:
+ * chain_cache_lookups= chain_cache_hits= chain_cache_hit_rate=" (nothing
+ * when there was no look-up). */
+void progress_cache_summary(FILE *f, const struct progress_counters *c);
 
 #endif

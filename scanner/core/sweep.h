@@ -9,7 +9,6 @@
  *   perm.h       the sharded cyclic-group permutation
  *   rate.h       the exact integer token bucket
  *   progress.h   the counters, the progress line and --status-json
- *   (here)       the cookie key derived from --seed
  *
  * Tests and benchmarks link this library without DPDK. The target generator
  * that walks the permutation for the engine stays in cmd/cmd_scan.c: its
@@ -19,16 +18,10 @@
 #ifndef TLSMAP_SCANNER_SWEEP_H
 #define TLSMAP_SCANNER_SWEEP_H
 
-#include <stdint.h>
-
 #include "scanner/core/blocklist.h"
 #include "scanner/core/perm.h"
 #include "scanner/core/progress.h"
 #include "scanner/core/rate.h"
 #include "scanner/core/targets.h"
-
-/* The 16-byte SYN cookie key for --seed: a fixed seed gives a fixed key, so
- * shards and reruns agree on which replies are theirs. */
-void sweep_key_from_seed(uint64_t seed, uint8_t key[16]);
 
 #endif

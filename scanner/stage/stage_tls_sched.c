@@ -34,12 +34,12 @@
  * and a window full of tarpits would otherwise never grow back after a
  * cut), and a silence there is not retried (each tarpit costs one read
  * timeout; after a recent total cut, only on a /24 that has answered). A
- * silence on a /24 that answers is load for that /24's window and is
- * retried, but the total window never hears of silences: tarpits mixed
- * among answering hosts are common, and their timeouts arrive in bursts a
- * read timeout after each pause in launching, which would feed back into
- * more pauses. A busy server shows itself to the total window anyway,
- * before any timeout, by resets, by answers that come far later than the
+ * silence on a /24 that answers is retried, but no window hears of
+ * silences: tarpits mixed among answering hosts are common, and their
+ * timeouts arrive in bursts a read timeout after each pause in launching,
+ * which would feed back into more pauses (and a /24 window cut to 1 by
+ * them serialises the /24's tarpits: minutes). A busy server shows itself
+ * to the windows anyway, before any timeout, by resets, by answers that come far later than the
  * /24's fastest (SCHED_SLOW: handshakes queue at the server; a delay
  * signal, as in TCP Vegas, compared per /24 because hosts of one /24 share
  * a path) and by SYNs that had to be sent again (SCHED_SYN_LOST).
@@ -338,6 +338,8 @@ bool sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 	if (sig == SCHED_NEUTRAL)
 		return false;
 	epoch_roll(s, now_ns);
+	if (sig == SCHED_SILENT && evidence)
+		return retry; /* retried; no window hears of a silence (see the top) */
 	if (maybe && !fail) {
 		/* the host's own way: no evidence of load. It cuts nothing and counts
 		 * in no failure share, but it lets a full total window grow by one,
@@ -349,34 +351,24 @@ bool sched_closed(struct sched *s, uint32_t ip, enum sched_signal sig, uint64_t 
 			s->w.cwnd = minf(s->w.cwnd + 1, (float)s->cfg.max_conns);
 		return retry;
 	}
-	if (fail)
+	if (fail) {
 		s->stats.load_failures++;
-	/* A silence, even on a /24 that answers, is the /24 window's signal
-	 * only: tarpits mixed among answering hosts are common, and their
-	 * timeouts arrive in bursts a read timeout after each pause in
-	 * launching, which would feed back into more pauses of the whole scan.
-	 * A busy server shows itself to the total window by its resets, lost
-	 * SYNs and slow answers, seconds before any read timeout. */
-	if (sig != SCHED_SILENT) {
-		if (fail) {
-			s->epoch_fail++;
-			if (n && n->fail_epoch != s->epoch_no + 1) {
-				n->fail_epoch = s->epoch_no + 1;
-				s->fail_nets++;
-			}
-		} else {
-			s->epoch_ok++;
+		s->epoch_fail++;
+		if (n && n->fail_epoch != s->epoch_no + 1) {
+			n->fail_epoch = s->epoch_no + 1;
+			s->fail_nets++;
 		}
-		float floor =
-			(float)(s->cfg.max_conns < TOTAL_FLOOR ? s->cfg.max_conns : TOTAL_FLOOR);
-		bool spread = s->fail_nets >= SPREAD_NETS || s->prev_fail_nets >= SPREAD_NETS;
-		float cut_at = spread ? minf(0.9f, baseline(s) + TOTAL_RISE) : 2.0f; /* 2: never */
-		if (aimd_event(&s->w, fail, (float)(s->inflight + 1) * 2 >= s->w.cwnd, EWMA_TOTAL,
-			       cut_at, floor, (float)s->cfg.max_conns, opened_ns, now_ns)) {
-			s->stats.cuts++;
-			if ((uint32_t)s->w.cwnd < s->stats.min_cwnd)
-				s->stats.min_cwnd = (uint32_t)s->w.cwnd;
-		}
+	} else {
+		s->epoch_ok++;
+	}
+	float floor = (float)(s->cfg.max_conns < TOTAL_FLOOR ? s->cfg.max_conns : TOTAL_FLOOR);
+	bool spread = s->fail_nets >= SPREAD_NETS || s->prev_fail_nets >= SPREAD_NETS;
+	float cut_at = spread ? minf(0.9f, baseline(s) + TOTAL_RISE) : 2.0f; /* 2: never */
+	if (aimd_event(&s->w, fail, (float)(s->inflight + 1) * 2 >= s->w.cwnd, EWMA_TOTAL, cut_at,
+		       floor, (float)s->cfg.max_conns, opened_ns, now_ns)) {
+		s->stats.cuts++;
+		if ((uint32_t)s->w.cwnd < s->stats.min_cwnd)
+			s->stats.min_cwnd = (uint32_t)s->w.cwnd;
 	}
 	if (n && aimd_event(&n->w, fail, (float)(n->inflight + 1) * 2 >= n->w.cwnd, EWMA_NET,
 			    NET_FAIL, 1.0f, (float)s->cfg.net_max_conns, opened_ns, now_ns))

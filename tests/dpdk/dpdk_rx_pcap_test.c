@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (!test_tmpdir(dir, sizeof(dir), "rxpcap"))
 		return 1;
-	sweep_key_from_seed(3, key);
+	pkt_cookie_key_from_seed(3, key);
 	memcpy(&k0, key, 8);
 	memcpy(&k1, key + 8, 8);
 

@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	CHECK_EQ_U64(rc, 0);
-	sweep_key_from_seed(42, key);
+	pkt_cookie_key_from_seed(42, key);
 	long n = read_pcap("full", all, key);
 	CHECK_EQ_U64(n, want);
 	unsigned once = 0, twice = 0;
@@ -259,7 +259,7 @@ int main(int argc, char **argv)
 	/* C: --max-targets */
 	memset(sh, 0, NADDR * NPORTS);
 	CHECK_EQ_U64(run_scan("max", "--seed 9 --max-targets 100"), 0);
-	sweep_key_from_seed(9, key);
+	pkt_cookie_key_from_seed(9, key);
 	n = read_pcap("max", sh, key);
 	CHECK_EQ_U64(n, 100);
 	once = 0;
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/REPLIES.pcap", dir);
 	f = fopen(path, "wb");
 	fwrite(gh, 1, sizeof(gh), f);
-	sweep_key_from_seed(42, key);
+	pkt_cookie_key_from_seed(42, key);
 	for (uint32_t ip = BASE + 1; ip <= BASE + 20; ip++)
 		put_synack(f, ip, key);
 	for (uint32_t ip = BASE + 0x40a; ip <= BASE + 0x40e; ip++)

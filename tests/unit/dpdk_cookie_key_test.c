@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The --seed cookie key (scanner/core/sweep.h): fixed by the seed, different for
- * another seed, and splitmix64's published first outputs for seed 0.
+ * The --seed cookie key (dpdk/pkt.h pkt_cookie_key_from_seed, the one
+ * derivation scan_config.c and the pcap tests share): fixed by the seed,
+ * different for another seed, splitmix64's published outputs for seed 0.
  */
 #include <string.h>
 
-#include "scanner/core/sweep.h"
+#include "dpdk/pkt.h"
 #include "tests/unit/test.h"
 
 int main(void)
@@ -13,12 +14,12 @@ int main(void)
 	uint8_t key1[16], key2[16], key3[16];
 	uint64_t w0, w1;
 
-	sweep_key_from_seed(42, key1);
-	sweep_key_from_seed(42, key2);
-	sweep_key_from_seed(43, key3);
+	pkt_cookie_key_from_seed(42, key1);
+	pkt_cookie_key_from_seed(42, key2);
+	pkt_cookie_key_from_seed(43, key3);
 	CHECK(memcmp(key1, key2, 16) == 0);
 	CHECK(memcmp(key1, key3, 16) != 0);
-	sweep_key_from_seed(0, key1);
+	pkt_cookie_key_from_seed(0, key1);
 	memcpy(&w0, key1, 8);
 	memcpy(&w1, key1 + 8, 8);
 	CHECK_EQ_U64(w0, 0xe220a8397b1dcdafULL);
