@@ -373,7 +373,11 @@ static int write_record(struct out_writer *w, const Tlsmap__V1__Record *rec)
 	return OUT_OK;
 }
 
-struct out_writer *out_writer_open(const char *path)
+static void writer_free(struct out_writer *w);
+
+/* A writer for @path with no file open yet: its names, its buffer and, for
+ * a ".zst" path, its compressor. NULL with errno set. */
+static struct out_writer *writer_new(const char *path)
 {
 	struct out_writer *w = calloc(1, sizeof(*w));
 	size_t plen = strlen(path);
@@ -385,16 +389,28 @@ struct out_writer *out_writer_open(const char *path)
 	w->partial = malloc(plen + sizeof(".partial"));
 	w->buf = malloc(OUT_BUF_SIZE);
 	if (!w->path || !w->partial || !w->buf) {
+		writer_free(w);
 		errno = ENOMEM;
-		goto fail;
+		return NULL;
 	}
 	memcpy(w->partial, path, plen);
 	memcpy(w->partial + plen, ".partial", sizeof(".partial"));
-	if (out_zstd_path(path)) {
-		w->zenc = out_zenc_new(OUT_ZSTD_LEVEL);
-		if (!w->zenc)
-			goto fail;
+	if (out_zstd_path(path) && !(w->zenc = out_zenc_new(OUT_ZSTD_LEVEL))) {
+		int saved = errno;
+
+		writer_free(w);
+		errno = saved;
+		return NULL;
 	}
+	return w;
+}
+
+struct out_writer *out_writer_open(const char *path)
+{
+	struct out_writer *w = writer_new(path);
+
+	if (!w)
+		return NULL;
 	w->fd = open(w->partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		goto fail;
@@ -414,16 +430,10 @@ fail:;
 		close(w->fd);
 		unlink(w->partial);
 	}
-	out_zenc_free(w->zenc);
-	free(w->path);
-	free(w->partial);
-	free(w->buf);
-	free(w);
+	writer_free(w);
 	errno = saved;
 	return NULL;
 }
-
-static void writer_free(struct out_writer *w);
 
 /* Know the records already in the file: its certificates (deduplicated
  * against from now on), its record count and whether it starts with a
@@ -459,25 +469,12 @@ static int writer_learn(struct out_writer *w)
 
 struct out_writer *out_writer_open_append(const char *path, uint64_t length)
 {
-	struct out_writer *w = calloc(1, sizeof(*w));
-	size_t plen = strlen(path);
+	/* a compressed file goes on in whole frames: @length is a frame's end */
+	struct out_writer *w = writer_new(path);
 	int ret;
 
 	if (!w)
 		return NULL;
-	w->fd = -1;
-	w->path = strdup(path);
-	w->partial = malloc(plen + sizeof(".partial"));
-	w->buf = malloc(OUT_BUF_SIZE);
-	if (!w->path || !w->partial || !w->buf) {
-		errno = ENOMEM;
-		goto fail;
-	}
-	memcpy(w->partial, path, plen);
-	memcpy(w->partial + plen, ".partial", sizeof(".partial"));
-	/* a compressed file goes on in whole frames: @length is a frame's end */
-	if (out_zstd_path(path) && !(w->zenc = out_zenc_new(OUT_ZSTD_LEVEL)))
-		goto fail;
 	w->fd = open(w->partial, O_WRONLY | O_CLOEXEC);
 	if (w->fd < 0 || ftruncate(w->fd, (off_t)length) != 0 || fsync(w->fd) != 0 ||
 	    lseek(w->fd, 0, SEEK_END) != (off_t)length)
