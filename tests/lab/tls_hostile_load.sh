@@ -31,15 +31,6 @@
 # the budget (the summary line and ScanEnd), every answering address got a
 # probe, the scan ends within 100 s. The scan's peak RSS is printed.
 set -u
-# Not yet seen to pass in the lab with the final scheduler (f0e81cb): the
-# lab was busy until the session's deadline. The earlier runs failed on the
-# scheduler defects fixed since (the total window cut by slow answers while
-# full of tarpits; /24 windows cut to 1 by silences). Run it with
-# TLSMAP_HOSTILE_LOAD=1; remove this gate once it passes.
-if [ "${TLSMAP_HOSTILE_LOAD:-0}" != 1 ]; then
-	echo "skip: not yet validated in the lab with the current scheduler (set TLSMAP_HOSTILE_LOAD=1 to run it)"
-	exit 77
-fi
 BIN=${1:-${TLSMAP_BIN:-}}
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
