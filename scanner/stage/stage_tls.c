@@ -129,6 +129,9 @@ struct tls_host {
 	 * section below): a linked list of built items, at most one per SNI */
 	struct probe_item *held;
 	bool ctrl2_started;
+	/* the random control name drew an alert or a reply that is not TLS:
+	 * the controls go again without SNI (host_learn) */
+	bool bare;
 	bool release_pending; /* done, but localisations still use the slot */
 	uint16_t loc_refs;    /* localisation jobs of this host */
 	uint32_t next_free;
@@ -142,6 +145,7 @@ struct tls_probe {
 	uint8_t path;
 	uint8_t status; /* final parser status, TLS_ST_MORE while running */
 	bool in_use, retry;
+	bool bare;	  /* a control probe of a tls_host.bare host: no SNI */
 	uint8_t attempts; /* connections made, OpenSSL fallback and load retries included */
 	uint8_t random[32];
 	uint64_t start_ns, connected_ns;
@@ -215,8 +219,14 @@ struct tls_worker {
 	struct sched sched; /* total and per-/24 windows, load retries (stage_tls_sched.c) */
 };
 
-static const char *sni_of(const struct tls_worker *w, int32_t sni)
+/* The name probe @p sends: its test SNI, or its host's control name (none
+ * when the host had refused the random control name: tls_probe.bare). */
+static const char *sni_of(const struct tls_worker *w, const struct tls_probe *p)
 {
+	int32_t sni = p->sni;
+
+	if (sni < 0 && p->bare)
+		return "";
 	if (sni == SNI_CONTROL)
 		return w->st->cfg->control_sni;
 	if (sni == SNI_CONTROL2)
@@ -850,7 +860,8 @@ static void launch_second_controls(struct tls_worker *w, uint64_t now, unsigned 
 
 		if (!may_open(w, h->ip_be, now))
 			continue;
-		uint32_t pi = probe_alloc(w, hi, SNI_CONTROL2, now);
+		/* a control without SNI (the name was refused), or the second */
+		uint32_t pi = probe_alloc(w, hi, h->next_sni < 0 ? SNI_CONTROL : SNI_CONTROL2, now);
 		if (pi == NONE)
 			break;
 		if (probe_connect(w, pi, now) != 0) {
@@ -906,10 +917,25 @@ static void probe_verdict(const struct tls_worker *w, const struct tls_probe *p,
 	verdict_decide(&vin, vres);
 }
 
+/* Did the control probe's name draw a refusal rather than silence or a
+ * broken flight? An alert (unrecognized_name, handshake_failure) from a
+ * server that serves only the names it knows, or a reply that is not TLS
+ * (squid's ssl_bump answers a name it cannot resolve with an HTTP 409):
+ * the host's own chain may still come without SNI. Silence, resets and
+ * incomplete flights are not refusals of the name, and asking again would
+ * cost another read timeout for nothing. */
+static bool control_name_refused(Tlsmap__V1__TlsOutcome tls)
+{
+	return tls == TLSMAP__V1__TLS_OUTCOME__TLS_ALERT ||
+	       tls == TLSMAP__V1__TLS_OUTCOME__TLS_NOT_TLS;
+}
+
 /* What a control probe tells about its host: its own chain, and whether
- * test probes follow (the first control); its stability (the second). */
+ * test probes follow (the first control, or the control without SNI that
+ * follows a refused name); its stability (the second). */
 static void host_learn(struct tls_worker *w, struct tls_host *h, const struct tls_probe *p,
-		       const struct chain_facts *cf, struct verdict_result *vres)
+		       const struct chain_facts *cf, Tlsmap__V1__TlsOutcome tls,
+		       struct verdict_result *vres)
 {
 	const struct tls_stage *st = w->st;
 	const uint8_t(*sha)[32] = (const uint8_t(*)[32])cf->sha;
@@ -920,6 +946,12 @@ static void host_learn(struct tls_worker *w, struct tls_host *h, const struct tl
 			progress_add(&st->ctx.ctr->unstable_hosts, 1);
 	}
 	if (p->sni == SNI_CONTROL) {
+		if (!cf->n && !h->bare && control_name_refused(tls)) {
+			/* ask again without a name; next_sni stays -1 until then */
+			h->bare = true;
+			w->ctrl2q[w->ctrl2q_len++] = (uint32_t)(h - w->hosts);
+			return;
+		}
 		if (cf->n)
 			keep_control_chain(h, cf);
 		h->control_verified = cf->n && cf->vr.verified;
@@ -933,7 +965,7 @@ struct probe_desc {
 	uint32_t ip_be;
 	uint16_t port_be;
 	const char *sni;
-	bool is_control, second_control;
+	bool is_control, second_control, control_without_sni;
 	uint64_t start_us, connected_us, end_us;
 	Tlsmap__V1__TcpOutcome tcp;
 	Tlsmap__V1__TlsOutcome tls;
@@ -998,6 +1030,7 @@ static struct probe_item *probe_item_new(const struct tls_stage *st, const struc
 	pr->sni = (char *)d->sni;
 	pr->is_control = d->is_control;
 	pr->second_control = d->second_control;
+	pr->control_without_sni = d->control_without_sni;
 	pr->vantage = (char *)st->cfg->vantage;
 	pr->start_us = d->start_us;
 	pr->connected_us = d->connected_us;
@@ -1086,9 +1119,10 @@ static void probe_write(struct tls_worker *w, const struct tls_probe *p, struct 
 	struct probe_desc d = {
 		.ip_be = h->ip_be,
 		.port_be = h->port_be,
-		.sni = sni_of(w, p->sni),
+		.sni = sni_of(w, p),
 		.is_control = p->sni < 0,
 		.second_control = p->sni == SNI_CONTROL2,
+		.control_without_sni = p->sni < 0 && p->bare,
 		.start_us = eng_ns_to_unix_us(st->ctx.eng, p->start_ns),
 		.connected_us =
 			p->connected_ns ? eng_ns_to_unix_us(st->ctx.eng, p->connected_ns) : 0,
@@ -1139,10 +1173,10 @@ static void finish_probe(struct tls_worker *w, struct tls_probe *p, uint64_t now
 	struct verdict_result vres;
 	bool name_matches;
 
-	probe_facts(w, p, sni_of(w, p->sni), &cf, &name_matches);
+	probe_facts(w, p, sni_of(w, p), &cf, &name_matches);
 	uint64_t t0 = st->profile ? tls_prof_now() : 0;
 	probe_verdict(w, p, h, &cf, name_matches, tls, &vres);
-	host_learn(w, h, p, &cf, &vres);
+	host_learn(w, h, p, &cf, tls, &vres);
 	uint64_t t1 = st->profile ? tls_prof_now() : 0;
 	if (st->ctx.out) {
 		probe_write(w, p, h, &cf, name_matches, tls, &vres, now_ns);
@@ -1208,7 +1242,7 @@ static int probe_connect(struct tls_worker *w, uint32_t pi, uint64_t now)
 	tls_flight_init(&p->ps, (uint32_t)w->st->cfg->max_flight_bytes);
 	if (p->path == PATH_OSSL) {
 		uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
-		p->ossl = tls_ossl_new(w->ossl, sni_of(w, p->sni));
+		p->ossl = tls_ossl_new(w->ossl, sni_of(w, p));
 		if (!p->ossl)
 			return -ENOMEM;
 		tls_ossl_step(p->ossl); /* produces the ClientHello */
@@ -1254,6 +1288,7 @@ static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint
 	p->in_use = true;
 	p->host = hi;
 	p->sni = sni;
+	p->bare = w->hosts[hi].bare;
 	p->path = w->st->cfg->tls13 ? PATH_OSSL : PATH_FAST;
 	p->start_ns = now;
 	p->tcp_outcome = TCP_OUT_UNSPECIFIED;
@@ -1289,7 +1324,7 @@ static size_t app_hello(void *app, uint64_t user, uint8_t *buf, size_t cap)
 		memcpy(buf, o, p->ossl_hello_len);
 		return p->ossl_hello_len;
 	}
-	const char *sni = sni_of(w, p->sni);
+	const char *sni = sni_of(w, p);
 	return tls_hello_build(&w->st->hello, sni, strlen(sni), p->random, buf, cap);
 }
 

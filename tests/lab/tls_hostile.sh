@@ -18,7 +18,7 @@ tail -3 "$TMP/scan.log"
 fail=0
 # address  tcp  tls  verdict  (control probe)
 while read -r ip tcp tls verdict; do
-	got=$(jq -r --arg ip "$ip" 'select(.ipText == $ip and .probe.isControl) |
+	got=$(jq -r --arg ip "$ip" 'select(.ipText == $ip and .probe.isControl and (.probe.controlWithoutSni | not)) |
 		"\(.probe.tcp) \(.probe.tls) \(.probe.verdict)"' "$TMP/p.jsonl")
 	want="$tcp $tls $verdict"
 	if [ "$got" = "$want" ]; then
@@ -37,6 +37,14 @@ done <<'EXPECT'
 198.18.28.7 TCP_FIN TLS_INCOMPLETE VERDICT_NO_TLS
 198.18.28.8 TCP_CLOSED TLS_NOT_ATTEMPTED VERDICT_NO_TLS
 EXPECT
+# the control name refused (an alert, or bytes that are not TLS): asked once
+# more without SNI; silence, resets and broken flights are not asked again
+bare=$(jq -r 'select(.probe.controlWithoutSni) | "\(.ipText) \(.probe.tls)"' "$TMP/p.jsonl" | sort | tr '\n' ' ')
+if [ "$bare" = "198.18.28.5 TLS_NOT_TLS " ]; then
+	echo "PASS one control without SNI, to the host that answered not-TLS: $bare"
+else
+	echo "FAIL controls without SNI: '$bare' (want '198.18.28.5 TLS_NOT_TLS ')"; fail=1
+fi
 # no test SNI goes to a host without a control chain
 n=$(jq -r 'select(.probe.isControl | not) | .ipText' "$TMP/p.jsonl" | wc -l)
 [ "$n" = 0 ] && echo "PASS no test probes to hosts without a chain" ||

@@ -45,7 +45,7 @@ def main():
             if c:
                 issuer_of[c["sha256"]] = c.get("issuer", "")
     got = {}
-    dup = ctrl2 = bad_ctrl2 = 0
+    dup = ctrl2 = bad_ctrl2 = bare_ctrl = 0
     with open(probes_path) as f:
         for line in f:
             o = json.loads(line)
@@ -59,6 +59,16 @@ def main():
                     bad_ctrl2 += 1
                     print(f"CONTROL2 {ip}: {p.get('verdict')} {p.get('reasons')}")
                 ctrl2 += 1
+                continue
+            if p.get("controlWithoutSni") and not p.get("secondControl"):
+                # the control asked again without SNI after the random name
+                # drew an alert or a reply that is not TLS: the host's own
+                # chain (or the same refusal), never a verdict of interception
+                if p.get("verdict") not in ("VERDICT_HOST_OWN_CERT", "VERDICT_NO_TLS",
+                                            "VERDICT_TLS_ERROR"):
+                    bad_ctrl2 += 1
+                    print(f"CONTROL-NO-SNI {ip}: {p.get('verdict')} {p.get('reasons')}")
+                bare_ctrl += 1
                 continue
             sni = "@control" if p.get("isControl") else p.get("sni", "")
             key = (ip, sni)
@@ -150,7 +160,7 @@ def main():
     print(f"localised={loc_ok + loc_bad} localised_ok={loc_ok} localised_bad={loc_bad} "
           f"router_geo_checked={loc_geo} groups_unlocalised={len(unlocalised)}")
     print(f"truth={len(truth)} records={len(got)} ok={ok} fp={fp} fn={fn} mismatch={other} "
-          f"missing={missing} extra={extra} duplicate={dup} control2={ctrl2} control2_bad={bad_ctrl2}")
+          f"missing={missing} extra={extra} duplicate={dup} control2={ctrl2} control2_bad={bad_ctrl2} control_no_sni={bare_ctrl}")
     return 0 if fp == fn == other == missing == extra == dup == bad_ctrl2 == loc_bad == len(unlocalised) == 0 else 1
 
 
