@@ -152,6 +152,9 @@ bool out_same_file(const char *a, const char *b);
 
 /* SHA-256 of a whole file (the dataset digest the report prints). 0 or OUT_EIO. */
 int out_file_sha256(const char *path, uint8_t out[32]);
+/* fsync the directory that holds @path, so a rename or a new file in it is
+ * durable. OUT_OK, OUT_EIO (errno) or OUT_ENOMEM. */
+int out_fsync_dir(const char *path);
 
 /*
  * The writer thread: workers hand finished probes to a ring (output/ring.h)

@@ -561,7 +561,7 @@ bool out_same_file(const char *a, const char *b)
 	return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
 }
 
-static int fsync_dir_of(const char *path)
+int out_fsync_dir(const char *path)
 {
 	char *copy = strdup(path);
 	int fd, ret = OUT_OK;
@@ -629,7 +629,7 @@ int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end)
 	if (ret == OUT_OK && rename(w->partial, w->path) != 0)
 		ret = writer_fail(w, OUT_EIO, 0, 0);
 	if (ret == OUT_OK) {
-		ret = fsync_dir_of(w->path);
+		ret = out_fsync_dir(w->path);
 		if (ret != OUT_OK)
 			ret = writer_fail(w, ret, 0, 0);
 	}
