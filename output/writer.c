@@ -199,8 +199,7 @@ static int write_all(int fd, const uint8_t *p, size_t n, size_t *done)
 	return OUT_OK;
 }
 
-/* Length of the whole records at the start of @p[0..n) and their count. */
-static size_t whole_records(const uint8_t *p, size_t n, uint64_t *count)
+size_t out_whole_records(const uint8_t *p, size_t n, uint64_t *count)
 {
 	size_t pos = 0;
 
@@ -268,7 +267,7 @@ static int emit(struct out_writer *w, const uint8_t *p, size_t n, uint64_t nrec)
 		ret = write_all(w->fd, p, n, &done);
 		if (ret != OUT_OK) {
 			uint64_t k;
-			size_t keep = whole_records(p, done, &k);
+			size_t keep = out_whole_records(p, done, &k);
 
 			return writer_fail(w, ret, keep, k);
 		}
