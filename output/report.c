@@ -383,6 +383,17 @@ static void td_int(const struct report_ctx *c, enum report_key col, uint64_t v)
 	fputs("</td>", c->f);
 }
 
+/* The interception rate's cell: "-" for a group without a TLS answer. */
+static void td_rate(const struct report_ctx *c, const struct sum_group *g)
+{
+	rp_td(c, RK_COL_RATE, true);
+	if (g->hosts_tls)
+		rp_pct(c, g->rate);
+	else
+		fputs("-", c->f);
+	fputs("</td>", c->f);
+}
+
 static void section_countries(const struct report_ctx *c, const struct summary *s)
 {
 	static const enum report_key cols[] = {
@@ -407,12 +418,7 @@ static void section_countries(const struct report_ctx *c, const struct summary *
 		td_int(c, RK_COL_HOSTS, g->hosts);
 		td_int(c, RK_COL_TLS, g->hosts_tls);
 		td_int(c, RK_COL_INTERCEPTED, g->hosts_intercepted);
-		rp_td(c, RK_COL_RATE, true);
-		if (g->hosts_tls)
-			rp_pct(c, g->rate);
-		else
-			fputs("-", f);
-		fputs("</td>", f);
+		td_rate(c, g);
 		rp_td(c, RK_COL_CI, true);
 		if (g->hosts_tls) {
 			rp_pct(c, g->ci_low);
@@ -530,12 +536,7 @@ static void asn_row(const struct report_ctx *c, const struct sum_group *g)
 	fputs("</td>", f);
 	td_int(c, RK_COL_TLS, g->hosts_tls);
 	td_int(c, RK_COL_INTERCEPTED, g->hosts_intercepted);
-	rp_td(c, RK_COL_RATE, true);
-	if (g->hosts_tls)
-		rp_pct(c, g->rate);
-	else
-		fputs("-", f);
-	fputs("</td>", f);
+	td_rate(c, g);
 	rp_td(c, RK_COL_ISSUERS, false);
 	issuer_cell(c, g->issuers, g->nissuers);
 	fputs("</td></tr>\n", f);
