@@ -35,6 +35,23 @@ void sweep_gen_init(struct sweep_gen *g, const struct sweep_gen_config *c, const
 		rate_set_burst(&g->rate, c->rate_pps / 100);
 }
 
+/* The target of permutation index @idx into cur_ip_be, cur_port_be. */
+static void walk_target(struct sweep_gen *g, uint64_t idx)
+{
+	uint64_t ai = g->nports == 1 ? idx : idx / g->nports;
+	unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
+
+	g->cur_ip_be = __builtin_bswap32(tgt_set_nth(g->targets, ai));
+	g->cur_port_be = __builtin_bswap16(g->ports[pi]);
+}
+
+void sweep_gen_send_first(struct sweep_gen *g, const uint64_t *keys, size_t n)
+{
+	g->first = keys;
+	g->nfirst = n;
+	g->first_next = 0;
+}
+
 uint64_t sweep_gen_skip_to(struct sweep_gen *g, uint64_t position)
 {
 	uint64_t pos, idx;
@@ -43,6 +60,10 @@ uint64_t sweep_gen_skip_to(struct sweep_gen *g, uint64_t position)
 		if (!perm_next(&g->perm, &idx))
 			break;
 		g->left--;
+		if (g->hooks.passed) {
+			walk_target(g, idx);
+			g->hooks.passed(g->hooks.arg, g->cur_ip_be, g->cur_port_be);
+		}
 	}
 	atomic_store(&g->emitted, pos);
 	/* retry passes start here too: a target below the position was sent
@@ -87,28 +108,47 @@ static bool worth_resending(const struct sweep_gen *g)
  * --max-targets. */
 static uint32_t packets_wanted(const struct sweep_gen *g, unsigned max)
 {
-	if (g->left < max && g->left * g->probes + g->reps < max)
-		return (uint32_t)(g->left * g->probes + g->reps);
+	uint64_t first = g->nfirst - g->first_next;
+	/* left is UINT64_MAX without --max-targets: saturate, not wrap */
+	uint64_t targets = g->left > UINT64_MAX - first ? UINT64_MAX : g->left + first;
+
+	if (targets < max && targets * g->probes + g->reps < max)
+		return (uint32_t)(targets * g->probes + g->reps);
 	return max;
+}
+
+/* The next target of the send-first list into cur_ip_be, cur_port_be;
+ * false when there is none left (or in a retry pass). */
+static bool take_first(struct sweep_gen *g, uint64_t now_ns)
+{
+	uint64_t key;
+
+	if (g->pass || g->first_next == g->nfirst)
+		return false;
+	key = g->first[g->first_next++];
+	g->cur_ip_be = __builtin_bswap32((uint32_t)(key >> 16));
+	g->cur_port_be = __builtin_bswap16((uint16_t)key);
+	if (g->hooks.sent_first)
+		g->hooks.sent_first(g->hooks.arg, g->cur_ip_be, g->cur_port_be, now_ns);
+	return true;
 }
 
 enum take { TAKE_SEND, TAKE_PASS, TAKE_BUSY, TAKE_END };
 
-/* Take the next target of the walk into cur_ip_be/cur_port_be: TAKE_SEND,
+/* Take the next target (the send-first list's, then the walk's) into
+ * cur_ip_be/cur_port_be: TAKE_SEND,
  * TAKE_PASS (not to be sent: silent /24 in a retry pass, or done by an
  * earlier run), TAKE_BUSY (SWEEP_SKIP_MAX passed over in this call), or
  * TAKE_END (the walk or --max-targets is over). */
 static enum take take_target(struct sweep_gen *g, uint64_t now_ns, unsigned *passed_over)
 {
-	uint64_t idx, ai;
-	unsigned pi;
+	uint64_t idx;
 
+	if (take_first(g, now_ns))
+		return TAKE_SEND;
 	if (!g->left || !perm_next(&g->perm, &idx))
 		return TAKE_END;
-	ai = g->nports == 1 ? idx : idx / g->nports;
-	pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
-	g->cur_ip_be = __builtin_bswap32(tgt_set_nth(g->targets, ai));
-	g->cur_port_be = __builtin_bswap16(g->ports[pi]);
+	walk_target(g, idx);
 	g->left--;
 	if (g->pass) { /* a retry pass: the position stays the walk's */
 		if (!worth_resending(g))
@@ -129,7 +169,7 @@ int sweep_gen_next(void *gen, uint64_t now_ns, uint32_t *ip_be, uint16_t *port_b
 	unsigned n = 0, passed_over = 0;
 	uint32_t want, got;
 
-	if (!g->left && !g->reps) /* --max-targets reached and every copy sent */
+	if (!g->left && !g->reps && g->first_next == g->nfirst) /* all sent */
 		g->done = true;
 	if (g->done && !pass_next(g, now_ns))
 		return -1;

@@ -12,7 +12,9 @@
  *   - --sweep-retries: after the walk, more passes over it that send again
  *     only to targets that stayed silent while enough addresses of their /24
  *     answered on that port (the engine keeps those counts);
- *   - --resume: targets the previous runs completed are passed over.
+ *   - --resume: targets the previous runs completed are passed over, and
+ *     a list of targets (sweep_gen_send_first()) can go out before the walk
+ *     goes on.
  *
  * Times are nanoseconds of one monotonic clock (the engine's eng_now_ns()).
  * Not thread-safe except sweep_gen_position(), which the tick thread reads
@@ -50,6 +52,12 @@ struct sweep_gen_hooks {
 	/* --resume: true when the target is a host an earlier run completed
 	 * (not sent again). NULL: nothing is skipped. */
 	bool (*skip)(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_ns);
+	/* --resume: sweep_gen_skip_to() walked past the target (an earlier run
+	 * finished it). NULL: not told. */
+	void (*passed)(void *arg, uint32_t ip_be, uint16_t port_be);
+	/* --resume: a target of the send-first list was taken at @now_ns. NULL:
+	 * not told. */
+	void (*sent_first)(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_ns);
 };
 
 struct sweep_gen_config {
@@ -79,6 +87,8 @@ struct sweep_gen {
 	bool done;
 	_Atomic uint64_t emitted; /* targets taken from the permutation (the position) */
 	struct sweep_gen_hooks hooks;
+	const uint64_t *first; /* sweep_gen_send_first()'s list (borrowed) */
+	size_t nfirst, first_next;
 	struct perm perm0; /* the walk from its start, for retry passes */
 	uint64_t left0;
 	unsigned pass, passes;	/* 0: the sweep itself */
@@ -102,6 +112,14 @@ void sweep_gen_init(struct sweep_gen *g, const struct sweep_gen_config *c, const
  * ends first).
  */
 uint64_t sweep_gen_skip_to(struct sweep_gen *g, uint64_t position);
+/*
+ * --resume: send the @n targets of @keys (address << 16 | port, host order:
+ * scanner/stage/resume.h's resume_key()) first, in the first pass, before
+ * the walk goes on; they count neither in the position nor against
+ * --max-targets. @keys is borrowed: it outlives the generator. The skip
+ * hook is where the walk passes them by.
+ */
+void sweep_gen_send_first(struct sweep_gen *g, const uint64_t *keys, size_t n);
 /*
  * eng_next_fn: up to @max targets to send now into @ip_be/@port_be
  * (network order). Returns how many (0: not yet, the bucket is dry or a

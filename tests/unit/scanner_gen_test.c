@@ -22,7 +22,9 @@ struct fake {
 	unsigned answering_net; /* the /24 (0 or 1) whose answers count */
 	unsigned net_answers;	/* what answered() reports for it */
 	bool any;
-	unsigned skipped;
+	unsigned skipped, passed, sent_first;
+	const uint64_t *first; /* sorted: the walk passes these by */
+	size_t nfirst;
 };
 
 static bool fake_any(void *arg)
@@ -55,6 +57,40 @@ static bool fake_skip(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_
 	return true;
 }
 
+static void fake_passed(void *arg, uint32_t ip_be, uint16_t port_be)
+{
+	(void)ip_be;
+	(void)port_be;
+	((struct fake *)arg)->passed++;
+}
+
+static uint64_t key_of(uint32_t ip_be, uint16_t port_be)
+{
+	return (uint64_t)__builtin_bswap32(ip_be) << 16 | __builtin_bswap16(port_be);
+}
+
+static void fake_sent_first(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
+{
+	struct fake *f = arg;
+
+	(void)now_ns;
+	CHECK(f->sent_first < f->nfirst && f->first[f->sent_first] == key_of(ip_be, port_be));
+	f->sent_first++;
+}
+
+/* The walk passes the send-first list by. */
+static bool fake_skip_first(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
+{
+	struct fake *f = arg;
+	uint64_t key = key_of(ip_be, port_be);
+
+	(void)now_ns;
+	for (size_t i = 0; i < f->nfirst; i++)
+		if (f->first[i] == key)
+			return true;
+	return false;
+}
+
 static struct tgt_set *targets(void)
 {
 	struct tgt_set *s = tgt_set_new();
@@ -74,7 +110,8 @@ static void gen_start(struct sweep_gen *g, const struct tgt_set *t, struct sweep
 		      struct fake *f, bool skip)
 {
 	struct perm p;
-	struct sweep_gen_hooks h = {f, fake_any, fake_answered, skip ? fake_skip : NULL};
+	struct sweep_gen_hooks h = {
+		f, fake_any, fake_answered, skip ? fake_skip : NULL, fake_passed, fake_sent_first};
 
 	c->targets = t;
 	c->ports = ports;
@@ -202,6 +239,7 @@ static void test_resume(const struct tgt_set *t)
 
 	gen_start(&g, t, &c, &f, true);
 	CHECK_EQ_U64(sweep_gen_skip_to(&g, 300), 300);
+	CHECK_EQ_U64(f.passed, 300);
 	sent = drain(&g, 32, 1000, 1000000000ull, seen, NULL, NULL);
 	perm_init(&p, NPAIR, 7, 0, 1);
 	for (unsigned k = 0; k < 300 && perm_next(&p, &idx); k++)
@@ -256,6 +294,48 @@ static void test_retry_passes(const struct tgt_set *t)
 	CHECK_EQ_U64(g.pass, 1); /* the first pass found nothing: no second */
 }
 
+/* --resume's send-first list: out before the walk, in its order, -P
+ * copies too; then the walk, which passes them by; neither the position
+ * nor --max-targets counts them. */
+static void test_send_first(const struct tgt_set *t)
+{
+	static const uint64_t keys[] = {
+		(uint64_t)(BASE + 7) << 16 | 443,
+		(uint64_t)(BASE + 300) << 16 | 8443,
+		(uint64_t)(BASE + 511) << 16 | 443,
+	};
+	struct sweep_gen g;
+	struct sweep_gen_config c = {.probes = 2};
+	struct fake f = {.first = keys, .nfirst = 3};
+	unsigned seen[NPAIR] = {0}, order[NPAIR], twice = 0;
+	struct sweep_gen_hooks h = {&f,	  fake_any,	  fake_answered, fake_skip_first,
+				    NULL, fake_sent_first};
+	struct perm p;
+
+	CHECK(perm_init(&p, NPAIR, 7, 0, 1) == 0);
+	c.targets = t;
+	c.ports = ports;
+	c.nports = 2;
+	sweep_gen_init(&g, &c, &p, &h, 0);
+	sweep_gen_send_first(&g, keys, 3);
+	CHECK_EQ_U64(drain(&g, 5, 1000, 1000000000ull, seen, order, NULL), 2 * NPAIR);
+	CHECK_EQ_U64(f.sent_first, 3);
+	for (unsigned k = 0; k < 3; k++)
+		CHECK_EQ_U64(order[k], pair_index(__builtin_bswap32((uint32_t)(keys[k] >> 16)),
+						  __builtin_bswap16((uint16_t)keys[k])));
+	for (unsigned k = 0; k < NPAIR; k++)
+		twice += seen[k] == 2;
+	CHECK_EQ_U64(twice, NPAIR);
+	CHECK_EQ_U64(sweep_gen_position(&g), NPAIR);
+
+	c.max_targets = 10; /* the list comes on top of the budget */
+	f.sent_first = 0;
+	sweep_gen_init(&g, &c, &p, &h, 0);
+	sweep_gen_send_first(&g, keys, 3);
+	CHECK_EQ_U64(drain(&g, 32, 1000, 1000000000ull, (unsigned[NPAIR]){0}, NULL, NULL), 2 * 13);
+	CHECK_EQ_U64(sweep_gen_position(&g), 10);
+}
+
 int main(void)
 {
 	struct tgt_set *t = targets();
@@ -267,6 +347,7 @@ int main(void)
 	test_rate(t);
 	test_resume(t);
 	test_retry_passes(t);
+	test_send_first(t);
 	tgt_set_free(t);
 	TEST_DONE();
 }
