@@ -180,6 +180,13 @@ void rp_table_open(const struct report_ctx *c, const enum report_key *cols, size
 	fputs("</tr></thead><tbody>\n", c->f);
 }
 
+void rp_section_open(const struct report_ctx *c, const char *id, enum report_key heading)
+{
+	fprintf(c->f, "<section id=\"%s\"><h2>", id);
+	rl_put(c->f, c->l, heading);
+	fputs("</h2>\n", c->f);
+}
+
 void rp_table_close(const struct report_ctx *c)
 {
 	fputs("</tbody></table></div>\n", c->f);
@@ -309,9 +316,7 @@ static void section_map(const struct report_ctx *c, const struct summary *s)
 	FILE *f = c->f;
 	bool first = true;
 
-	fputs("<section id=\"map\"><h2>", f);
-	rl_put(f, c->l, RK_MAP_H);
-	fputs("</h2>\n", f);
+	rp_section_open(c, "map", RK_MAP_H);
 	if (!c->m->n) {
 		fputs("<p class=\"note\">", f);
 		rl_put(f, c->l, RK_MAP_MISSING);
@@ -404,9 +409,7 @@ static void section_countries(const struct report_ctx *c, const struct summary *
 	const struct sum_group *gs = sum_groups(s, SUM_BY_COUNTRY, &n);
 	FILE *f = c->f;
 
-	fputs("<section id=\"countries\"><h2>", f);
-	rl_put(f, c->l, RK_COUNTRIES_H);
-	fputs("</h2>\n", f);
+	rp_section_open(c, "countries", RK_COUNTRIES_H);
 	rp_table_open(c, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		const struct sum_group *g = &gs[i];
@@ -478,9 +481,7 @@ static void section_issuers(const struct report_ctx *c, const struct summary *s)
 	FILE *f = c->f;
 	bool any = false;
 
-	fputs("<section id=\"issuers\"><h2>", f);
-	rl_put(f, c->l, RK_ISSUERS_H);
-	fputs("</h2>\n", f);
+	rp_section_open(c, "issuers", RK_ISSUERS_H);
 	for (size_t i = 0; i < n; i++) {
 		const struct sum_group *g = &gs[i];
 
@@ -551,9 +552,7 @@ static void section_asns(const struct report_ctx *c, const struct summary *s)
 	FILE *f = c->f;
 	bool any = false;
 
-	fputs("<section id=\"asns\"><h2>", f);
-	rl_put(f, c->l, RK_ASNS_H);
-	fputs("</h2>\n", f);
+	rp_section_open(c, "asns", RK_ASNS_H);
 	for (size_t i = 0; i < n; i++) {
 		const struct sum_group *cg = rp_country_group(s, gs[i].cc);
 
@@ -628,9 +627,8 @@ static void section_path(const struct report_ctx *c, const struct summary *s)
 	const struct sum_group *gs = sum_groups(s, SUM_BY_HOP, &n);
 	FILE *f = c->f;
 
-	fputs("<section id=\"path\"><h2>", f);
-	rl_put(f, c->l, RK_PATH_H);
-	fputs("</h2>\n<p>", f);
+	rp_section_open(c, "path", RK_PATH_H);
+	fputs("<p>", f);
 	rl_put(f, c->l, n ? RK_PATH_INTRO : RK_PATH_NONE);
 	fputs("</p>\n", f);
 	if (n)
@@ -650,9 +648,7 @@ static void section_path(const struct report_ctx *c, const struct summary *s)
 
 static void section_method(const struct report_ctx *c)
 {
-	fputs("<section id=\"method\"><h2>", c->f);
-	rl_put(c->f, c->l, RK_METHOD_H);
-	fputs("</h2>\n", c->f);
+	rp_section_open(c, "method", RK_METHOD_H);
 	for (enum report_key k = RK_METHOD_1; k <= RK_METHOD_3; k++) {
 		fputs("<p>", c->f);
 		rl_put(c->f, c->l, k);
@@ -820,9 +816,7 @@ static void section_data(const struct report_ctx *c, const struct summary *s)
 	size_t nf;
 	const struct sum_file *fs;
 
-	fputs("<section id=\"data\"><h2>", c->f);
-	rl_put(c->f, c->l, RK_DATA_H);
-	fputs("</h2>\n", c->f);
+	rp_section_open(c, "data", RK_DATA_H);
 	/* a series lists every scan's files, oldest first */
 	for (size_t p = 0; p < (c->ser ? c->ser->n : 1); p++) {
 		fs = sum_files(c->ser ? diff_scan_summary(c->ser->pt[p].scan) : s, &nf);

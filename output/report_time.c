@@ -310,9 +310,8 @@ void report_section_timeline(const struct report_ctx *c)
 	if (!c->ser || !c->ser->ndiffs)
 		return; /* no vantage point scanned twice */
 	n = series_countries(c->ser, true, &ccs);
-	fputs("<section id=\"timeline\"><h2>", c->f);
-	rl_put(c->f, c->l, RK_TIME_H);
-	fputs("</h2>\n<p class=\"note\">", c->f);
+	rp_section_open(c, "timeline", RK_TIME_H);
+	fputs("<p class=\"note\">", c->f);
 	rl_put(c->f, c->l, RK_TIME_INTRO);
 	fputs("</p>\n", c->f);
 	for (size_t i = 0; i < n; i++) {
@@ -441,9 +440,8 @@ void report_section_vantages(const struct report_ctx *c)
 		if (np < 2)
 			continue;
 		if (!open) {
-			fputs("<section id=\"vantages\"><h2>", c->f);
-			rl_put(c->f, c->l, RK_VANT_H);
-			fputs("</h2>\n<p class=\"note\">", c->f);
+			rp_section_open(c, "vantages", RK_VANT_H);
+			fputs("<p class=\"note\">", c->f);
 			rl_put(c->f, c->l, RK_VANT_INTRO);
 			fputs("</p>\n", c->f);
 			open = true;
