@@ -169,11 +169,27 @@ static void check_output(const char *path)
 	CHECK_EQ_U64(bad_rst, 0);
 }
 
+/* The --syn-only scan of 198.18.0.0/24 on 443 and 80 that reads DIR/in.pcap,
+ * sends to @tx_pcap and lists to @listing; its log in DIR/log.txt. The
+ * system() status. */
+static int run_scan(const char *bin, const char *tx_pcap, const char *listing)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s scan 198.18.0.0/24 -p 443,80 -i "
+		 "'net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s' "
+		 "-G 02:00:00:00:00:01 --source-ip 198.19.0.1 --allow-reserved --syn-only --seed 3 "
+		 "--source-port %d -r 100000 --cooldown 1 > %s 2> %s/log.txt",
+		 bin, dir, tx_pcap, SPORT, listing, dir);
+	return system(cmd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *bin = argc > 1 ? argv[1] : getenv("TLSMAP_BIN");
 	uint8_t key[16];
-	char path[256], cmd[2048];
+	char path[256], out[256], found_path[256];
 	int st;
 
 	if (!bin)
@@ -187,13 +203,9 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/in.pcap", dir);
 	write_input(path);
 
-	snprintf(cmd, sizeof(cmd),
-		 "%s scan 198.18.0.0/24 -p 443,80 -i "
-		 "'net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s/out.pcap' "
-		 "-G 02:00:00:00:00:01 --source-ip 198.19.0.1 --allow-reserved --syn-only --seed 3 "
-		 "--source-port %d -r 100000 --cooldown 1 > %s/found.txt 2> %s/log.txt",
-		 bin, dir, dir, SPORT, dir, dir);
-	st = system(cmd);
+	snprintf(out, sizeof(out), "%s/out.pcap", dir);
+	snprintf(found_path, sizeof(found_path), "%s/found.txt", dir);
+	st = run_scan(bin, out, found_path);
 	char *log = slurp("log.txt"), *found = slurp("found.txt");
 	if (WEXITSTATUS(st) != 0 && strstr(log, "EAL init failed")) {
 		printf("skip: DPDK EAL cannot start here\n");
@@ -210,18 +222,11 @@ int main(int argc, char **argv)
 	CHECK_EQ_U64(stat_of(log, "arp_replies"), 1);
 	CHECK_EQ_U64(stat_of(log, "sent"), 512);
 
-	snprintf(path, sizeof(path), "%s/out.pcap", dir);
-	check_output(path);
+	check_output(out);
 
 	/* The same scan with its "ip:port" listing going to a full device:
 	 * a non-zero exit naming the error, not 0 with the lines lost. */
-	snprintf(cmd, sizeof(cmd),
-		 "%s scan 198.18.0.0/24 -p 443,80 -i "
-		 "'net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=/dev/null' "
-		 "-G 02:00:00:00:00:01 --source-ip 198.19.0.1 --allow-reserved --syn-only --seed 3 "
-		 "--source-port %d -r 100000 --cooldown 1 > /dev/full 2> %s/log.txt",
-		 bin, dir, SPORT, dir);
-	st = system(cmd);
+	st = run_scan(bin, "/dev/null", "/dev/full");
 	free(log);
 	log = slurp("log.txt");
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
