@@ -128,17 +128,6 @@ static int rate_class(const struct sum_group *g)
 	return 5;
 }
 
-const struct sum_group *rp_country_group(const struct summary *s, const char *cc)
-{
-	size_t n;
-	const struct sum_group *g = sum_groups(s, SUM_BY_COUNTRY, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(g[i].key, cc))
-			return &g[i];
-	return NULL;
-}
-
 void rp_pct(const struct report_ctx *c, double v)
 {
 	char buf[64];
@@ -291,7 +280,7 @@ static void map_svg(const struct report_ctx *c, const struct summary *s)
 			"<path class=\"sea\" d=\"%s\"/><g clip-path=\"url(#edge)\">\n",
 			m->outline, m->outline);
 	for (size_t i = 0; i < m->n; i++) {
-		const struct sum_group *g = rp_country_group(s, m->c[i].cc);
+		const struct sum_group *g = sum_group_find(s, SUM_BY_COUNTRY, m->c[i].cc);
 
 		fprintf(f, "<path fill=\"%s\" d=\"%s\"><title>", class_fill[rate_class(g)],
 			m->c[i].d);
@@ -554,7 +543,7 @@ static void section_asns(const struct report_ctx *c, const struct summary *s)
 
 	rp_section_open(c, "asns", RK_ASNS_H);
 	for (size_t i = 0; i < n; i++) {
-		const struct sum_group *cg = rp_country_group(s, gs[i].cc);
+		const struct sum_group *cg = sum_group_find(s, SUM_BY_COUNTRY, gs[i].cc);
 
 		if (!cg || !cg->hosts_intercepted)
 			continue;

@@ -38,7 +38,6 @@ struct report_ctx {
 	const struct series *ser; /* NULL: one scan */
 };
 
-const struct sum_group *rp_country_group(const struct summary *s, const char *cc);
 void rp_country_label(const struct report_ctx *c, const char *cc);
 void rp_int(const struct report_ctx *c, uint64_t v);
 void rp_pct(const struct report_ctx *c, double v);

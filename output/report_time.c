@@ -56,7 +56,7 @@ static size_t series_countries(const struct series *ser, bool intercepted, const
 
 static const struct sum_group *point_country(const struct series *ser, size_t p, const char *cc)
 {
-	return rp_country_group(diff_scan_summary(ser->pt[p].scan), cc);
+	return sum_group_find(diff_scan_summary(ser->pt[p].scan), SUM_BY_COUNTRY, cc);
 }
 
 /* Whether two points fall on one UTC day (then their time is shown too). */
