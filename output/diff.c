@@ -204,17 +204,6 @@ static struct diff_change *push(struct diff_changes *c)
 	return &c->v[c->n++];
 }
 
-static const struct sum_group *find_group(const struct summary *s, enum sum_by by, const char *key)
-{
-	size_t n;
-	const struct sum_group *g = sum_groups(s, by, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(g[i].key, key))
-			return &g[i];
-	return NULL;
-}
-
 /* started / stopped / unmeasured for one group or host measured as (tls, icpt) on each side */
 static const char *classify(bool old_seen, uint64_t old_tls, uint64_t old_icpt, bool new_seen,
 			    uint64_t new_tls, uint64_t new_icpt)
@@ -239,7 +228,7 @@ static int diff_networks(const struct diff_scan *o, const struct diff_scan *n,
 		const struct sum_group *g = sum_groups(a, SUM_BY_ASN, &cnt);
 
 		for (size_t i = 0; i < cnt; i++) {
-			const struct sum_group *other = find_group(b, SUM_BY_ASN, g[i].key);
+			const struct sum_group *other = sum_group_find(b, SUM_BY_ASN, g[i].key);
 			const struct sum_group *og = pass ? other : &g[i],
 					       *ng = pass ? &g[i] : other;
 			const char *what;

@@ -152,6 +152,13 @@ bool out_same_file(const char *a, const char *b);
 
 /* SHA-256 of a whole file (the dataset digest the report prints). 0 or OUT_EIO. */
 int out_file_sha256(const char *path, uint8_t out[32]);
+/* Byte length of the whole length-prefixed records at the start of
+ * @p[0..n) (a stream after its magic) and their count into *@count: where a
+ * cut leaves no partial record. Never reads past @n. */
+size_t out_whole_records(const uint8_t *p, size_t n, uint64_t *count);
+/* fsync the directory that holds @path, so a rename or a new file in it is
+ * durable. OUT_OK, OUT_EIO (errno) or OUT_ENOMEM. */
+int out_fsync_dir(const char *path);
 
 /*
  * The writer thread: workers hand finished probes to a ring (output/ring.h)

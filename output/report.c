@@ -128,17 +128,6 @@ static int rate_class(const struct sum_group *g)
 	return 5;
 }
 
-const struct sum_group *rp_country_group(const struct summary *s, const char *cc)
-{
-	size_t n;
-	const struct sum_group *g = sum_groups(s, SUM_BY_COUNTRY, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(g[i].key, cc))
-			return &g[i];
-	return NULL;
-}
-
 void rp_pct(const struct report_ctx *c, double v)
 {
 	char buf[64];
@@ -178,6 +167,13 @@ void rp_table_open(const struct report_ctx *c, const enum report_key *cols, size
 		fputs("</th>", c->f);
 	}
 	fputs("</tr></thead><tbody>\n", c->f);
+}
+
+void rp_section_open(const struct report_ctx *c, const char *id, enum report_key heading)
+{
+	fprintf(c->f, "<section id=\"%s\"><h2>", id);
+	rl_put(c->f, c->l, heading);
+	fputs("</h2>\n", c->f);
 }
 
 void rp_table_close(const struct report_ctx *c)
@@ -284,7 +280,7 @@ static void map_svg(const struct report_ctx *c, const struct summary *s)
 			"<path class=\"sea\" d=\"%s\"/><g clip-path=\"url(#edge)\">\n",
 			m->outline, m->outline);
 	for (size_t i = 0; i < m->n; i++) {
-		const struct sum_group *g = rp_country_group(s, m->c[i].cc);
+		const struct sum_group *g = sum_group_find(s, SUM_BY_COUNTRY, m->c[i].cc);
 
 		fprintf(f, "<path fill=\"%s\" d=\"%s\"><title>", class_fill[rate_class(g)],
 			m->c[i].d);
@@ -309,9 +305,7 @@ static void section_map(const struct report_ctx *c, const struct summary *s)
 	FILE *f = c->f;
 	bool first = true;
 
-	fputs("<section id=\"map\"><h2>", f);
-	rl_put(f, c->l, RK_MAP_H);
-	fputs("</h2>\n", f);
+	rp_section_open(c, "map", RK_MAP_H);
 	if (!c->m->n) {
 		fputs("<p class=\"note\">", f);
 		rl_put(f, c->l, RK_MAP_MISSING);
@@ -383,6 +377,17 @@ static void td_int(const struct report_ctx *c, enum report_key col, uint64_t v)
 	fputs("</td>", c->f);
 }
 
+/* The interception rate's cell: "-" for a group without a TLS answer. */
+static void td_rate(const struct report_ctx *c, const struct sum_group *g)
+{
+	rp_td(c, RK_COL_RATE, true);
+	if (g->hosts_tls)
+		rp_pct(c, g->rate);
+	else
+		fputs("-", c->f);
+	fputs("</td>", c->f);
+}
+
 static void section_countries(const struct report_ctx *c, const struct summary *s)
 {
 	static const enum report_key cols[] = {
@@ -393,9 +398,7 @@ static void section_countries(const struct report_ctx *c, const struct summary *
 	const struct sum_group *gs = sum_groups(s, SUM_BY_COUNTRY, &n);
 	FILE *f = c->f;
 
-	fputs("<section id=\"countries\"><h2>", f);
-	rl_put(f, c->l, RK_COUNTRIES_H);
-	fputs("</h2>\n", f);
+	rp_section_open(c, "countries", RK_COUNTRIES_H);
 	rp_table_open(c, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		const struct sum_group *g = &gs[i];
@@ -407,12 +410,7 @@ static void section_countries(const struct report_ctx *c, const struct summary *
 		td_int(c, RK_COL_HOSTS, g->hosts);
 		td_int(c, RK_COL_TLS, g->hosts_tls);
 		td_int(c, RK_COL_INTERCEPTED, g->hosts_intercepted);
-		rp_td(c, RK_COL_RATE, true);
-		if (g->hosts_tls)
-			rp_pct(c, g->rate);
-		else
-			fputs("-", f);
-		fputs("</td>", f);
+		td_rate(c, g);
 		rp_td(c, RK_COL_CI, true);
 		if (g->hosts_tls) {
 			rp_pct(c, g->ci_low);
@@ -472,9 +470,7 @@ static void section_issuers(const struct report_ctx *c, const struct summary *s)
 	FILE *f = c->f;
 	bool any = false;
 
-	fputs("<section id=\"issuers\"><h2>", f);
-	rl_put(f, c->l, RK_ISSUERS_H);
-	fputs("</h2>\n", f);
+	rp_section_open(c, "issuers", RK_ISSUERS_H);
 	for (size_t i = 0; i < n; i++) {
 		const struct sum_group *g = &gs[i];
 
@@ -530,12 +526,7 @@ static void asn_row(const struct report_ctx *c, const struct sum_group *g)
 	fputs("</td>", f);
 	td_int(c, RK_COL_TLS, g->hosts_tls);
 	td_int(c, RK_COL_INTERCEPTED, g->hosts_intercepted);
-	rp_td(c, RK_COL_RATE, true);
-	if (g->hosts_tls)
-		rp_pct(c, g->rate);
-	else
-		fputs("-", f);
-	fputs("</td>", f);
+	td_rate(c, g);
 	rp_td(c, RK_COL_ISSUERS, false);
 	issuer_cell(c, g->issuers, g->nissuers);
 	fputs("</td></tr>\n", f);
@@ -550,11 +541,9 @@ static void section_asns(const struct report_ctx *c, const struct summary *s)
 	FILE *f = c->f;
 	bool any = false;
 
-	fputs("<section id=\"asns\"><h2>", f);
-	rl_put(f, c->l, RK_ASNS_H);
-	fputs("</h2>\n", f);
+	rp_section_open(c, "asns", RK_ASNS_H);
 	for (size_t i = 0; i < n; i++) {
-		const struct sum_group *cg = rp_country_group(s, gs[i].cc);
+		const struct sum_group *cg = sum_group_find(s, SUM_BY_COUNTRY, gs[i].cc);
 
 		if (!cg || !cg->hosts_intercepted)
 			continue;
@@ -627,9 +616,8 @@ static void section_path(const struct report_ctx *c, const struct summary *s)
 	const struct sum_group *gs = sum_groups(s, SUM_BY_HOP, &n);
 	FILE *f = c->f;
 
-	fputs("<section id=\"path\"><h2>", f);
-	rl_put(f, c->l, RK_PATH_H);
-	fputs("</h2>\n<p>", f);
+	rp_section_open(c, "path", RK_PATH_H);
+	fputs("<p>", f);
 	rl_put(f, c->l, n ? RK_PATH_INTRO : RK_PATH_NONE);
 	fputs("</p>\n", f);
 	if (n)
@@ -649,9 +637,7 @@ static void section_path(const struct report_ctx *c, const struct summary *s)
 
 static void section_method(const struct report_ctx *c)
 {
-	fputs("<section id=\"method\"><h2>", c->f);
-	rl_put(c->f, c->l, RK_METHOD_H);
-	fputs("</h2>\n", c->f);
+	rp_section_open(c, "method", RK_METHOD_H);
 	for (enum report_key k = RK_METHOD_1; k <= RK_METHOD_3; k++) {
 		fputs("<p>", c->f);
 		rl_put(c->f, c->l, k);
@@ -819,9 +805,7 @@ static void section_data(const struct report_ctx *c, const struct summary *s)
 	size_t nf;
 	const struct sum_file *fs;
 
-	fputs("<section id=\"data\"><h2>", c->f);
-	rl_put(c->f, c->l, RK_DATA_H);
-	fputs("</h2>\n", c->f);
+	rp_section_open(c, "data", RK_DATA_H);
 	/* a series lists every scan's files, oldest first */
 	for (size_t p = 0; p < (c->ser ? c->ser->n : 1); p++) {
 		fs = sum_files(c->ser ? diff_scan_summary(c->ser->pt[p].scan) : s, &nf);

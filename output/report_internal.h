@@ -38,10 +38,11 @@ struct report_ctx {
 	const struct series *ser; /* NULL: one scan */
 };
 
-const struct sum_group *rp_country_group(const struct summary *s, const char *cc);
 void rp_country_label(const struct report_ctx *c, const char *cc);
 void rp_int(const struct report_ctx *c, uint64_t v);
 void rp_pct(const struct report_ctx *c, double v);
+/* "<section id=ID><h2>HEADING</h2>": a section of the report opens. */
+void rp_section_open(const struct report_ctx *c, const char *id, enum report_key heading);
 /* "<div class=tbl><table><thead>..." with the columns' names. */
 void rp_table_open(const struct report_ctx *c, const enum report_key *cols, size_t n);
 void rp_table_close(const struct report_ctx *c);

@@ -56,7 +56,7 @@ static size_t series_countries(const struct series *ser, bool intercepted, const
 
 static const struct sum_group *point_country(const struct series *ser, size_t p, const char *cc)
 {
-	return rp_country_group(diff_scan_summary(ser->pt[p].scan), cc);
+	return sum_group_find(diff_scan_summary(ser->pt[p].scan), SUM_BY_COUNTRY, cc);
 }
 
 /* Whether two points fall on one UTC day (then their time is shown too). */
@@ -310,9 +310,8 @@ void report_section_timeline(const struct report_ctx *c)
 	if (!c->ser || !c->ser->ndiffs)
 		return; /* no vantage point scanned twice */
 	n = series_countries(c->ser, true, &ccs);
-	fputs("<section id=\"timeline\"><h2>", c->f);
-	rl_put(c->f, c->l, RK_TIME_H);
-	fputs("</h2>\n<p class=\"note\">", c->f);
+	rp_section_open(c, "timeline", RK_TIME_H);
+	fputs("<p class=\"note\">", c->f);
 	rl_put(c->f, c->l, RK_TIME_INTRO);
 	fputs("</p>\n", c->f);
 	for (size_t i = 0; i < n; i++) {
@@ -441,9 +440,8 @@ void report_section_vantages(const struct report_ctx *c)
 		if (np < 2)
 			continue;
 		if (!open) {
-			fputs("<section id=\"vantages\"><h2>", c->f);
-			rl_put(c->f, c->l, RK_VANT_H);
-			fputs("</h2>\n<p class=\"note\">", c->f);
+			rp_section_open(c, "vantages", RK_VANT_H);
+			fputs("<p class=\"note\">", c->f);
 			rl_put(c->f, c->l, RK_VANT_INTRO);
 			fputs("</p>\n", c->f);
 			open = true;

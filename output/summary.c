@@ -722,6 +722,17 @@ const struct sum_group *sum_groups(const struct summary *s, enum sum_by by, size
 	return s->dims[by].groups;
 }
 
+const struct sum_group *sum_group_find(const struct summary *s, enum sum_by by, const char *key)
+{
+	size_t n;
+	const struct sum_group *g = sum_groups(s, by, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(g[i].key, key))
+			return &g[i];
+	return NULL;
+}
+
 const struct sum_group *sum_total(const struct summary *s)
 {
 	static const struct sum_group empty = {.key = "all", .cc = "", .as_org = "", .ci_high = 1};

@@ -94,6 +94,8 @@ int sum_add_file(struct summary *s, const char *path, char *err, size_t errlen);
 void sum_finish(struct summary *s);
 
 const struct sum_group *sum_groups(const struct summary *s, enum sum_by by, size_t *n);
+/* The group of @by named @key, or NULL. */
+const struct sum_group *sum_group_find(const struct summary *s, enum sum_by by, const char *key);
 const struct sum_group *sum_total(const struct summary *s);
 const struct sum_file *sum_files(const struct summary *s, size_t *n);
 

@@ -199,8 +199,7 @@ static int write_all(int fd, const uint8_t *p, size_t n, size_t *done)
 	return OUT_OK;
 }
 
-/* Length of the whole records at the start of @p[0..n) and their count. */
-static size_t whole_records(const uint8_t *p, size_t n, uint64_t *count)
+size_t out_whole_records(const uint8_t *p, size_t n, uint64_t *count)
 {
 	size_t pos = 0;
 
@@ -268,7 +267,7 @@ static int emit(struct out_writer *w, const uint8_t *p, size_t n, uint64_t nrec)
 		ret = write_all(w->fd, p, n, &done);
 		if (ret != OUT_OK) {
 			uint64_t k;
-			size_t keep = whole_records(p, done, &k);
+			size_t keep = out_whole_records(p, done, &k);
 
 			return writer_fail(w, ret, keep, k);
 		}
@@ -561,7 +560,7 @@ bool out_same_file(const char *a, const char *b)
 	return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
 }
 
-static int fsync_dir_of(const char *path)
+int out_fsync_dir(const char *path)
 {
 	char *copy = strdup(path);
 	int fd, ret = OUT_OK;
@@ -629,7 +628,7 @@ int out_writer_close(struct out_writer *w, const Tlsmap__V1__ScanEnd *end)
 	if (ret == OUT_OK && rename(w->partial, w->path) != 0)
 		ret = writer_fail(w, OUT_EIO, 0, 0);
 	if (ret == OUT_OK) {
-		ret = fsync_dir_of(w->path);
+		ret = out_fsync_dir(w->path);
 		if (ret != OUT_OK)
 			ret = writer_fail(w, ret, 0, 0);
 	}

@@ -408,119 +408,153 @@ static int read_line(FILE *f, char *buf, size_t cap, size_t *len, EVP_MD_CTX *md
 	return LINE_OK;
 }
 
-int icpt_list_add_stream(struct icpt_list *list, FILE *f, const char *path, char *err,
-			 size_t errlen)
-{
-	char line[ICPT_LINE_MAX + 1], why[256];
+/* One file being loaded: what its lines have told so far. */
+struct icpt_load {
+	const char *path;
 	struct icpt_file fi;
-	size_t first = list->n, len;
-	unsigned lineno = 0;
-	bool have_version = false;
-	EVP_MD_CTX *md = NULL; /* the running digest plus this file, kept if it loads */
-	int ret = -1, rl;
+	size_t first; /* list->n before this file */
+	unsigned lineno;
+	bool have_version;
+};
 
-	if (list->nfiles == ICPT_MAX_FILES) {
-		snprintf(err, errlen, "%s: more than %d interceptor lists", path, ICPT_MAX_FILES);
+/* The version line: once, before the first entry. 0, or -1 with @err. */
+static int load_version(struct icpt_list *list, struct icpt_load *ld, char *line, char *err,
+			size_t errlen)
+{
+	char why[256];
+	const char *bad;
+
+	if (ld->have_version) {
+		snprintf(err, errlen, "%s:%u: a second version line", ld->path, ld->lineno);
 		return -1;
 	}
-	memset(&fi, 0, sizeof(fi));
-	if (strlen(path) >= sizeof(fi.path)) {
-		snprintf(err, errlen, "%.200s...: path too long", path);
+	if (list->n > ld->first) {
+		snprintf(err, errlen, "%s:%u: the version line must come before the first entry",
+			 ld->path, ld->lineno);
 		return -1;
 	}
-	snprintf(fi.path, sizeof(fi.path), "%s", path);
-	md = EVP_MD_CTX_new();
-	if (!md || !EVP_MD_CTX_copy_ex(md, list->sha_ctx)) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
+	if ((bad = parse_version(line, &ld->fi, why, sizeof(why)))) {
+		snprintf(err, errlen, "%s:%u: %s", ld->path, ld->lineno, bad);
+		return -1;
 	}
+	ld->have_version = true;
+	return 0;
+}
+
+/* An entry line: parsed, not listed before (in any file), within
+ * ICPT_MAX_ENTRIES, appended. 0, or -1 with @err. */
+static int load_entry(struct icpt_list *list, struct icpt_load *ld, char *line, char *err,
+		      size_t errlen)
+{
+	char why[256];
+	struct icpt_entry e;
+	const char *bad;
+
+	if (!ld->have_version) {
+		snprintf(err, errlen,
+			 "%s:%u: an entry before the version line "
+			 "(version<TAB>VERSION<TAB>YYYY-MM-DD)",
+			 ld->path, ld->lineno);
+		return -1;
+	}
+	if ((bad = parse_entry(line, &e, why, sizeof(why)))) {
+		snprintf(err, errlen, "%s:%u: %s", ld->path, ld->lineno, bad);
+		return -1;
+	}
+	for (size_t i = 0; i < list->n; i++)
+		if (same_entry(&list->v[i], &e)) {
+			snprintf(err, errlen, "%s:%u: %s %s is already listed at %s:%u", ld->path,
+				 ld->lineno, icpt_kind_name(e.kind), e.value,
+				 list->files[list->v[i].file].path, list->v[i].line);
+			return -1;
+		}
+	if (list->n >= ICPT_MAX_ENTRIES) {
+		snprintf(err, errlen, "%s:%u: more than %u entries", ld->path, ld->lineno,
+			 ICPT_MAX_ENTRIES);
+		return -1;
+	}
+	e.file = (uint8_t)list->nfiles;
+	e.line = ld->lineno;
+	if (push(list, &e) < 0) {
+		snprintf(err, errlen, "%s: out of memory", ld->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every line of @f, as read_line() returns them. 0, or -1 with @err. */
+static int load_lines(struct icpt_list *list, struct icpt_load *ld, FILE *f, EVP_MD_CTX *md,
+		      char *err, size_t errlen)
+{
+	char line[ICPT_LINE_MAX + 1];
+	size_t len;
+	int rl;
+
 	while ((rl = read_line(f, line, sizeof(line), &len, md)) != LINE_EOF) {
-		struct icpt_entry e;
-		const char *bad;
-
-		lineno++;
+		ld->lineno++;
 		if (rl == LINE_LONG) {
-			snprintf(err, errlen, "%s:%u: line longer than %d characters", path, lineno,
-				 ICPT_LINE_MAX - 1);
-			goto out;
+			snprintf(err, errlen, "%s:%u: line longer than %d characters", ld->path,
+				 ld->lineno, ICPT_LINE_MAX - 1);
+			return -1;
 		}
 		if (rl == LINE_NUL) {
-			snprintf(err, errlen, "%s:%u: NUL byte in the line", path, lineno);
-			goto out;
+			snprintf(err, errlen, "%s:%u: NUL byte in the line", ld->path, ld->lineno);
+			return -1;
 		}
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = 0;
 		if (!len || line[0] == '#')
 			continue;
-		if (!strncmp(line, "version\t", 8)) {
-			if (have_version) {
-				snprintf(err, errlen, "%s:%u: a second version line", path, lineno);
-				goto out;
-			}
-			if (list->n > first) {
-				snprintf(err, errlen,
-					 "%s:%u: the version line must come before the first entry",
-					 path, lineno);
-				goto out;
-			}
-			if ((bad = parse_version(line, &fi, why, sizeof(why)))) {
-				snprintf(err, errlen, "%s:%u: %s", path, lineno, bad);
-				goto out;
-			}
-			have_version = true;
-			continue;
-		}
-		if (!have_version) {
-			snprintf(err, errlen,
-				 "%s:%u: an entry before the version line "
-				 "(version<TAB>VERSION<TAB>YYYY-MM-DD)",
-				 path, lineno);
-			goto out;
-		}
-		if ((bad = parse_entry(line, &e, why, sizeof(why)))) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, bad);
-			goto out;
-		}
-		for (size_t i = 0; i < list->n; i++)
-			if (same_entry(&list->v[i], &e)) {
-				snprintf(err, errlen, "%s:%u: %s %s is already listed at %s:%u",
-					 path, lineno, icpt_kind_name(e.kind), e.value,
-					 list->files[list->v[i].file].path, list->v[i].line);
-				goto out;
-			}
-		if (list->n >= ICPT_MAX_ENTRIES) {
-			snprintf(err, errlen, "%s:%u: more than %u entries", path, lineno,
-				 ICPT_MAX_ENTRIES);
-			goto out;
-		}
-		e.file = (uint8_t)list->nfiles;
-		e.line = lineno;
-		if (push(list, &e) < 0) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			goto out;
-		}
+		if (!strncmp(line, "version\t", 8) ? load_version(list, ld, line, err, errlen)
+						   : load_entry(list, ld, line, err, errlen))
+			return -1;
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
+		snprintf(err, errlen, "%s: read error", ld->path);
+		return -1;
 	}
-	if (!have_version) {
+	if (!ld->have_version) {
 		snprintf(err, errlen, "%s: no version line (version<TAB>VERSION<TAB>YYYY-MM-DD)",
-			 path);
+			 ld->path);
+		return -1;
+	}
+	return 0;
+}
+
+int icpt_list_add_stream(struct icpt_list *list, FILE *f, const char *path, char *err,
+			 size_t errlen)
+{
+	struct icpt_load ld = {.path = path, .first = list->n};
+	EVP_MD_CTX *md = NULL; /* the running digest plus this file, kept if it loads */
+	size_t vl;
+	int ret = -1;
+
+	if (list->nfiles == ICPT_MAX_FILES) {
+		snprintf(err, errlen, "%s: more than %d interceptor lists", path, ICPT_MAX_FILES);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(ld.fi.path)) {
+		snprintf(err, errlen, "%.200s...: path too long", path);
+		return -1;
+	}
+	snprintf(ld.fi.path, sizeof(ld.fi.path), "%s", path);
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_MD_CTX_copy_ex(md, list->sha_ctx)) {
+		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	list->files[list->nfiles++] = fi;
+	if (load_lines(list, &ld, f, md, err, errlen) != 0)
+		goto out;
+	list->files[list->nfiles++] = ld.fi;
 	EVP_MD_CTX_copy_ex(list->sha_ctx, md);
-	{
-		size_t vl = strlen(list->version);
-		snprintf(list->version + vl, sizeof(list->version) - vl, "%s%s", vl ? "+" : "",
-			 fi.version);
-	}
+	vl = strlen(list->version);
+	snprintf(list->version + vl, sizeof(list->version) - vl, "%s%s", vl ? "+" : "",
+		 ld.fi.version);
 	snapshot_sha256(list);
 	ret = 0;
 out:
 	if (ret)
-		list->n = first; /* this file's entries are dropped whole */
+		list->n = ld.first; /* this file's entries are dropped whole */
 	EVP_MD_CTX_free(md);
 	return ret;
 }

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tlsmap scan: parse and validate (scan_config.c), start the engine, open
- * the output and the stage, run the sweep, write ScanEnd. The target
- * generator lives here, on the engine's TX lcore: it walks the cyclic-group
- * permutation (scanner/core/perm.h) over (address index, port index) pairs,
- * maps each index to an address with tgt_set_nth(), and meters the pairs
- * out with the token bucket (scanner/core/rate.h), so dpdk/ sees only "give me
- * up to N targets now".
+ * the output and the stage, run the sweep, write ScanEnd. The targets come
+ * from the sweep core's generator (scanner/core/gen.h) on the engine's TX
+ * lcore; this file gives it the engine's answers and --resume's done hosts
+ * through its hooks, so dpdk/ sees only "give me up to N targets now".
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,153 +28,6 @@
 #include "scanner/stage/stage.h"
 #include "scanner/core/sweep.h"
 
-struct sweep_gen {
-	struct perm perm;
-	struct rate rate;
-	const struct tgt_set *targets;
-	const uint16_t *ports; /* host order */
-	unsigned nports;
-	uint64_t left;	  /* --max-targets budget (UINT64_MAX: none) */
-	uint64_t next_ns; /* do not ask the bucket before this */
-	uint64_t gap_ns;  /* batching interval: ~50 us */
-	unsigned probes;  /* -P: each target is sent this many times in a row */
-	unsigned reps;	  /* copies of cur_ip/cur_port still to send */
-	uint32_t cur_ip_be;
-	uint16_t cur_port_be;
-	bool done;
-	/* --resume: targets taken from the permutation (the position, read by
-	 * the tick), and the done hosts past the start that are skipped */
-	_Atomic uint64_t emitted;
-	const uint64_t *done_keys; /* sorted */
-	size_t ndone;
-	struct resume_tracker *resume;
-	/* --sweep-retries: more passes over the walk, sending only to targets
-	 * that stayed silent while another address of their /24 answered */
-	struct eng *eng;
-	struct perm perm0; /* the walk from its start */
-	uint64_t left0;
-	unsigned pass, passes;	/* 0: the sweep itself */
-	uint64_t delay_ns;	/* before pass 1; doubles for each further pass */
-	uint64_t pass_at_ns;	/* the current pass sends nothing before this */
-	uint64_t resent;	/* targets sent again */
-	uint64_t resent_before; /* resent when the current pass started */
-};
-
-#define SWEEP_SKIP_MAX 65536u /* targets passed over per call: the TX loop stays responsive */
-/* before the first pass over silent targets, doubling: a SYN retransmission
- * timer's (RFC 6298 5.7, 1 s), long enough for a busy listen queue to drain */
-#define SWEEP_RETRY_NS 1000000000ull
-#define SWEEP_NET_ANSWERS 8u /* answers in a /24 for its silent targets to get a pass */
-
-/* The walk is over: start the next pass, or return false: all passes done,
- * or the last one found nothing to send (nor will the next), or the sweep
- * had no answer at all (no /24 qualifies). */
-static bool sweep_pass_next(struct sweep_gen *g, uint64_t now_ns)
-{
-	struct eng_stats st;
-
-	if (g->pass >= g->passes || (g->pass && g->resent == g->resent_before))
-		return false;
-	if (!g->pass) {
-		eng_stats(g->eng, &st);
-		if (!st.synack && !st.rst)
-			return false;
-	}
-	g->resent_before = g->resent;
-	g->pass++;
-	g->perm = g->perm0;
-	g->left = g->left0;
-	g->done = false;
-	g->pass_at_ns = now_ns + (g->delay_ns << (g->pass - 1));
-	return true;
-}
-
-/* In a pass after the first: is the target worth another SYN? Only when it
- * did not answer and at least SWEEP_NET_ANSWERS addresses of its /24 did on
- * that port: a /24 dense with hosts, the shape of a shared server or a
- * hosting provider whose full listen queue drops SYNs. On the internet most
- * addresses are silent and most /24s sparse: a pass costs SYNs only there. */
-static bool sweep_resend(const struct sweep_gen *g)
-{
-	unsigned net_answers;
-	return !eng_sweep_answered(g->eng, g->cur_ip_be, g->cur_port_be, &net_answers) &&
-	       net_answers >= SWEEP_NET_ANSWERS;
-}
-
-/* --resume: is the current target a host the previous runs completed? */
-static bool skip_done(struct sweep_gen *g, uint64_t now_ns)
-{
-	uint64_t key = resume_key(g->cur_ip_be, g->cur_port_be);
-
-	if (!resume_set_has(g->done_keys, g->ndone, key))
-		return false;
-	resume_host_skipped(g->resume, key, now_ns);
-	return true;
-}
-
-static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *port_be, unsigned max)
-{
-	struct sweep_gen *g = arg;
-	uint32_t want, got;
-	unsigned n = 0;
-	uint64_t idx;
-	unsigned skipped = 0;
-
-	if (!g->left && !g->reps) /* --max-targets reached and every copy sent */
-		g->done = true;
-	if (g->done && !sweep_pass_next(g, now_ns))
-		return -1;
-	/* Ask the bucket every gap_ns, not on every loop: credit accumulates into
-	 * bursts of several packets, so a PMD that makes a system call per burst
-	 * (net_af_packet, net_pcap) is not asked for one packet at a time. */
-	if (now_ns < g->next_ns || now_ns < g->pass_at_ns)
-		return 0;
-	want = max;
-	if (g->left < want && g->left * g->probes + g->reps < want) /* packets still to send */
-		want = (uint32_t)(g->left * g->probes + g->reps);
-	got = rate_take(&g->rate, now_ns, want);
-	if (got < want) /* the bucket ran dry: let credit build up for gap_ns */
-		g->next_ns = now_ns + g->gap_ns;
-	while (n < got) {
-		if (g->reps == 0) {
-			if (!g->left || !perm_next(&g->perm, &idx)) {
-				g->done = true;
-				break;
-			}
-			uint64_t ai = g->nports == 1 ? idx : idx / g->nports;
-			unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
-			g->cur_ip_be = __builtin_bswap32(tgt_set_nth(g->targets, ai));
-			g->cur_port_be = __builtin_bswap16(g->ports[pi]);
-			g->left--;
-			if (g->pass) { /* a retry pass: the position stays the walk's */
-				if (!sweep_resend(g)) {
-					if (++skipped >= SWEEP_SKIP_MAX)
-						break;
-					continue;
-				}
-				g->resent++;
-			} else {
-				atomic_store_explicit(&g->emitted, atomic_load(&g->emitted) + 1,
-						      memory_order_release);
-			}
-			if (g->ndone && skip_done(g, now_ns))
-				continue; /* in the file already: not sent again */
-			g->reps = g->probes;
-		}
-		/* with -P N the copies go back to back, as in ZMap: the replies are
-		 * deduplicated on RX, and one lost SYN no longer hides the host */
-		ip_be[n] = g->cur_ip_be;
-		port_be[n] = g->cur_port_be;
-		g->reps--;
-		n++;
-	}
-	if (n < got)
-		rate_return(&g->rate, got - n);
-	if (n == 0 && g->done && g->pass >= g->passes)
-		return -1;
-	return (int)n;
-}
-
 struct tick_ctx {
 	const struct scan_config *cfg;
 	struct progress_counters *ctr;
@@ -186,6 +37,7 @@ struct tick_ctx {
 	struct out_async *out; /* NULL without -o */
 	bool out_failed;       /* a write error stopped the scan */
 	bool stdout_failed;    /* the syn-only listing cannot be written */
+	struct eng *eng;
 	struct sweep_gen *gen;
 	struct scan_resume *rs; /* --resume, else NULL */
 	bool ckpt_failed;
@@ -502,6 +354,7 @@ static const char *stop_reason(int sig)
 struct scan_run {
 	struct scan_config cfg;
 	struct eng *e;
+	struct perm perm; /* this shard's walk */
 	struct sweep_gen gen;
 	struct progress_counters ctr;
 	struct tick_ctx tick;
@@ -543,9 +396,9 @@ static void tick_checkpoint(struct tick_ctx *t)
 
 	if (!rs || !rs->tracker || !t->out || t->out_failed)
 		return;
-	before = eng_now_ns(t->gen->eng);
-	emitted = atomic_load(&t->gen->emitted);
-	after = eng_now_ns(t->gen->eng);
+	before = eng_now_ns(t->eng);
+	emitted = sweep_gen_position(t->gen);
+	after = eng_now_ns(t->eng);
 	resume_tracker_sample(rs->tracker, before, emitted, after);
 	if (after - rs->last_ckpt_ns < CKPT_INTERVAL_NS)
 		return;
@@ -579,7 +432,7 @@ static int scan_configure(struct scan_run *r, int argc, char **argv)
 	} else if (scan_resume_config(c, &r->rs.now) != 0) {
 		return 1;
 	}
-	if (perm_init(&r->gen.perm, c->npairs, c->seed, c->shard, c->shards) != 0) {
+	if (perm_init(&r->perm, c->npairs, c->seed, c->shard, c->shards) != 0) {
 		cli_usage_error("scan", "too many (address, port) pairs: %llu",
 				(unsigned long long)c->npairs);
 		return CLI_EUSAGE;
@@ -690,7 +543,7 @@ static int open_output(struct scan_run *r)
 static int start_resume(struct scan_run *r)
 {
 	struct scan_resume *rs = &r->rs;
-	uint64_t window = (uint64_t)(r->cfg.cooldown_s * 1e9) + 1000000000ull, pos;
+	uint64_t window = (uint64_t)(r->cfg.cooldown_s * 1e9) + 1000000000ull;
 
 	rs->tracker = resume_tracker_new(window, &stop_signal, rs->prev.position, rs->prev.done,
 					 rs->prev.ndone);
@@ -707,21 +560,7 @@ static int start_resume(struct scan_run *r)
 		return CLI_EUSAGE;
 	}
 	/* the targets below the position are finished: walk past them */
-	for (pos = 0; pos < rs->prev.position && r->gen.left; pos++) {
-		uint64_t idx;
-
-		if (!perm_next(&r->gen.perm, &idx))
-			break;
-		r->gen.left--;
-	}
-	atomic_store(&r->gen.emitted, pos);
-	/* retry passes start here too: a target below the position was sent
-	 * (and maybe written) by an earlier run, never by this one */
-	r->gen.perm0 = r->gen.perm;
-	r->gen.left0 = r->gen.left;
-	r->gen.done_keys = rs->prev.done;
-	r->gen.ndone = rs->prev.ndone;
-	r->gen.resume = rs->tracker;
+	sweep_gen_skip_to(&r->gen, rs->prev.position);
 	rs->last_ckpt_ns = eng_now_ns(r->e);
 	if (scan_checkpoint(rs, out_async_durable(r->oa), rs->last_ckpt_ns) != 0 ||
 	    (r->cfg.user && chown(rs->ckpt_path, r->pu.uid, r->pu.gid) != 0)) {
@@ -731,37 +570,66 @@ static int start_resume(struct scan_run *r)
 	return 0;
 }
 
+/* The generator's hooks: the engine's answers for --sweep-retries, the
+ * previous runs' done hosts for --resume. */
+static bool gen_any_answer(void *arg)
+{
+	struct scan_run *r = arg;
+	struct eng_stats st;
+
+	eng_stats(r->e, &st);
+	return st.synack || st.rst;
+}
+
+static bool gen_answered(void *arg, uint32_t ip_be, uint16_t port_be, unsigned *net_answers)
+{
+	struct scan_run *r = arg;
+
+	return eng_sweep_answered(r->e, ip_be, port_be, net_answers);
+}
+
+static bool gen_skip_done(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
+{
+	struct scan_run *r = arg;
+	uint64_t key = resume_key(ip_be, port_be);
+
+	if (!resume_set_has(r->rs.prev.done, r->rs.prev.ndone, key))
+		return false;
+	resume_host_skipped(r->rs.tracker, key, now_ns);
+	return true;
+}
+
 /* The generator and the tick's context, once the stage is up. */
 static void start_sweep_state(struct scan_run *r)
 {
 	struct scan_config *c = &r->cfg;
-	struct sweep_gen *g = &r->gen;
+	struct sweep_gen_config gc = {
+		.targets = c->targets,
+		.ports = c->ports,
+		.nports = c->nports,
+		.max_targets = c->max_targets,
+		.probes = c->probes,
+		.passes = c->sweep_retries,
+		.rate_pps = c->rate_pps,
+	};
+	struct sweep_gen_hooks hooks = {
+		.arg = r,
+		.any_answer = gen_any_answer,
+		.answered = gen_answered,
+		/* rs.prev was read by scan_configure; the tracker the hook
+		 * reports to is made by start_resume, before the sweep runs */
+		.skip = c->resume && r->rs.prev.ndone ? gen_skip_done : NULL,
+	};
 
-	g->targets = c->targets;
-	g->ports = c->ports;
-	g->nports = c->nports;
-	g->left = c->max_targets ? c->max_targets : UINT64_MAX;
-	g->probes = c->probes;
-	g->eng = r->e;
-	g->perm0 = g->perm;
-	g->left0 = g->left;
-	g->passes = c->sweep_retries;
-	g->delay_ns = SWEEP_RETRY_NS;
-	rate_init(&g->rate, c->rate_pps, 1000000000ull, eng_now_ns(r->e));
-	g->gap_ns = c->rate_pps >= 20000 ? 50000 : 0;
-	/* Tolerate 10 ms scheduling stalls (a shared 2-core host preempts the TX
-	 * lcore for milliseconds): the bucket keeps up to 10 ms of credit instead
-	 * of rate.c's 1 ms, so -r holds on average; the catch-up burst is at
-	 * most 10 ms worth of packets. */
-	if (c->rate_pps / 100 > g->rate.burst)
-		rate_set_burst(&g->rate, c->rate_pps / 100);
+	sweep_gen_init(&r->gen, &gc, &r->perm, &hooks, eng_now_ns(r->e));
 	memset(&r->tick, 0, sizeof(r->tick));
 	r->tick.cfg = c;
 	r->tick.ctr = &r->ctr;
 	r->tick.total = r->total * c->probes; /* packets: -P sends each target probes times */
 	r->tick.cooldown_started = -1;
 	r->tick.out = r->oa;
-	r->tick.gen = g;
+	r->tick.eng = r->e;
+	r->tick.gen = &r->gen;
 	r->tick.rs = c->resume ? &r->rs : NULL;
 	progress_rates_init(&r->tick.rates);
 }
@@ -955,8 +823,8 @@ static int scan_sweep(struct scan_run *r)
 		eng_port_name(r->e), c->shard, c->shards, (unsigned long long)c->rate_pps,
 		eng_nworkers(r->e));
 	t0 = eng_now_ns(r->e);
-	r->stopped =
-		eng_run(r->e, sweep_next, &r->gen, r->stage.ops, r->stage.arg, on_tick, &r->tick);
+	r->stopped = eng_run(r->e, sweep_gen_next, &r->gen, r->stage.ops, r->stage.arg, on_tick,
+			     &r->tick);
 	eng_stats(r->e, &r->st);
 	print_summary(r, t0);
 	status = r->stopped ? 1 : 0;

@@ -9,16 +9,18 @@
  *   perm.h       the sharded cyclic-group permutation
  *   rate.h       the exact integer token bucket
  *   progress.h   the counters, the progress line and --status-json
+ *   gen.h        the target generator the engine's TX lcore calls: the
+ *                permutation walked, mapped to addresses and ports, metered
+ *                by the bucket; --sweep-retries' engine answers and
+ *                --resume's done hosts come in through hooks
  *
- * Tests and benchmarks link this library without DPDK. The target generator
- * that walks the permutation for the engine stays in cmd/cmd_scan.c: its
- * --sweep-retries passes ask the engine which /24s answered, and --resume
- * skips the hosts a tracker holds.
+ * Tests and benchmarks link this library without DPDK.
  */
 #ifndef TLSMAP_SCANNER_SWEEP_H
 #define TLSMAP_SCANNER_SWEEP_H
 
 #include "scanner/core/blocklist.h"
+#include "scanner/core/gen.h"
 #include "scanner/core/perm.h"
 #include "scanner/core/progress.h"
 #include "scanner/core/rate.h"

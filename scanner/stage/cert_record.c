@@ -154,6 +154,24 @@ static char **slices(struct alloc_state *st, const uint8_t *der, const struct x5
 	return a;
 }
 
+typedef const char *(*oid_name_fn)(const uint8_t *der, const struct x509_cert *c, char *buf,
+				   size_t cap);
+
+/* An OID's name by @fn (x509_sig_alg_name, x509_curve_name), owned by @st:
+ * @fn writes a dotted OID of @oid_len bytes into the buffer or returns a
+ * static name, which is copied. */
+static char *oid_name(struct alloc_state *st, const uint8_t *der, const struct x509_cert *c,
+		      size_t oid_len, oid_name_fn fn)
+{
+	size_t cap = X509_OID_TEXT_MAX(oid_len);
+	char *b = malloc(cap);
+	const char *t = b ? fn(der, c, b, cap) : NULL;
+
+	if (t && t != b)
+		snprintf(b, cap, "%s", t); /* a static name */
+	return own(st, b);
+}
+
 static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const uint8_t *der,
 			const struct x509_cert *c)
 {
@@ -166,14 +184,7 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	if (serial)
 		x509_serial_hex(der, c->serial, serial, 2 * (size_t)c->serial.len + 3);
 	m->serial = own(st, serial);
-	{
-		size_t cap = X509_OID_TEXT_MAX(c->sig_alg.len);
-		char *b = malloc(cap);
-		const char *t = b ? x509_sig_alg_name(der, c, b, cap) : NULL;
-		if (t && t != b)
-			snprintf(b, cap, "%s", t); /* a static name */
-		m->sig_alg = own(st, b);
-	}
+	m->sig_alg = oid_name(st, der, c, c->sig_alg.len, x509_sig_alg_name);
 	m->subject = own(st, x509_name_rfc4514(der, c->subject));
 	m->issuer = own(st, x509_name_rfc4514(der, c->issuer));
 	m->subject_cn = name_text(st, der, c->subject_cn);
@@ -194,14 +205,7 @@ static void fill_parsed(struct alloc_state *st, struct cert_record *rec, const u
 	m->not_after_unix = c->not_after;
 	m->key_type = (Tlsmap__V1__KeyType)c->key_type; /* same numbering */
 	m->key_bits = x509_key_bits(der, c);
-	{
-		size_t cap = X509_OID_TEXT_MAX(c->key_params.len);
-		char *b = malloc(cap);
-		const char *t = b ? x509_curve_name(der, c, b, cap) : NULL;
-		if (t && t != b)
-			snprintf(b, cap, "%s", t); /* a static name */
-		m->curve = own(st, b);
-	}
+	m->curve = oid_name(st, der, c, c->key_params.len, x509_curve_name);
 	m->spki_sha256.data = rec->spki_sha256;
 	m->spki_sha256.len = 32;
 	fill_sans(st, m, der, c);

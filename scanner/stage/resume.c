@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,22 +294,6 @@ int resume_tracker_snapshot(struct resume_tracker *t, uint64_t durable_off, uint
 
 /* ---- OUT.partial on a rerun ---- */
 
-static int fsync_dir_of(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, ret = 0;
-
-	if (!copy)
-		return RESUME_ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		ret = RESUME_EIO;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
-}
-
 /* Copy [off, off + len) of @src to the end of @dst. */
 static int copy_range(int src, int dst, uint64_t off, uint64_t len)
 {
@@ -457,7 +440,7 @@ int resume_prepare_partial(const char *partial, uint64_t durable_offset, const u
 	}
 	if (fd >= 0 && close(fd) != 0 && ret == 0)
 		ret = RESUME_EIO;
-	if (ret == 0 && (rename(tmp, partial) != 0 || fsync_dir_of(partial) != 0)) {
+	if (ret == 0 && (rename(tmp, partial) != 0 || resume_fsync_dir(partial) != 0)) {
 		snprintf(err, errlen, "renaming %s to %s: %s", tmp, partial, strerror(errno));
 		ret = RESUME_EIO;
 	}

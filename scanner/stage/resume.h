@@ -88,6 +88,8 @@ int resume_ckpt_write(const char *path, const struct resume_ckpt *c);
  */
 int resume_ckpt_read(const char *path, struct resume_ckpt *c, char *err, size_t errlen);
 void resume_ckpt_free(struct resume_ckpt *c);
+/* fsync the directory of @path (after a rename). 0, RESUME_EIO or RESUME_ENOMEM. */
+int resume_fsync_dir(const char *path);
 /* True if sorted @set of @n holds @key. */
 bool resume_set_has(const uint64_t *set, size_t n, uint64_t key);
 

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output/out.h"
 #include "scanner/stage/resume.h"
 
 #define CKPT_MAGIC "tlsmap-checkpoint 1\n"
@@ -146,20 +146,11 @@ static char *ckpt_text(const struct resume_ckpt *c, size_t *len)
 	return buf;
 }
 
-static int fsync_dir(const char *path)
+int resume_fsync_dir(const char *path)
 {
-	char *copy = strdup(path);
-	int fd, ret = 0;
+	int ret = out_fsync_dir(path);
 
-	if (!copy)
-		return RESUME_ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		ret = RESUME_EIO;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
+	return ret == OUT_OK ? 0 : ret == OUT_ENOMEM ? RESUME_ENOMEM : RESUME_EIO;
 }
 
 int resume_ckpt_write(const char *path, const struct resume_ckpt *c)
@@ -192,7 +183,7 @@ int resume_ckpt_write(const char *path, const struct resume_ckpt *c)
 	if (ret == 0 && rename(tmp, path) != 0)
 		ret = RESUME_EIO;
 	if (ret == 0)
-		ret = fsync_dir(path);
+		ret = resume_fsync_dir(path);
 out:
 	if (f)
 		fclose(f);

@@ -180,6 +180,85 @@ static size_t srv_frame(uint8_t *f, const struct bench *b, uint32_t i, uint8_t f
 	return 14 + 20 + tcp_len;
 }
 
+/* The bench's own bookkeeping, touched before the baseline. 0, or 1 when
+ * it does not fit. */
+static int bench_arrays(struct bench *b)
+{
+	uint32_t n = b->n;
+
+	b->iss = calloc(n, sizeof(*b->iss));
+	b->sport = calloc(n, sizeof(*b->sport));
+	b->buf = calloc(n, sizeof(*b->buf));
+	b->buf_cap = calloc(n, sizeof(*b->buf_cap));
+	b->got = calloc(n, sizeof(*b->got));
+	if (!b->iss || !b->sport || !b->buf || !b->buf_cap || !b->got) {
+		printf("error=out of memory for the bench's own arrays\n");
+		return 1;
+	}
+	/* written twice: a memset of zeros over calloc's memory may be elided */
+	memset(b->iss, 0xff, n * sizeof(*b->iss));
+	memset(b->sport, 0xff, n * sizeof(*b->sport));
+	memset(b->buf, 0, n * sizeof(*b->buf));
+	memset(b->buf_cap, 0xff, n * sizeof(*b->buf_cap));
+	memset(b->buf_cap, 0, n * sizeof(*b->buf_cap));
+	memset(b->got, 0xff, n * sizeof(*b->got));
+	memset(b->got, 0, n * sizeof(*b->got));
+	return 0;
+}
+
+/* What was measured, as key=value lines. */
+struct bench_result {
+	uint32_t flight, answered, opened;
+	uint64_t budget, held, waiting;
+	long rss0, rss_tables, rss_all;
+};
+
+static void print_results(const struct bench *b, const struct bench_result *r)
+{
+	uint32_t n = b->n, flight = r->flight, answered = r->answered, opened = r->opened;
+	uint64_t budget = r->budget, held = r->held, waiting = r->waiting;
+	long rss0 = r->rss0, rss_tables = r->rss_tables, rss_all = r->rss_all;
+	const struct tcp_stats *st = tcp_table_stats(b->tcp);
+
+	printf("connections=%u\n", n);
+	printf("inflight_connections=%u\n", tcp_active(b->tcp));
+	printf("handshakes=%u\n", answered);
+	printf("flight_bytes=%u\n", flight);
+	printf("rx_budget_bytes=%llu\n", (unsigned long long)budget);
+	printf("flights_held=%llu\n", (unsigned long long)held);
+	printf("flights_waiting=%llu\n", (unsigned long long)waiting);
+	printf("rx_waits=%llu\n", (unsigned long long)b->waits);
+	printf("rx_charged_bytes=%llu\n", (unsigned long long)tcp_rx_used(b->tcp));
+	printf("rx_peak_bytes=%llu\n", (unsigned long long)st->rx_peak_bytes);
+	printf("tcp_conn_bytes=%zu\n", tcp_conn_size());
+	printf("tcp_table_bytes=%zu\n", tcp_table_bytes(b->tcp));
+	printf("stage_slot_bytes=%zu\n", b->slot_bytes);
+	printf("stage_tables_rss_bytes=%lld\n", (long long)(rss_tables - rss0) * 1024);
+	printf("stage_buffers_rss_bytes=%lld\n", (long long)(rss_all - rss_tables) * 1024);
+	printf("stage_rss_bytes=%lld\n", (long long)(rss_all - rss0) * 1024);
+	printf("stage_rss_mib=%.1f\n", (double)(rss_all - rss0) / 1024);
+	printf("stage_rss_bytes_per_connection=%.1f\n",
+	       opened ? (double)(rss_all - rss0) * 1024 / opened : 0.0);
+	printf("process_rss_bytes=%lld\n", (long long)rss_all * 1024);
+	/* the worst case: every byte charged to the budget resident */
+	printf("stage_bound_bytes=%lld\n",
+	       (long long)(rss_tables - rss0) * 1024 + (long long)budget);
+	printf("under_1gib=%s\n", (rss_all - rss0) * 1024ll < (1ll << 30) ? "yes" : "no");
+}
+
+static void bench_free(struct bench *b)
+{
+	tcp_table_free(b->tcp);
+	for (uint32_t i = 0; i < b->n; i++)
+		free(b->buf[i]);
+	free(b->slots);
+	free(b->iss);
+	free(b->sport);
+	free(b->buf);
+	free(b->buf_cap);
+	free(b->got);
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000u;
@@ -200,24 +279,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(payload, 0x16, sizeof(payload));
-	/* the bench's own bookkeeping, touched before the baseline */
-	b.iss = calloc(n, sizeof(*b.iss));
-	b.sport = calloc(n, sizeof(*b.sport));
-	b.buf = calloc(n, sizeof(*b.buf));
-	b.buf_cap = calloc(n, sizeof(*b.buf_cap));
-	b.got = calloc(n, sizeof(*b.got));
-	if (!b.iss || !b.sport || !b.buf || !b.buf_cap || !b.got) {
-		printf("error=out of memory for the bench's own arrays\n");
+	if (bench_arrays(&b) != 0)
 		return 1;
-	}
-	/* written twice: a memset of zeros over calloc's memory may be elided */
-	memset(b.iss, 0xff, n * sizeof(*b.iss));
-	memset(b.sport, 0xff, n * sizeof(*b.sport));
-	memset(b.buf, 0, n * sizeof(*b.buf));
-	memset(b.buf_cap, 0xff, n * sizeof(*b.buf_cap));
-	memset(b.buf_cap, 0, n * sizeof(*b.buf_cap));
-	memset(b.got, 0xff, n * sizeof(*b.got));
-	memset(b.got, 0, n * sizeof(*b.got));
 	rss0 = test_rss_kb();
 
 	/* the stage's tables for n connections (worker_init sizes them by
@@ -278,40 +341,8 @@ int main(int argc, char **argv)
 	tcp_poll(b.tcp, now + 1000000);
 	rss_all = test_rss_kb();
 
-	const struct tcp_stats *st = tcp_table_stats(b.tcp);
-	printf("connections=%u\n", n);
-	printf("inflight_connections=%u\n", tcp_active(b.tcp));
-	printf("handshakes=%u\n", answered);
-	printf("flight_bytes=%u\n", flight);
-	printf("rx_budget_bytes=%llu\n", (unsigned long long)budget);
-	printf("flights_held=%llu\n", (unsigned long long)held);
-	printf("flights_waiting=%llu\n", (unsigned long long)waiting);
-	printf("rx_waits=%llu\n", (unsigned long long)b.waits);
-	printf("rx_charged_bytes=%llu\n", (unsigned long long)tcp_rx_used(b.tcp));
-	printf("rx_peak_bytes=%llu\n", (unsigned long long)st->rx_peak_bytes);
-	printf("tcp_conn_bytes=%zu\n", tcp_conn_size());
-	printf("tcp_table_bytes=%zu\n", tcp_table_bytes(b.tcp));
-	printf("stage_slot_bytes=%zu\n", b.slot_bytes);
-	printf("stage_tables_rss_bytes=%lld\n", (long long)(rss_tables - rss0) * 1024);
-	printf("stage_buffers_rss_bytes=%lld\n", (long long)(rss_all - rss_tables) * 1024);
-	printf("stage_rss_bytes=%lld\n", (long long)(rss_all - rss0) * 1024);
-	printf("stage_rss_mib=%.1f\n", (double)(rss_all - rss0) / 1024);
-	printf("stage_rss_bytes_per_connection=%.1f\n",
-	       opened ? (double)(rss_all - rss0) * 1024 / opened : 0.0);
-	printf("process_rss_bytes=%lld\n", (long long)rss_all * 1024);
-	/* the worst case: every byte charged to the budget resident */
-	printf("stage_bound_bytes=%lld\n",
-	       (long long)(rss_tables - rss0) * 1024 + (long long)budget);
-	printf("under_1gib=%s\n", (rss_all - rss0) * 1024ll < (1ll << 30) ? "yes" : "no");
-
-	tcp_table_free(b.tcp);
-	for (uint32_t i = 0; i < n; i++)
-		free(b.buf[i]);
-	free(b.slots);
-	free(b.iss);
-	free(b.sport);
-	free(b.buf);
-	free(b.buf_cap);
-	free(b.got);
+	print_results(&b, &(struct bench_result){flight, answered, opened, budget, held, waiting,
+						 rss0, rss_tables, rss_all});
+	bench_free(&b);
 	return 0;
 }

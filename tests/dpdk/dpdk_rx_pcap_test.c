@@ -84,26 +84,19 @@ static long stat_of(const char *log, const char *key)
 	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
-int main(int argc, char **argv)
+/* The replies the scan reads: SYN-ACKs (one answered three times), a RST,
+ * cookies that do not match, an answer from a non-target, an ARP request,
+ * a frame that is not IP and one that is UDP. */
+static void write_input(const char *path)
 {
-	const char *bin = argc > 1 ? argv[1] : getenv("TLSMAP_BIN");
 	static const uint8_t gh[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2,    0,	   4, 0, 0, 0, 0, 0,
 				       0,    0,	   0,	 0,    0xff, 0xff, 0, 0, 1, 0, 0, 0};
-	uint8_t key[16], fr[64];
-	char path[256], cmd[2048];
-	FILE *f;
-	int st;
+	uint8_t fr[64];
+	FILE *f = fopen(path, "wb");
 
-	if (!bin)
-		return 1;
-	if (!test_tmpdir(dir, sizeof(dir), "rxpcap"))
-		return 1;
-	pkt_cookie_key_from_seed(3, key);
-	memcpy(&k0, key, 8);
-	memcpy(&k1, key + 8, 8);
-
-	snprintf(path, sizeof(path), "%s/in.pcap", dir);
-	f = fopen(path, "wb");
+	CHECK(f != NULL);
+	if (!f)
+		return;
 	fwrite(gh, 1, 24, f);
 	for (int i = 0; i < 3; i++) /* open, answered 3 times */
 		put_reply(f, 0xc6120005, 443, SPORT, PKT_TCP_SYN | PKT_TCP_ACK,
@@ -128,33 +121,13 @@ int main(int argc, char **argv)
 	fseek(f, -60 + PKT_OFF_IP + 9, SEEK_END); /* ... made UDP */
 	fputc(17, f);
 	fclose(f);
+}
 
-	snprintf(cmd, sizeof(cmd),
-		 "%s scan 198.18.0.0/24 -p 443,80 -i "
-		 "'net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s/out.pcap' "
-		 "-G 02:00:00:00:00:01 --source-ip 198.19.0.1 --allow-reserved --syn-only --seed 3 "
-		 "--source-port %d -r 100000 --cooldown 1 > %s/found.txt 2> %s/log.txt",
-		 bin, dir, dir, SPORT, dir, dir);
-	st = system(cmd);
-	char *log = slurp("log.txt"), *found = slurp("found.txt");
-	if (WEXITSTATUS(st) != 0 && strstr(log, "EAL init failed")) {
-		printf("skip: DPDK EAL cannot start here\n");
-		return 77;
-	}
-	CHECK_EQ_U64(WEXITSTATUS(st), 0);
-	printf("found:\n%s", found);
-	CHECK(strstr(found, "198.18.0.5:443\n") && strstr(found, "198.18.0.6:80\n"));
-	CHECK(strlen(found) == strlen("198.18.0.5:443\n198.18.0.6:80\n"));
-	CHECK_EQ_U64(stat_of(log, "synack"), 2);
-	CHECK_EQ_U64(stat_of(log, "rst"), 1);
-	CHECK_EQ_U64(stat_of(log, "dup"), 2);
-	CHECK_EQ_U64(stat_of(log, "invalid"), 2);
-	CHECK_EQ_U64(stat_of(log, "arp_replies"), 1);
-	CHECK_EQ_U64(stat_of(log, "sent"), 512);
-
-	/* what went out besides the 512 SYNs */
-	snprintf(path, sizeof(path), "%s/out.pcap", dir);
-	f = fopen(path, "rb");
+/* What went out besides the 512 SYNs: one ARP reply, and a valid RST for
+ * each valid SYN-ACK. */
+static void check_output(const char *path)
+{
+	FILE *f = fopen(path, "rb");
 	unsigned syns = 0, rsts = 0, arps = 0, bad_rst = 0;
 	uint8_t rh[16], g[2048];
 	if (f && fread(g, 1, 24, f) == 24) {
@@ -194,16 +167,66 @@ int main(int argc, char **argv)
 	/* 3 + 1 valid SYN-ACKs to targets, + 1 valid one from a non-target */
 	CHECK_EQ_U64(rsts, 5);
 	CHECK_EQ_U64(bad_rst, 0);
+}
+
+/* The --syn-only scan of 198.18.0.0/24 on 443 and 80 that reads DIR/in.pcap,
+ * sends to @tx_pcap and lists to @listing; its log in DIR/log.txt. The
+ * system() status. */
+static int run_scan(const char *bin, const char *tx_pcap, const char *listing)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s scan 198.18.0.0/24 -p 443,80 -i "
+		 "'net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s' "
+		 "-G 02:00:00:00:00:01 --source-ip 198.19.0.1 --allow-reserved --syn-only --seed 3 "
+		 "--source-port %d -r 100000 --cooldown 1 > %s 2> %s/log.txt",
+		 bin, dir, tx_pcap, SPORT, listing, dir);
+	return system(cmd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *bin = argc > 1 ? argv[1] : getenv("TLSMAP_BIN");
+	uint8_t key[16];
+	char path[256], out[256], found_path[256];
+	int st;
+
+	if (!bin)
+		return 1;
+	if (!test_tmpdir(dir, sizeof(dir), "rxpcap"))
+		return 1;
+	pkt_cookie_key_from_seed(3, key);
+	memcpy(&k0, key, 8);
+	memcpy(&k1, key + 8, 8);
+
+	snprintf(path, sizeof(path), "%s/in.pcap", dir);
+	write_input(path);
+
+	snprintf(out, sizeof(out), "%s/out.pcap", dir);
+	snprintf(found_path, sizeof(found_path), "%s/found.txt", dir);
+	st = run_scan(bin, out, found_path);
+	char *log = slurp("log.txt"), *found = slurp("found.txt");
+	if (WEXITSTATUS(st) != 0 && strstr(log, "EAL init failed")) {
+		printf("skip: DPDK EAL cannot start here\n");
+		return 77;
+	}
+	CHECK_EQ_U64(WEXITSTATUS(st), 0);
+	printf("found:\n%s", found);
+	CHECK(strstr(found, "198.18.0.5:443\n") && strstr(found, "198.18.0.6:80\n"));
+	CHECK(strlen(found) == strlen("198.18.0.5:443\n198.18.0.6:80\n"));
+	CHECK_EQ_U64(stat_of(log, "synack"), 2);
+	CHECK_EQ_U64(stat_of(log, "rst"), 1);
+	CHECK_EQ_U64(stat_of(log, "dup"), 2);
+	CHECK_EQ_U64(stat_of(log, "invalid"), 2);
+	CHECK_EQ_U64(stat_of(log, "arp_replies"), 1);
+	CHECK_EQ_U64(stat_of(log, "sent"), 512);
+
+	check_output(out);
 
 	/* The same scan with its "ip:port" listing going to a full device:
 	 * a non-zero exit naming the error, not 0 with the lines lost. */
-	snprintf(cmd, sizeof(cmd),
-		 "%s scan 198.18.0.0/24 -p 443,80 -i "
-		 "'net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=/dev/null' "
-		 "-G 02:00:00:00:00:01 --source-ip 198.19.0.1 --allow-reserved --syn-only --seed 3 "
-		 "--source-port %d -r 100000 --cooldown 1 > /dev/full 2> %s/log.txt",
-		 bin, dir, SPORT, dir);
-	st = system(cmd);
+	st = run_scan(bin, "/dev/null", "/dev/full");
 	free(log);
 	log = slurp("log.txt");
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);

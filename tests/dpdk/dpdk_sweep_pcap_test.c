@@ -189,52 +189,25 @@ static long read_pcap(const char *name, uint8_t *counts, const uint8_t key[16])
 	return n;
 }
 
-int main(int argc, char **argv)
+/* A new capture file with its global header: NULL (and a failure) when
+ * it cannot be made. */
+static FILE *pcap_create(const char *path)
 {
-	uint8_t key[16];
-	uint8_t *all = calloc(NADDR * NPORTS, 1), *sh = calloc(NADDR * NPORTS, 1);
-	char path[256];
-	FILE *f;
-	int rc;
-	unsigned want = expected_count();
-
-	bin = argc > 1 ? argv[1] : getenv("TLSMAP_BIN");
-	if (!bin || !all || !sh)
-		return 1;
-	if (!test_tmpdir(dir, sizeof(dir), "pcap"))
-		return 1;
-	/* an empty capture for the RX side: the sweep expects no replies here */
-	snprintf(path, sizeof(path), "%s/EMPTY.pcap", dir);
-	f = fopen(path, "wb");
 	static const uint8_t gh[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2,    0,	   4, 0, 0, 0, 0, 0,
 				       0,    0,	   0,	 0,    0xff, 0xff, 0, 0, 1, 0, 0, 0};
-	fwrite(gh, 1, sizeof(gh), f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/block", dir);
-	f = fopen(path, "w");
-	fputs("# the test's blocklist\n198.18.1.0/25\n198.18.4.20\n", f);
-	fclose(f);
+	FILE *f = fopen(path, "wb");
 
-	/* A: the full set, once each */
-	rc = run_scan("full", "--seed 42");
-	if (rc != 0 && log_has("full", "EAL init failed")) {
-		printf("skip: DPDK EAL cannot start here (needs root / --no-huge support)\n");
-		return 77;
-	}
-	CHECK_EQ_U64(rc, 0);
-	pkt_cookie_key_from_seed(42, key);
-	long n = read_pcap("full", all, key);
-	CHECK_EQ_U64(n, want);
+	CHECK(f != NULL);
+	if (f)
+		fwrite(gh, 1, sizeof(gh), f);
+	return f;
+}
+
+/* B: 3 shards of seed 42: disjoint, their union the full set (@all). */
+static void case_shards(const uint8_t *all, uint8_t *sh, const uint8_t key[16], unsigned want)
+{
 	unsigned once = 0, twice = 0;
-	for (unsigned i = 0; i < NADDR * NPORTS; i++) {
-		once += all[i] == 1;
-		twice += all[i] > 1;
-	}
-	CHECK_EQ_U64(once, want);
-	CHECK_EQ_U64(twice, 0);
-	printf("full: %ld frames, %u targets once each, %u repeated\n", n, once, twice);
 
-	/* B: 3 shards of seed 42: disjoint, union = full */
 	for (unsigned s = 0; s < 3; s++) {
 		char name[16], extra[64];
 		snprintf(name, sizeof(name), "shard%u", s);
@@ -244,7 +217,6 @@ int main(int argc, char **argv)
 		printf("shard %u: %ld frames\n", s, k);
 		CHECK(k > 0);
 	}
-	once = twice = 0;
 	unsigned missing = 0;
 	for (unsigned i = 0; i < NADDR * NPORTS; i++) {
 		once += sh[i] == 1;
@@ -255,23 +227,39 @@ int main(int argc, char **argv)
 	CHECK_EQ_U64(twice, 0);
 	CHECK_EQ_U64(missing, 0);
 	printf("shards: union %u of %u, overlaps %u, missing %u\n", once, want, twice, missing);
+}
 
-	/* C: --max-targets */
+/* C: --max-targets 100 sends to 100 targets, once each. */
+static void case_max_targets(uint8_t *sh)
+{
+	uint8_t key[16];
+	unsigned once = 0;
+	long n;
+
 	memset(sh, 0, NADDR * NPORTS);
 	CHECK_EQ_U64(run_scan("max", "--seed 9 --max-targets 100"), 0);
 	pkt_cookie_key_from_seed(9, key);
 	n = read_pcap("max", sh, key);
 	CHECK_EQ_U64(n, 100);
-	once = 0;
 	for (unsigned i = 0; i < NADDR * NPORTS; i++)
 		once += sh[i] == 1;
 	CHECK_EQ_U64(once, 100);
+}
 
-	/* D: --sweep-retries (default 2). SYN-ACKs from 198.18.0.1-20 (a dense
-	 * /24) and 198.18.4.10-14 (5 answers: sparse) on 443, none on 198.18.1.x */
+/* D: --sweep-retries (default 2). SYN-ACKs from 198.18.0.1-20 (a dense
+ * /24) and 198.18.4.10-14 (5 answers: sparse) on 443, none on 198.18.1.x:
+ * only the silent targets of the dense /24 are sent again, twice. */
+static void case_retries(uint8_t *sh)
+{
+	uint8_t key[16];
+	char path[256];
+	FILE *f;
+	long n;
+
 	snprintf(path, sizeof(path), "%s/REPLIES.pcap", dir);
-	f = fopen(path, "wb");
-	fwrite(gh, 1, sizeof(gh), f);
+	f = pcap_create(path);
+	if (!f)
+		return;
 	pkt_cookie_key_from_seed(42, key);
 	for (uint32_t ip = BASE + 1; ip <= BASE + 20; ip++)
 		put_synack(f, ip, key);
@@ -299,6 +287,54 @@ int main(int argc, char **argv)
 	CHECK_EQ_U64(wrong, 0);
 	CHECK_EQ_U64(thrice, 256 - 20);
 	CHECK(log_has("retries", "sweep_retries=2 sweep_resent=472"));
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t key[16];
+	uint8_t *all = calloc(NADDR * NPORTS, 1), *sh = calloc(NADDR * NPORTS, 1);
+	char path[256];
+	FILE *f;
+	int rc;
+	unsigned want = expected_count();
+
+	bin = argc > 1 ? argv[1] : getenv("TLSMAP_BIN");
+	if (!bin || !all || !sh)
+		return 1;
+	if (!test_tmpdir(dir, sizeof(dir), "pcap"))
+		return 1;
+	/* an empty capture for the RX side: the sweep expects no replies here */
+	snprintf(path, sizeof(path), "%s/EMPTY.pcap", dir);
+	f = pcap_create(path);
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "%s/block", dir);
+	f = fopen(path, "w");
+	fputs("# the test's blocklist\n198.18.1.0/25\n198.18.4.20\n", f);
+	fclose(f);
+
+	/* A: the full set, once each */
+	rc = run_scan("full", "--seed 42");
+	if (rc != 0 && log_has("full", "EAL init failed")) {
+		printf("skip: DPDK EAL cannot start here (needs root / --no-huge support)\n");
+		return 77;
+	}
+	CHECK_EQ_U64(rc, 0);
+	pkt_cookie_key_from_seed(42, key);
+	long n = read_pcap("full", all, key);
+	CHECK_EQ_U64(n, want);
+	unsigned once = 0, twice = 0;
+	for (unsigned i = 0; i < NADDR * NPORTS; i++) {
+		once += all[i] == 1;
+		twice += all[i] > 1;
+	}
+	CHECK_EQ_U64(once, want);
+	CHECK_EQ_U64(twice, 0);
+	printf("full: %ld frames, %u targets once each, %u repeated\n", n, once, twice);
+
+	case_shards(all, sh, key, want);
+	case_max_targets(sh);
+	case_retries(sh);
 	CHECK(log_has("full", "sweep_retries=0 sweep_resent=0")); /* no answer: no pass at all */
 
 	free(all);

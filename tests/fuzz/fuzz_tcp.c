@@ -235,6 +235,63 @@ static void inject(struct user *u)
 	}
 }
 
+/* Op "connect": the next user opens a connection, if one is left. */
+static void op_connect(int *nusers)
+{
+	if (*nusers >= NUSERS)
+		return;
+	struct user *u = &users[*nusers];
+	u->done_at = 1u + take16() % (W + 512);
+	u->more_req = take8() % 4 == 0 ? 1u + take8() % 3000u : 0;
+	u->mss_limit = 536; /* until a SYN-ACK sets it */
+	u->start_ns = now;
+	u->started = true;
+	connecting = *nusers;
+	in_connect = true;
+	int r = tcp_connect(tab, htonl(TCP_PEER_SRV_IP), htons(443), (uint64_t)*nusers, now);
+	in_connect = false;
+	connecting = -1;
+	if (r == 0) {
+		INVARIANT(u->sport != 0);
+		(*nusers)++;
+	} else {
+		INVARIANT(r == -ENOSPC || r == -EADDRINUSE || r == -ENOBUFS);
+		memset(u, 0, sizeof(*u));
+	}
+}
+
+/* Op "raw frame": the next input bytes as one frame, whatever they are. */
+static void op_raw_frame(void)
+{
+	uint8_t f[1600];
+	size_t n = take8() * 6u + take8() % 6u;
+	size_t left = (size_t)(in_end - in_p);
+	if (n > left)
+		n = left;
+	memcpy(f, in_p, n);
+	in_p += n;
+	int r = tcp_rx(tab, f, n, now);
+	INVARIANT(r >= -EINVAL && r <= 1);
+}
+
+/* FUZZ_TCP_VERBOSE: the table's counters and each user's outcome. */
+static void print_stats(int nusers)
+{
+	const struct tcp_stats *st = tcp_table_stats(tab);
+
+	fprintf(stderr,
+		"users=%d synack=%llu bytes_in=%llu ooo=%llu evicted=%llu waits=%llu "
+		"deferred=%llu peak=%llu challenge=%llu/%llu outcomes:",
+		nusers, (unsigned long long)st->synack, (unsigned long long)st->bytes_in,
+		(unsigned long long)st->ooo_segs, (unsigned long long)st->ooo_evicted,
+		(unsigned long long)st->rx_waits, (unsigned long long)st->budget_refused,
+		(unsigned long long)st->rx_peak_bytes, (unsigned long long)st->challenge_acks,
+		(unsigned long long)st->challenge_acks_limited);
+	for (int i = 0; i < nusers; i++)
+		fprintf(stderr, " %d", users[i].outcome);
+	fprintf(stderr, "\n");
+}
+
 static void run(const uint8_t *data, size_t size)
 {
 	struct tcp_cfg cfg = {
@@ -260,30 +317,9 @@ static void run(const uint8_t *data, size_t size)
 	for (unsigned steps = 0; in_p < in_end && steps < 4096; steps++) {
 		uint8_t op = take8();
 		switch (op % 8) {
-		case 0: { /* connect */
-			if (nusers >= NUSERS)
-				break;
-			struct user *u = &users[nusers];
-			u->done_at = 1u + take16() % (W + 512);
-			u->more_req = take8() % 4 == 0 ? 1u + take8() % 3000u : 0;
-			u->mss_limit = 536; /* until a SYN-ACK sets it */
-			u->start_ns = now;
-			u->started = true;
-			connecting = nusers;
-			in_connect = true;
-			int r = tcp_connect(tab, htonl(TCP_PEER_SRV_IP), htons(443),
-					    (uint64_t)nusers, now);
-			in_connect = false;
-			connecting = -1;
-			if (r == 0) {
-				INVARIANT(u->sport != 0);
-				nusers++;
-			} else {
-				INVARIANT(r == -ENOSPC || r == -EADDRINUSE || r == -ENOBUFS);
-				memset(u, 0, sizeof(*u));
-			}
+		case 0: /* connect */
+			op_connect(&nusers);
 			break;
-		}
 		case 1:
 		case 2: {		     /* advance the clock */
 			uint8_t s = take8(); /* 0 to 63 ms, x4, x16 or x64 */
@@ -291,18 +327,9 @@ static void run(const uint8_t *data, size_t size)
 			tcp_poll(tab, now);
 			break;
 		}
-		case 7: { /* a raw frame */
-			uint8_t f[1600];
-			size_t n = take8() * 6u + take8() % 6u;
-			size_t left = (size_t)(in_end - in_p);
-			if (n > left)
-				n = left;
-			memcpy(f, in_p, n);
-			in_p += n;
-			int r = tcp_rx(tab, f, n, now);
-			INVARIANT(r >= -EINVAL && r <= 1);
+		case 7: /* a raw frame */
+			op_raw_frame();
 			break;
-		}
 		default: { /* a segment to one of the connections */
 			if (!nusers)
 				break;
@@ -321,21 +348,8 @@ static void run(const uint8_t *data, size_t size)
 		check_budget();
 	}
 	INVARIANT(tcp_active(tab) == 0); /* every connection ended on its own */
-	if (getenv("FUZZ_TCP_VERBOSE")) {
-		const struct tcp_stats *st = tcp_table_stats(tab);
-		fprintf(stderr,
-			"users=%d synack=%llu bytes_in=%llu ooo=%llu evicted=%llu waits=%llu "
-			"deferred=%llu peak=%llu challenge=%llu/%llu outcomes:",
-			nusers, (unsigned long long)st->synack, (unsigned long long)st->bytes_in,
-			(unsigned long long)st->ooo_segs, (unsigned long long)st->ooo_evicted,
-			(unsigned long long)st->rx_waits, (unsigned long long)st->budget_refused,
-			(unsigned long long)st->rx_peak_bytes,
-			(unsigned long long)st->challenge_acks,
-			(unsigned long long)st->challenge_acks_limited);
-		for (int i = 0; i < nusers; i++)
-			fprintf(stderr, " %d", users[i].outcome);
-		fprintf(stderr, "\n");
-	}
+	if (getenv("FUZZ_TCP_VERBOSE"))
+		print_stats(nusers);
 	tcp_table_abort_all(tab);
 	for (int i = 0; i < nusers; i++)
 		INVARIANT(users[i].closed);

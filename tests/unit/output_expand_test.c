@@ -164,36 +164,13 @@ static long file_kb(const char *path)
 	return stat(path, &st) == 0 ? (long)(st.st_size / 1024) : 0;
 }
 
-int main(void)
+/* A: a record that claims 8 MiB is refused, named, with memory near its
+ * size, by dump, summary and merge (which writes nothing). */
+static void case_crafted(const char *A, const char *out, long base, bool measure)
 {
-	const char *san = getenv("TLSMAP_SANITIZE");
-	bool measure = !san || !*san || !strcmp(san, "none");
-	char tiny[300], A[300], B[300], out[300], html[300], cmd[400];
-	const char *args[NSHARDS + 8];
-	long base, rss, mb = 1024;
-	char shard[NSHARDS][300];
+	long rss, mb = 1024;
 	int rc;
 
-	bin = getenv("TLSMAP_BIN");
-	if (!bin || !test_tmpdir(dir, sizeof(dir), "expand")) {
-		fprintf(stderr, "need TLSMAP_BIN and a temporary directory\n");
-		return 1;
-	}
-	snprintf(tiny, sizeof(tiny), "%s/tiny.tlsmap", dir);
-	snprintf(A, sizeof(A), "%s/crafted.tlsmap", dir);
-	snprintf(B, sizeof(B), "%s/empties.tlsmap", dir);
-	snprintf(out, sizeof(out), "%s/merged.tlsmap", dir);
-	snprintf(html, sizeof(html), "%s/r.html", dir);
-	CHECK(td_write_lab(tiny, 0, 1, 1, 42) == 0);
-	write_crafted_meta(A, 4u << 20);   /* 8 MiB */
-	write_many_empty_strings(B, 1400); /* ~8.4 MB */
-	write_shards();
-
-	run((const char *[]){"summary", tiny, NULL}, &base);
-	printf("baseline (summary of a tiny file): %ld KiB%s\n", base,
-	       measure ? "" : " (sanitizer build: bounds not checked)");
-
-	/* A: refused, named, and memory near the record's size. */
 	const char *const cmds_a[][6] = {
 		{"dump", A, NULL},
 		{"summary", A, NULL},
@@ -212,8 +189,14 @@ int main(void)
 			fprintf(stderr, "%s", errbuf);
 	}
 	CHECK(access(out, F_OK) != 0);
+}
 
-	/* B: read, record by record. */
+/* B: 1,400 records of 2,000 empty strings each are read record by record. */
+static void case_empties(const char *B, long base, bool measure)
+{
+	long rss, mb = 1024;
+	int rc;
+
 	rc = run((const char *[]){"dump", B, NULL}, &rss);
 	printf("dump 2,000 empty strings x 1,400 (%ld KiB): exit %d, peak %ld KiB\n", file_kb(B),
 	       rc, rss);
@@ -226,8 +209,18 @@ int main(void)
 	CHECK(rc == 0);
 	if (measure)
 		CHECK(rss < base + 16 * mb);
+}
 
-	/* C: 32 shards of 20,000 SNIs: one ScanMeta held, not 32. */
+/* C: summary, report and merge of 32 shards of 20,000 SNIs hold one
+ * ScanMeta, not 32; the merged file keeps every SNI and the report says how
+ * many it left out. */
+static void case_shards(const char *out, const char *html, long base, bool measure)
+{
+	const char *args[NSHARDS + 8];
+	char shard[NSHARDS][300], cmd[400];
+	long rss, mb = 1024;
+	int rc;
+
 	for (int which = 0; which < 3; which++) {
 		int n = 0;
 
@@ -264,6 +257,36 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "grep -q 'and %d,%03d more' %s", (NSNIS - 32) / 1000,
 		 (NSNIS - 32) % 1000, html);
 	CHECK(system(cmd) == 0);
+}
 
+int main(void)
+{
+	const char *san = getenv("TLSMAP_SANITIZE");
+	bool measure = !san || !*san || !strcmp(san, "none");
+	char tiny[300], A[300], B[300], out[300], html[300];
+	long base;
+
+	bin = getenv("TLSMAP_BIN");
+	if (!bin || !test_tmpdir(dir, sizeof(dir), "expand")) {
+		fprintf(stderr, "need TLSMAP_BIN and a temporary directory\n");
+		return 1;
+	}
+	snprintf(tiny, sizeof(tiny), "%s/tiny.tlsmap", dir);
+	snprintf(A, sizeof(A), "%s/crafted.tlsmap", dir);
+	snprintf(B, sizeof(B), "%s/empties.tlsmap", dir);
+	snprintf(out, sizeof(out), "%s/merged.tlsmap", dir);
+	snprintf(html, sizeof(html), "%s/r.html", dir);
+	CHECK(td_write_lab(tiny, 0, 1, 1, 42) == 0);
+	write_crafted_meta(A, 4u << 20);   /* 8 MiB */
+	write_many_empty_strings(B, 1400); /* ~8.4 MB */
+	write_shards();
+
+	run((const char *[]){"summary", tiny, NULL}, &base);
+	printf("baseline (summary of a tiny file): %ld KiB%s\n", base,
+	       measure ? "" : " (sanitizer build: bounds not checked)");
+
+	case_crafted(A, out, base, measure);
+	case_empties(B, base, measure);
+	case_shards(out, html, base, measure);
 	TEST_DONE();
 }

@@ -21,25 +21,14 @@ static bool near(double a, double b)
 	return fabs(a - b) < 5e-4;
 }
 
-static const struct sum_group *find(const struct summary *s, enum sum_by by, const char *key)
-{
-	size_t n;
-	const struct sum_group *g = sum_groups(s, by, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(g[i].key, key))
-			return &g[i];
-	return NULL;
-}
-
 static void check_lab(const struct summary *s)
 {
-	const struct sum_group *kz = find(s, SUM_BY_COUNTRY, "KZ");
-	const struct sum_group *de = find(s, SUM_BY_COUNTRY, "DE");
-	const struct sum_group *as = find(s, SUM_BY_ASN, "KZ 9198");
-	const struct sum_group *iq = find(s, SUM_BY_ISSUER, "Qaznet Trust Network");
-	const struct sum_group *tw = find(s, SUM_BY_SNI, "twitter.com");
-	const struct sum_group *ctl = find(s, SUM_BY_SNI, "control.example");
+	const struct sum_group *kz = sum_group_find(s, SUM_BY_COUNTRY, "KZ");
+	const struct sum_group *de = sum_group_find(s, SUM_BY_COUNTRY, "DE");
+	const struct sum_group *as = sum_group_find(s, SUM_BY_ASN, "KZ 9198");
+	const struct sum_group *iq = sum_group_find(s, SUM_BY_ISSUER, "Qaznet Trust Network");
+	const struct sum_group *tw = sum_group_find(s, SUM_BY_SNI, "twitter.com");
+	const struct sum_group *ctl = sum_group_find(s, SUM_BY_SNI, "control.example");
 	const struct sum_group *tot = sum_total(s);
 	size_t n;
 
@@ -60,8 +49,8 @@ static void check_lab(const struct summary *s)
 	CHECK(ctl && ctl->hosts_intercepted == 0 && ctl->hosts == 40);
 	CHECK(tot->hosts == 40 && tot->hosts_tls == 38 && tot->hosts_intercepted == 9);
 	/* --by hop: the routers before the interceptors */
-	const struct sum_group *r2 = find(s, SUM_BY_HOP, "198.19.200.2");
-	const struct sum_group *r6 = find(s, SUM_BY_HOP, "198.19.200.6");
+	const struct sum_group *r2 = sum_group_find(s, SUM_BY_HOP, "198.19.200.2");
+	const struct sum_group *r6 = sum_group_find(s, SUM_BY_HOP, "198.19.200.6");
 	sum_groups(s, SUM_BY_HOP, &n);
 	CHECK(n == 2);
 	CHECK(r2 && r2->hosts_intercepted == 8 && !strcmp(r2->cc, "KZ") && r2->asn == 9198 &&
@@ -111,7 +100,8 @@ static void long_issuers(const char *dir)
 	CHECK(n == 2);
 	for (size_t i = 0; i < n && n == 2; i++)
 		CHECK(g[i].hosts == 1 && g[i].hosts_intercepted == 1 && strlen(g[i].key) > 1100);
-	CHECK(find(s, SUM_BY_ISSUER, name[0]) && find(s, SUM_BY_ISSUER, name[1]));
+	CHECK(sum_group_find(s, SUM_BY_ISSUER, name[0]) &&
+	      sum_group_find(s, SUM_BY_ISSUER, name[1]));
 	g = sum_total(s);
 	CHECK(g->hosts_intercepted == 2 && g->nissuers == 2); /* the issuer list too */
 	sum_free(s);

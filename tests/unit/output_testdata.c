@@ -299,6 +299,75 @@ static void td_lab_cert(struct td_arena *a, Tlsmap__V1__Certificate *c, const ch
 	c->san_dns[0] = (char *)subject_cn;
 }
 
+/* The lab dataset's ScanMeta for @shard of @shards. */
+static void lab_meta(struct td_arena *a, Tlsmap__V1__ScanMeta *meta, unsigned shard,
+		     unsigned shards, uint64_t seed)
+{
+	td_full_meta(a, meta, 0);
+	meta->shard = shard;
+	meta->shards = shards;
+	meta->seed = seed;
+	meta->syn_only = false;
+	meta->n_targets = 1;
+	meta->targets[0] = "198.18.1.0/26";
+	meta->n_ports = 1;
+	meta->n_snis = 3;
+	meta->snis = (char **)td_snis;
+	meta->control_sni = (char *)td_control;
+	meta->vantage = td_vantage ? (char *)td_vantage : "lab";
+	if (td_start_us)
+		meta->start_time_us = td_start_us;
+	meta->n_countries = 0;
+	meta->merged_shards = 0;
+	meta->n_merged_shard_indexes = 0;
+	meta->target_count = 0;
+	for (unsigned i = shard; i < TD_HOSTS; i += shards)
+		meta->target_count++;
+}
+
+/* Probe @s (0: the control) of lab host @i: the fields every probe has. */
+static void lab_probe_init(struct td_arena *a, Tlsmap__V1__Probe *p, const struct td_host *h,
+			   unsigned i, unsigned s, const char *sni)
+{
+	uint8_t ip[4] = {198, 18, 1, (uint8_t)i};
+
+	tlsmap__v1__probe__init(p);
+	p->ip.len = 4;
+	p->ip.data = td_alloc(a, 4);
+	memcpy(p->ip.data, ip, 4);
+	p->port = 443;
+	p->sni = (char *)sni;
+	p->is_control = s == 0;
+	p->vantage = td_vantage ? (char *)td_vantage : "lab";
+	p->start_us = 1700000000000000ull + i * 10 + s;
+	p->country = (char *)h->cc;
+	p->asn = h->asn;
+	p->as_org = (char *)h->org;
+}
+
+/* An intercepted probe's verdict, reason and localisation: the last router
+ * before the interceptor per country (198.19.200.2 for KZ, .6 else). */
+static void lab_intercepted(struct td_arena *a, Tlsmap__V1__Probe *p, const struct td_host *h)
+{
+	uint8_t *hop = td_alloc(a, 4);
+
+	p->verdict = TLSMAP__V1__VERDICT__VERDICT_INTERCEPTED;
+	p->n_reasons = 1;
+	p->reasons = td_alloc(a, sizeof(char *));
+	p->reasons[0] = "chain differs from control; issuer not trusted";
+	hop[0] = 198;
+	hop[1] = 19;
+	hop[2] = 200;
+	hop[3] = !strcmp(h->cc, "KZ") ? 2 : 6;
+	p->localized = true;
+	p->interceptor_hop = 3;
+	p->server_hop = 4;
+	p->hop_before_interceptor.data = hop;
+	p->hop_before_interceptor.len = 4;
+	p->hop_country = (char *)h->cc;
+	p->hop_asn = h->asn;
+}
+
 int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end, uint64_t seed)
 {
 	struct td_arena *a = td_arena_new();
@@ -312,31 +381,11 @@ int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end
 		td_arena_free(a);
 		return OUT_EIO;
 	}
-	td_full_meta(a, &meta, 0);
-	meta.shard = shard;
-	meta.shards = shards;
-	meta.seed = seed;
-	meta.syn_only = false;
-	meta.n_targets = 1;
-	meta.targets[0] = "198.18.1.0/26";
-	meta.n_ports = 1;
-	meta.n_snis = 3;
-	meta.snis = (char **)td_snis;
-	meta.control_sni = (char *)td_control;
-	meta.vantage = td_vantage ? (char *)td_vantage : "lab";
-	if (td_start_us)
-		meta.start_time_us = td_start_us;
-	meta.n_countries = 0;
-	meta.merged_shards = 0;
-	meta.n_merged_shard_indexes = 0;
-	meta.target_count = 0;
-	for (unsigned i = shard; i < TD_HOSTS; i += shards)
-		meta.target_count++;
+	lab_meta(a, &meta, shard, shards, seed);
 	ret = out_write_meta(w, &meta);
 	for (unsigned i = shard; i < TD_HOSTS && ret == OUT_OK; i += shards) {
 		struct td_host h = td_host_of(i);
 		Tlsmap__V1__Certificate own, forged;
-		uint8_t ip[4] = {198, 18, 1, (uint8_t)i};
 
 		td_lab_cert(a, &own, td_fmt(a, "host%u.lab", i), "Lab Self Signed", 1000 + i);
 		for (unsigned s = 0; s < 4 && ret == OUT_OK; s++) {
@@ -345,18 +394,7 @@ int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end
 			bool forged_here = s > 0 && h.forger && (h.forged_mask >> (s - 1) & 1);
 			ProtobufCBinaryData *chain = td_alloc(a, sizeof(*chain));
 
-			tlsmap__v1__probe__init(&p);
-			p.ip.len = 4;
-			p.ip.data = td_alloc(a, 4);
-			memcpy(p.ip.data, ip, 4);
-			p.port = 443;
-			p.sni = (char *)sni;
-			p.is_control = s == 0;
-			p.vantage = td_vantage ? (char *)td_vantage : "lab";
-			p.start_us = 1700000000000000ull + i * 10 + s;
-			p.country = (char *)h.cc;
-			p.asn = h.asn;
-			p.as_org = (char *)h.org;
+			lab_probe_init(a, &p, &h, i, s, sni);
 			if (!h.tls) {
 				p.tcp = TLSMAP__V1__TCP_OUTCOME__TCP_CLOSED;
 				p.tls = TLSMAP__V1__TLS_OUTCOME__TLS_NOT_ATTEMPTED;
@@ -373,25 +411,7 @@ int td_write_lab(const char *path, unsigned shard, unsigned shards, int with_end
 					td_lab_cert(a, &forged, sni, h.forger,
 						    2000 + (unsigned)(h.forger[0]) * 8 + s);
 					leaf = &forged;
-					p.verdict = TLSMAP__V1__VERDICT__VERDICT_INTERCEPTED;
-					p.n_reasons = 1;
-					p.reasons = td_alloc(a, sizeof(char *));
-					p.reasons[0] =
-						"chain differs from control; issuer not trusted";
-					/* Localised, the last router before the
-					 * interceptor per country (198.19.200.2 for KZ, .6 else) */
-					uint8_t *hop = td_alloc(a, 4);
-					hop[0] = 198;
-					hop[1] = 19;
-					hop[2] = 200;
-					hop[3] = !strcmp(h.cc, "KZ") ? 2 : 6;
-					p.localized = true;
-					p.interceptor_hop = 3;
-					p.server_hop = 4;
-					p.hop_before_interceptor.data = hop;
-					p.hop_before_interceptor.len = 4;
-					p.hop_country = (char *)h.cc;
-					p.hop_asn = h.asn;
+					lab_intercepted(a, &p, &h);
 				} else {
 					p.verdict = TLSMAP__V1__VERDICT__VERDICT_HOST_OWN_CERT;
 				}

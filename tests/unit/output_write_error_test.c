@@ -95,38 +95,57 @@ static uint64_t read_back(const char *partial)
 	return n;
 }
 
-static void direct(size_t der_len, rlim_t limit, const char *ext)
-{
+/* One case's files and records: DIR/NAME (an old FILE in place) and its
+ * .partial, a full ScanMeta, Probe and clean ScanEnd. */
+struct limited {
 	char path[256], partial[300];
-	struct td_arena *a = td_arena_new();
 	Tlsmap__V1__ScanMeta meta;
-	Tlsmap__V1__Certificate cert;
 	Tlsmap__V1__Probe probe;
 	Tlsmap__V1__ScanEnd end;
+};
+
+/* The records into @l, then the writer of DIR/@name under a file-size
+ * limit of @limit; NULL (a failure counted) when it does not open. */
+static struct out_writer *open_limited(struct td_arena *a, struct limited *l, const char *name,
+				       rlim_t limit)
+{
+	struct out_writer *w;
+
+	snprintf(l->path, sizeof(l->path), "%s/%s", dir, name);
+	snprintf(l->partial, sizeof(l->partial), "%s.partial", l->path);
+	put_old(l->path);
+	td_full_meta(a, &l->meta, 0);
+	td_full_probe(a, &l->probe, 2);
+	td_full_end(&l->end, 3);
+	l->end.clean = true;
+	set_fsize(limit);
+	w = out_writer_open(l->path);
+	CHECK(w != NULL);
+	return w;
+}
+
+static void direct(size_t der_len, rlim_t limit, const char *ext)
+{
+	struct td_arena *a = td_arena_new();
+	struct limited l;
+	Tlsmap__V1__Certificate cert;
+	char name[64];
 	struct out_writer *w;
 	int ret = OUT_OK;
 	uint64_t durable;
 
-	snprintf(path, sizeof(path), "%s/direct-%zu%s", dir, der_len, ext);
-	snprintf(partial, sizeof(partial), "%s.partial", path);
-	put_old(path);
-	td_full_meta(a, &meta, 0);
-	td_full_probe(a, &probe, 2);
-	td_full_end(&end, 3);
-	end.clean = true;
-	set_fsize(limit);
-	w = out_writer_open(path);
-	CHECK(w != NULL);
+	snprintf(name, sizeof(name), "direct-%zu%s", der_len, ext);
+	w = open_limited(a, &l, name, limit);
 	if (!w)
 		goto out;
-	CHECK(out_write_meta(w, &meta) == OUT_OK);
+	CHECK(out_write_meta(w, &l.meta) == OUT_OK);
 	for (unsigned i = 0; i < 100000 && ret == OUT_OK; i++) { /* ends at the limit */
 		if (der_len && i % 2 == 0) {
 			td_full_cert(a, &cert, i + 10, der_len);
 			ret = out_write_cert(w, &cert);
 		} else {
-			probe.port = i & 0xffff;
-			ret = out_write_probe(w, &probe);
+			l.probe.port = i & 0xffff;
+			ret = out_write_probe(w, &l.probe);
 		}
 		if (ret == OUT_OK && i % 64 == 0)
 			ret = out_writer_flush(w);
@@ -134,17 +153,17 @@ static void direct(size_t der_len, rlim_t limit, const char *ext)
 	CHECK(ret == OUT_EIO);
 	CHECK(out_writer_errno(w) == EFBIG);
 	/* Sticky: later writes and flushes fail the same way. */
-	CHECK(out_write_probe(w, &probe) == OUT_EIO);
+	CHECK(out_write_probe(w, &l.probe) == OUT_EIO);
 	CHECK(out_writer_flush(w) == OUT_EIO);
 	durable = out_writer_durable_records(w);
 	CHECK(durable >= 2);
 	errno = 0;
-	CHECK(out_writer_close(w, &end) == OUT_EIO);
+	CHECK(out_writer_close(w, &l.end) == OUT_EIO);
 	CHECK(errno == EFBIG);
 	set_fsize(RLIM_INFINITY);
-	CHECK(old_intact(path));
-	CHECK(access(partial, F_OK) == 0);
-	CHECK(read_back(partial) == durable);
+	CHECK(old_intact(l.path));
+	CHECK(access(l.partial, F_OK) == 0);
+	CHECK(read_back(l.partial) == durable);
 	printf("ok: der_len=%zu %s: EFBIG after %llu whole records, FILE untouched\n", der_len, ext,
 	       (unsigned long long)durable);
 out:
@@ -159,27 +178,17 @@ static void release_item(struct out_item *it)
 
 static void async(rlim_t limit, const char *ext)
 {
-	char path[256], partial[300];
 	struct td_arena *a = td_arena_new();
-	Tlsmap__V1__ScanMeta meta;
-	Tlsmap__V1__Probe probe;
-	Tlsmap__V1__ScanEnd end;
+	struct limited l;
+	char name[64];
 	struct out_writer *w;
 	struct out_async *oa;
 	time_t t0 = time(NULL);
 	uint64_t durable;
 
-	snprintf(path, sizeof(path), "%s/async%s", dir, ext);
-	snprintf(partial, sizeof(partial), "%s.partial", path);
-	put_old(path);
-	td_full_meta(a, &meta, 0);
-	td_full_probe(a, &probe, 2);
-	td_full_end(&end, 3);
-	end.clean = true;
-	set_fsize(limit);
-	w = out_writer_open(path);
-	CHECK(w != NULL);
-	if (!w || out_write_meta(w, &meta) != OUT_OK)
+	snprintf(name, sizeof(name), "async%s", ext);
+	w = open_limited(a, &l, name, limit);
+	if (!w || out_write_meta(w, &l.meta) != OUT_OK)
 		goto out;
 	oa = out_async_start(w, 1024);
 	CHECK(oa != NULL);
@@ -189,7 +198,7 @@ static void async(rlim_t limit, const char *ext)
 	for (unsigned i = 0; i < 2000000 && time(NULL) - t0 < 30; i++) {
 		struct out_item *it = calloc(1, sizeof(*it));
 
-		it->probe = &probe;
+		it->probe = &l.probe;
 		it->release = release_item;
 		if (!out_async_submit(oa, it))
 			free(it);
@@ -203,10 +212,10 @@ static void async(rlim_t limit, const char *ext)
 	CHECK(out_async_stop(oa) == OUT_EIO);
 	CHECK(out_writer_errno(w) == EFBIG);
 	durable = out_writer_durable_records(w);
-	CHECK(out_writer_close(w, &end) == OUT_EIO);
+	CHECK(out_writer_close(w, &l.end) == OUT_EIO);
 	set_fsize(RLIM_INFINITY);
-	CHECK(old_intact(path));
-	CHECK(read_back(partial) == durable);
+	CHECK(old_intact(l.path));
+	CHECK(read_back(l.partial) == durable);
 	printf("ok: async %s: the writer thread reports EFBIG, %llu whole records kept\n", ext,
 	       (unsigned long long)durable);
 out:

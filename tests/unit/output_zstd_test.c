@@ -117,30 +117,6 @@ static size_t frame_ends(const struct blob *z, size_t *ends, size_t max)
 	return n;
 }
 
-/* Byte length of the whole length-prefixed records at @p[0..n) (after
- * @skip bytes of magic); equal to @n when @n ends on a record boundary. */
-static size_t record_prefix(const uint8_t *p, size_t n, size_t skip)
-{
-	size_t pos = skip;
-
-	while (pos < n) {
-		uint64_t len = 0;
-		size_t i = pos;
-		int shift = 0;
-
-		while (i < n && shift < 64) {
-			len |= (uint64_t)(p[i] & 0x7f) << shift;
-			shift += 7;
-			if (!(p[i++] & 0x80))
-				break;
-		}
-		if (i >= n || (p[i - 1] & 0x80) || len > n - i)
-			break;
-		pos = i + (size_t)len;
-	}
-	return pos;
-}
-
 static char plain_path[256], zst_path[256];
 
 /* The synthetic lab scan's records, flushed every few records (as the
@@ -192,6 +168,7 @@ static void round_trip(void)
 	struct blob z, plain, dec;
 	struct readout got;
 	size_t ends[4096], nf, prev = 0;
+	uint64_t nrec;
 	char other[300];
 
 	snprintf(plain_path, sizeof(plain_path), "%s/lab.tlsmap", dir);
@@ -220,8 +197,11 @@ static void round_trip(void)
 
 		CHECK(fc != ZSTD_CONTENTSIZE_UNKNOWN && fc != ZSTD_CONTENTSIZE_ERROR);
 		raw += (size_t)fc;
-		CHECK(raw <= plain.n && record_prefix(plain.p, raw, OUT_MAGIC_LEN) ==
-						(raw < OUT_MAGIC_LEN ? OUT_MAGIC_LEN : raw));
+		CHECK(raw <= plain.n &&
+		      (raw <= OUT_MAGIC_LEN ||
+		       OUT_MAGIC_LEN + out_whole_records(plain.p + OUT_MAGIC_LEN,
+							 raw - OUT_MAGIC_LEN, &nrec) ==
+			       raw));
 		prev = ends[i];
 	}
 	/* told by content, not by name */

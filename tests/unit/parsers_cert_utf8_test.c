@@ -142,33 +142,10 @@ static void escape_cases(void)
 	}
 }
 
-int main(void)
+/* The record's strings are UTF-8, the invalid octets escaped as \xHH
+ * (and a backslash as \\), and the anomaly bit is set. */
+static void check_record(Tlsmap__V1__Certificate *m)
 {
-	const char *bin = getenv("TLSMAP_BIN");
-	char dir[256], cmd[2048], path[512], old[512];
-	struct cert_record rec;
-	struct x509_cert c;
-	uint8_t *der;
-	size_t len;
-
-	escape_cases();
-	if (system("openssl version >/dev/null 2>&1 && python3 -c 1 2>/dev/null") != 0) {
-		printf("skip: needs the openssl CLI and python3\n");
-		return failures ? 1 : 77;
-	}
-	if (!test_tmpdir(dir, sizeof(dir), "utf8"))
-		return 1;
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && OPENSSL_CONF=/dev/null openssl req -x509 -newkey ec -pkeyopt "
-		 "ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.der -outform DER "
-		 "-subj /CN=utf8 -days 5 -addext subjectAltName=DER:%s >/dev/null 2>&1",
-		 dir, san_hex);
-	EXPECT(system(cmd) == 0, "openssl req failed: %s", cmd);
-	snprintf(path, sizeof(path), "%s/c.der", dir);
-	der = (uint8_t *)test_read_file(path, &len);
-	EXPECT(len > 100 && x509_parse(der, len, &c) == 0, "certificate does not parse");
-	EXPECT(cert_record_fill(&rec, der, len, &c) == 0, "fill");
-	Tlsmap__V1__Certificate *m = &rec.msg;
 	EXPECT(bad_strings(&m->base) == 0, "record has strings that are not UTF-8");
 	EXPECT(m->n_san_dns == 3 && m->n_san_uri == 1 && m->n_san_email == 1,
 	       "SAN counts %zu %zu %zu", m->n_san_dns, m->n_san_uri, m->n_san_email);
@@ -185,9 +162,13 @@ int main(void)
 		       "dns 1 does not unescape to its octets");
 	}
 	EXPECT(m->anomalies & X509_ANOM_NOT_UTF8, "X509_ANOM_NOT_UTF8 not set");
+}
 
-	/* a dataset with the record and a probe naming it */
-	snprintf(path, sizeof(path), "%s/new.tlsmap", dir);
+/* @path: a dataset with the record and a probe naming it, read back with
+ * every string UTF-8; @old: one from before the escape (raw 0xFF in a
+ * string field). */
+static void write_datasets(Tlsmap__V1__Certificate *m, const char *path, const char *old)
+{
 	struct out_writer *w = out_writer_open(path);
 	Tlsmap__V1__ScanMeta meta = TLSMAP__V1__SCAN_META__INIT;
 	Tlsmap__V1__Probe probe = TLSMAP__V1__PROBE__INIT;
@@ -221,7 +202,6 @@ int main(void)
 	EXPECT(nrec == 4, "%u records read back", nrec);
 
 	/* a dataset from before the escape: raw 0xFF in a string field */
-	snprintf(old, sizeof(old), "%s/old.tlsmap", dir);
 	w = out_writer_open(old);
 	char *saved = m->san_dns[0];
 	char raw_ff[] = "a\xff"
@@ -231,8 +211,13 @@ int main(void)
 		       out_writer_close(w, &end) == 0,
 	       "writing %s", old);
 	m->san_dns[0] = saved;
+}
 
-	/* `tlsmap dump`: every line is JSON for python3 */
+/* `tlsmap dump`: every line of both datasets is JSON for python3. */
+static void check_dump(const char *bin, const char *path, const char *old)
+{
+	char cmd[2048];
+
 	if (bin) {
 		const char *files[] = {path, old};
 		for (int k = 0; k < 2; k++) {
@@ -250,6 +235,40 @@ int main(void)
 	} else {
 		printf("dump part skipped: TLSMAP_BIN not set\n");
 	}
+}
+
+int main(void)
+{
+	const char *bin = getenv("TLSMAP_BIN");
+	char dir[256], cmd[2048], path[512], old[512];
+	struct cert_record rec;
+	struct x509_cert c;
+	uint8_t *der;
+	size_t len;
+
+	escape_cases();
+	if (system("openssl version >/dev/null 2>&1 && python3 -c 1 2>/dev/null") != 0) {
+		printf("skip: needs the openssl CLI and python3\n");
+		return failures ? 1 : 77;
+	}
+	if (!test_tmpdir(dir, sizeof(dir), "utf8"))
+		return 1;
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && OPENSSL_CONF=/dev/null openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.der -outform DER "
+		 "-subj /CN=utf8 -days 5 -addext subjectAltName=DER:%s >/dev/null 2>&1",
+		 dir, san_hex);
+	EXPECT(system(cmd) == 0, "openssl req failed: %s", cmd);
+	snprintf(path, sizeof(path), "%s/c.der", dir);
+	der = (uint8_t *)test_read_file(path, &len);
+	EXPECT(len > 100 && x509_parse(der, len, &c) == 0, "certificate does not parse");
+	EXPECT(cert_record_fill(&rec, der, len, &c) == 0, "fill");
+	Tlsmap__V1__Certificate *m = &rec.msg;
+	check_record(m);
+	snprintf(path, sizeof(path), "%s/new.tlsmap", dir);
+	snprintf(old, sizeof(old), "%s/old.tlsmap", dir);
+	write_datasets(m, path, old);
+	check_dump(bin, path, old);
 	cert_record_free(&rec);
 	free(der);
 	TEST_DONE();

@@ -183,18 +183,27 @@ static void test_loader_errors(void)
 	unlink(path);
 }
 
-int main(void)
-{
-	const char *src = getenv("TLSMAP_SRCDIR");
-	time_t now = time(NULL);
-	char path[512], path2[512], err[512], text[4096], h_inter[65], h_spki[65], h_ski[129];
-	EVP_PKEY *rk = tc_key_ec(), *ik = tc_key_ec(), *lk = tc_key_ec(), *ok = tc_key_ec();
-	enum { ROOT, LISTED, REISSUED, LEAF, LEAF_ALONE, REAL, OTHER_CA, N };
+enum { ROOT, LISTED, REISSUED, LEAF, LEAF_ALONE, REAL, OTHER_CA, N };
+
+/* A forger's root, its listed intermediate (renamed, so no name entry can
+ * match it) and a re-issue of it with the same key, a forged leaf under
+ * each way in, and an honest chain; the store trusts both roots. */
+struct fixture {
+	EVP_PKEY *rk, *ik, *lk, *ok;
 	X509 *x[N];
 	struct tc_cert c[N];
-	struct verdict_result r;
+	struct verify_store *store;
+	char h_inter[65], h_spki[65], h_ski[129];
+};
 
-	TC_CHECK(test_tmpdir(dir, sizeof(dir), "icpt"));
+static void fixture_make(struct fixture *fx, time_t now)
+{
+	char path[512], err[512];
+
+	fx->rk = tc_key_ec();
+	fx->ik = tc_key_ec();
+	fx->lk = tc_key_ec();
+	fx->ok = tc_key_ec();
 	struct tc_opts o_root = {.cn = "Forger Root",
 				 .ca = true,
 				 .serial = 1,
@@ -222,43 +231,64 @@ int main(void)
 	struct tc_opts o_real = o_leaf;
 	o_real.serial = 7;
 
-	x[ROOT] = tc_make(rk, &o_root, NULL, NULL);
-	add_key_ids(x[ROOT], NULL, rk);
-	x[LISTED] = tc_make(ik, &o_inter, x[ROOT], rk);
-	add_key_ids(x[LISTED], x[ROOT], rk);
-	x[REISSUED] = tc_make(ik, &o_reissued, x[ROOT], rk); /* same key, new certificate */
-	add_key_ids(x[REISSUED], x[ROOT], rk);
-	x[LEAF] = tc_make(lk, &o_leaf, x[LISTED], ik);
+	fx->x[ROOT] = tc_make(fx->rk, &o_root, NULL, NULL);
+	add_key_ids(fx->x[ROOT], NULL, fx->rk);
+	fx->x[LISTED] = tc_make(fx->ik, &o_inter, fx->x[ROOT], fx->rk);
+	add_key_ids(fx->x[LISTED], fx->x[ROOT], fx->rk);
+	fx->x[REISSUED] =
+		tc_make(fx->ik, &o_reissued, fx->x[ROOT], fx->rk); /* same key, new certificate */
+	add_key_ids(fx->x[REISSUED], fx->x[ROOT], fx->rk);
+	fx->x[LEAF] = tc_make(fx->lk, &o_leaf, fx->x[LISTED], fx->ik);
 	o_leaf.serial = 5;
 	/* signed straight by the (trusted) forger root, whose SKI is listed */
-	x[LEAF_ALONE] = tc_make(lk, &o_leaf, x[ROOT], rk);
-	add_key_ids(x[LEAF_ALONE], x[ROOT], rk);
-	x[OTHER_CA] = tc_make(ok, &o_other, NULL, NULL);
-	add_key_ids(x[OTHER_CA], NULL, ok);
-	x[REAL] = tc_make(lk, &o_real, x[OTHER_CA], ok);
-	add_key_ids(x[REAL], x[OTHER_CA], ok);
+	fx->x[LEAF_ALONE] = tc_make(fx->lk, &o_leaf, fx->x[ROOT], fx->rk);
+	add_key_ids(fx->x[LEAF_ALONE], fx->x[ROOT], fx->rk);
+	fx->x[OTHER_CA] = tc_make(fx->ok, &o_other, NULL, NULL);
+	add_key_ids(fx->x[OTHER_CA], NULL, fx->ok);
+	fx->x[REAL] = tc_make(fx->lk, &o_real, fx->x[OTHER_CA], fx->ok);
+	add_key_ids(fx->x[REAL], fx->x[OTHER_CA], fx->ok);
 	for (int i = 0; i < N; i++)
-		tc_import(x[i], &c[i]);
-	EXPECT(c[LEAF_ALONE].parsed.has_aki && c[ROOT].parsed.has_ski &&
-		       c[LEAF_ALONE].parsed.aki.len == c[ROOT].parsed.ski.len &&
-		       !memcmp(c[LEAF_ALONE].der + c[LEAF_ALONE].parsed.aki.off,
-			       c[ROOT].der + c[ROOT].parsed.ski.off, c[ROOT].parsed.ski.len),
+		tc_import(fx->x[i], &fx->c[i]);
+	EXPECT(fx->c[LEAF_ALONE].parsed.has_aki && fx->c[ROOT].parsed.has_ski &&
+		       fx->c[LEAF_ALONE].parsed.aki.len == fx->c[ROOT].parsed.ski.len &&
+		       !memcmp(fx->c[LEAF_ALONE].der + fx->c[LEAF_ALONE].parsed.aki.off,
+			       fx->c[ROOT].der + fx->c[ROOT].parsed.ski.off,
+			       fx->c[ROOT].parsed.ski.len),
 	       "fixture: the lone leaf's AKI is the forger root's SKI");
 
 	/* the store trusts the forger's root: the forged chains verify, so only
 	 * the list can make them INTERCEPTED */
 	snprintf(path, sizeof(path), "%s/roots.pem", dir);
-	X509 *anchors[2] = {x[ROOT], x[OTHER_CA]};
+	X509 *anchors[2] = {fx->x[ROOT], fx->x[OTHER_CA]};
 	tc_write_pem(path, anchors, 2);
-	struct verify_store *store = verify_store_new(path, err, sizeof(err));
-	TC_CHECK(store);
+	fx->store = verify_store_new(path, err, sizeof(err));
+	TC_CHECK(fx->store);
 	unlink(path);
 
 	uint8_t spki[32];
-	hex(c[LISTED].sha256, 32, h_inter);
-	x509_digests(c[LISTED].der, &c[LISTED].parsed, NULL, NULL, spki);
-	hex(spki, 32, h_spki);
-	hex(c[ROOT].der + c[ROOT].parsed.ski.off, c[ROOT].parsed.ski.len, h_ski);
+	hex(fx->c[LISTED].sha256, 32, fx->h_inter);
+	x509_digests(fx->c[LISTED].der, &fx->c[LISTED].parsed, NULL, NULL, spki);
+	hex(spki, 32, fx->h_spki);
+	hex(fx->c[ROOT].der + fx->c[ROOT].parsed.ski.off, fx->c[ROOT].parsed.ski.len, fx->h_ski);
+}
+
+static void fixture_free(struct fixture *fx)
+{
+	verify_store_free(fx->store);
+	for (int i = 0; i < N; i++) {
+		X509_free(fx->x[i]);
+		OPENSSL_free(fx->c[i].der);
+	}
+	EVP_PKEY_free(fx->rk);
+	EVP_PKEY_free(fx->ik);
+	EVP_PKEY_free(fx->lk);
+	EVP_PKEY_free(fx->ok);
+}
+
+static void test_by_cert_sha256(const struct fixture *fx)
+{
+	char path[512], err[512], text[4096];
+	struct verdict_result r;
 
 	/* 1. the listed intermediate in the chain, by its own SHA-256 */
 	snprintf(
@@ -266,13 +296,13 @@ int main(void)
 		"# test list\nversion\tt-1\t2026-11-30\n"
 		"cert_sha256\t%s\ttest-listed-inter\tTest forger\tKZ\t2019-07-17\t2019-08-07\tyes\t"
 		"made in the test\t\n",
-		h_inter);
+		fx->h_inter);
 	struct icpt_list *list =
 		icpt_list_load(write_file("cert.tsv", text, path, sizeof(path)), err, sizeof(err));
 	EXPECT(list && list->n == 1, "cert list loads: %s", err);
-	const struct tc_cert *forged[] = {&c[LEAF], &c[LISTED], &c[ROOT]};
+	const struct tc_cert *forged[] = {&fx->c[LEAF], &fx->c[LISTED], &fx->c[ROOT]};
 	printf("forged chain carrying the listed intermediate:\n");
-	decide(list, store, forged, 3, &c[REAL], "www.real.example", &r);
+	decide(list, fx->store, forged, 3, &fx->c[REAL], "www.real.example", &r);
 	EXPECT(r.verdict == VERDICT_INTERCEPTED, "listed intermediate: %s",
 	       verdict_name(r.verdict));
 	EXPECT(has_reason(&r, "known-interceptor:cert-sha256"), "reason says cert-sha256");
@@ -280,38 +310,52 @@ int main(void)
 		       r.interceptor_way == ICPT_WAY_CERT_SHA256 && r.interceptor_cert == 1,
 	       "entry test-listed-inter, certificate 1");
 	printf("same chain, no list:\n");
-	decide(NULL, store, forged, 3, &c[REAL], "www.real.example", &r);
+	decide(NULL, fx->store, forged, 3, &fx->c[REAL], "www.real.example", &r);
 	EXPECT(r.verdict == VERDICT_VALID_FOR_SNI && !r.interceptor,
 	       "without the list the forged chain passes (%s): the list decided",
 	       verdict_name(r.verdict));
 	printf("honest chain against the list:\n");
-	const struct tc_cert *honest[] = {&c[REAL], &c[OTHER_CA]};
-	decide(list, store, honest, 2, &c[REAL], "www.real.example", &r);
+	const struct tc_cert *honest[] = {&fx->c[REAL], &fx->c[OTHER_CA]};
+	decide(list, fx->store, honest, 2, &fx->c[REAL], "www.real.example", &r);
 	EXPECT(!r.interceptor && r.verdict == VERDICT_VALID_FOR_SNI, "honest chain: no match");
 	icpt_list_free(list);
+}
+
+static void test_by_aki(const struct fixture *fx)
+{
+	char path[512], err[512], text[4096];
+	struct verdict_result r;
 
 	/* 2. the leaf alone, its AKI naming a listed SKI */
 	snprintf(text, sizeof(text),
 		 "version\tt-2\t2026-11-30\n"
 		 "ski\t%s\ttest-listed-ski\tTest forger\t\t\t\tno\tmade in the test\tthe key id "
 		 "of a test certificate\n",
-		 h_ski);
-	list = icpt_list_load(write_file("ski.tsv", text, path, sizeof(path)), err, sizeof(err));
+		 fx->h_ski);
+	struct icpt_list *list =
+		icpt_list_load(write_file("ski.tsv", text, path, sizeof(path)), err, sizeof(err));
 	EXPECT(list && list->n == 1, "ski list loads: %s", err);
-	const struct tc_cert *alone[] = {&c[LEAF_ALONE]};
+	const struct tc_cert *alone[] = {&fx->c[LEAF_ALONE]};
 	printf("leaf sent alone, AKI = listed SKI:\n");
-	decide(list, store, alone, 1, &c[REAL], "www.real.example", &r);
+	decide(list, fx->store, alone, 1, &fx->c[REAL], "www.real.example", &r);
 	EXPECT(r.verdict == VERDICT_INTERCEPTED, "lone leaf: %s", verdict_name(r.verdict));
 	EXPECT(has_reason(&r, "known-interceptor:aki"), "reason says aki");
 	EXPECT(r.interceptor && !strcmp(r.interceptor->label, "test-listed-ski") &&
 		       r.interceptor_way == ICPT_WAY_AKI && r.interceptor_cert == 0,
 	       "entry test-listed-ski, certificate 0");
 	printf("same leaf, no list:\n");
-	decide(NULL, store, alone, 1, &c[REAL], "www.real.example", &r);
+	decide(NULL, fx->store, alone, 1, &fx->c[REAL], "www.real.example", &r);
 	EXPECT(r.verdict == VERDICT_VALID_FOR_SNI,
 	       "without the list the lone leaf passes (%s): the list decided",
 	       verdict_name(r.verdict));
 	icpt_list_free(list);
+}
+
+/* 3. a re-issued intermediate with the listed key; 4. the order of ways;
+ * 5. more files */
+static void test_ways_and_files(const struct fixture *fx)
+{
+	char path[512], path2[512], err[512], text[4096];
 
 	/* 3. a re-issued intermediate with the listed key; 4. the order of ways:
 	 * a certificate hash beats a key beats a name */
@@ -319,10 +363,11 @@ int main(void)
 		 "version\tt-3\t2026-11-30\n"
 		 "issuer\tCN=Renamed Intermediate\ttest-name\tTest forger\t\t\t\tyes\tt\t\n"
 		 "spki_sha256\t%s\ttest-key\tTest forger\t\t\t\tyes\tt\t\n",
-		 h_spki);
-	list = icpt_list_load(write_file("spki.tsv", text, path, sizeof(path)), err, sizeof(err));
+		 fx->h_spki);
+	struct icpt_list *list =
+		icpt_list_load(write_file("spki.tsv", text, path, sizeof(path)), err, sizeof(err));
 	EXPECT(list && list->n == 2, "spki list loads: %s", err);
-	const struct tc_cert *reissued[] = {&c[LEAF], &c[REISSUED]};
+	const struct tc_cert *reissued[] = {&fx->c[LEAF], &fx->c[REISSUED]};
 	struct icpt_cert ic[3];
 	struct icpt_match m;
 	for (int i = 0; i < 2; i++)
@@ -332,16 +377,17 @@ int main(void)
 		       !strcmp(m.entry->label, "test-key"),
 	       "re-issued intermediate matches by its key");
 	/* the leaf names the listed intermediate as issuer: the key still wins */
+	const struct tc_cert *forged[] = {&fx->c[LEAF], &fx->c[LISTED]};
 	for (int i = 0; i < 2; i++)
 		ic[i] = (struct icpt_cert){forged[i]->der, &forged[i]->parsed, forged[i]->sha256,
 					   NULL};
 	EXPECT(icpt_match_chain(list, ic, 2, &m) && m.way == ICPT_WAY_SPKI_SHA256,
 	       "the key beats the name (way %s)", icpt_way_name(m.way));
-	ic[0] = (struct icpt_cert){c[LEAF].der, &c[LEAF].parsed, c[LEAF].sha256, NULL};
+	ic[0] = (struct icpt_cert){fx->c[LEAF].der, &fx->c[LEAF].parsed, fx->c[LEAF].sha256, NULL};
 	EXPECT(icpt_match_chain(list, ic, 1, &m) && m.way == ICPT_WAY_ISSUER_NAME &&
 		       !strcmp(m.entry->label, "test-name"),
 	       "the lone leaf matches only by its issuer name");
-	ic[0] = (struct icpt_cert){c[REAL].der, NULL, c[REAL].sha256, NULL};
+	ic[0] = (struct icpt_cert){fx->c[REAL].der, NULL, fx->c[REAL].sha256, NULL};
 	EXPECT(!icpt_match_chain(list, ic, 1, &m) && !m.entry, "an unparsed honest cert: none");
 
 	/* 5. more files: entries add up, versions join, the digest covers all */
@@ -358,6 +404,13 @@ int main(void)
 	icpt_list_free(list);
 	unlink(path);
 	unlink(path2);
+}
+
+static void test_shipped_list(void)
+{
+	const char *src = getenv("TLSMAP_SRCDIR");
+	char path[512], err[512];
+	struct icpt_list *list;
 
 	/* 6. the shipped list loads, with the Chromium hashes and their SKIs */
 	snprintf(path, sizeof(path), "%s/share/interceptors.tsv", src ? src : ".");
@@ -374,7 +427,19 @@ int main(void)
 		       nski);
 	}
 	icpt_list_free(list);
+}
 
+int main(void)
+{
+	struct fixture fx = {0};
+	char path[512];
+
+	TC_CHECK(test_tmpdir(dir, sizeof(dir), "icpt"));
+	fixture_make(&fx, time(NULL));
+	test_by_cert_sha256(&fx);
+	test_by_aki(&fx);
+	test_ways_and_files(&fx);
+	test_shipped_list();
 	test_loader_errors();
 	snprintf(path, sizeof(path), "%s/cert.tsv", dir);
 	unlink(path);
@@ -382,14 +447,6 @@ int main(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/spki.tsv", dir);
 	unlink(path);
-	verify_store_free(store);
-	for (int i = 0; i < N; i++) {
-		X509_free(x[i]);
-		OPENSSL_free(c[i].der);
-	}
-	EVP_PKEY_free(rk);
-	EVP_PKEY_free(ik);
-	EVP_PKEY_free(lk);
-	EVP_PKEY_free(ok);
+	fixture_free(&fx);
 	TEST_DONE();
 }

@@ -456,17 +456,23 @@ static void run_rows(struct verify_store *const stores[2], const struct icpt_lis
 	EXPECT(seen == 0x7f, "not every verdict value was produced (mask 0x%x)", seen);
 }
 
-int main(void)
-{
-	const char *src = getenv("TLSMAP_SRCDIR");
-	char path[512], dir[256], err[256];
-	time_t now = time(NULL);
-	X509 *x[C_COUNT] = {0};
-	EVP_PKEY *rk = tc_key_ec(), *ik = tc_key_ec(), *lk = tc_key_ec(), *hk = tc_key_ec();
-	EVP_PKEY *kzr = tc_key_rsa(2048, 65537), *kzi = tc_key_rsa(2048, 65537);
-	EVP_PKEY *fk = tc_key_rsa(1024, 3); /* per-host RSA key with e=3, as in 2019 */
+enum { K_ROOT, K_INTER, K_LEAF, K_HOST, K_KZ_ROOT, K_KZ_INTER, K_FORGED, K_COUNT };
 
-	TC_CHECK(test_tmpdir(dir, sizeof(dir), "verdict"));
+/* The certificates of the rows, into x[] and certs[]: a test PKI (root,
+ * issuing CA, a hosting default, the real site, another site, an expired
+ * one, a router's self-signed one) and a Kazakh-style forger's (root,
+ * intermediate, a forged copy of the real site on an e=3 key, another). */
+static void make_certs(X509 *x[C_COUNT], EVP_PKEY *k[K_COUNT], time_t now)
+{
+	EVP_PKEY *rk, *ik, *lk, *hk, *kzr, *kzi, *fk;
+
+	rk = k[K_ROOT] = tc_key_ec();
+	ik = k[K_INTER] = tc_key_ec();
+	lk = k[K_LEAF] = tc_key_ec();
+	hk = k[K_HOST] = tc_key_ec();
+	kzr = k[K_KZ_ROOT] = tc_key_rsa(2048, 65537);
+	kzi = k[K_KZ_INTER] = tc_key_rsa(2048, 65537);
+	fk = k[K_FORGED] = tc_key_rsa(1024, 3); /* per-host RSA key with e=3, as in 2019 */
 	struct tc_opts o_root = {.cn = "Test Root",
 				 .o = "tlsmap",
 				 .ca = true,
@@ -539,7 +545,18 @@ int main(void)
 	for (int i = 1; i < C_COUNT; i++)
 		tc_import(x[i], &certs[i]);
 	EXPECT(certs[C_FORGED].parsed.rsa_exponent == 3, "forged key has e=3");
+}
 
+int main(void)
+{
+	const char *src = getenv("TLSMAP_SRCDIR");
+	char path[512], dir[256], err[256];
+	time_t now = time(NULL);
+	X509 *x[C_COUNT] = {0};
+	EVP_PKEY *keys[K_COUNT];
+
+	TC_CHECK(test_tmpdir(dir, sizeof(dir), "verdict"));
+	make_certs(x, keys, now);
 	struct verify_store *stores[2];
 	snprintf(path, sizeof(path), "%s/roots.pem", dir);
 	tc_write_pem(path, &x[C_ROOT], 1);
@@ -568,8 +585,7 @@ int main(void)
 		X509_free(x[i]);
 		OPENSSL_free(certs[i].der);
 	}
-	EVP_PKEY *keys[] = {rk, ik, lk, hk, kzr, kzi, fk};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < K_COUNT; i++)
 		EVP_PKEY_free(keys[i]);
 	TEST_DONE();
 }

@@ -148,6 +148,86 @@ static void *thread_main(void *arg)
 	return (void *)ok;
 }
 
+/* Chains against the one-root store: good, expired, not yet valid, missing
+ * intermediate, self-signed, other root, garbage; then two threads. */
+static void chain_cases(struct fixture *f)
+{
+	const struct tc_cert *good[] = {&f->leaf, &f->inter};
+	expect_chain(f, good, 2, f->now, true, NULL, "leaf+intermediate");
+	const struct tc_cert *with_root[] = {&f->leaf, &f->inter, &f->root};
+	expect_chain(f, with_root, 3, f->now, true, NULL, "leaf+intermediate+root");
+	expect_chain(f, good, 2, f->now + 86400 * 200, false, "expired", "at a later time");
+	expect_chain(f, good, 2, f->now - 86400 * 3, false, "not yet valid", "at an earlier time");
+	const struct tc_cert *exp[] = {&f->expired, &f->inter};
+	expect_chain(f, exp, 2, f->now, false, "certificate has expired", "expired leaf");
+	const struct tc_cert *fut[] = {&f->future, &f->inter};
+	expect_chain(f, fut, 2, f->now, false, "not yet valid", "not-yet-valid leaf");
+	const struct tc_cert *alone[] = {&f->leaf};
+	expect_chain(f, alone, 1, f->now, false, "unable to get local issuer",
+		     "missing intermediate");
+	const struct tc_cert *selfc[] = {&f->self};
+	expect_chain(f, selfc, 1, f->now, false, "self-signed", "self-signed leaf");
+	const struct tc_cert *other[] = {&f->other_root_leaf};
+	expect_chain(f, other, 1, f->now, false, "unable to get local issuer", "other root");
+
+	/* garbage in the chain: verified=false with a clear string, not a crash */
+	struct verify_cert bad[2] = {{(const uint8_t *)"\x30\x03\x02\x01", 4},
+				     {f->inter.der, f->inter.len}};
+	struct verify_result r;
+	EXPECT(verify_chain(f->store, bad, 2, f->now, &r) == 0 && !r.verified &&
+		       strstr(r.error_str, "does not parse"),
+	       "unparseable leaf: %s", r.error_str);
+	EXPECT(verify_chain(f->store, bad, 0, f->now, &r) == VERIFY_E_ARG, "empty chain");
+
+	/* shared store, two threads */
+	pthread_t t[2];
+	void *res[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, thread_main, f);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], &res[i]);
+	EXPECT((long)res[0] == 200 && (long)res[1] == 200, "threads: %ld and %ld of 200 verified",
+	       (long)res[0], (long)res[1]);
+}
+
+/* The store's own errors (they name the file), a FIFO of anchors, an
+ * endless stream, and the system bundle when there is one. @path: the
+ * roots file the fixture wrote. */
+static void store_cases(const char *dir, const char *path)
+{
+	char err[256];
+
+	/* store errors name the file */
+	EXPECT(verify_store_new("/nonexistent/roots.pem", err, sizeof(err)) == NULL &&
+		       strstr(err, "/nonexistent/roots.pem"),
+	       "missing roots file: %s", err);
+	/* trust anchors from a FIFO (a stream: no size in advance), and an
+	 * endless stream refused with bounded memory */
+	char fifo[600], cmd[1400];
+	snprintf(fifo, sizeof(fifo), "%s/roots.fifo", dir);
+	if (mkfifo(fifo, 0600) == 0) {
+		snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s' &", path, path, fifo);
+		EXPECT(system(cmd) == 0, "%s", cmd);
+		struct verify_store *vf = verify_store_new(fifo, err, sizeof(err));
+		EXPECT(vf && verify_store_count(vf) == 1, "roots from a FIFO: %s",
+		       vf ? "wrong count" : err);
+		verify_store_free(vf);
+		EXPECT(verify_store_new("/dev/zero", err, sizeof(err)) == NULL &&
+			       strstr(err, "/dev/zero: larger than"),
+		       "endless roots stream: %s", err);
+		unlink(fifo);
+	}
+	struct stat st;
+	if (stat(VERIFY_SYSTEM_BUNDLE, &st) == 0) {
+		struct verify_store *sys = verify_store_new(NULL, err, sizeof(err));
+		EXPECT(sys && verify_store_count(sys) > 50, "system bundle: %s",
+		       sys ? "few anchors" : err);
+		verify_store_free(sys);
+	} else {
+		printf("note: no %s, system bundle case not run\n", VERIFY_SYSTEM_BUNDLE);
+	}
+}
+
 static void test_chains(void)
 {
 	struct fixture f;
@@ -211,72 +291,8 @@ static void test_chains(void)
 	EXPECT(verify_store_count(f.store) == 1, "one anchor, got %zu",
 	       verify_store_count(f.store));
 
-	const struct tc_cert *good[] = {&f.leaf, &f.inter};
-	expect_chain(&f, good, 2, now, true, NULL, "leaf+intermediate");
-	const struct tc_cert *with_root[] = {&f.leaf, &f.inter, &f.root};
-	expect_chain(&f, with_root, 3, now, true, NULL, "leaf+intermediate+root");
-	expect_chain(&f, good, 2, now + 86400 * 200, false, "expired", "at a later time");
-	expect_chain(&f, good, 2, now - 86400 * 3, false, "not yet valid", "at an earlier time");
-	const struct tc_cert *exp[] = {&f.expired, &f.inter};
-	expect_chain(&f, exp, 2, now, false, "certificate has expired", "expired leaf");
-	const struct tc_cert *fut[] = {&f.future, &f.inter};
-	expect_chain(&f, fut, 2, now, false, "not yet valid", "not-yet-valid leaf");
-	const struct tc_cert *alone[] = {&f.leaf};
-	expect_chain(&f, alone, 1, now, false, "unable to get local issuer",
-		     "missing intermediate");
-	const struct tc_cert *selfc[] = {&f.self};
-	expect_chain(&f, selfc, 1, now, false, "self-signed", "self-signed leaf");
-	const struct tc_cert *other[] = {&f.other_root_leaf};
-	expect_chain(&f, other, 1, now, false, "unable to get local issuer", "other root");
-
-	/* garbage in the chain: verified=false with a clear string, not a crash */
-	struct verify_cert bad[2] = {{(const uint8_t *)"\x30\x03\x02\x01", 4},
-				     {f.inter.der, f.inter.len}};
-	struct verify_result r;
-	EXPECT(verify_chain(f.store, bad, 2, now, &r) == 0 && !r.verified &&
-		       strstr(r.error_str, "does not parse"),
-	       "unparseable leaf: %s", r.error_str);
-	EXPECT(verify_chain(f.store, bad, 0, now, &r) == VERIFY_E_ARG, "empty chain");
-
-	/* shared store, two threads */
-	pthread_t t[2];
-	void *res[2];
-	for (int i = 0; i < 2; i++)
-		pthread_create(&t[i], NULL, thread_main, &f);
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i], &res[i]);
-	EXPECT((long)res[0] == 200 && (long)res[1] == 200, "threads: %ld and %ld of 200 verified",
-	       (long)res[0], (long)res[1]);
-
-	/* store errors name the file */
-	EXPECT(verify_store_new("/nonexistent/roots.pem", err, sizeof(err)) == NULL &&
-		       strstr(err, "/nonexistent/roots.pem"),
-	       "missing roots file: %s", err);
-	/* trust anchors from a FIFO (a stream: no size in advance), and an
-	 * endless stream refused with bounded memory */
-	char fifo[600], cmd[1400];
-	snprintf(fifo, sizeof(fifo), "%s/roots.fifo", dir);
-	if (mkfifo(fifo, 0600) == 0) {
-		snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s' &", path, path, fifo);
-		EXPECT(system(cmd) == 0, "%s", cmd);
-		struct verify_store *vf = verify_store_new(fifo, err, sizeof(err));
-		EXPECT(vf && verify_store_count(vf) == 1, "roots from a FIFO: %s",
-		       vf ? "wrong count" : err);
-		verify_store_free(vf);
-		EXPECT(verify_store_new("/dev/zero", err, sizeof(err)) == NULL &&
-			       strstr(err, "/dev/zero: larger than"),
-		       "endless roots stream: %s", err);
-		unlink(fifo);
-	}
-	struct stat st;
-	if (stat(VERIFY_SYSTEM_BUNDLE, &st) == 0) {
-		struct verify_store *sys = verify_store_new(NULL, err, sizeof(err));
-		EXPECT(sys && verify_store_count(sys) > 50, "system bundle: %s",
-		       sys ? "few anchors" : err);
-		verify_store_free(sys);
-	} else {
-		printf("note: no %s, system bundle case not run\n", VERIFY_SYSTEM_BUNDLE);
-	}
+	chain_cases(&f);
+	store_cases(dir, path);
 
 	verify_store_free(f.store);
 	unlink(path);

@@ -319,12 +319,233 @@ static const ASN1_OBJECT *ec_curve_oid(X509 *x)
 	return ptype == V_ASN1_OBJECT ? pval : NULL;
 }
 
+/* ossl_json: the subject's first CN, as UTF-8 ("" when none or undecodable). */
+static void json_subject_cn(X509 *x, FILE *f)
+{
+	X509_NAME *sn = X509_get_subject_name(x);
+	int i = X509_NAME_get_index_by_NID(sn, NID_commonName, -1);
+	unsigned char *u = NULL;
+	int ul = -1;
+
+	if (i >= 0)
+		ul = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(sn, i)));
+	if (ul >= 0)
+		jstr(f, u, (size_t)ul);
+	else
+		jcstr(f, "");
+	OPENSSL_free(u);
+	ERR_clear_error();
+}
+
+/* ossl_json: key_bits and curve (an EC point that does not decode keeps its curve's size). */
+static void json_key(X509 *x, EVP_PKEY *pk, const char *kt, FILE *f)
+{
+	char buf[256];
+	int bits = pk ? EVP_PKEY_get_bits(pk) : 0;
+	const ASN1_OBJECT *curve = !strcmp(kt, "ec") ? ec_curve_oid(x) : NULL;
+
+	/* an EC point that does not decode still has its curve's size */
+	if (!pk && curve) {
+		EC_GROUP *g = EC_GROUP_new_by_curve_name(OBJ_obj2nid(curve));
+		bits = g ? EC_GROUP_order_bits(g) : 0;
+		EC_GROUP_free(g);
+	}
+	fprintf(f, ",\"key_bits\":%d", bits < 0 ? 0 : bits);
+	buf[0] = 0;
+	if (curve)
+		obj_name(curve, true, buf, sizeof(buf));
+	fputs(",\"curve\":", f);
+	jcstr(f, buf);
+}
+
+/* ossl_json: SHA-256 of the SubjectPublicKeyInfo. */
+static void json_spki(X509 *x, FILE *f)
+{
+	unsigned char md[64];
+	unsigned char *der = NULL;
+	int l = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+
+	SHA256(der, l > 0 ? (size_t)l : 0, md);
+	OPENSSL_free(der);
+	fputs(",\"spki_sha256\":", f);
+	jhex(f, md, 32);
+}
+
+/* ossl_json: the SAN lists by kind. */
+static void json_san(X509 *x, FILE *f)
+{
+	char buf[256];
+	int crit;
+	GENERAL_NAMES *gns = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+	static const struct {
+		const char *key;
+		int type;
+	} kinds[] = {{"san_dns", GEN_DNS},
+		     {"san_ip", GEN_IPADD},
+		     {"san_email", GEN_EMAIL},
+		     {"san_uri", GEN_URI}};
+
+	for (size_t k = 0; k < 4; k++) {
+		int n = 0;
+
+		fprintf(f, ",\"%s\":[", kinds[k].key);
+		for (int i = 0; i < sk_GENERAL_NAME_num(gns); i++) {
+			GENERAL_NAME *g = sk_GENERAL_NAME_value(gns, i);
+			int type;
+			ASN1_STRING *s = GENERAL_NAME_get0_value(g, &type);
+
+			if (type != kinds[k].type)
+				continue;
+			if (n++)
+				fputc(',', f);
+			if (type == GEN_IPADD)
+				jcstr(f, x509_ip_text(ASN1_STRING_get0_data(s),
+						      (size_t)ASN1_STRING_length(s), buf,
+						      sizeof(buf)));
+			else
+				jstr(f, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+		}
+		fputc(']', f);
+	}
+	GENERAL_NAMES_free(gns);
+}
+
+/* ossl_json: is_ca and path_len (-1: none or out of range). */
+static void json_basic_constraints(X509 *x, FILE *f)
+{
+	int crit;
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
+	long pl = -1;
+
+	if (bc && bc->pathlen) {
+		pl = ASN1_INTEGER_get(bc->pathlen);
+		if (pl < 0 || pl > INT32_MAX)
+			pl = -1;
+	}
+	fprintf(f, ",\"is_ca\":%s,\"path_len\":%ld", bc && bc->ca ? "true" : "false", pl);
+	BASIC_CONSTRAINTS_free(bc);
+}
+
+/* ossl_json: the key usage bits by name. */
+static void json_key_usage(X509 *x, FILE *f)
+{
+	int crit;
+	ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, &crit, NULL);
+	int n = 0;
+
+	fputs(",\"key_usage\":[", f);
+	for (unsigned i = 0; ku && i < X509_KU_COUNT; i++)
+		if (ASN1_BIT_STRING_get_bit(ku, (int)i)) {
+			if (n++)
+				fputc(',', f);
+			jcstr(f, x509_ku_name(i));
+		}
+	fputc(']', f);
+	ASN1_BIT_STRING_free(ku);
+}
+
+/* ossl_json: the extended key usages by name. */
+static void json_ext_key_usage(X509 *x, FILE *f)
+{
+	char buf[256];
+	int crit;
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
+
+	fputs(",\"ext_key_usage\":[", f);
+	for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		if (i)
+			fputc(',', f);
+		obj_name(sk_ASN1_OBJECT_value(eku, i), true, buf, sizeof(buf));
+		jcstr(f, buf);
+	}
+	fputc(']', f);
+	EXTENDED_KEY_USAGE_free(eku);
+}
+
+/* ossl_json: the AKI key id and the SKI, hex. */
+static void json_key_ids(X509 *x, FILE *f)
+{
+	int crit;
+	AUTHORITY_KEYID *aki = X509_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
+	ASN1_OCTET_STRING *ski = X509_get_ext_d2i(x, NID_subject_key_identifier, &crit, NULL);
+
+	fputs(",\"aki\":", f);
+	if (aki && aki->keyid)
+		jhex(f, ASN1_STRING_get0_data(aki->keyid), (size_t)ASN1_STRING_length(aki->keyid));
+	else
+		jcstr(f, "");
+	fputs(",\"ski\":", f);
+	if (ski)
+		jhex(f, ASN1_STRING_get0_data(ski), (size_t)ASN1_STRING_length(ski));
+	else
+		jcstr(f, "");
+	AUTHORITY_KEYID_free(aki);
+	ASN1_OCTET_STRING_free(ski);
+}
+
+/* ossl_json: the certificate policy OIDs. */
+static void json_policies(X509 *x, FILE *f)
+{
+	char buf[256];
+	int crit;
+	CERTIFICATEPOLICIES *pol = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
+
+	fputs(",\"policies\":[", f);
+	for (int i = 0; i < sk_POLICYINFO_num(pol); i++) {
+		if (i)
+			fputc(',', f);
+		OBJ_obj2txt(buf, sizeof(buf), sk_POLICYINFO_value(pol, i)->policyid, 1);
+		jcstr(f, buf);
+	}
+	fputc(']', f);
+	CERTIFICATEPOLICIES_free(pol);
+}
+
+/* ossl_json: the AIA URIs: OCSP and CA issuers. */
+static void json_info_access(X509 *x, FILE *f)
+{
+	int crit;
+	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, &crit, NULL);
+	int want[2] = {NID_ad_OCSP, NID_ad_ca_issuers};
+	const char *keys[2] = {"ocsp", "ca_issuers"};
+
+	for (int k = 0; k < 2; k++) {
+		int n = 0;
+
+		fprintf(f, ",\"%s\":[", keys[k]);
+		for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+			ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+			if (OBJ_obj2nid(ad->method) != want[k] || ad->location->type != GEN_URI)
+				continue;
+			if (n++)
+				fputc(',', f);
+			jstr(f, ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier),
+			     (size_t)ASN1_STRING_length(ad->location->d.uniformResourceIdentifier));
+		}
+		fputc(']', f);
+	}
+	AUTHORITY_INFO_ACCESS_free(aia);
+}
+
+/* ossl_json: the signature algorithm's name. */
+static void json_sig_alg(X509 *x, FILE *f)
+{
+	char buf[256];
+	const X509_ALGOR *alg;
+	const ASN1_OBJECT *o;
+
+	X509_get0_signature(NULL, &alg, x);
+	X509_ALGOR_get0(&o, NULL, NULL, alg);
+	obj_name(o, false, buf, sizeof(buf));
+	fputs(",\"sig_alg\":", f);
+	jcstr(f, buf);
+}
+
 static void ossl_json(X509 *x, FILE *f)
 {
 	unsigned char md[64];
 	unsigned int mdl;
-	char buf[256];
-	int crit;
 	EVP_PKEY *pk = X509_get0_pubkey(x);
 	const char *kt = key_type_of(x, pk);
 
@@ -343,201 +564,25 @@ static void ossl_json(X509 *x, FILE *f)
 	fputs(",\"issuer\":", f);
 	name_rfc2253(f, X509_get_issuer_name(x));
 	fputs(",\"subject_cn\":", f);
-	{
-		X509_NAME *sn = X509_get_subject_name(x);
-		int i = X509_NAME_get_index_by_NID(sn, NID_commonName, -1);
-		unsigned char *u = NULL;
-		int ul = -1;
-
-		if (i >= 0)
-			ul = ASN1_STRING_to_UTF8(
-				&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(sn, i)));
-		if (ul >= 0)
-			jstr(f, u, (size_t)ul);
-		else
-			jcstr(f, "");
-		OPENSSL_free(u);
-		ERR_clear_error();
-	}
+	json_subject_cn(x, f);
 	fputs(",\"not_before\":", f);
 	time_str(f, X509_get0_notBefore(x));
 	fputs(",\"not_after\":", f);
 	time_str(f, X509_get0_notAfter(x));
 	fputs(",\"key_type\":", f);
 	jcstr(f, kt);
-	{
-		int bits = pk ? EVP_PKEY_get_bits(pk) : 0;
-		const ASN1_OBJECT *curve = !strcmp(kt, "ec") ? ec_curve_oid(x) : NULL;
-
-		/* an EC point that does not decode still has its curve's size */
-		if (!pk && curve) {
-			EC_GROUP *g = EC_GROUP_new_by_curve_name(OBJ_obj2nid(curve));
-			bits = g ? EC_GROUP_order_bits(g) : 0;
-			EC_GROUP_free(g);
-		}
-		fprintf(f, ",\"key_bits\":%d", bits < 0 ? 0 : bits);
-		buf[0] = 0;
-		if (curve)
-			obj_name(curve, true, buf, sizeof(buf));
-		fputs(",\"curve\":", f);
-		jcstr(f, buf);
-	}
-	{
-		unsigned char *der = NULL;
-		int l = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-
-		SHA256(der, l > 0 ? (size_t)l : 0, md);
-		OPENSSL_free(der);
-		fputs(",\"spki_sha256\":", f);
-		jhex(f, md, 32);
-	}
-	{
-		GENERAL_NAMES *gns = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
-		static const struct {
-			const char *key;
-			int type;
-		} kinds[] = {{"san_dns", GEN_DNS},
-			     {"san_ip", GEN_IPADD},
-			     {"san_email", GEN_EMAIL},
-			     {"san_uri", GEN_URI}};
-
-		for (size_t k = 0; k < 4; k++) {
-			int n = 0;
-
-			fprintf(f, ",\"%s\":[", kinds[k].key);
-			for (int i = 0; i < sk_GENERAL_NAME_num(gns); i++) {
-				GENERAL_NAME *g = sk_GENERAL_NAME_value(gns, i);
-				int type;
-				ASN1_STRING *s = GENERAL_NAME_get0_value(g, &type);
-
-				if (type != kinds[k].type)
-					continue;
-				if (n++)
-					fputc(',', f);
-				if (type == GEN_IPADD)
-					jcstr(f, x509_ip_text(ASN1_STRING_get0_data(s),
-							      (size_t)ASN1_STRING_length(s), buf,
-							      sizeof(buf)));
-				else
-					jstr(f, ASN1_STRING_get0_data(s),
-					     (size_t)ASN1_STRING_length(s));
-			}
-			fputc(']', f);
-		}
-		GENERAL_NAMES_free(gns);
-	}
-	{
-		BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
-		long pl = -1;
-
-		if (bc && bc->pathlen) {
-			pl = ASN1_INTEGER_get(bc->pathlen);
-			if (pl < 0 || pl > INT32_MAX)
-				pl = -1;
-		}
-		fprintf(f, ",\"is_ca\":%s,\"path_len\":%ld", bc && bc->ca ? "true" : "false", pl);
-		BASIC_CONSTRAINTS_free(bc);
-	}
-	{
-		ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, &crit, NULL);
-		int n = 0;
-
-		fputs(",\"key_usage\":[", f);
-		for (unsigned i = 0; ku && i < X509_KU_COUNT; i++)
-			if (ASN1_BIT_STRING_get_bit(ku, (int)i)) {
-				if (n++)
-					fputc(',', f);
-				jcstr(f, x509_ku_name(i));
-			}
-		fputc(']', f);
-		ASN1_BIT_STRING_free(ku);
-	}
-	{
-		EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
-
-		fputs(",\"ext_key_usage\":[", f);
-		for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
-			if (i)
-				fputc(',', f);
-			obj_name(sk_ASN1_OBJECT_value(eku, i), true, buf, sizeof(buf));
-			jcstr(f, buf);
-		}
-		fputc(']', f);
-		EXTENDED_KEY_USAGE_free(eku);
-	}
-	{
-		AUTHORITY_KEYID *aki =
-			X509_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
-		ASN1_OCTET_STRING *ski =
-			X509_get_ext_d2i(x, NID_subject_key_identifier, &crit, NULL);
-
-		fputs(",\"aki\":", f);
-		if (aki && aki->keyid)
-			jhex(f, ASN1_STRING_get0_data(aki->keyid),
-			     (size_t)ASN1_STRING_length(aki->keyid));
-		else
-			jcstr(f, "");
-		fputs(",\"ski\":", f);
-		if (ski)
-			jhex(f, ASN1_STRING_get0_data(ski), (size_t)ASN1_STRING_length(ski));
-		else
-			jcstr(f, "");
-		AUTHORITY_KEYID_free(aki);
-		ASN1_OCTET_STRING_free(ski);
-	}
-	{
-		CERTIFICATEPOLICIES *pol =
-			X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
-
-		fputs(",\"policies\":[", f);
-		for (int i = 0; i < sk_POLICYINFO_num(pol); i++) {
-			if (i)
-				fputc(',', f);
-			OBJ_obj2txt(buf, sizeof(buf), sk_POLICYINFO_value(pol, i)->policyid, 1);
-			jcstr(f, buf);
-		}
-		fputc(']', f);
-		CERTIFICATEPOLICIES_free(pol);
-	}
-	{
-		AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, &crit, NULL);
-		int want[2] = {NID_ad_OCSP, NID_ad_ca_issuers};
-		const char *keys[2] = {"ocsp", "ca_issuers"};
-
-		for (int k = 0; k < 2; k++) {
-			int n = 0;
-
-			fprintf(f, ",\"%s\":[", keys[k]);
-			for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
-				ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
-
-				if (OBJ_obj2nid(ad->method) != want[k] ||
-				    ad->location->type != GEN_URI)
-					continue;
-				if (n++)
-					fputc(',', f);
-				jstr(f,
-				     ASN1_STRING_get0_data(
-					     ad->location->d.uniformResourceIdentifier),
-				     (size_t)ASN1_STRING_length(
-					     ad->location->d.uniformResourceIdentifier));
-			}
-			fputc(']', f);
-		}
-		AUTHORITY_INFO_ACCESS_free(aia);
-	}
+	json_key(x, pk, kt, f);
+	json_spki(x, f);
+	json_san(x, f);
+	json_basic_constraints(x, f);
+	json_key_usage(x, f);
+	json_ext_key_usage(x, f);
+	json_key_ids(x, f);
+	json_policies(x, f);
+	json_info_access(x, f);
 	fprintf(f, ",\"has_sct\":%s",
 		X509_get_ext_by_NID(x, NID_ct_precert_scts, -1) >= 0 ? "true" : "false");
-	{
-		const X509_ALGOR *alg;
-		const ASN1_OBJECT *o;
-
-		X509_get0_signature(NULL, &alg, x);
-		X509_ALGOR_get0(&o, NULL, NULL, alg);
-		obj_name(o, false, buf, sizeof(buf));
-		fputs(",\"sig_alg\":", f);
-		jcstr(f, buf);
-	}
+	json_sig_alg(x, f);
 	fputc('}', f);
 	ERR_clear_error();
 }
