@@ -148,9 +148,11 @@ for _ in $(seq 50); do [ -s "$tmp/squid/squid.pid" ] && [ -s "$tmp/nginx.pid" ] 
 sleep 1
 
 # --- the scan: default pacing; only what says what this network is ---
+sni_args=()
+for n in $TARGETS $SPLICED; do sni_args+=(--sni "$n"); done
 ip netns exec "$S" timeout 120 "$BIN" scan $RANGE -p 443 -i s0 --source-ip 198.19.0.1 \
 	--gateway-ip 198.18.0.254 --allow-reserved --roots "$tmp/root.pem" \
-	$(printf -- '--sni %s ' $TARGETS $SPLICED) -o "$tmp/sq.tlsmap" >"$tmp/scan.log" 2>&1
+	"${sni_args[@]}" -o "$tmp/sq.tlsmap" >"$tmp/scan.log" 2>&1
 rc=$?
 if [ $rc != 0 ] && grep -q "EAL init failed" "$tmp/scan.log"; then
 	echo "skip: DPDK EAL cannot start here"; exit 77
