@@ -315,127 +315,140 @@ static uint64_t hostile_duration(uint32_t idx)
 	}
 }
 
-struct hsim_conn {
-	uint32_t host;
-	uint64_t opened, ends;
+enum { HSIM_HOSTS = 4096 };
+#define HSIM_IP0 0xc6124000u /* 198.18.64.0/20 */
+
+/* The worker's launch loop over the hostile /20, one millisecond a step */
+struct hsim {
+	struct sched s;
+	uint8_t attempts[HSIM_HOSTS], answered[HSIM_HOSTS];
+	uint32_t pending[HSIM_HOSTS], net_inflight[16];
+	struct {
+		uint32_t host;
+		uint64_t opened, ends;
+	} c[HSIM_HOSTS];
+	uint32_t npend, phead, nc, ndone, want, peak_net;
 };
+
+/* The connections that end at @now: their signal to the scheduler, then a
+ * retry or the host is done. */
+static void hsim_close_due(struct hsim *m, uint64_t now)
+{
+	for (uint32_t k = 0; k < m->nc;) {
+		if (m->c[k].ends > now) {
+			k++;
+			continue;
+		}
+		uint32_t h = m->c[k].host;
+		enum hkind kind = hostile_kind(h);
+		int out = TCP_OUT_READ_TIMEOUT;
+		uint32_t bytes = 0;
+		bool finished = false;
+		if (kind == H_STALL)
+			bytes = 120000;
+		else if (kind == H_SLOW || kind == H_NORMAL)
+			bytes = 4000, finished = true, out = TCP_OUT_FIN;
+		else if (kind == H_RESET)
+			out = TCP_OUT_RESET;
+		else if (kind == H_CLOSE)
+			out = TCP_OUT_FIN;
+		enum sched_signal sig = sched_classify(out, bytes, finished, m->answered[h]);
+		m->answered[h] |= bytes > 0;
+		m->net_inflight[h >> 8]--;
+		if (!sched_closed(&m->s, HSIM_IP0 + h, sig, m->c[k].opened, now) ||
+		    !sched_retry_later(&m->s, h, m->attempts[h], now))
+			m->ndone++;
+		m->c[k] = m->c[--m->nc];
+	}
+}
+
+static void hsim_open(struct hsim *m, uint32_t h, uint64_t now)
+{
+	sched_opened(&m->s, HSIM_IP0 + h, now);
+	m->attempts[h]++;
+	m->c[m->nc].host = h;
+	m->c[m->nc].opened = now;
+	m->c[m->nc++].ends = now + hostile_duration(h);
+	if (++m->net_inflight[h >> 8] > m->peak_net)
+		m->peak_net = m->net_inflight[h >> 8];
+}
+
+/* Due retries first, then new hosts (one whose /24 must wait goes to the
+ * back), at most 64 a step, as the TLS stage launches. */
+static void hsim_launch(struct hsim *m, uint64_t now)
+{
+	unsigned launched = 0;
+	for (unsigned k = 0; k < 64 && sched_total_open(&m->s); k++) {
+		uint32_t h = sched_retry_due(&m->s, now);
+		if (h == UINT32_MAX)
+			break;
+		if (!sched_may_open(&m->s, HSIM_IP0 + h, now)) {
+			sched_retry_putback(&m->s, h, now);
+			continue;
+		}
+		hsim_open(m, h, now);
+		launched++;
+	}
+	for (uint32_t seen = 0, n = m->npend;
+	     seen < n && seen < 256 && m->npend && launched < 64 && sched_total_open(&m->s);
+	     seen++) {
+		uint32_t h = m->pending[m->phead];
+		m->phead = (m->phead + 1) % HSIM_HOSTS;
+		if (!sched_may_open(&m->s, HSIM_IP0 + h, now)) {
+			m->pending[(m->phead + m->npend - 1) % HSIM_HOSTS] = h;
+			continue;
+		}
+		m->npend--;
+		hsim_open(m, h, now);
+		launched++;
+	}
+}
 
 static void test_hostile_range(void)
 {
-	enum { NHOSTS = 4096 };
-	struct sched s;
+	static struct hsim m;
 	struct sched_cfg cfg = {.max_conns = 4096,
 				.net_max_conns = 16, /* one worker's share of the defaults */
 				.net_rate = 50,
 				.max_attempts = 3,
 				.retry_delay_ns = 2000 * MS,
-				.queue_cap = NHOSTS};
+				.queue_cap = HSIM_HOSTS};
 	uint64_t t0 = 1000 * MS, now = t0;
-	CHECK(sched_init(&s, &cfg, now) == 0);
-	uint32_t init_window = sched_window(&s);
-	static uint8_t attempts[NHOSTS], answered[NHOSTS], done[NHOSTS];
-	static uint32_t pending[NHOSTS], net_inflight[16];
-	static struct hsim_conn c[NHOSTS];
-	uint32_t npend = 0, phead = 0, nc = 0, ndone = 0, want = 0, peak_net = 0;
-	memset(attempts, 0, sizeof(attempts));
-	memset(answered, 0, sizeof(answered));
-	memset(done, 0, sizeof(done));
-	memset(net_inflight, 0, sizeof(net_inflight));
-	for (uint32_t i = 0; i < NHOSTS; i++) /* in a permuted order, as the sweep finds them */
-		if (hostile_kind((i * 40503u) % NHOSTS) != H_NONE)
-			pending[npend++] = (i * 40503u) % NHOSTS, want++;
-	uint32_t ip0 = 0xc6124000u; /* 198.18.64.0/20 */
-
-	for (; ndone < want && now < t0 + 600000 * MS; now += MS) {
-		for (uint32_t k = 0; k < nc;) {
-			if (c[k].ends > now) {
-				k++;
-				continue;
-			}
-			uint32_t h = c[k].host;
-			enum hkind kind = hostile_kind(h);
-			int out = TCP_OUT_READ_TIMEOUT;
-			uint32_t bytes = 0;
-			bool finished = false;
-			if (kind == H_STALL)
-				bytes = 120000;
-			else if (kind == H_SLOW || kind == H_NORMAL)
-				bytes = 4000, finished = true, out = TCP_OUT_FIN;
-			else if (kind == H_RESET)
-				out = TCP_OUT_RESET;
-			else if (kind == H_CLOSE)
-				out = TCP_OUT_FIN;
-			enum sched_signal sig = sched_classify(out, bytes, finished, answered[h]);
-			answered[h] |= bytes > 0;
-			net_inflight[h >> 8]--;
-			if (!sched_closed(&s, ip0 + h, sig, c[k].opened, now) ||
-			    !sched_retry_later(&s, h, attempts[h], now)) {
-				done[h] = 1;
-				ndone++;
-			}
-			c[k] = c[--nc];
-		}
-		unsigned launched = 0;
-		for (unsigned k = 0; k < 64 && sched_total_open(&s); k++) {
-			uint32_t h = sched_retry_due(&s, now);
-			if (h == UINT32_MAX)
-				break;
-			if (!sched_may_open(&s, ip0 + h, now)) {
-				sched_retry_putback(&s, h, now);
-				continue;
-			}
-			sched_opened(&s, ip0 + h, now);
-			attempts[h]++;
-			c[nc++] = (struct hsim_conn){
-				.host = h, .opened = now, .ends = now + hostile_duration(h)};
-			if (++net_inflight[h >> 8] > peak_net)
-				peak_net = net_inflight[h >> 8];
-			launched++;
-		}
-		/* new hosts; one whose /24 must wait goes to the back */
-		for (uint32_t seen = 0, n = npend;
-		     seen < n && seen < 256 && npend && launched < 64 && sched_total_open(&s);
-		     seen++) {
-			uint32_t h = pending[phead];
-			phead = (phead + 1) % NHOSTS;
-			if (!sched_may_open(&s, ip0 + h, now)) {
-				pending[(phead + npend - 1) % NHOSTS] = h;
-				continue;
-			}
-			npend--;
-			sched_opened(&s, ip0 + h, now);
-			attempts[h]++;
-			c[nc++] = (struct hsim_conn){
-				.host = h, .opened = now, .ends = now + hostile_duration(h)};
-			if (++net_inflight[h >> 8] > peak_net)
-				peak_net = net_inflight[h >> 8];
-			launched++;
-		}
+	memset(&m, 0, sizeof(m));
+	CHECK(sched_init(&m.s, &cfg, now) == 0);
+	uint32_t init_window = sched_window(&m.s);
+	for (uint32_t i = 0; i < HSIM_HOSTS; i++) /* in a permuted order, as the sweep finds them */
+		if (hostile_kind((i * 40503u) % HSIM_HOSTS) != H_NONE)
+			m.pending[m.npend++] = (i * 40503u) % HSIM_HOSTS, m.want++;
+	for (; m.ndone < m.want && now < t0 + 600000 * MS; now += MS) {
+		hsim_close_due(&m, now);
+		hsim_launch(&m, now);
 	}
 	double took = (double)(now - t0) / 1e9;
 	uint32_t tarpit_extra = 0, reset_attempts = 0;
-	for (uint32_t i = 0; i < NHOSTS; i++) {
-		if (hostile_kind(i) == H_TARPIT && attempts[i] > 1)
+	for (uint32_t i = 0; i < HSIM_HOSTS; i++) {
+		if (hostile_kind(i) == H_TARPIT && m.attempts[i] > 1)
 			tarpit_extra++;
 		if (hostile_kind(i) == H_RESET)
-			reset_attempts += attempts[i];
+			reset_attempts += m.attempts[i];
 	}
+	const struct sched_stats *st = &m.s.stats;
 	fprintf(stderr,
 		"hostile /20: %u/%u hosts done in %.1f s, window %u (cuts %llu, net cuts %llu, "
 		"own failures %llu), tarpits tried again %u, reset attempts %u, peak per /24 %u\n",
-		ndone, want, took, sched_window(&s), (unsigned long long)s.stats.cuts,
-		(unsigned long long)s.stats.net_cuts, (unsigned long long)s.stats.own_failures,
-		tarpit_extra, reset_attempts, peak_net);
-	CHECK(ndone == want);
-	CHECK(answered[0xfc8]);			/* the normal host, 198.18.79.200 */
-	CHECK_EQ_U64(s.stats.cuts, 0);		/* the hosts' own ways are not load */
-	CHECK(sched_window(&s) >= init_window); /* no collapse to the floor */
-	CHECK_EQ_U64(tarpit_extra, 0);		/* a tarpit costs one read timeout */
+		m.ndone, m.want, took, sched_window(&m.s), (unsigned long long)st->cuts,
+		(unsigned long long)st->net_cuts, (unsigned long long)st->own_failures,
+		tarpit_extra, reset_attempts, m.peak_net);
+	CHECK(m.ndone == m.want);
+	CHECK(m.answered[0xfc8]);		  /* the normal host, 198.18.79.200 */
+	CHECK_EQ_U64(st->cuts, 0);		  /* the hosts' own ways are not load */
+	CHECK(sched_window(&m.s) >= init_window); /* no collapse to the floor */
+	CHECK_EQ_U64(tarpit_extra, 0);		  /* a tarpit costs one read timeout */
 	CHECK(reset_attempts <= 128 * 3);
-	CHECK(peak_net <= 16);
+	CHECK(m.peak_net <= 16);
 	/* the per-/24 caps bound it: 256 tarpits of a /24, 16 at a time, 4 s each */
 	CHECK(took <= 256 / 16 * 4 + 16);
-	sched_free(&s);
+	sched_free(&m.s);
 }
 
 /* sched_closed()'s evidence: the same failure is load on a /24 that answers
