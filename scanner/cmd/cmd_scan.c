@@ -581,6 +581,15 @@ static bool gen_any_answer(void *arg)
 	return st.synack || st.rst;
 }
 
+static uint64_t gen_answers(void *arg)
+{
+	struct scan_run *r = arg;
+	struct eng_stats st;
+
+	eng_stats(r->e, &st);
+	return st.synack + st.rst;
+}
+
 static bool gen_answered(void *arg, uint32_t ip_be, uint16_t port_be, unsigned *net_answers)
 {
 	struct scan_run *r = arg;
@@ -619,6 +628,7 @@ static void start_sweep_state(struct scan_run *r)
 		/* rs.prev was read by scan_configure; the tracker the hook
 		 * reports to is made by start_resume, before the sweep runs */
 		.skip = c->resume && r->rs.prev.ndone ? gen_skip_done : NULL,
+		.answers = gen_answers,
 	};
 
 	sweep_gen_init(&r->gen, &gc, &r->perm, &hooks, eng_now_ns(r->e));

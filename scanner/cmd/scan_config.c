@@ -52,7 +52,8 @@ const char scan_usage_text[] =
 	"      --sweep-retries N    send the SYN again, up to N times, to targets that stayed\n"
 	"                           silent in a /24 where 8 or more answered (a busy\n"
 	"                           server's full listen queue drops SYNs); after 1 s,\n"
-	"                           doubling, at -r (default 2; 0: never)\n"
+	"                           doubling, at -r; a pass that got back under 1% of\n"
+	"                           what it sent is the last (default 4; 0: never)\n"
 	"      --syn-only           port scan only: a Probe per answering target\n"
 	"                           (targets that never answered get no record)\n"
 	"  -o, --output FILE        dataset file (.tlsmap; .tlsmap.zst: zstd-compressed);\n"
@@ -768,7 +769,7 @@ static void scan_config_defaults(struct scan_config *c)
 	c->net_rate = 100;
 	c->max_attempts = 3;
 	c->retry_delay_s = 2;
-	c->sweep_retries = 2;
+	c->sweep_retries = 4;
 }
 
 /*

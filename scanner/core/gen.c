@@ -82,13 +82,31 @@ static bool pass_next(struct sweep_gen *g, uint64_t now_ns)
 		return false;
 	if (!g->pass && !g->hooks.any_answer(g->hooks.arg))
 		return false;
+	g->last_resent = g->resent - g->resent_before;
 	g->resent_before = g->resent;
+	g->pass_sending = false;
 	g->pass++;
 	g->perm = g->perm0;
 	g->left = g->left0;
 	g->done = false;
 	g->pass_at_ns = now_ns + (g->delay_ns << (g->pass - 1));
 	return true;
+}
+
+/* A retry pass is about to send its first SYN (its delay is over, so the
+ * answers to the pass before have had their time). False when that pass
+ * brought back fewer than 1 answer per SWEEP_PASS_YIELD SYNs: then this one
+ * would not do better, and the passes end here. */
+static bool pass_worth_sending(struct sweep_gen *g)
+{
+	g->pass_sending = true;
+	if (!g->hooks.answers)
+		return true;
+	uint64_t answers = g->hooks.answers(g->hooks.arg);
+	uint64_t gained = answers - g->answers_at;
+
+	g->answers_at = answers;
+	return g->pass == 1 || gained * SWEEP_PASS_YIELD >= g->last_resent;
 }
 
 /* In a pass after the first: is the target worth another SYN? Only when it
@@ -178,6 +196,11 @@ int sweep_gen_next(void *gen, uint64_t now_ns, uint32_t *ip_be, uint16_t *port_b
 	 * (net_af_packet, net_pcap) is not asked for one packet at a time. */
 	if (now_ns < g->next_ns || now_ns < g->pass_at_ns)
 		return 0;
+	if (g->pass && !g->pass_sending && !pass_worth_sending(g)) {
+		g->passes = --g->pass; /* this pass never sent: not counted */
+		g->done = true;
+		return -1;
+	}
 	want = packets_wanted(g, max);
 	got = rate_take(&g->rate, now_ns, want);
 	if (got < want) /* the bucket ran dry: let credit build up for gap_ns */

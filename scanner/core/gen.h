@@ -40,6 +40,10 @@
 #define SWEEP_RETRY_NS 1000000000ull
 /* answers in a /24 (on the target's port) for its silent targets to get a pass */
 #define SWEEP_NET_ANSWERS 8u
+/* a retry pass that brought back fewer answers than 1 per this many SYNs it
+ * sent again is the last: what stays silent then is silent, not dropped by
+ * a full listen queue (which gives back a large share on each pass) */
+#define SWEEP_PASS_YIELD 100u
 
 struct sweep_gen_hooks {
 	void *arg;
@@ -58,6 +62,10 @@ struct sweep_gen_hooks {
 	/* --resume: a target of the send-first list was taken at @now_ns. NULL:
 	 * not told. */
 	void (*sent_first)(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_ns);
+	/* --sweep-retries: the sweep's answers so far (SYN-ACKs and RSTs), to
+	 * end the passes once one brought back almost nothing
+	 * (SWEEP_PASS_YIELD). NULL: every pass that has targets runs. */
+	uint64_t (*answers)(void *arg);
 };
 
 struct sweep_gen_config {
@@ -96,6 +104,9 @@ struct sweep_gen {
 	uint64_t pass_at_ns;	/* the current pass sends nothing before this */
 	uint64_t resent;	/* targets sent again */
 	uint64_t resent_before; /* resent when the current pass started */
+	uint64_t last_resent;	/* sent again by the pass before the current one */
+	uint64_t answers_at;	/* hooks.answers() when the current pass began to send */
+	bool pass_sending;	/* the current pass has begun to send */
 };
 
 /*

@@ -111,7 +111,8 @@ static void gen_start(struct sweep_gen *g, const struct tgt_set *t, struct sweep
 {
 	struct perm p;
 	struct sweep_gen_hooks h = {
-		f, fake_any, fake_answered, skip ? fake_skip : NULL, fake_passed, fake_sent_first};
+		f,	     fake_any,	      fake_answered, skip ? fake_skip : NULL,
+		fake_passed, fake_sent_first, NULL};
 
 	c->targets = t;
 	c->ports = ports;
@@ -294,6 +295,45 @@ static void test_retry_passes(const struct tgt_set *t)
 	CHECK_EQ_U64(g.pass, 1); /* the first pass found nothing: no second */
 }
 
+/* hooks.answers: the sweep's answers at the start of each pass, from a
+ * list (the first call is pass 1's start) */
+static const uint64_t *answers_seq;
+static unsigned answers_calls;
+static uint64_t fake_answers(void *arg)
+{
+	(void)arg;
+	return answers_seq[answers_calls++];
+}
+
+/* --sweep-retries 4 with the passes' yield: pass 1 always; pass 2 because
+ * pass 1 got back 10 answers for its 384 SYNs (>= 1 per 100); no pass 3,
+ * pass 2 got back 1 (< 1 per 100), and the pass that did not run is not
+ * counted. */
+static void test_pass_yield(const struct tgt_set *t)
+{
+	static const uint64_t seq[] = {100, 110, 111, 200, 300};
+	struct sweep_gen g;
+	struct sweep_gen_config c = {.passes = 4};
+	struct fake f = {.answering_net = 1, .net_answers = 64, .any = true};
+	struct sweep_gen_hooks h = {&f,		 fake_any,	  fake_answered, NULL,
+				    fake_passed, fake_sent_first, fake_answers};
+	struct perm p;
+	uint64_t sent;
+
+	answers_seq = seq;
+	answers_calls = 0;
+	c.targets = t;
+	c.ports = ports;
+	c.nports = 2;
+	c.probes = 1;
+	CHECK(perm_init(&p, NPAIR, 7, 0, 1) == 0);
+	sweep_gen_init(&g, &c, &p, &h, 0);
+	sent = drain(&g, 32, 1000000, 60000000000ull, (unsigned[NPAIR]){0}, NULL, NULL);
+	CHECK_EQ_U64(sent, NPAIR + 2 * 384);
+	CHECK_EQ_U64(g.pass, 2);
+	CHECK_EQ_U64(answers_calls, 3);
+}
+
 /* --resume's send-first list: out before the walk, in its order, -P
  * copies too; then the walk, which passes them by; neither the position
  * nor --max-targets counts them. */
@@ -308,8 +348,8 @@ static void test_send_first(const struct tgt_set *t)
 	struct sweep_gen_config c = {.probes = 2};
 	struct fake f = {.first = keys, .nfirst = 3};
 	unsigned seen[NPAIR] = {0}, order[NPAIR], twice = 0;
-	struct sweep_gen_hooks h = {&f,	  fake_any,	  fake_answered, fake_skip_first,
-				    NULL, fake_sent_first};
+	struct sweep_gen_hooks h = {&f,	  fake_any,	   fake_answered, fake_skip_first,
+				    NULL, fake_sent_first, NULL};
 	struct perm p;
 
 	CHECK(perm_init(&p, NPAIR, 7, 0, 1) == 0);
@@ -347,6 +387,7 @@ int main(void)
 	test_rate(t);
 	test_resume(t);
 	test_retry_passes(t);
+	test_pass_yield(t);
 	test_send_first(t);
 	tgt_set_free(t);
 	TEST_DONE();
