@@ -31,6 +31,7 @@
 # (other work on this shared machine: neither idle nor one of the three,
 # NAME_other_pct). Shares are of all cores (nproc) and printed, so the reader
 # can judge. A DPDK scanner polls: its CPU time includes polling for packets.
+# A masscan run stopped at its time limit is bound=stopped_at_limit.
 set -uo pipefail
 : "${P:?}" "${RANGE:?}" "${ADDRS:?}"
 SCAN=$P-scan SRV=$P-srv
@@ -137,9 +138,10 @@ meter_start() {
 	read -r m_q0 m_i0 < <(machine_ticks)
 	m_t0=$(date +%s.%N)
 }
-# meter_end NAME CAPTURED SCANNER_CPU_SECONDS: the shared figures and the bound
+# meter_end NAME CAPTURED SCANNER_CPU_SECONDS [BOUND]: the shared figures and
+# the bound (BOUND, when given, overrides the measured one)
 meter_end() {
-	local name=$1 n=$2 scpu=$3 t1 c1 q1 i1 wall ncpu sirq idle all sp np qp ip op
+	local name=$1 n=$2 scpu=$3 force=${4:-} t1 c1 q1 i1 wall ncpu sirq idle all sp np qp ip op
 	t1=$(date +%s.%N)
 	c1=$(nginx_cpu)
 	read -r q1 i1 < <(machine_ticks)
@@ -180,6 +182,7 @@ meter_end() {
 	elif [ "$(echo "$sp >= $qp" | bc)" = 1 ]; then RUN_BOUND=scanner_cpu
 	else RUN_BOUND=veth
 	fi
+	[ -z "$force" ] || RUN_BOUND=$force
 	echo "${name}_bound=$RUN_BOUND"
 }
 # the scanner's user+system CPU seconds from a /usr/bin/time -f '%U %S' file
@@ -217,7 +220,7 @@ run_tlsmap() { # NAME BIN [SCAN ARGS...]
 # packets arrive, so the server pings its address meanwhile; it writes its
 # output when it exits, so it is stopped with SIGINT after enough time.
 run_masscan() { # NAME RATE
-	local name=$1 rate=$2 limit m
+	local name=$1 rate=$2 limit m rc stopped
 	limit=$((ADDRS / rate + 2 + 5 + 120))
 	ip netns exec "$SRV" ping -q -i 0.01 -w "$((limit + 5))" $MASSCAN_IP >/dev/null 2>&1 &
 	ping_pid=$!
@@ -227,9 +230,17 @@ run_masscan() { # NAME RATE
 		timeout -k 5 -s INT "$limit" masscan "$RANGE" -p443 --banners --rate "$rate" \
 		-e "$P-s0" --source-ip $MASSCAN_IP --router-mac "$gw_mac" --wait 5 \
 		-oJ "$TMP/$name.json" >"$TMP/$name.log" 2>&1)
+	rc=$?
+	# 124 (SIGINT) or 137 (SIGKILL 5 s later): masscan had not finished by
+	# itself and was stopped at the limit: its wall time is the limit's, and
+	# its CPU time is lost with a SIGKILL
+	stopped=0
+	[ $rc != 124 ] && [ $rc != 137 ] || stopped=1
+	echo "${name}_stopped_at_limit=$stopped"
+	echo "${name}_limit_seconds=$limit"
 	m=$(grep '"X509"' "$TMP/$name.json" 2>/dev/null |
 		sed -n 's/.*"ip": *"\([0-9.]*\)".*/\1/p' | sort -u | wc -l)
-	meter_end "$name" "$m" "$(cpu_of "$TMP/$name.time")"
+	meter_end "$name" "$m" "$(cpu_of "$TMP/$name.time")" "$([ $stopped = 0 ] || echo stopped_at_limit)"
 	kill "$ping_pid" 2>/dev/null
 	wait "$ping_pid" 2>/dev/null
 	ping_pid=
