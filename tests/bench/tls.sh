@@ -12,10 +12,11 @@
 #     "5000 10000 20000 50000").
 # Metric: hosts whose certificate was captured divided by the wall time of
 # the whole run, start-up included (hosts_per_s). A tool's figure is its run
-# that captured the most hosts (the fastest of those within 0.1% of it); every run
-# tried is printed too (tls_tlsmap_r*_*, tls_peer_masscan_r*_*), with what
-# bounds it (*_bound: server_cpu, scanner_cpu, veth, or scanner_pacing when
-# the machine stayed idle; see one_server.sh).
+# that captured the most hosts (the fastest of those within 0.1% of it);
+# every run tried is printed too (tls_tlsmap_r*_*, tls_peer_masscan_r*_*),
+# with what bounds it (*_bound: server_cpu, scanner_cpu, veth, other_load,
+# scanner_pacing when the machine stayed idle, stopped_at_limit; see
+# one_server.sh).
 # Every loop is bounded (the rate lists; each run under a timeout); the
 # namespaces are removed on every exit. Run it under the lab lock:
 #   flock /tmp/tlsmap-lab.lock tests/bench/tls.sh build/tlsmap
