@@ -45,10 +45,13 @@ struct sweep_gen {
 	uint16_t cur_port_be;
 	bool done;
 	/* --resume: targets taken from the permutation (the position, read by
-	 * the tick), and the done hosts past the start that are skipped */
+	 * the tick), the done hosts the walk skips, and the unfinished hosts of
+	 * the previous run: sent first, then skipped by the walk */
 	_Atomic uint64_t emitted;
 	const uint64_t *done_keys; /* sorted */
 	size_t ndone;
+	const uint64_t *redo_keys; /* sorted */
+	size_t nredo, redo_next;
 	struct resume_tracker *resume;
 	/* --sweep-retries: more passes over the walk, sending only to targets
 	 * that stayed silent while another address of their /24 answered */
@@ -103,14 +106,41 @@ static bool sweep_resend(const struct sweep_gen *g)
 	       net_answers >= SWEEP_NET_ANSWERS;
 }
 
-/* --resume: is the current target a host the previous runs completed? */
+/* The target of permutation index @idx into g->cur_ip_be, g->cur_port_be. */
+static void gen_target(struct sweep_gen *g, uint64_t idx)
+{
+	uint64_t ai = g->nports == 1 ? idx : idx / g->nports;
+	unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
+
+	g->cur_ip_be = __builtin_bswap32(tgt_set_nth(g->targets, ai));
+	g->cur_port_be = __builtin_bswap16(g->ports[pi]);
+}
+
+/* --resume: is the current target a host the previous runs completed, or
+ * one sent first as a redo? Either way the walk passes it by. */
 static bool skip_done(struct sweep_gen *g, uint64_t now_ns)
 {
 	uint64_t key = resume_key(g->cur_ip_be, g->cur_port_be);
 
-	if (!resume_set_has(g->done_keys, g->ndone, key))
+	if (!resume_set_has(g->done_keys, g->ndone, key) &&
+	    !resume_set_has(g->redo_keys, g->nredo, key))
 		return false;
-	resume_host_skipped(g->resume, key, now_ns);
+	resume_host_passed(g->resume, key, now_ns);
+	return true;
+}
+
+/* --resume: the next unfinished host of the previous run, sent again
+ * before the walk goes on. False when there is none left. */
+static bool next_redo(struct sweep_gen *g, uint64_t now_ns)
+{
+	uint64_t key;
+
+	if (g->pass || g->redo_next == g->nredo)
+		return false;
+	key = g->redo_keys[g->redo_next++];
+	g->cur_ip_be = __builtin_bswap32((uint32_t)(key >> 16));
+	g->cur_port_be = __builtin_bswap16((uint16_t)key);
+	resume_host_resent(g->resume, key, now_ns);
 	return true;
 }
 
@@ -122,7 +152,7 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 	uint64_t idx;
 	unsigned skipped = 0;
 
-	if (!g->left && !g->reps) /* --max-targets reached and every copy sent */
+	if (!g->left && !g->reps && g->redo_next == g->nredo) /* --max-targets reached, all sent */
 		g->done = true;
 	if (g->done && !sweep_pass_next(g, now_ns))
 		return -1;
@@ -132,21 +162,21 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 	if (now_ns < g->next_ns || now_ns < g->pass_at_ns)
 		return 0;
 	want = max;
-	if (g->left < want && g->left * g->probes + g->reps < want) /* packets still to send */
-		want = (uint32_t)(g->left * g->probes + g->reps);
+	uint64_t targets_left = g->left + (g->nredo - g->redo_next);
+	if (targets_left < want && targets_left * g->probes + g->reps < want) /* packets to send */
+		want = (uint32_t)(targets_left * g->probes + g->reps);
 	got = rate_take(&g->rate, now_ns, want);
 	if (got < want) /* the bucket ran dry: let credit build up for gap_ns */
 		g->next_ns = now_ns + g->gap_ns;
 	while (n < got) {
-		if (g->reps == 0) {
+		if (g->reps == 0 && next_redo(g, now_ns)) {
+			g->reps = g->probes;
+		} else if (g->reps == 0) {
 			if (!g->left || !perm_next(&g->perm, &idx)) {
 				g->done = true;
 				break;
 			}
-			uint64_t ai = g->nports == 1 ? idx : idx / g->nports;
-			unsigned pi = g->nports == 1 ? 0 : (unsigned)(idx % g->nports);
-			g->cur_ip_be = __builtin_bswap32(tgt_set_nth(g->targets, ai));
-			g->cur_port_be = __builtin_bswap16(g->ports[pi]);
+			gen_target(g, idx);
 			g->left--;
 			if (g->pass) { /* a retry pass: the position stays the walk's */
 				if (!sweep_resend(g)) {
@@ -159,7 +189,7 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 				atomic_store_explicit(&g->emitted, atomic_load(&g->emitted) + 1,
 						      memory_order_release);
 			}
-			if (g->ndone && skip_done(g, now_ns))
+			if ((g->ndone || g->nredo) && skip_done(g, now_ns))
 				continue; /* in the file already: not sent again */
 			g->reps = g->probes;
 		}
@@ -188,7 +218,6 @@ struct tick_ctx {
 	bool stdout_failed;    /* the syn-only listing cannot be written */
 	struct sweep_gen *gen;
 	struct scan_resume *rs; /* --resume, else NULL */
-	bool ckpt_failed;
 };
 
 static void tick_checkpoint(struct tick_ctx *t);
@@ -512,6 +541,7 @@ struct scan_run {
 	struct eng_stats st;
 	struct priv_user pu;
 	struct scan_resume rs; /* --resume (rs.tracker NULL without it) */
+	bool ckpt_failed;      /* the writer thread's (scan_synced) */
 	uint64_t total, start_us;
 	int stopped;
 };
@@ -533,9 +563,11 @@ static int scan_checkpoint(struct scan_resume *rs, uint64_t durable, uint64_t no
 	return ret;
 }
 
-/* Once a tick: sample the generator's position; every CKPT_INTERVAL_NS a
- * checkpoint with the offset the last fsync made durable, then ask the
- * writer thread for the next fsync. */
+/* Once a tick: sample the generator's position; every CKPT_INTERVAL_NS ask
+ * the writer thread to flush and fsync, after which it writes the
+ * checkpoint itself (scan_synced): the checkpoint then records the file as
+ * durable at that moment, not at the previous interval, and the TX loop
+ * that runs this tick never waits for a disk. */
 static void tick_checkpoint(struct tick_ctx *t)
 {
 	struct scan_resume *rs = t->rs;
@@ -550,11 +582,6 @@ static void tick_checkpoint(struct tick_ctx *t)
 	if (after - rs->last_ckpt_ns < CKPT_INTERVAL_NS)
 		return;
 	rs->last_ckpt_ns = after;
-	if (scan_checkpoint(rs, out_async_durable(t->out), after) != 0 && !t->ckpt_failed) {
-		t->ckpt_failed = true; /* the last good one stays; a rerun repeats more */
-		fprintf(stderr, "tlsmap scan: cannot write %s: %s\n", rs->ckpt_path,
-			strerror(errno));
-	}
 	out_async_request_sync(t->out);
 }
 
@@ -646,6 +673,21 @@ static void unlink_checkpoint(const char *output)
 		fprintf(stderr, "tlsmap scan: cannot remove %s: %s\n", path, strerror(errno));
 }
 
+/* The writer thread, right after the sync tick_checkpoint() asked for:
+ * the checkpoint for the file as durable now. */
+static void scan_synced(void *arg, bool ok, uint64_t durable)
+{
+	struct scan_run *r = arg;
+
+	if (!ok || !r->rs.tracker)
+		return; /* the write error stops the scan (on_tick) */
+	if (scan_checkpoint(&r->rs, durable, eng_now_ns(r->e)) != 0 && !r->ckpt_failed) {
+		r->ckpt_failed = true; /* the last good one stays; a rerun repeats more */
+		fprintf(stderr, "tlsmap scan: cannot write %s: %s\n", r->rs.ckpt_path,
+			strerror(errno));
+	}
+}
+
 /* -o: a new dataset (ScanMeta made durable before the first checkpoint), or
  * the resumed one appended to. Then the writer thread. 0 or 1. */
 static int open_output(struct scan_run *r)
@@ -693,7 +735,7 @@ static int start_resume(struct scan_run *r)
 	uint64_t window = (uint64_t)(r->cfg.cooldown_s * 1e9) + 1000000000ull, pos;
 
 	rs->tracker = resume_tracker_new(window, &stop_signal, rs->prev.position, rs->prev.done,
-					 rs->prev.ndone);
+					 rs->prev.ndone, rs->prev.open, rs->prev.nopen);
 	rs->evidence = r->cfg.syn_only ? NULL : ev_table_new();
 	if (!rs->tracker || (!r->cfg.syn_only && !rs->evidence)) {
 		fprintf(stderr, "tlsmap scan: out of memory\n");
@@ -706,13 +748,19 @@ static int start_resume(struct scan_run *r)
 			bad);
 		return CLI_EUSAGE;
 	}
-	/* the targets below the position are finished: walk past them */
+	/* the targets below the position are finished: walk past them (a
+	 * carried host among them is below every position from now on) */
 	for (pos = 0; pos < rs->prev.position && r->gen.left; pos++) {
-		uint64_t idx;
+		uint64_t idx, key;
 
 		if (!perm_next(&r->gen.perm, &idx))
 			break;
 		r->gen.left--;
+		gen_target(&r->gen, idx);
+		key = resume_key(r->gen.cur_ip_be, r->gen.cur_port_be);
+		if (resume_set_has(rs->prev.done, rs->prev.ndone, key) ||
+		    resume_set_has(rs->prev.open, rs->prev.nopen, key))
+			resume_host_passed(rs->tracker, key, 0);
 	}
 	atomic_store(&r->gen.emitted, pos);
 	/* retry passes start here too: a target below the position was sent
@@ -721,7 +769,10 @@ static int start_resume(struct scan_run *r)
 	r->gen.left0 = r->gen.left;
 	r->gen.done_keys = rs->prev.done;
 	r->gen.ndone = rs->prev.ndone;
+	r->gen.redo_keys = rs->prev.open;
+	r->gen.nredo = rs->prev.nopen;
 	r->gen.resume = rs->tracker;
+	out_async_on_sync(r->oa, scan_synced, r);
 	rs->last_ckpt_ns = eng_now_ns(r->e);
 	if (scan_checkpoint(rs, out_async_durable(r->oa), rs->last_ckpt_ns) != 0 ||
 	    (r->cfg.user && chown(rs->ckpt_path, r->pu.uid, r->pu.gid) != 0)) {
