@@ -743,7 +743,8 @@ static int start_resume(struct scan_run *r)
 	}
 	size_t bad = 0;
 	if (rs->evidence && rs->prev.evidence &&
-	    ev_table_import(rs->evidence, rs->prev.evidence, &bad) != 0) {
+	    ev_table_import(rs->evidence, rs->prev.evidence, rs->prev.open, rs->prev.nopen, &bad) !=
+		    0) {
 		fprintf(stderr, "tlsmap scan: %s: evidence line %zu is malformed\n", rs->ckpt_path,
 			bad);
 		return CLI_EUSAGE;

@@ -11,7 +11,8 @@
  *     of the previous run stays open until the window after its SYN; a
  *     stop freezes completion;
  *   - OUT.partial is cut back and the unfinished hosts' probes dropped;
- *   - the cross-host evidence survives export and import.
+ *   - the cross-host evidence survives export and import, localisation
+ *     claims with it, except those of hosts probed again.
  */
 #include <errno.h>
 #include <openssl/evp.h>
@@ -391,16 +392,58 @@ static void test_evidence(void)
 	ev_localized(a, 78, 5, true);
 	CHECK(ev_lookup(a, 77, 100) & VERDICT_EV_CROSS_HOST);
 	CHECK(ev_table_export(a, &text, &len) == 0 && text);
-	CHECK(ev_table_import(b, text, &bad) == 0);
+	CHECK(ev_table_import(b, text, NULL, 0, &bad) == 0);
 	CHECK(ev_lookup(b, 77, 100) & VERDICT_EV_CROSS_HOST);
 	CHECK(ev_lookup(b, 78, 5) & VERDICT_EV_GROUP_BEFORE);
-	CHECK(ev_table_import(b, "ev_issuer 1 9 1\n", &bad) == -1 && bad == 1);
-	CHECK(ev_table_import(b, "ev_group 1 2 3 4\nev_group 1 2\n", &bad) == -1 && bad == 2);
-	CHECK(ev_table_import(b, "bogus\n", &bad) == -1);
+	CHECK(ev_table_import(b, "ev_issuer 1 9 1\n", NULL, 0, &bad) == -1 && bad == 1);
+	CHECK(ev_table_import(b, "ev_group 1 2 3 4\nev_group 1 2\n", NULL, 0, &bad) == -1 &&
+	      bad == 2);
+	CHECK(ev_table_import(b, "bogus\n", NULL, 0, &bad) == -1);
+	CHECK(ev_table_import(b, "ev_claim 1 2\n", NULL, 0, &bad) == -1 && bad == 1);
 out:
 	free(text);
 	ev_table_free(a);
 	ev_table_free(b);
+}
+
+/* Localisation claims cross a resume with their hosts: those of a host
+ * probed again are dropped (it claims anew), the others still count, so
+ * the whole scan never localises more of a group than --localize-per-group,
+ * as an uninterrupted one. Claims whose job ended without a result count
+ * too (the group's results alone would under-count them). */
+static void test_claims(void)
+{
+	const uint64_t H1 = 0xc6120001ull << 16 | 443, H2 = H1 + 0x10000, H3 = H2 + 0x10000;
+	struct ev_table *a = ev_table_new(), *b = ev_table_new(), *c = ev_table_new();
+	const uint64_t redo[1] = {H2};
+	char *text = NULL;
+	size_t len = 0, bad = 0;
+
+	CHECK(a && b && c);
+	if (!a || !b || !c)
+		goto out;
+	CHECK(ev_claim_localization(a, 78, 5, 2, H1));
+	CHECK(ev_claim_localization(a, 78, 5, 2, H2));
+	CHECK(!ev_claim_localization(a, 78, 5, 2, H3));
+	/* a job that could not start gives its claim back, also in the log */
+	CHECK(ev_claim_localization(a, 79, 6, 1, H3));
+	ev_unclaim_localization(a, 79, 6, H3);
+	ev_localized(a, 78, 5, true); /* H1's ended with a result, H2's without */
+	CHECK(ev_table_export(a, &text, &len) == 0 && text);
+	/* every host kept: the group is full */
+	CHECK(ev_table_import(b, text, NULL, 0, &bad) == 0);
+	CHECK(!ev_claim_localization(b, 78, 5, 2, H3));
+	CHECK(ev_claim_localization(b, 79, 6, 1, H3));
+	/* H2 probed again: its slot is free again, once */
+	CHECK(ev_table_import(c, text, redo, 1, &bad) == 0);
+	CHECK(ev_claim_localization(c, 78, 5, 2, H2));
+	CHECK(!ev_claim_localization(c, 78, 5, 2, H3));
+	CHECK(ev_lookup(c, 78, 5) & VERDICT_EV_GROUP_BEFORE);
+out:
+	free(text);
+	ev_table_free(a);
+	ev_table_free(b);
+	ev_table_free(c);
 }
 
 int main(void)
@@ -416,6 +459,7 @@ int main(void)
 	test_tracker_redo();
 	test_partial();
 	test_evidence();
+	test_claims();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
