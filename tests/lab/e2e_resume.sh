@@ -2,23 +2,30 @@
 # SPDX-License-Identifier: MIT
 #
 # e2e_resume.sh - `tlsmap scan -o OUT --resume` continues a scan
-# that died, exactly once. A slice of the lab is scanned, killed with
-# kill -9 twice at different points (once early, once after a few
-# checkpoints), and rerun with the same command until it completes. The
-# finished OUT must hold every (ip, port, sni) probe exactly once (second
-# control probes included), every certificate a probe references exactly
-# once, and match the lab's ground truth for the slice (tls_truth, as
-# e2e_truth). Verdicts come from evidence (no --interceptors list), so the
-# evidence carried across the resumes is exercised too. Then: a rerun of
-# the complete OUT exits 0 at once; a rerun with another configuration
-# exits 2 naming the difference; a bad checkpoint is refused with exit 2.
+# that died, exactly once. A slice of the lab is scanned once without
+# interruption (the reference), then again with --resume: killed with
+# kill -9 twice (each time only once OUT.checkpoint shows hosts durable,
+# the second after a few more checkpoints), stopped once with SIGTERM,
+# and rerun with the same command until it completes. The finished OUT
+# must hold every (ip, port, sni) probe exactly once (second control
+# probes included), every certificate a probe references exactly once,
+# the reference's verdicts probe by probe (the plan's unstable hosts left
+# out, as in e2e_slurm), and match the lab's ground truth for the slice
+# (tls_truth, as e2e_truth). The hosts durable at each stop (records in
+# the checkpoint's durable prefix, not listed open) must not be probed
+# again: their records in the final OUT are the very ones of that prefix
+# (same end times) and no others. Verdicts come from evidence (no
+# --interceptors list), so the evidence carried across the resumes is
+# exercised too. Then: a rerun of the complete OUT exits 0 at once; a
+# rerun with another configuration exits 2 naming the difference; a bad
+# checkpoint is refused with exit 2.
 source "$(dirname "$0")/tls_common.sh"
 export TLS_NO_INTERCEPTORS=1 TLS_NO_SNI_FILE=1
 trap 'exit 1' INT TERM HUP PIPE # a signal would skip the EXIT trap's cleanup
 
 RANGES=(198.18.0.0/26 198.18.8.0/27 198.18.20.0/26)
 SNIS=(facebook.com vk.com mail.ru twitter.com)
-args=(--seed 11 --sni "${SNIS[0]}" --sni "${SNIS[1]}" --sni "${SNIS[2]}" --sni "${SNIS[3]}"
+args=(--seed 11 --control-sni control-e2e-resume.example --sni "${SNIS[0]}" --sni "${SNIS[1]}" --sni "${SNIS[2]}" --sni "${SNIS[3]}"
 	-r 10 --max-connections 32 --read-timeout 20 "${RANGES[@]}")
 out=$TMP/resume.tlsmap
 fail=0
@@ -44,36 +51,89 @@ TRUTH=$TMP/truth.tsv
 # the scanner itself (not the timeout and ip netns exec around it)
 scan_pid() { pgrep -f "^$TLSMAP_BIN scan .*-o $out( |$)" | head -1; }
 
-# run_and_kill WAIT_CHECKPOINTS EXTRA_SECONDS: start the scan, wait until
-# OUT.checkpoint was written WAIT_CHECKPOINTS times (its mtime changes),
-# EXTRA_SECONDS more, then kill -9 the scanner itself
-run_and_kill() {
-	local want=$1 extra=$2 seen=0 last="" m pid
+# durable_hosts: from OUT.checkpoint and OUT.partial as a stop left them,
+# the probes of the hosts durable then (in the checkpoint's durable prefix
+# of OUT.partial, not listed open), one line each: ip port sni control
+# second-control end-time. Appended to $TMP/durable.tsv; prints how many
+# hosts.
+durable_hosts() {
+	python3 - "$out" "$TLSMAP_BIN" "$TMP/prefix.tlsmap" >>"$TMP/durable.tsv" <<'PY'
+import ipaddress, json, shutil, subprocess, sys
+out, tlsmap, prefix = sys.argv[1:]
+lines = open(out + ".checkpoint").read().splitlines()
+kv = dict(l.split(" ", 1) for l in lines if " " in l)
+opened = {int(l.split()[1], 16) for l in lines if l.startswith("open ")}
+with open(out + ".partial", "rb") as src, open(prefix + ".partial", "wb") as dst:
+    dst.write(src.read(int(kv["durable_offset"])))
+dump = subprocess.run([tlsmap, "dump", "--type", "probe", prefix], capture_output=True, text=True)
+hosts = set()
+for l in dump.stdout.splitlines():
+    p = json.loads(l)
+    pr = p["probe"]
+    key = int(ipaddress.ip_address(p["ipText"])) << 16 | pr["port"]
+    if key in opened:
+        continue
+    hosts.add(key)
+    print("\t".join(str(x) for x in (p["ipText"], pr["port"], pr.get("sni", ""),
+          pr.get("isControl", False), pr.get("secondControl", False), pr.get("endUs", 0))))
+print(len(hosts), file=sys.stderr)
+PY
+}
+
+# checkpoint_hosts: hosts the current OUT.checkpoint counts as durable
+# (done, or finished below a position past 0); 0 without a checkpoint
+checkpoint_hosts() {
+	[ -e "$out.checkpoint" ] || { echo 0; return; }
+	awk '$1 == "done" { d++ } $1 == "position" { p = $2 } END { print d + (p > 0 ? 1 : 0) }' \
+		"$out.checkpoint" 2>/dev/null || echo 0
+}
+
+# run_and_stop SIGNAL WAIT_CHECKPOINTS: start the scan, wait (at most 60 s)
+# until OUT.checkpoint was rewritten WAIT_CHECKPOINTS times after it first
+# showed a durable host, then send SIGNAL to the scanner itself and note
+# the hosts durable at that stop
+run_and_stop() {
+	local sig=$1 want=$2 seen=0 last="" m pid rc
 	tls_scan "$out" "${args[@]}" --resume >>"$TMP/runs.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 240); do
 		m=$(stat -c %Y.%s "$out.checkpoint" 2>/dev/null || true)
-		if [ -n "$m" ] && [ "$m" != "$last" ]; then seen=$((seen + 1)) last=$m; fi
+		if [ -n "$m" ] && [ "$m" != "$last" ] && [ "$(checkpoint_hosts)" -gt 0 ]; then
+			seen=$((seen + 1)) last=$m
+		fi
 		[ $seen -ge "$want" ] && break
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.25
 	done
-	sleep "$extra"
 	if ! kill -0 $pid 2>/dev/null; then
-		echo "scan ended before the kill"; wait $pid; return 1
+		echo "scan ended before the stop"; wait $pid; return 1
 	fi
+	[ $seen -ge "$want" ] || { echo "no durable host in 60 s"; kill -9 "$(scan_pid)" $pid; wait $pid; return 1; }
 	local victim
 	victim=$(scan_pid)
-	[ -n "$victim" ] || { echo "no scanner process to kill"; kill -9 $pid; return 1; }
-	kill -9 "$victim"
+	[ -n "$victim" ] || { echo "no scanner process to stop"; kill -9 $pid; return 1; }
+	kill "-$sig" "$victim"
 	wait $pid 2>/dev/null
-	echo "killed after $seen checkpoint(s) + ${extra}s: $(stat -c %s "$out.partial") bytes in $out.partial"
+	rc=$?
+	local n
+	n=$(durable_hosts 2>&1 >/dev/null) # durable_hosts prints the count on stderr
+	echo "$sig after $seen checkpoint(s) showing durable hosts: exit $rc, $(stat -c %s "$out.partial") bytes in $out.partial, $n host(s) durable"
+	[ "${n:-0}" -gt 0 ] || { echo "no host durable at the $sig"; return 1; }
+	[ "$sig" != TERM ] || { [ $rc = 1 ] && tail -1 "$TMP/runs.log" | grep -q "stopped by SIGTERM"; } ||
+		{ echo "SIGTERM: exit $rc, $(tail -1 "$TMP/runs.log")"; return 1; }
 }
 
-run_and_kill 2 1 || bad "first run ended before it could be killed (make the scan slower)"
+# the reference: the same scan, not interrupted
+s=$SECONDS
+tls_scan "$TMP/whole.tlsmap" "${args[@]}" >"$TMP/whole.log" 2>&1 || { tail -5 "$TMP/whole.log"; bad "the uninterrupted scan failed"; }
+echo "uninterrupted scan: $((SECONDS - s)) s"
+
+: >"$TMP/durable.tsv"
+run_and_stop 9 1 || bad "first run: no kill -9 with hosts durable (make the scan slower)"
 [ -e "$out.partial" ] && [ -e "$out.checkpoint" ] || bad "no OUT.partial and OUT.checkpoint after kill -9"
-run_and_kill 3 2 || bad "second run ended before it could be killed"
-runs=2
+run_and_stop 9 3 || bad "second run: no kill -9 with hosts durable"
+run_and_stop TERM 1 || bad "third run: no SIGTERM stop with hosts durable"
+runs=3
 for _ in 1 2 3 4; do
 	[ -e "$out" ] && break
 	runs=$((runs + 1))
@@ -98,7 +158,33 @@ jq -r 'select(.probe) | (.probe.chain // [])[]' "$TMP/all.jsonl" | sort -u >"$TM
 missing=$(comm -23 "$TMP/refs" "$TMP/certs" | wc -l)
 [ "$missing" = 0 ] && ok "every certificate a probe references is in the file" || bad "$missing referenced certificates missing"
 resumed=$(jq -r 'select(.end) | .end.resumed // 0' "$TMP/all.jsonl")
-[ "${resumed:-0}" -ge 2 ] && ok "ScanEnd.resumed = $resumed" || bad "ScanEnd.resumed = ${resumed:-none}, want >= 2"
+[ "${resumed:-0}" -ge 3 ] && ok "ScanEnd.resumed = $resumed" || bad "ScanEnd.resumed = ${resumed:-none}, want >= 3"
+# the hosts durable at a stop were not probed again: their records are
+# exactly those of the prefix (same end times), no more
+"$TLSMAP_BIN" dump --type probe "$out" |
+	jq -r '[.ipText, .probe.port, (.probe.sni // ""), (.probe.isControl // false), (.probe.secondControl // false), (.probe.endUs // 0)] | @tsv' |
+	sort >"$TMP/final.tsv"
+sort -u "$TMP/durable.tsv" >"$TMP/durable.sorted"
+cut -f1,2 "$TMP/durable.sorted" | sort -u | sed 's/$/\t/' >"$TMP/durable.hosts"
+grep -F -f "$TMP/durable.hosts" "$TMP/final.tsv" >"$TMP/final.durable" || true
+nd=$(wc -l <"$TMP/durable.hosts")
+if [ "$nd" -gt 0 ] && cmp -s "$TMP/durable.sorted" "$TMP/final.durable"; then
+	ok "the $nd hosts durable at a stop were not probed again ($(wc -l <"$TMP/durable.sorted") probes kept as written)"
+else
+	bad "hosts durable at a stop ($nd) probed again or lost:"
+	diff "$TMP/durable.sorted" "$TMP/final.durable" | head -10
+fi
+# the verdicts of the uninterrupted scan, probe by probe (the plan's
+# unstable hosts pick a backend at random per connection: left out)
+awk '$1 == "host" && $3 == "unstable" { printf "%s\t\n", $2 }' "$HERE/plan.tsv" >"$TMP/unstable.txt"
+tls_probes_tsv "$TMP/whole.tlsmap" | cut -f1-5 | grep -v -F -f "$TMP/unstable.txt" >"$TMP/whole.v"
+tls_probes_tsv "$out" | cut -f1-5 | grep -v -F -f "$TMP/unstable.txt" >"$TMP/resumed.v"
+if [ -s "$TMP/whole.v" ] && cmp -s "$TMP/whole.v" "$TMP/resumed.v"; then
+	ok "the same $(wc -l <"$TMP/whole.v") probes and verdicts as the uninterrupted scan"
+else
+	bad "verdicts differ from the uninterrupted scan:"
+	diff "$TMP/whole.v" "$TMP/resumed.v" | head -20
+fi
 # the lab's truth, checked as e2e_truth checks it
 tls_truth "$out" || bad "truth"
 
