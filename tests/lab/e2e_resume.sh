@@ -51,15 +51,17 @@ TRUTH=$TMP/truth.tsv
 # the scanner itself (not the timeout and ip netns exec around it)
 scan_pid() { pgrep -f "^$TLSMAP_BIN scan .*-o $out( |$)" | head -1; }
 
-# durable_hosts: from OUT.checkpoint and OUT.partial as a stop left them,
-# the probes of the hosts durable then (in the checkpoint's durable prefix
-# of OUT.partial, not listed open), one line each: ip port sni control
-# second-control end-time. Appended to $TMP/durable.tsv; prints how many
-# hosts.
+# durable_hosts FILE: from OUT.checkpoint and OUT.partial as they are, the
+# probes of the hosts durable (in the checkpoint's durable prefix of
+# OUT.partial, not listed open), one line each into FILE: ip port sni
+# control second-control end-time. Prints how many hosts (0 without a
+# checkpoint). The checkpoint is read first: OUT.partial only grows past
+# the offset it names.
 durable_hosts() {
-	python3 - "$out" "$TLSMAP_BIN" "$TMP/prefix.tlsmap" >>"$TMP/durable.tsv" <<'PY'
-import ipaddress, json, shutil, subprocess, sys
-out, tlsmap, prefix = sys.argv[1:]
+	[ -e "$out.checkpoint" ] || { : >"$1"; echo 0; return; }
+	python3 - "$out" "$TLSMAP_BIN" "$TMP/prefix.tlsmap" "$1" <<'PY'
+import ipaddress, json, subprocess, sys
+out, tlsmap, prefix, dst_path = sys.argv[1:]
 lines = open(out + ".checkpoint").read().splitlines()
 kv = dict(l.split(" ", 1) for l in lines if " " in l)
 opened = {int(l.split()[1], 16) for l in lines if l.startswith("open ")}
@@ -67,39 +69,34 @@ with open(out + ".partial", "rb") as src, open(prefix + ".partial", "wb") as dst
     dst.write(src.read(int(kv["durable_offset"])))
 dump = subprocess.run([tlsmap, "dump", "--type", "probe", prefix], capture_output=True, text=True)
 hosts = set()
-for l in dump.stdout.splitlines():
-    p = json.loads(l)
-    pr = p["probe"]
-    key = int(ipaddress.ip_address(p["ipText"])) << 16 | pr["port"]
-    if key in opened:
-        continue
-    hosts.add(key)
-    print("\t".join(str(x) for x in (p["ipText"], pr["port"], pr.get("sni", ""),
-          pr.get("isControl", False), pr.get("secondControl", False), pr.get("endUs", 0))))
-print(len(hosts), file=sys.stderr)
+with open(dst_path, "w") as f:
+    for l in dump.stdout.splitlines():
+        p = json.loads(l)
+        pr = p["probe"]
+        key = int(ipaddress.ip_address(p["ipText"])) << 16 | pr["port"]
+        if key in opened:
+            continue
+        hosts.add(key)
+        print("\t".join(str(x) for x in (p["ipText"], pr["port"], pr.get("sni", ""),
+              str(pr.get("isControl", False)).lower(), str(pr.get("secondControl", False)).lower(),
+              pr.get("endUs", 0))), file=f)
+print(len(hosts))
 PY
 }
 
-# checkpoint_hosts: hosts the current OUT.checkpoint counts as durable
-# (done, or finished below a position past 0); 0 without a checkpoint
-checkpoint_hosts() {
-	[ -e "$out.checkpoint" ] || { echo 0; return; }
-	awk '$1 == "done" { d++ } $1 == "position" { p = $2 } END { print d + (p > 0 ? 1 : 0) }' \
-		"$out.checkpoint" 2>/dev/null || echo 0
-}
-
 # run_and_stop SIGNAL WAIT_CHECKPOINTS: start the scan, wait (at most 60 s)
-# until OUT.checkpoint was rewritten WAIT_CHECKPOINTS times after it first
-# showed a durable host, then send SIGNAL to the scanner itself and note
-# the hosts durable at that stop
+# until OUT.checkpoint was rewritten WAIT_CHECKPOINTS times showing hosts
+# durable, then send SIGNAL to the scanner itself, and add the hosts
+# durable at that stop to $TMP/durable.tsv
 run_and_stop() {
-	local sig=$1 want=$2 seen=0 last="" m pid rc
+	local sig=$1 want=$2 seen=0 last="" m pid rc n
 	tls_scan "$out" "${args[@]}" --resume >>"$TMP/runs.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 240); do
 		m=$(stat -c %Y.%s "$out.checkpoint" 2>/dev/null || true)
-		if [ -n "$m" ] && [ "$m" != "$last" ] && [ "$(checkpoint_hosts)" -gt 0 ]; then
-			seen=$((seen + 1)) last=$m
+		if [ -n "$m" ] && [ "$m" != "$last" ]; then
+			last=$m
+			[ "$(durable_hosts "$TMP/cand.tsv")" -gt 0 ] && seen=$((seen + 1))
 		fi
 		[ $seen -ge "$want" ] && break
 		kill -0 $pid 2>/dev/null || break
@@ -108,19 +105,22 @@ run_and_stop() {
 	if ! kill -0 $pid 2>/dev/null; then
 		echo "scan ended before the stop"; wait $pid; return 1
 	fi
-	[ $seen -ge "$want" ] || { echo "no durable host in 60 s"; kill -9 "$(scan_pid)" $pid; wait $pid; return 1; }
 	local victim
 	victim=$(scan_pid)
 	[ -n "$victim" ] || { echo "no scanner process to stop"; kill -9 $pid; return 1; }
+	[ $seen -ge "$want" ] || { echo "no durable host in 60 s"; kill -9 "$victim"; wait $pid; return 1; }
 	kill "-$sig" "$victim"
 	wait $pid 2>/dev/null
 	rc=$?
-	local n
-	n=$(durable_hosts 2>&1 >/dev/null) # durable_hosts prints the count on stderr
-	echo "$sig after $seen checkpoint(s) showing durable hosts: exit $rc, $(stat -c %s "$out.partial") bytes in $out.partial, $n host(s) durable"
-	[ "${n:-0}" -gt 0 ] || { echo "no host durable at the $sig"; return 1; }
-	[ "$sig" != TERM ] || { [ $rc = 1 ] && tail -1 "$TMP/runs.log" | grep -q "stopped by SIGTERM"; } ||
-		{ echo "SIGTERM: exit $rc, $(tail -1 "$TMP/runs.log")"; return 1; }
+	n=$(durable_hosts "$TMP/stop.tsv")
+	cat "$TMP/stop.tsv" >>"$TMP/durable.tsv"
+	echo "SIG$sig after $seen checkpoint(s) showing durable hosts: exit $rc, $(stat -c %s "$out.partial") bytes in $out.partial, $n host(s) durable"
+	[ "${n:-0}" -gt 0 ] || { echo "no host durable at the SIG$sig"; return 1; }
+	if [ "$sig" = TERM ] && ! { [ $rc = 1 ] && grep -q "stopped by SIGTERM" "$TMP/runs.log"; }; then
+		echo "SIGTERM: exit $rc, $(tail -1 "$TMP/runs.log")"
+		return 1
+	fi
+	return 0
 }
 
 # the reference: the same scan, not interrupted
@@ -129,9 +129,9 @@ tls_scan "$TMP/whole.tlsmap" "${args[@]}" >"$TMP/whole.log" 2>&1 || { tail -5 "$
 echo "uninterrupted scan: $((SECONDS - s)) s"
 
 : >"$TMP/durable.tsv"
-run_and_stop 9 1 || bad "first run: no kill -9 with hosts durable (make the scan slower)"
+run_and_stop KILL 1 || bad "first run: no kill -9 with hosts durable (make the scan slower)"
 [ -e "$out.partial" ] && [ -e "$out.checkpoint" ] || bad "no OUT.partial and OUT.checkpoint after kill -9"
-run_and_stop 9 3 || bad "second run: no kill -9 with hosts durable"
+run_and_stop KILL 3 || bad "second run: no kill -9 with hosts durable"
 run_and_stop TERM 1 || bad "third run: no SIGTERM stop with hosts durable"
 runs=3
 for _ in 1 2 3 4; do
@@ -162,7 +162,7 @@ resumed=$(jq -r 'select(.end) | .end.resumed // 0' "$TMP/all.jsonl")
 # the hosts durable at a stop were not probed again: their records are
 # exactly those of the prefix (same end times), no more
 "$TLSMAP_BIN" dump --type probe "$out" |
-	jq -r '[.ipText, .probe.port, (.probe.sni // ""), (.probe.isControl // false), (.probe.secondControl // false), (.probe.endUs // 0)] | @tsv' |
+	jq -r '[.ipText, .probe.port, (.probe.sni // ""), (.probe.isControl // false), (.probe.secondControl // false), (.probe.endUs // 0 | tostring)] | @tsv' |
 	sort >"$TMP/final.tsv"
 sort -u "$TMP/durable.tsv" >"$TMP/durable.sorted"
 cut -f1,2 "$TMP/durable.sorted" | sort -u | sed 's/$/\t/' >"$TMP/durable.hosts"
