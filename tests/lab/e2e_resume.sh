@@ -67,7 +67,7 @@ kv = dict(l.split(" ", 1) for l in lines if " " in l)
 opened = {int(l.split()[1], 16) for l in lines if l.startswith("open ")}
 with open(out + ".partial", "rb") as src, open(prefix + ".partial", "wb") as dst:
     dst.write(src.read(int(kv["durable_offset"])))
-dump = subprocess.run([tlsmap, "dump", "--type", "probe", prefix], capture_output=True, text=True)
+dump = subprocess.run([tlsmap, "dump", "--type", "probe", prefix + ".partial"], capture_output=True, text=True)
 hosts = set()
 with open(dst_path, "w") as f:
     for l in dump.stdout.splitlines():
