@@ -162,7 +162,9 @@ static int sweep_next(void *arg, uint64_t now_ns, uint32_t *ip_be, uint16_t *por
 	if (now_ns < g->next_ns || now_ns < g->pass_at_ns)
 		return 0;
 	want = max;
-	uint64_t targets_left = g->left + (g->nredo - g->redo_next);
+	/* left is UINT64_MAX without --max-targets: the sum saturates */
+	uint64_t redo_left = g->nredo - g->redo_next;
+	uint64_t targets_left = g->left > UINT64_MAX - redo_left ? UINT64_MAX : g->left + redo_left;
 	if (targets_left < want && targets_left * g->probes + g->reps < want) /* packets to send */
 		want = (uint32_t)(targets_left * g->probes + g->reps);
 	got = rate_take(&g->rate, now_ns, want);
