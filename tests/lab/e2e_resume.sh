@@ -85,9 +85,13 @@ PY
 }
 
 # run_and_stop SIGNAL WAIT_CHECKPOINTS: start the scan, wait (at most 60 s)
-# until OUT.checkpoint was rewritten WAIT_CHECKPOINTS times showing hosts
-# durable, then send SIGNAL to the scanner itself, and add the hosts
-# durable at that stop to $TMP/durable.tsv
+# until OUT.checkpoint was rewritten WAIT_CHECKPOINTS times showing more
+# hosts durable than the previous stop left (so this run made some durable,
+# and its signal handlers are in place: the checkpoint a rerun writes
+# before it starts shows only the old ones), then send SIGNAL to the
+# scanner itself, and add the hosts durable at that stop to
+# $TMP/durable.tsv
+durable_before=0
 run_and_stop() {
 	local sig=$1 want=$2 seen=0 last="" m pid rc n
 	tls_scan "$out" "${args[@]}" --resume >>"$TMP/runs.log" 2>&1 &
@@ -96,7 +100,7 @@ run_and_stop() {
 		m=$(stat -c %Y.%s "$out.checkpoint" 2>/dev/null || true)
 		if [ -n "$m" ] && [ "$m" != "$last" ]; then
 			last=$m
-			[ "$(durable_hosts "$TMP/cand.tsv")" -gt 0 ] && seen=$((seen + 1))
+			[ "$(durable_hosts "$TMP/cand.tsv")" -gt "$durable_before" ] && seen=$((seen + 1))
 		fi
 		[ $seen -ge "$want" ] && break
 		kill -0 $pid 2>/dev/null || break
@@ -114,8 +118,9 @@ run_and_stop() {
 	rc=$?
 	n=$(durable_hosts "$TMP/stop.tsv")
 	cat "$TMP/stop.tsv" >>"$TMP/durable.tsv"
-	echo "SIG$sig after $seen checkpoint(s) showing durable hosts: exit $rc, $(stat -c %s "$out.partial") bytes in $out.partial, $n host(s) durable"
-	[ "${n:-0}" -gt 0 ] || { echo "no host durable at the SIG$sig"; return 1; }
+	echo "SIG$sig after $seen checkpoint(s) showing more durable hosts: exit $rc, $(stat -c %s "$out.partial") bytes in $out.partial, $n host(s) durable (before: $durable_before)"
+	[ "${n:-0}" -gt "$durable_before" ] || { echo "no more hosts durable at the SIG$sig"; return 1; }
+	durable_before=$n
 	if [ "$sig" = TERM ] && ! { [ $rc = 1 ] && grep -q "stopped by SIGTERM" "$TMP/runs.log"; }; then
 		echo "SIGTERM: exit $rc, $(tail -1 "$TMP/runs.log")"
 		return 1
