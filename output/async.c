@@ -29,6 +29,8 @@ struct out_async {
 	atomic_bool flush_req;
 	atomic_bool sync_req;
 	_Atomic uint64_t durable; /* out_writer_durable_offset after the last sync */
+	out_synced_fn synced;	  /* called by the thread after each requested sync */
+	void *synced_arg;
 	_Atomic uint64_t written;
 	atomic_int err; /* first write error, or OUT_OK */
 };
@@ -57,6 +59,21 @@ static void write_item(struct out_async *a, struct out_item *it)
 		it->release(it);
 }
 
+/* Flush and fsync now, publish the durable offset, then tell the hook: every
+ * item written so far (and released) is inside that offset. */
+static void serve_sync(struct out_async *a)
+{
+	int ret;
+
+	if (!atomic_exchange(&a->sync_req, false))
+		return;
+	ret = out_writer_sync(a->w);
+	note_err(a, ret);
+	atomic_store(&a->durable, out_writer_durable_offset(a->w));
+	if (a->synced)
+		a->synced(a->synced_arg, ret == OUT_OK, out_writer_durable_offset(a->w));
+}
+
 static void *writer_main(void *arg)
 {
 	struct out_async *a = arg;
@@ -64,6 +81,11 @@ static void *writer_main(void *arg)
 	unsigned n = 0;
 
 	for (;;) {
+		/* A sync is served between two items, not only when the ring is
+		 * empty: a checkpoint waits for it, and a busy ring may stay full
+		 * for a long time. */
+		if (atomic_load_explicit(&a->sync_req, memory_order_relaxed))
+			serve_sync(a);
 		struct out_item *it = out_ring_pop(a->ring);
 
 		if (it) {
@@ -72,10 +94,7 @@ static void *writer_main(void *arg)
 				note_err(a, out_writer_tick(a->w));
 			continue;
 		}
-		if (atomic_exchange(&a->sync_req, false)) {
-			note_err(a, out_writer_sync(a->w));
-			atomic_store(&a->durable, out_writer_durable_offset(a->w));
-		} else if (atomic_exchange(&a->flush_req, false))
+		if (atomic_exchange(&a->flush_req, false))
 			note_err(a, out_writer_flush(a->w));
 		else
 			note_err(a, out_writer_tick(a->w));
@@ -141,6 +160,12 @@ void out_async_request_flush(struct out_async *a)
 void out_async_request_sync(struct out_async *a)
 {
 	atomic_store(&a->sync_req, true);
+}
+
+void out_async_on_sync(struct out_async *a, out_synced_fn fn, void *arg)
+{
+	a->synced = fn;
+	a->synced_arg = arg;
 }
 
 uint64_t out_async_durable(const struct out_async *a)

@@ -201,6 +201,16 @@ void out_async_request_flush(struct out_async *a);
 void out_async_request_sync(struct out_async *a);
 uint64_t out_async_durable(const struct out_async *a);
 /*
+ * @fn(@arg, @ok, @durable) is called by the writer thread right after each
+ * sync that out_async_request_sync() asked for (@ok: it succeeded; @durable:
+ * out_writer_durable_offset() then). Every item the thread wrote before the
+ * sync was released before the call, and none is written during it: the
+ * scan's checkpoint (scanner/stage/resume.h) is written there, so it records
+ * the file as durable at that moment. Set it before the first request.
+ */
+typedef void (*out_synced_fn)(void *arg, bool ok, uint64_t durable);
+void out_async_on_sync(struct out_async *a, out_synced_fn fn, void *arg);
+/*
  * Drain everything submitted, flush, stop and join the thread, free @a.
  * The writer stays open for out_writer_close(). Returns the first write
  * error seen by the thread, or 0.

@@ -40,7 +40,6 @@ struct tick_ctx {
 	struct eng *eng;
 	struct sweep_gen *gen;
 	struct scan_resume *rs; /* --resume, else NULL */
-	bool ckpt_failed;
 };
 
 static void tick_checkpoint(struct tick_ctx *t);
@@ -365,6 +364,7 @@ struct scan_run {
 	struct eng_stats st;
 	struct priv_user pu;
 	struct scan_resume rs; /* --resume (rs.tracker NULL without it) */
+	bool ckpt_failed;      /* the writer thread's (scan_synced) */
 	uint64_t total, start_us;
 	int stopped;
 };
@@ -386,9 +386,11 @@ static int scan_checkpoint(struct scan_resume *rs, uint64_t durable, uint64_t no
 	return ret;
 }
 
-/* Once a tick: sample the generator's position; every CKPT_INTERVAL_NS a
- * checkpoint with the offset the last fsync made durable, then ask the
- * writer thread for the next fsync. */
+/* Once a tick: sample the generator's position; every CKPT_INTERVAL_NS ask
+ * the writer thread to flush and fsync, after which it writes the
+ * checkpoint itself (scan_synced): the checkpoint then records the file as
+ * durable at that moment, not at the previous interval, and the TX loop
+ * that runs this tick never waits for a disk. */
 static void tick_checkpoint(struct tick_ctx *t)
 {
 	struct scan_resume *rs = t->rs;
@@ -403,11 +405,6 @@ static void tick_checkpoint(struct tick_ctx *t)
 	if (after - rs->last_ckpt_ns < CKPT_INTERVAL_NS)
 		return;
 	rs->last_ckpt_ns = after;
-	if (scan_checkpoint(rs, out_async_durable(t->out), after) != 0 && !t->ckpt_failed) {
-		t->ckpt_failed = true; /* the last good one stays; a rerun repeats more */
-		fprintf(stderr, "tlsmap scan: cannot write %s: %s\n", rs->ckpt_path,
-			strerror(errno));
-	}
 	out_async_request_sync(t->out);
 }
 
@@ -499,6 +496,21 @@ static void unlink_checkpoint(const char *output)
 		fprintf(stderr, "tlsmap scan: cannot remove %s: %s\n", path, strerror(errno));
 }
 
+/* The writer thread, right after the sync tick_checkpoint() asked for:
+ * the checkpoint for the file as durable now. */
+static void scan_synced(void *arg, bool ok, uint64_t durable)
+{
+	struct scan_run *r = arg;
+
+	if (!ok || !r->rs.tracker)
+		return; /* the write error stops the scan (on_tick) */
+	if (scan_checkpoint(&r->rs, durable, eng_now_ns(r->e)) != 0 && !r->ckpt_failed) {
+		r->ckpt_failed = true; /* the last good one stays; a rerun repeats more */
+		fprintf(stderr, "tlsmap scan: cannot write %s: %s\n", r->rs.ckpt_path,
+			strerror(errno));
+	}
+}
+
 /* -o: a new dataset (ScanMeta made durable before the first checkpoint), or
  * the resumed one appended to. Then the writer thread. 0 or 1. */
 static int open_output(struct scan_run *r)
@@ -546,7 +558,7 @@ static int start_resume(struct scan_run *r)
 	uint64_t window = (uint64_t)(r->cfg.cooldown_s * 1e9) + 1000000000ull;
 
 	rs->tracker = resume_tracker_new(window, &stop_signal, rs->prev.position, rs->prev.done,
-					 rs->prev.ndone);
+					 rs->prev.ndone, rs->prev.open, rs->prev.nopen);
 	rs->evidence = r->cfg.syn_only ? NULL : ev_table_new();
 	if (!rs->tracker || (!r->cfg.syn_only && !rs->evidence)) {
 		fprintf(stderr, "tlsmap scan: out of memory\n");
@@ -554,13 +566,19 @@ static int start_resume(struct scan_run *r)
 	}
 	size_t bad = 0;
 	if (rs->evidence && rs->prev.evidence &&
-	    ev_table_import(rs->evidence, rs->prev.evidence, &bad) != 0) {
+	    ev_table_import(rs->evidence, rs->prev.evidence, rs->prev.open, rs->prev.nopen, &bad) !=
+		    0) {
 		fprintf(stderr, "tlsmap scan: %s: evidence line %zu is malformed\n", rs->ckpt_path,
 			bad);
 		return CLI_EUSAGE;
 	}
-	/* the targets below the position are finished: walk past them */
+	/* the targets below the position are finished: walk past them (the
+	 * passed hook tells the tracker of the carried hosts among them, now
+	 * below every position); the previous run's unfinished hosts go out
+	 * first, and the walk passes them by (gen_skip_done) */
 	sweep_gen_skip_to(&r->gen, rs->prev.position);
+	sweep_gen_send_first(&r->gen, rs->prev.open, rs->prev.nopen);
+	out_async_on_sync(r->oa, scan_synced, r);
 	rs->last_ckpt_ns = eng_now_ns(r->e);
 	if (scan_checkpoint(rs, out_async_durable(r->oa), rs->last_ckpt_ns) != 0 ||
 	    (r->cfg.user && chown(rs->ckpt_path, r->pu.uid, r->pu.gid) != 0)) {
@@ -597,15 +615,42 @@ static bool gen_answered(void *arg, uint32_t ip_be, uint16_t port_be, unsigned *
 	return eng_sweep_answered(r->e, ip_be, port_be, net_answers);
 }
 
+/* A host of the previous runs: done, or unfinished (sent first again)? */
+static bool prev_has(const struct scan_run *r, uint64_t key)
+{
+	return resume_set_has(r->rs.prev.done, r->rs.prev.ndone, key) ||
+	       resume_set_has(r->rs.prev.open, r->rs.prev.nopen, key);
+}
+
+/* The walk reached a host the previous runs finished, or one sent first as
+ * a redo: either way it is not sent again here. */
 static bool gen_skip_done(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
 {
 	struct scan_run *r = arg;
 	uint64_t key = resume_key(ip_be, port_be);
 
-	if (!resume_set_has(r->rs.prev.done, r->rs.prev.ndone, key))
+	if (!prev_has(r, key))
 		return false;
-	resume_host_skipped(r->rs.tracker, key, now_ns);
+	resume_host_passed(r->rs.tracker, key, now_ns);
 	return true;
+}
+
+/* sweep_gen_skip_to() walked past a target below the position */
+static void gen_passed(void *arg, uint32_t ip_be, uint16_t port_be)
+{
+	struct scan_run *r = arg;
+	uint64_t key = resume_key(ip_be, port_be);
+
+	if (prev_has(r, key))
+		resume_host_passed(r->rs.tracker, key, 0);
+}
+
+/* an unfinished host of the previous run went out again */
+static void gen_sent_first(void *arg, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
+{
+	struct scan_run *r = arg;
+
+	resume_host_resent(r->rs.tracker, resume_key(ip_be, port_be), now_ns);
 }
 
 /* The generator and the tick's context, once the stage is up. */
@@ -627,7 +672,9 @@ static void start_sweep_state(struct scan_run *r)
 		.answered = gen_answered,
 		/* rs.prev was read by scan_configure; the tracker the hook
 		 * reports to is made by start_resume, before the sweep runs */
-		.skip = c->resume && r->rs.prev.ndone ? gen_skip_done : NULL,
+		.skip = c->resume && (r->rs.prev.ndone || r->rs.prev.nopen) ? gen_skip_done : NULL,
+		.passed = c->resume ? gen_passed : NULL,
+		.sent_first = c->resume ? gen_sent_first : NULL,
 		.answers = gen_answers,
 	};
 

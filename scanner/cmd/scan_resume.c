@@ -246,9 +246,11 @@ static int continue_from(struct scan_config *c, struct scan_resume *r)
 	r->now.resumed = r->prev.resumed + 1;
 	r->now.done = r->prev.done;
 	r->now.ndone = r->prev.ndone;
+	r->now.open = r->prev.open; /* still to be probed again (filtering twice is harmless) */
+	r->now.nopen = r->prev.nopen;
 	ret = resume_ckpt_write(r->ckpt_path, &r->now);
-	r->now.done = NULL;
-	r->now.ndone = 0;
+	r->now.done = r->now.open = NULL;
+	r->now.ndone = r->now.nopen = 0;
 	if (ret) {
 		fprintf(stderr, "tlsmap scan: %s: %s\n", r->ckpt_path, strerror(errno));
 		return 1;

@@ -5,6 +5,11 @@
  * set up to what the threshold needs) and one by (network, issuer) group
  * (localisations claimed and their results). Linear probing, never
  * deleted, at most 7/10 full.
+ *
+ * Each claim is also logged with the host that made it, so a resumed scan
+ * carries exactly the claims of the hosts it does not probe again: it
+ * then localises no more than an uninterrupted scan would, and a host it
+ * probes again claims anew as it did the first time.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,9 +21,11 @@
 
 #include "parsers/verdict.h"
 #include "scanner/stage/evidence.h"
+#include "scanner/stage/resume.h"
 
 #define ISSUER_SLOTS 8192u /* power of 2 */
 #define GROUP_SLOTS 16384u
+#define CLAIM_SLOTS 65536u /* claims logged with their host; past it, counted only */
 
 struct ev_issuer {
 	uint64_t key; /* 0: empty */
@@ -33,11 +40,16 @@ struct ev_group {
 	uint32_t claimed, before, at_server;
 };
 
+struct ev_claim {
+	uint64_t issuer, network, host;
+};
+
 struct ev_table {
 	pthread_mutex_t lock;
 	struct ev_issuer *issuers;
 	struct ev_group *groups;
-	uint32_t nissuers, ngroups;
+	struct ev_claim *claims; /* nclaims, in no order */
+	uint32_t nissuers, ngroups, nclaims;
 	uint64_t overflow;
 };
 
@@ -58,7 +70,8 @@ struct ev_table *ev_table_new(void)
 		return NULL;
 	t->issuers = calloc(ISSUER_SLOTS, sizeof(*t->issuers));
 	t->groups = calloc(GROUP_SLOTS, sizeof(*t->groups));
-	if (!t->issuers || !t->groups) {
+	t->claims = calloc(CLAIM_SLOTS, sizeof(*t->claims));
+	if (!t->issuers || !t->groups || !t->claims) {
 		ev_table_free(t);
 		return NULL;
 	}
@@ -70,10 +83,11 @@ void ev_table_free(struct ev_table *t)
 {
 	if (!t)
 		return;
-	if (t->issuers && t->groups)
+	if (t->issuers && t->groups && t->claims)
 		pthread_mutex_destroy(&t->lock);
 	free(t->issuers);
 	free(t->groups);
+	free(t->claims);
 	free(t);
 }
 
@@ -182,27 +196,45 @@ void ev_localized(struct ev_table *t, uint64_t issuer_key, uint64_t network, boo
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Take a slot of @g for @host. Lock held. */
+static void claim_log(struct ev_table *t, struct ev_group *g, uint64_t host)
+{
+	g->claimed++;
+	if (t->nclaims < CLAIM_SLOTS)
+		t->claims[t->nclaims++] = (struct ev_claim){g->issuer, g->network, host};
+	else
+		t->overflow++;
+}
+
 bool ev_claim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network,
-			   unsigned per_group)
+			   unsigned per_group, uint64_t host)
 {
 	bool ok = false;
 
 	pthread_mutex_lock(&t->lock);
 	struct ev_group *g = group_get(t, issuer_key, network, true);
 	if (g && g->claimed < per_group) {
-		g->claimed++;
+		claim_log(t, g, host);
 		ok = true;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return ok;
 }
 
-void ev_unclaim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network)
+void ev_unclaim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network,
+			     uint64_t host)
 {
 	pthread_mutex_lock(&t->lock);
 	struct ev_group *g = group_get(t, issuer_key, network, false);
 	if (g && g->claimed)
 		g->claimed--;
+	for (uint32_t i = t->nclaims; i-- > 0;) { /* the newest: it was just made */
+		const struct ev_claim *c = &t->claims[i];
+		if (c->issuer == issuer_key && c->network == network && c->host == host) {
+			t->claims[i] = t->claims[--t->nclaims];
+			break;
+		}
+	}
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -253,6 +285,9 @@ int ev_table_export(struct ev_table *t, char **text, size_t *len)
 			fprintf(f, "ev_group %" PRIx64 " %" PRIx64 " %u %u\n", g->issuer,
 				g->network, g->before, g->at_server);
 	}
+	for (uint32_t i = 0; i < t->nclaims; i++)
+		fprintf(f, "ev_claim %" PRIx64 " %" PRIx64 " %" PRIx64 "\n", t->claims[i].issuer,
+			t->claims[i].network, t->claims[i].host);
 	pthread_mutex_unlock(&t->lock);
 	return fclose(f) == 0 ? 0 : -1;
 }
@@ -309,15 +344,31 @@ static int import_group(struct ev_table *t, const char *p)
 	if (g) {
 		g->before += (uint32_t)before;
 		g->at_server += (uint32_t)at_server;
-		/* claims of localisations that ended; those that were running
-		 * belong to hosts probed again, which claim anew */
-		g->claimed = g->before + g->at_server;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }
 
-int ev_table_import(struct ev_table *t, const char *text, size_t *bad_line)
+/* A claim, kept unless its host is one in sorted @redo (probed again: it
+ * claims anew, as in an uninterrupted scan). */
+static int import_claim(struct ev_table *t, const char *p, const uint64_t *redo, size_t nredo)
+{
+	uint64_t issuer, network, host;
+
+	if (!next_hex(&p, &issuer) || !next_hex(&p, &network) || !next_hex(&p, &host) || *p)
+		return -1;
+	if (resume_set_has(redo, nredo, host))
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	struct ev_group *g = group_get(t, issuer, network, true);
+	if (g)
+		claim_log(t, g, host);
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+int ev_table_import(struct ev_table *t, const char *text, const uint64_t *redo, size_t nredo,
+		    size_t *bad_line)
 {
 	size_t line = 0;
 
@@ -335,6 +386,8 @@ int ev_table_import(struct ev_table *t, const char *text, size_t *bad_line)
 				ret = import_issuer(t, buf + 9);
 			else if (strncmp(buf, "ev_group", 8) == 0)
 				ret = import_group(t, buf + 8);
+			else if (strncmp(buf, "ev_claim", 8) == 0)
+				ret = import_claim(t, buf + 8, redo, nredo);
 		}
 		if (ret) {
 			*bad_line = line;

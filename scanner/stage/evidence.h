@@ -51,14 +51,16 @@ void ev_record(struct ev_table *t, uint64_t issuer_key, uint64_t network,
 /* A localisation of a probe of group (@network, @issuer_key) ended. */
 void ev_localized(struct ev_table *t, uint64_t issuer_key, uint64_t network, bool before_server);
 
-/* Claim one localisation slot of the group: true while fewer than @per_group
- * were claimed. */
+/* Claim one localisation slot of the group for @host (its resume_key()):
+ * true while fewer than @per_group were claimed. */
 bool ev_claim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network,
-			   unsigned per_group);
+			   unsigned per_group, uint64_t host);
 
-/* Give back a slot claimed by ev_claim_localization() whose job could not
- * start (every job of the worker busy): a later probe of the group takes it. */
-void ev_unclaim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network);
+/* Give back a slot @host claimed by ev_claim_localization() whose job could
+ * not start (every job of the worker busy): a later probe of the group
+ * takes it. */
+void ev_unclaim_localization(struct ev_table *t, uint64_t issuer_key, uint64_t network,
+			     uint64_t host);
 
 /* VERDICT_EV_CROSS_HOST and VERDICT_EV_GROUP_BEFORE as far as known now. */
 unsigned ev_lookup(struct ev_table *t, uint64_t issuer_key, uint64_t network);
@@ -68,12 +70,15 @@ uint64_t ev_overflow(const struct ev_table *t);
 /*
  * A resumed scan (scanner/stage/resume.h) carries the evidence of the hosts
  * already written: ev_table_export() writes the tables as text lines
- * ("ev_issuer ..." and "ev_group ...", malloc'd into *@text), and
- * ev_table_import() adds such lines to a table (localisation claims count
- * the localisations that ended). 0, or -1 (ENOMEM; a malformed line, its
- * number in *@bad_line).
+ * ("ev_issuer ...", "ev_group ..." and one "ev_claim ISSUER NETWORK HOST"
+ * per localisation claimed, malloc'd into *@text), and ev_table_import()
+ * adds such lines to a table. The claims of the hosts in sorted @redo
+ * (those the rerun probes again) are left out: they claim anew, so the
+ * whole scan claims as an uninterrupted one would. 0, or -1 (ENOMEM; a
+ * malformed line, its number in *@bad_line).
  */
 int ev_table_export(struct ev_table *t, char **text, size_t *len);
-int ev_table_import(struct ev_table *t, const char *text, size_t *bad_line);
+int ev_table_import(struct ev_table *t, const char *text, const uint64_t *redo, size_t nredo,
+		    size_t *bad_line);
 
 #endif

@@ -13,9 +13,19 @@
  * Why the position is sampled with two times: the generator's counter is
  * read between t_before and t_after. Every target below the count was
  * taken before t_after, and every target above it after t_before. So a
- * sample with t_after <= T (T = oldest unfinished host's opening minus the
- * window) is a safe position, and a done host that opened before that
- * sample's t_before lies below it and can be forgotten.
+ * sample with t_after <= now - window is a safe position: every target
+ * below it has answered (and is in the table) or never will. A done host
+ * that opened before that sample's t_before lies below it and can be
+ * forgotten once durable.
+ *
+ * Unfinished hosts do not hold the position back: a host whose records
+ * wait for cross-host evidence (or a localisation) may wait until the end
+ * of the scan, and the position would stay where it opened while every
+ * later host piled up in the done list. They are listed as open instead,
+ * wherever they lie, and a rerun probes them again first ("redo": the
+ * generator sends them before it walks on, and the walk skips them). A
+ * redo host keeps a reference of its own until the window after its SYN
+ * has passed, so it cannot look finished before its answer could come.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,10 +43,12 @@ enum { H_FREE = 0, H_OPEN, H_DONE };
 
 struct rhost {
 	uint64_t key;
-	uint64_t open_ns; /* UINT64_MAX: a done host of the previous run, not passed yet */
+	uint64_t open_ns; /* UINT64_MAX: carried from the previous run, the walk not past it yet */
 	uint64_t end_off; /* file offset after its last record so far */
+	uint64_t sent_ns; /* a redo host: when its SYN went (UINT64_MAX: not yet) */
 	uint32_t refs;
 	uint8_t state;
+	bool redo; /* holds the redo reference: sent again, its answer may still come */
 };
 
 struct rsample {
@@ -112,15 +124,31 @@ static struct rhost *get(struct resume_tracker *t, uint64_t key, uint64_t now_ns
 	return e;
 }
 
+/* Carry @key of the previous run into a table being set up. */
+static void carry(struct resume_tracker *t, uint64_t key, bool redo)
+{
+	struct rhost *e = find(t->h, t->cap, key);
+
+	if (e->state == H_FREE)
+		t->count++;
+	*e = (struct rhost){.key = key, .open_ns = UINT64_MAX, .state = redo ? H_OPEN : H_DONE};
+	if (redo) {
+		e->redo = true;
+		e->refs = 1;
+		e->sent_ns = UINT64_MAX;
+	}
+}
+
 struct resume_tracker *resume_tracker_new(uint64_t window_ns, const volatile sig_atomic_t *stop,
-					  uint64_t start, const uint64_t *done, size_t ndone)
+					  uint64_t start, const uint64_t *done, size_t ndone,
+					  const uint64_t *redo, size_t nredo)
 {
 	struct resume_tracker *t = calloc(1, sizeof(*t));
 	size_t cap = 1024;
 
 	if (!t)
 		return NULL;
-	while (cap < ndone * 2 + 2)
+	while (cap < (ndone + nredo) * 2 + 2)
 		cap *= 2;
 	t->cap = cap;
 	t->h = calloc(cap, sizeof(*t->h));
@@ -137,13 +165,10 @@ struct resume_tracker *resume_tracker_new(uint64_t window_ns, const volatile sig
 	t->stop = stop;
 	/* the start position was reached before anything of this run */
 	t->samples[t->nsamples++] = (struct rsample){0, start, 0};
-	for (size_t i = 0; i < ndone; i++) {
-		struct rhost *e = find(t->h, t->cap, done[i]);
-
-		if (e->state == H_FREE)
-			t->count++;
-		*e = (struct rhost){.key = done[i], .open_ns = UINT64_MAX, .state = H_DONE};
-	}
+	for (size_t i = 0; i < ndone; i++)
+		carry(t, done[i], false);
+	for (size_t i = 0; i < nredo; i++)
+		carry(t, redo[i], true);
 	return t;
 }
 
@@ -195,12 +220,21 @@ void resume_host_unref(struct resume_tracker *t, uint64_t key, uint64_t end_off)
 	pthread_mutex_unlock(&t->lock);
 }
 
-void resume_host_skipped(struct resume_tracker *t, uint64_t key, uint64_t now_ns)
+void resume_host_passed(struct resume_tracker *t, uint64_t key, uint64_t now_ns)
 {
 	pthread_mutex_lock(&t->lock);
 	struct rhost *e = find(t->h, t->cap, key);
-	if (e->state == H_DONE && e->open_ns == UINT64_MAX)
+	if (e->state != H_FREE && e->open_ns == UINT64_MAX)
 		e->open_ns = now_ns;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void resume_host_resent(struct resume_tracker *t, uint64_t key, uint64_t now_ns)
+{
+	pthread_mutex_lock(&t->lock);
+	struct rhost *e = find(t->h, t->cap, key);
+	if (e->redo && e->sent_ns == UINT64_MAX)
+		e->sent_ns = now_ns;
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -256,15 +290,16 @@ int resume_tracker_snapshot(struct resume_tracker *t, uint64_t durable_off, uint
 	c->done = c->open = NULL;
 	c->ndone = c->nopen = 0;
 	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < t->cap; i++) {
-		const struct rhost *e = &t->h[i];
-		bool durable = e->state == H_DONE && e->end_off <= durable_off;
+	/* a redo host whose answer can no longer come: its own references
+	 * decide now (none: it did not answer, finished) */
+	for (size_t i = 0; i < t->cap && !*t->stop; i++) {
+		struct rhost *e = &t->h[i];
 
-		if (e->state == H_FREE || durable)
-			continue;
-		uint64_t sent_after = e->open_ns > t->window_ns ? e->open_ns - t->window_ns : 0;
-		if (sent_after < limit)
-			limit = sent_after;
+		if (e->redo && e->sent_ns != UINT64_MAX && e->sent_ns + t->window_ns <= now_ns) {
+			e->redo = false;
+			if (--e->refs == 0)
+				e->state = H_DONE;
+		}
 	}
 	for (size_t i = 0; i < t->nsamples; i++)
 		if (t->samples[i].t_after <= limit)

@@ -10,11 +10,12 @@
  *   - the configuration, as `key value` lines: a rerun with another one is
  *     refused naming the key (its SHA-256 goes into ScanMeta);
  *   - position: targets of the permutation below it are finished (every
- *     record durable, or no answer within the window);
- *   - done: hosts past the position whose records are all durable (the
- *     rerun skips them);
- *   - open: hosts with records in the file that are not complete (the
- *     rerun drops those records and probes the host again);
+ *     record durable, or no answer within the window) or listed as open;
+ *   - done: hosts whose records are all durable, past the position or not
+ *     known to be below it (the rerun skips them);
+ *   - open: hosts not finished, wherever they lie (probes in flight, or
+ *     records waiting for evidence): the rerun drops their records from
+ *     the file and probes them again before it walks on from the position;
  *   - durable_offset: the length of OUT.partial that fsync made durable
  *     (a record boundary); the rerun cuts the file back to it;
  *   - the cross-host evidence (scanner/stage/evidence.h) gathered so far: hosts
@@ -29,8 +30,9 @@
  * file offset after each record; a host whose references all came back is
  * complete at the largest such offset. The generator's position is sampled
  * once a tick with the time; the position of the checkpoint is the one
- * sampled before (oldest open host's opening - window), window = the time
- * a SYN-ACK may take (the scan's cooldown + 1 s).
+ * sampled before now - window, window = the time a SYN-ACK may take (the
+ * scan's cooldown + 1 s). The writer thread writes the checkpoint right
+ * after an fsync (out_async_on_sync), so it records what is durable then.
  */
 #ifndef TLSMAP_SCANNER_RESUME_H
 #define TLSMAP_SCANNER_RESUME_H
@@ -114,10 +116,13 @@ struct resume_tracker;
  * deferred records must not count as a host's final records). @start:
  * the position the generator starts from. @done: the previous checkpoint's
  * done hosts (copied), still skipped and still carried until the position
- * passes them. NULL on ENOMEM.
+ * passes them. @redo: its open hosts, probed again first: open until
+ * their answers are in (or the window after their SYN passed without
+ * one). NULL on ENOMEM.
  */
 struct resume_tracker *resume_tracker_new(uint64_t window_ns, const volatile sig_atomic_t *stop,
-					  uint64_t start, const uint64_t *done, size_t ndone);
+					  uint64_t start, const uint64_t *done, size_t ndone,
+					  const uint64_t *redo, size_t nredo);
 void resume_tracker_free(struct resume_tracker *t);
 /* Any thread. A host opened (its first packet of the stage) at @now_ns. */
 void resume_host_open(struct resume_tracker *t, uint64_t key, uint64_t now_ns);
@@ -126,8 +131,12 @@ void resume_host_ref(struct resume_tracker *t, uint64_t key);
 /* Any thread: the record is in the writer's file, ending at @end_off (0:
  * it was dropped); or the host's own reference ends (@end_off 0). */
 void resume_host_unref(struct resume_tracker *t, uint64_t key, uint64_t end_off);
-/* The generator skipped a done host of the previous checkpoint at @now_ns. */
-void resume_host_skipped(struct resume_tracker *t, uint64_t key, uint64_t now_ns);
+/* The generator's walk passed @key (a done or redo host of the previous
+ * checkpoint, not sent by the walk) at @now_ns: it now lies below every
+ * later position. */
+void resume_host_passed(struct resume_tracker *t, uint64_t key, uint64_t now_ns);
+/* The generator sent redo host @key again at @now_ns. */
+void resume_host_resent(struct resume_tracker *t, uint64_t key, uint64_t now_ns);
 /* Once a tick: @emitted targets were taken from the permutation before
  * @t_before, and it was read before @t_after. */
 int resume_tracker_sample(struct resume_tracker *t, uint64_t t_before, uint64_t emitted,

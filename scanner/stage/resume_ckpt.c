@@ -9,7 +9,8 @@
  *   resumed N
  *   done HEX                  one per host key (address << 16 | port)
  *   open HEX
- *   ev_issuer ... / ev_group ...   cross-host evidence (scanner/stage/evidence.h)
+ *   ev_issuer ... / ev_group ... / ev_claim ...   cross-host evidence and
+ *                             localisation claims (scanner/stage/evidence.h)
  *   sha256 HEX                of every byte before this line
  *
  * Text, so an operator can read what a stuck shard will do; the trailing

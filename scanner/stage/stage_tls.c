@@ -583,13 +583,14 @@ static void probe_chain(const struct tls_probe *p, struct chain_view *cv);
 
 static bool localize_item(struct tls_worker *w, struct tls_host *h, struct probe_item *pi)
 {
+	uint64_t host = resume_key(h->ip_be, h->port_be);
 	if (!w->loc || w->stopping ||
 	    !ev_claim_localization(w->st->ev, pi->ev_issuer, pi->ev_network,
-				   (unsigned)w->st->cfg->localize_per_group))
+				   (unsigned)w->st->cfg->localize_per_group, host))
 		return false;
 	int64_t job = loc_start(w->loc, h->ip_be, eng_worker_now_ns(w->ew));
 	if (job < 0) { /* every job busy: this one goes unlocalised, a later one may not */
-		ev_unclaim_localization(w->st->ev, pi->ev_issuer, pi->ev_network);
+		ev_unclaim_localization(w->st->ev, pi->ev_issuer, pi->ev_network, host);
 		return false;
 	}
 	struct loc_slot *ls = &w->loc_slots[job];

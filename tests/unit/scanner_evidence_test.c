@@ -66,21 +66,21 @@ static void test_group_claims(void)
 	if (!t)
 		return;
 	for (int i = 0; i < 5; i++)
-		CHECK(ev_claim_localization(t, issuer, net, 5));
-	CHECK(!ev_claim_localization(t, issuer, net, 5));
+		CHECK(ev_claim_localization(t, issuer, net, 5, (uint64_t)i));
+	CHECK(!ev_claim_localization(t, issuer, net, 5, 9));
 	/* two jobs could not start: their claims come back, twice only */
-	ev_unclaim_localization(t, issuer, net);
-	ev_unclaim_localization(t, issuer, net);
-	CHECK(ev_claim_localization(t, issuer, net, 5));
-	CHECK(ev_claim_localization(t, issuer, net, 5));
-	CHECK(!ev_claim_localization(t, issuer, net, 5));
+	ev_unclaim_localization(t, issuer, net, 3);
+	ev_unclaim_localization(t, issuer, net, 4);
+	CHECK(ev_claim_localization(t, issuer, net, 5, 7));
+	CHECK(ev_claim_localization(t, issuer, net, 5, 7));
+	CHECK(!ev_claim_localization(t, issuer, net, 5, 7));
 	/* another network is another group */
-	CHECK(ev_claim_localization(t, issuer, ev_network(300, 0), 5));
+	CHECK(ev_claim_localization(t, issuer, ev_network(300, 0), 5, 7));
 	/* an unclaim of a group never claimed changes nothing */
-	ev_unclaim_localization(t, issuer, ev_network(400, 0));
+	ev_unclaim_localization(t, issuer, ev_network(400, 0), 7);
 	for (int i = 0; i < 5; i++)
-		CHECK(ev_claim_localization(t, issuer, ev_network(400, 0), 5));
-	CHECK(!ev_claim_localization(t, issuer, ev_network(400, 0), 5));
+		CHECK(ev_claim_localization(t, issuer, ev_network(400, 0), 5, 7));
+	CHECK(!ev_claim_localization(t, issuer, ev_network(400, 0), 5, 7));
 
 	/* a localisation before the server marks the group, not its neighbours */
 	CHECK(!(ev_lookup(t, issuer, net) & VERDICT_EV_GROUP_BEFORE));

@@ -6,10 +6,13 @@
  *     RESUME_EBAD and a message, never a crash; a missing file is ENOENT;
  *   - a configuration difference is named by its key;
  *   - the tracker: a host is done only when all its records came back
- *     and are durable; the position stays below the oldest unfinished
- *     host's send window; a stop freezes completion;
+ *     and are durable; the position is the last sample a window old, not
+ *     held back by an unfinished host (listed open instead); a redo host
+ *     of the previous run stays open until the window after its SYN; a
+ *     stop freezes completion;
  *   - OUT.partial is cut back and the unfinished hosts' probes dropped;
- *   - the cross-host evidence survives export and import.
+ *   - the cross-host evidence survives export and import, localisation
+ *     claims with it, except those of hosts probed again.
  */
 #include <errno.h>
 #include <openssl/evp.h>
@@ -185,7 +188,7 @@ static void test_tracker(void)
 	volatile sig_atomic_t stop = 0;
 	const uint64_t S = 1000000000ull, A = 0xc6120001ull << 16 | 443, B = A + 0x10000;
 	const uint64_t C = B + 0x10000, old_done = 0xc6120099ull << 16 | 443;
-	struct resume_tracker *t = resume_tracker_new(2 * S, &stop, 10, &old_done, 1);
+	struct resume_tracker *t = resume_tracker_new(2 * S, &stop, 10, &old_done, 1, NULL, 0);
 	struct resume_ckpt c = {0};
 
 	CHECK(t != NULL);
@@ -202,22 +205,26 @@ static void test_tracker(void)
 	resume_host_unref(t, B, 500); /* B's record written, ends at 500 */
 	resume_host_unref(t, B, 0);   /* B's probes are done */
 	CHECK(resume_tracker_snapshot(t, 1000, 10 * S, &c) == 0);
-	/* A is open: the position is the last sample before 6 - 2 = 4 s */
-	CHECK(c.position == 20);
+	/* A is open (its record may wait for evidence until the end of the
+	 * scan): listed, and the position is still the last sample before
+	 * 10 - 2 = 8 s, not held where A opened */
+	CHECK(c.position == 30);
 	CHECK(c.nopen == 1 && c.open[0] == A);
 	CHECK(resume_set_has(c.done, c.ndone, B) && resume_set_has(c.done, c.ndone, old_done));
 	/* A's record written past the durable offset: still unfinished */
 	resume_host_unref(t, A, 1500);
 	resume_host_unref(t, A, 0);
 	CHECK(resume_tracker_snapshot(t, 1000, 10 * S, &c) == 0);
-	CHECK(c.position == 20 && c.nopen == 1 && c.open[0] == A);
+	CHECK(c.position == 30 && c.nopen == 1 && c.open[0] == A);
 	/* durable now: nothing open, the position is the last sample before 8 s */
 	CHECK(resume_tracker_snapshot(t, 2000, 10 * S, &c) == 0);
 	CHECK(c.nopen == 0 && c.position == 30);
-	/* B opened before 5 s's sample? no (7 s): it stays in done; the old
-	 * done host was never passed by the generator: it stays too */
-	CHECK(resume_set_has(c.done, c.ndone, B) && resume_set_has(c.done, c.ndone, old_done));
-	resume_host_skipped(t, old_done, 6 * S);
+	/* A and B opened after 5 s's sample: they stay in done (they may lie
+	 * above the position); the old done host was never passed by the
+	 * generator: it stays too */
+	CHECK(resume_set_has(c.done, c.ndone, A) && resume_set_has(c.done, c.ndone, B) &&
+	      resume_set_has(c.done, c.ndone, old_done));
+	resume_host_passed(t, old_done, 6 * S);
 	resume_tracker_sample(t, 12 * S - 1, 50, 12 * S);
 	CHECK(resume_tracker_snapshot(t, 2000, 20 * S, &c) == 0);
 	CHECK(c.position == 50 && c.ndone == 0); /* all below the position now */
@@ -227,6 +234,50 @@ static void test_tracker(void)
 	resume_host_unref(t, C, 0);
 	CHECK(resume_tracker_snapshot(t, 3000, 20 * S, &c) == 0);
 	CHECK(c.nopen == 1 && c.open[0] == C);
+	resume_ckpt_free(&c);
+	resume_tracker_free(t);
+}
+
+/* The previous run's open hosts are probed again first (redo). */
+static void test_tracker_redo(void)
+{
+	volatile sig_atomic_t stop = 0;
+	const uint64_t S = 1000000000ull, R1 = 0xc6120001ull << 16 | 443, R2 = R1 + 0x10000;
+	const uint64_t R3 = R2 + 0x10000, redo[3] = {R1, R2, R3};
+	struct resume_tracker *t = resume_tracker_new(2 * S, &stop, 10, NULL, 0, redo, 3);
+	struct resume_ckpt c = {0};
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK(resume_tracker_snapshot(t, 100, 1 * S, &c) == 0);
+	CHECK(c.position == 10 && c.nopen == 3 && c.ndone == 0);
+	/* R1 sent again at 1 s, answers, its record durable; R2 sent, silent;
+	 * R3 not sent yet */
+	resume_host_resent(t, R1, 1 * S);
+	resume_host_resent(t, R2, 1 * S);
+	resume_host_open(t, R1, 1 * S + S / 2);
+	resume_host_ref(t, R1);
+	resume_host_unref(t, R1, 600);
+	resume_host_unref(t, R1, 0);
+	/* before 1 + 2 s an answer may still come: all open */
+	CHECK(resume_tracker_snapshot(t, 1000, 2 * S, &c) == 0);
+	CHECK(c.nopen == 3 && c.ndone == 0);
+	CHECK(resume_tracker_snapshot(t, 1000, 3 * S, &c) == 0);
+	EXPECT(c.nopen == 1 && c.open[0] == R3, "open %zu", c.nopen);
+	CHECK(c.ndone == 2 && resume_set_has(c.done, c.ndone, R1) &&
+	      resume_set_has(c.done, c.ndone, R2));
+	/* the walk passes R1 at 4 s; R2 lies below the start (never passed) */
+	resume_host_passed(t, R1, 4 * S);
+	resume_tracker_sample(t, 5 * S - 1, 20, 5 * S);
+	CHECK(resume_tracker_snapshot(t, 1000, 10 * S, &c) == 0);
+	CHECK(c.position == 20 && c.ndone == 1 && c.done[0] == R2);
+	CHECK(c.nopen == 1 && c.open[0] == R3);
+	/* R3 sent, then a stop: its window passes, it stays open */
+	resume_host_resent(t, R3, 10 * S);
+	stop = 15;
+	CHECK(resume_tracker_snapshot(t, 1000, 20 * S, &c) == 0);
+	CHECK(c.nopen == 1 && c.open[0] == R3);
 	resume_ckpt_free(&c);
 	resume_tracker_free(t);
 }
@@ -341,16 +392,58 @@ static void test_evidence(void)
 	ev_localized(a, 78, 5, true);
 	CHECK(ev_lookup(a, 77, 100) & VERDICT_EV_CROSS_HOST);
 	CHECK(ev_table_export(a, &text, &len) == 0 && text);
-	CHECK(ev_table_import(b, text, &bad) == 0);
+	CHECK(ev_table_import(b, text, NULL, 0, &bad) == 0);
 	CHECK(ev_lookup(b, 77, 100) & VERDICT_EV_CROSS_HOST);
 	CHECK(ev_lookup(b, 78, 5) & VERDICT_EV_GROUP_BEFORE);
-	CHECK(ev_table_import(b, "ev_issuer 1 9 1\n", &bad) == -1 && bad == 1);
-	CHECK(ev_table_import(b, "ev_group 1 2 3 4\nev_group 1 2\n", &bad) == -1 && bad == 2);
-	CHECK(ev_table_import(b, "bogus\n", &bad) == -1);
+	CHECK(ev_table_import(b, "ev_issuer 1 9 1\n", NULL, 0, &bad) == -1 && bad == 1);
+	CHECK(ev_table_import(b, "ev_group 1 2 3 4\nev_group 1 2\n", NULL, 0, &bad) == -1 &&
+	      bad == 2);
+	CHECK(ev_table_import(b, "bogus\n", NULL, 0, &bad) == -1);
+	CHECK(ev_table_import(b, "ev_claim 1 2\n", NULL, 0, &bad) == -1 && bad == 1);
 out:
 	free(text);
 	ev_table_free(a);
 	ev_table_free(b);
+}
+
+/* Localisation claims cross a resume with their hosts: those of a host
+ * probed again are dropped (it claims anew), the others still count, so
+ * the whole scan never localises more of a group than --localize-per-group,
+ * as an uninterrupted one. Claims whose job ended without a result count
+ * too (the group's results alone would under-count them). */
+static void test_claims(void)
+{
+	const uint64_t H1 = 0xc6120001ull << 16 | 443, H2 = H1 + 0x10000, H3 = H2 + 0x10000;
+	struct ev_table *a = ev_table_new(), *b = ev_table_new(), *c = ev_table_new();
+	const uint64_t redo[1] = {H2};
+	char *text = NULL;
+	size_t len = 0, bad = 0;
+
+	CHECK(a && b && c);
+	if (!a || !b || !c)
+		goto out;
+	CHECK(ev_claim_localization(a, 78, 5, 2, H1));
+	CHECK(ev_claim_localization(a, 78, 5, 2, H2));
+	CHECK(!ev_claim_localization(a, 78, 5, 2, H3));
+	/* a job that could not start gives its claim back, also in the log */
+	CHECK(ev_claim_localization(a, 79, 6, 1, H3));
+	ev_unclaim_localization(a, 79, 6, H3);
+	ev_localized(a, 78, 5, true); /* H1's ended with a result, H2's without */
+	CHECK(ev_table_export(a, &text, &len) == 0 && text);
+	/* every host kept: the group is full */
+	CHECK(ev_table_import(b, text, NULL, 0, &bad) == 0);
+	CHECK(!ev_claim_localization(b, 78, 5, 2, H3));
+	CHECK(ev_claim_localization(b, 79, 6, 1, H3));
+	/* H2 probed again: its slot is free again, once */
+	CHECK(ev_table_import(c, text, redo, 1, &bad) == 0);
+	CHECK(ev_claim_localization(c, 78, 5, 2, H2));
+	CHECK(!ev_claim_localization(c, 78, 5, 2, H3));
+	CHECK(ev_lookup(c, 78, 5) & VERDICT_EV_GROUP_BEFORE);
+out:
+	free(text);
+	ev_table_free(a);
+	ev_table_free(b);
+	ev_table_free(c);
 }
 
 int main(void)
@@ -363,8 +456,10 @@ int main(void)
 	test_roundtrip_and_damage();
 	test_bad_lines();
 	test_tracker();
+	test_tracker_redo();
 	test_partial();
 	test_evidence();
+	test_claims();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
