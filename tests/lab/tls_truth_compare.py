@@ -51,24 +51,21 @@ def main():
             o = json.loads(line)
             p = o["probe"]
             ip = o.get("ipText") or ".".join(str(b) for b in base64.b64decode(p["ip"]))
-            if p.get("secondControl"):
-                # the second control probe: the host's own chain,
-                # whatever it is; never a verdict about interception
+            # the second control, and the control asked again without SNI
+            # after the random name drew an alert or a reply that is not
+            # TLS: the host's own chain (or the same refusal), whatever it
+            # is; never a verdict about interception
+            extra_ctrl = ("CONTROL2" if p.get("secondControl") else
+                          "CONTROL-NO-SNI" if p.get("controlWithoutSni") else None)
+            if extra_ctrl:
                 if p.get("verdict") not in ("VERDICT_HOST_OWN_CERT", "VERDICT_NO_TLS",
                                             "VERDICT_TLS_ERROR"):
                     bad_ctrl2 += 1
-                    print(f"CONTROL2 {ip}: {p.get('verdict')} {p.get('reasons')}")
-                ctrl2 += 1
-                continue
-            if p.get("controlWithoutSni") and not p.get("secondControl"):
-                # the control asked again without SNI after the random name
-                # drew an alert or a reply that is not TLS: the host's own
-                # chain (or the same refusal), never a verdict of interception
-                if p.get("verdict") not in ("VERDICT_HOST_OWN_CERT", "VERDICT_NO_TLS",
-                                            "VERDICT_TLS_ERROR"):
-                    bad_ctrl2 += 1
-                    print(f"CONTROL-NO-SNI {ip}: {p.get('verdict')} {p.get('reasons')}")
-                bare_ctrl += 1
+                    print(f"{extra_ctrl} {ip}: {p.get('verdict')} {p.get('reasons')}")
+                if extra_ctrl == "CONTROL2":
+                    ctrl2 += 1
+                else:
+                    bare_ctrl += 1
                 continue
             sni = "@control" if p.get("isControl") else p.get("sni", "")
             key = (ip, sni)
