@@ -590,15 +590,6 @@ static int start_resume(struct scan_run *r)
 
 /* The generator's hooks: the engine's answers for --sweep-retries, the
  * previous runs' done hosts for --resume. */
-static bool gen_any_answer(void *arg)
-{
-	struct scan_run *r = arg;
-	struct eng_stats st;
-
-	eng_stats(r->e, &st);
-	return st.synack || st.rst;
-}
-
 static uint64_t gen_answers(void *arg)
 {
 	struct scan_run *r = arg;
@@ -606,6 +597,11 @@ static uint64_t gen_answers(void *arg)
 
 	eng_stats(r->e, &st);
 	return st.synack + st.rst;
+}
+
+static bool gen_any_answer(void *arg)
+{
+	return gen_answers(arg) != 0;
 }
 
 static bool gen_answered(void *arg, uint32_t ip_be, uint16_t port_be, unsigned *net_answers)

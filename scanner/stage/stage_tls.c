@@ -225,7 +225,7 @@ static const char *sni_of(const struct tls_worker *w, const struct tls_probe *p)
 {
 	int32_t sni = p->sni;
 
-	if (sni < 0 && p->bare)
+	if (p->bare)
 		return "";
 	if (sni == SNI_CONTROL)
 		return w->st->cfg->control_sni;
@@ -848,9 +848,10 @@ static bool can_connect(const struct tls_worker *w);
 static bool may_open(struct tls_worker *w, uint32_t ip_be, uint64_t now);
 static void took(struct tls_worker *w);
 
-/* The queued second controls, newest first, within the scheduler's limits
+/* The queued controls (a second control, or a control without SNI after a
+ * refused name: host_learn), newest first, within the scheduler's limits
  * as every probe of the scan (a host whose /24 must wait keeps its place). */
-static void launch_second_controls(struct tls_worker *w, uint64_t now, unsigned *launched)
+static void launch_queued_controls(struct tls_worker *w, uint64_t now, unsigned *launched)
 {
 	uint32_t i = w->ctrl2q_len, looked = 0;
 
@@ -1123,7 +1124,7 @@ static void probe_write(struct tls_worker *w, const struct tls_probe *p, struct 
 		.sni = sni_of(w, p),
 		.is_control = p->sni < 0,
 		.second_control = p->sni == SNI_CONTROL2,
-		.control_without_sni = p->sni < 0 && p->bare,
+		.control_without_sni = p->bare,
 		.start_us = eng_ns_to_unix_us(st->ctx.eng, p->start_ns),
 		.connected_us =
 			p->connected_ns ? eng_ns_to_unix_us(st->ctx.eng, p->connected_ns) : 0,
@@ -1289,7 +1290,7 @@ static uint32_t probe_alloc(struct tls_worker *w, uint32_t hi, int32_t sni, uint
 	p->in_use = true;
 	p->host = hi;
 	p->sni = sni;
-	p->bare = w->hosts[hi].bare;
+	p->bare = sni < 0 && w->hosts[hi].bare;
 	p->path = w->st->cfg->tls13 ? PATH_OSSL : PATH_FAST;
 	p->start_ns = now;
 	p->tcp_outcome = TCP_OUT_UNSPECIFIED;
@@ -1878,7 +1879,7 @@ static void poll_work(struct tls_worker *w, uint64_t now)
 	launch_ossl_retries(w, now, &launched);
 	/* then load retries, which hold probe slots too */
 	launched += launch_retries(w, now);
-	launch_second_controls(w, now, &launched);
+	launch_queued_controls(w, now, &launched);
 	if (w->loc)
 		loc_poll(w->loc, now);
 	deferred_poll(w, now);
