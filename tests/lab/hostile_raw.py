@@ -28,6 +28,7 @@ import ctypes
 import os
 import random
 import select
+import signal
 import socket
 import struct
 import sys
@@ -40,12 +41,22 @@ MAX_CONNS = 8192
 MSS = 1400
 OOO_SEGMENTS = 96  # per flood; three floods
 SO_ATTACH_FILTER = 26
+SO_RCVBUFFORCE = 33
+SOL_PACKET, PACKET_STATISTICS = 263, 6
+RCVBUF = 64 << 20  # the floods' ACKs must not crowd out a SYN (the default holds ~300 frames)
 
 
-def csum(data):
+def csum_add(data):
+	"""The one's-complement sum of data's 16-bit words, not folded."""
 	if len(data) % 2:
 		data += b"\x00"
-	s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+	return sum(struct.unpack("!%dH" % (len(data) // 2), data))
+
+
+def csum(data, partial=0):
+	"""The Internet checksum of data, plus a partial sum of what follows it
+	(data must then be of even length)."""
+	s = csum_add(data) + partial
 	while s >> 16:
 		s = (s & 0xFFFF) + (s >> 16)
 	return ~s & 0xFFFF
@@ -80,14 +91,23 @@ def attach_filter(sock, net, mask):
 class Raw:
 	def __init__(self, iface):
 		self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+		self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
 		self.sock.bind((iface, 0))
 		self.sent = 0
 
-	def send(self, eth_dst, eth_src, src, dst, sport, dport, seq, ack, flags, payload=b""):
-		tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4,
-		                  flags, 65535, 0, 0) + payload
-		pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-		tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+	def drops(self):
+		"""Frames the kernel dropped because this socket was behind."""
+		_, dropped = struct.unpack("II", self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+		return dropped
+
+	def send(self, eth_dst, eth_src, src, dst, sport, dport, seq, ack, flags, payload=b"", psum=None):
+		"""psum: csum_add(payload) when the caller sends one payload many times."""
+		hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags,
+		                  65535, 0, 0)
+		pseudo = src + dst + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+		if psum is None:
+			psum = csum_add(payload)
+		tcp = hdr[:16] + struct.pack("!H", csum(pseudo + hdr, psum)) + hdr[18:] + payload
 		ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), random.getrandbits(16), 0x4000, 64, 6,
 		                 0, src, dst)
 		ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
@@ -119,10 +139,20 @@ def main(argv):
 			mask = (mask << 1) & 0xFFFFFFFF
 		net &= mask
 	keep = attach_filter(raw.sock, net, mask)  # noqa: F841
+	junk = os.urandom(MSS)
+	junk_sum = csum_add(junk)
 	conns = {}
 	counts = {"syn": 0, "hello": 0, "blind": 0, "ooo": 0, "flight": 0}
 	print("hostile_raw.py pid %d serving %s" % (os.getpid(), " ".join(argv[4:])), flush=True)
 	end = time.monotonic() + seconds
+	signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+	try:
+		serve(raw, blocks, flight, junk, junk_sum, conns, counts, end)
+	finally:
+		print("hostile_raw.py done: %s sent=%d dropped=%d" % (counts, raw.sent, raw.drops()), flush=True)
+
+
+def serve(raw, blocks, flight, junk, junk_sum, conns, counts, end):
 	while time.monotonic() < end:
 		if not select.select([raw.sock], [], [], 0.5)[0]:
 			continue
@@ -146,8 +176,8 @@ def main(argv):
 		key = (src, sport, dst)
 		mac_peer, mac_me = frame[6:12], frame[0:6]
 
-		def out(s, a, fl, p=b""):
-			raw.send(mac_peer, mac_me, dst, src, 443, sport, s, a, fl, p)
+		def out(s, a, fl, p=b"", psum=None):
+			raw.send(mac_peer, mac_me, dst, src, 443, sport, s, a, fl, p, psum)
 
 		if flags & RST:
 			conns.pop(key, None)
@@ -184,12 +214,10 @@ def main(argv):
 			counts["flight"] += 1
 		else:
 			out(nxt, rcv, ACK)
-			junk = bytes(random.getrandbits(8) for _ in range(MSS))
 			for r in range(3):  # overlapping floods; byte 0 never comes
 				for k in range(1, OOO_SEGMENTS + 1):
-					out(nxt + k * MSS + r * 7, rcv, ACK, junk)
+					out(nxt + k * MSS + r * 7, rcv, ACK, junk, junk_sum)
 				counts["ooo"] += 1
-	print("hostile_raw.py done: %s sent=%d" % (counts, raw.sent), flush=True)
 
 
 if __name__ == "__main__":

@@ -151,7 +151,8 @@ if [ "$(echo "$ooo" | awk '{print $1, $2}')" = "64 TCP_READ_TIMEOUT" ]; then
 else
 	echo "FAIL out-of-order flooders: $ooo"; fail=1
 fi
-cat "$tmp/raw.log"
+kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; rpid=''
+cat "$tmp/raw.log" # dropped=: frames the raw hosts' socket lost (the harness's, not the scanner's)
 # every address whose SYN-ACK the sweep saw has its control probe (a SYN-ACK
 # lost on the loaded veth makes no target: that is the sweep's, not the budget's)
 n=$(jq -r 'select(.probe.isControl) | .ipText' "$tmp/p.jsonl" | sort -u | wc -l)
