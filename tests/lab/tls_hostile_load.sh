@@ -132,6 +132,17 @@ outcomes() { # PREFIX3 LOW HIGH CONTROL(true|false)
 		select((.probe.isControl // false) == $ctl and (.probe.secondControl // false | not)) |
 		.probe.tls' "$tmp/p.jsonl" | sort | uniq -c
 }
+# on a failure: the records of the block's first 3 addresses without a
+# captured chain in their first control or test probe
+show_records() { # PREFIX3 LOW HIGH
+	jq -c --arg p "$1." --argjson lo "$2" --argjson hi "$3" '
+		select(.ipText | startswith($p)) |
+		select((.ipText | split(".")[3] | tonumber) as $o | $o >= $lo and $o <= $hi) |
+		{ip: .ipText, probe}' "$tmp/p.jsonl" |
+		jq -sc 'group_by(.ip) | map(select(
+			map(select((.probe.secondControl // false | not) and .probe.tls == "TLS_CERTIFICATE")) |
+			length < 2)) | .[:3][]'
+}
 for kind in "honest 198.18.79 192 255" "blindrst 198.18.78 192 255"; do
 	set -- $kind
 	for ctl in true false; do
@@ -140,6 +151,7 @@ for kind in "honest 198.18.79 192 255" "blindrst 198.18.78 192 255"; do
 			echo "PASS all 64 $1 hosts: chain captured ($([ $ctl = true ] && echo control || echo test) probe)"
 		else
 			echo "FAIL $1 hosts ($ctl control): $got"; fail=1
+			show_records "$2" "$3" "$4"
 		fi
 	done
 done
