@@ -5,8 +5,10 @@
  * escaped. The map is pre-rendered SVG: one <path> per country from the map
  * file, filled by rate class, with a <title> tooltip; it needs no script.
  * Countries too small for the 1:110m map are listed under it. Every
- * word on the page comes from the language file (report_lang.h); numbers
- * and dates are written as that language writes them.
+ * word on the page comes from the language file (report_lang.h), every
+ * country's name from countries.tsv in that language (the map file's names
+ * are English and only a fallback); numbers and dates are written as that
+ * language writes them.
  */
 #include <inttypes.h>
 #include <stdlib.h>
