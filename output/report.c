@@ -5,8 +5,10 @@
  * escaped. The map is pre-rendered SVG: one <path> per country from the map
  * file, filled by rate class, with a <title> tooltip; it needs no script.
  * Countries too small for the 1:110m map are listed under it. Every
- * word on the page comes from the language file (report_lang.h); numbers
- * and dates are written as that language writes them.
+ * word on the page comes from the language file (report_lang.h), every
+ * country's name from countries.tsv in that language (the map file's names
+ * are English and only a fallback); numbers and dates are written as that
+ * language writes them.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -142,20 +144,38 @@ void rp_int(const struct report_ctx *c, uint64_t v)
 	fputs(rl_int(c->l, v, buf, sizeof(buf)), c->f);
 }
 
+/*
+ * The name of @cc in the page's language (share/report/countries.tsv), else
+ * in English, else the map's own (English) name; NULL when none has it.
+ */
+static const char *country_name(const struct report_ctx *c, const char *cc)
+{
+	const char *name = rl_country(c->l, cc);
+
+	return name ? name : map_name(c->m, cc);
+}
+
+const char *rp_country_label_buf(const struct report_ctx *c, const char *cc, char buf[RP_LABEL_MAX])
+{
+	const size_t len = RP_LABEL_MAX;
+	const char *name = country_name(c, cc);
+	char n_html[512], cc_html[64];
+
+	if (name)
+		snprintf(buf, len, "%s (%s)", rl_esc_buf(name, n_html, sizeof(n_html)),
+			 rl_esc_buf(cc, cc_html, sizeof(cc_html)));
+	else if (strcmp(cc, "??"))
+		rl_esc_buf(cc, buf, len);
+	else
+		rl_esc_buf(rl_str(c->l, RK_UNKNOWN_LOCATION), buf, len);
+	return buf;
+}
+
 void rp_country_label(const struct report_ctx *c, const char *cc)
 {
-	const char *name = map_name(c->m, cc);
+	char buf[RP_LABEL_MAX];
 
-	if (name) {
-		rl_esc(c->f, name);
-		fputs(" (", c->f);
-		rl_esc(c->f, cc);
-		fputc(')', c->f);
-	} else if (strcmp(cc, "??")) {
-		rl_esc(c->f, cc);
-	} else {
-		rl_put(c->f, c->l, RK_UNKNOWN_LOCATION);
-	}
+	fputs(rp_country_label_buf(c, cc, buf), c->f);
 }
 
 void rp_table_open(const struct report_ctx *c, const enum report_key *cols, size_t n)
@@ -281,10 +301,12 @@ static void map_svg(const struct report_ctx *c, const struct summary *s)
 			m->outline, m->outline);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct sum_group *g = sum_group_find(s, SUM_BY_COUNTRY, m->c[i].cc);
+		const char *name;
 
 		fprintf(f, "<path fill=\"%s\" d=\"%s\"><title>", class_fill[rate_class(g)],
 			m->c[i].d);
-		rl_esc(f, m->c[i].name);
+		name = rl_country(c->l, m->c[i].cc);
+		rl_esc(f, name ? name : m->c[i].name);
 		fputs(": ", f);
 		if (g && g->hosts_tls)
 			rl_putf(f, c->l, RK_MAP_TIP,
@@ -331,13 +353,12 @@ static void section_map(const struct report_ctx *c, const struct summary *s)
 			fputs(", ", f);
 		}
 		first = false;
-		rl_esc(f, gs[i].key);
-		fputs(" (", f);
+		rp_country_label(c, gs[i].key);
+		fputs(": ", f);
 		if (gs[i].hosts_tls)
 			rp_pct(c, gs[i].rate);
 		else
 			rl_put(f, c->l, RK_MAP_SMALL_NO_TLS);
-		fputc(')', f);
 	}
 	if (!first)
 		fputs(".</p>\n", f);

@@ -38,7 +38,16 @@ struct report_ctx {
 	const struct series *ser; /* NULL: one scan */
 };
 
+/*
+ * A country as the page names it, HTML-escaped: "name (CC)" with the name
+ * in the page's language (else English, from countries.tsv or the map),
+ * the bare code for a code nothing names, "unknown location" for "??".
+ */
 void rp_country_label(const struct report_ctx *c, const char *cc);
+/* The same into @buf; returns @buf. A name is cut (never inside an entity) to fit RP_LABEL_MAX. */
+#define RP_LABEL_MAX 640
+const char *rp_country_label_buf(const struct report_ctx *c, const char *cc,
+				 char buf[RP_LABEL_MAX]);
 void rp_int(const struct report_ctx *c, uint64_t v);
 void rp_pct(const struct report_ctx *c, double v);
 /* "<section id=ID><h2>HEADING</h2>": a section of the report opens. */

@@ -162,6 +162,33 @@ const char *rl_str(const struct report_lang *l, enum report_key k);
 const char *rl_key_name(enum report_key k);
 unsigned rl_key_args(enum report_key k);
 
+/*
+ * Country names (share/report/countries.tsv): a header line `cc<TAB>en<TAB>
+ * ru<TAB>kk` (a column per language of report_langs, each once, no other),
+ * then one line per ISO 3166-1 alpha-2 code: the code (two capital
+ * letters, each code once) and its name in every column, none empty, UTF-8
+ * without control characters. Loaded for one language, keeping its names
+ * and the English ones (the fallback); a file that breaks a rule is
+ * refused with file, line and reason.
+ */
+#define REPORT_COUNTRIES_FILE "report/countries.tsv" /* in share/ */
+struct report_countries;
+
+struct report_countries *report_countries_load(const char *path, const char *code, char *err,
+					       size_t errlen);
+/* The same from an open stream (the caller closes it); @path names it in messages. */
+struct report_countries *report_countries_load_stream(FILE *f, const char *path, const char *code,
+						      char *err, size_t errlen);
+void report_countries_free(struct report_countries *cs);
+/* How many codes the file named. */
+size_t report_countries_count(const struct report_countries *cs);
+/* The name of @cc in the language, else in English; NULL for a code the file does not name. */
+const char *report_countries_name(const struct report_countries *cs, const char *cc);
+/* @l takes @cs (freed with @l), replacing and freeing the names it had. */
+void report_lang_set_countries(struct report_lang *l, struct report_countries *cs);
+/* The name of country @cc in @l's language (else English), NULL if unknown or none loaded. */
+const char *rl_country(const struct report_lang *l, const char *cc);
+
 /* HTML-escape @s onto @f (control characters become spaces). */
 void rl_esc(FILE *f, const char *s);
 /* @s escaped into @buf (cut to fit, never inside an entity); returns @buf. */

@@ -125,10 +125,10 @@ static void chart(const struct report_ctx *c, const char *cc)
 	const uint64_t t0 = ser->pt[0].start_us, t1 = ser->pt[ser->n - 1].start_us;
 	const char *fill;
 	FILE *f = c->f;
-	char cc_html[64];
+	char cc_html[RP_LABEL_MAX];
 
 	fputs("<svg class=\"chart\" viewBox=\"0 0 600 180\" role=\"img\"><title>", f);
-	rl_putf(f, c->l, RK_TIME_CHART, rl_esc_buf(cc, cc_html, sizeof(cc_html)));
+	rl_putf(f, c->l, RK_TIME_CHART, rp_country_label_buf(c, cc, cc_html));
 	fputs("</title><g font-size=\"15\" fill=\"#555\">", f);
 	for (int k = 0; k <= 2; k++) {
 		double y = y0 - h * k / 2.0;

@@ -5,7 +5,8 @@
  * reader never sees half a page. Files from several scans (dates, vantage
  * points) make a series (output/series.h): the page then has a timeline per
  * country and the vantage points side by side. The words come from
- * share/report/LANG.tsv (--lang).
+ * share/report/LANG.tsv (--lang), the country names from
+ * share/report/countries.tsv.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +37,8 @@ static const char usage_text[] =
 	"  --map FILE          world map data (default: data/map/world.tsv, made by\n"
 	"                      scripts/bootstrap; without it the page says so)\n"
 	"  --lang LANG         the page's language: en (default), ru or kk\n"
-	"                      (share/report/LANG.tsv)\n"
+	"                      (share/report/LANG.tsv; country names:\n"
+	"                      share/report/countries.tsv)\n"
 	"  -h, --help          this text\n";
 
 struct report_lang *cmd_report_lang(const char *code)
@@ -44,10 +46,22 @@ struct report_lang *cmd_report_lang(const char *code)
 	char name[64], path[4096], err[512];
 	struct report_lang *l;
 
+	struct report_countries *cs;
+
 	snprintf(name, sizeof(name), "report/%s.tsv", code);
 	l = report_lang_load(tls_share_path(name, path, sizeof(path)), code, err, sizeof(err));
-	if (!l)
+	if (!l) {
 		fprintf(stderr, "tlsmap: the report's texts: %s\n", err);
+		return NULL;
+	}
+	cs = report_countries_load(tls_share_path(REPORT_COUNTRIES_FILE, path, sizeof(path)), code,
+				   err, sizeof(err));
+	if (!cs) {
+		fprintf(stderr, "tlsmap: the report's country names: %s\n", err);
+		report_lang_free(l);
+		return NULL;
+	}
+	report_lang_set_countries(l, cs);
 	return l;
 }
 

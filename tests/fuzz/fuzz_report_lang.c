@@ -4,7 +4,9 @@
  * share/report/LANG.tsv): the input is a language file. It must load or
  * fail with a message, never crash; a file that loads must give every key
  * a text, and writing every text with its arguments, numbers and dates in
- * that language must not crash either.
+ * that language must not crash either. The same input is then read as the
+ * country names file (share/report/countries.tsv): it loads or is refused
+ * with a message, and a file that loads answers every two-letter code.
  *
  * Built as a libFuzzer target with -Dfuzz=true (clang, ASan+UBSan);
  * otherwise replay.c's main() runs it over the seed corpus and the
@@ -16,6 +18,38 @@
 
 #include "output/report_lang.h"
 
+/* The input as countries.tsv, for Kazakh. */
+static void countries(const uint8_t *data, size_t size)
+{
+	FILE *in = fmemopen((void *)data, size, "r");
+	struct report_countries *cs;
+	char err[512] = "";
+	size_t named = 0;
+
+	if (!in)
+		return;
+	cs = report_countries_load_stream(in, "countries.tsv", "kk", err, sizeof(err));
+	fclose(in);
+	if (!cs) {
+		if (!err[0])
+			abort(); /* a refusal says why */
+		return;
+	}
+	for (char a = 'A'; a <= 'Z'; a++) {
+		for (char b = 'A'; b <= 'Z'; b++) {
+			const char cc[3] = {a, b, 0};
+			const char *name = report_countries_name(cs, cc);
+
+			if (name && !name[0])
+				abort(); /* names are never empty */
+			named += name != NULL;
+		}
+	}
+	if (named != report_countries_count(cs) || report_countries_name(cs, "K"))
+		abort();
+	report_countries_free(cs);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!size) /* fmemopen refuses a zero-size buffer */
 		return 0;
+	countries(data, size);
 	in = fmemopen((void *)data, size, "r");
 	if (!in)
 		return 0;

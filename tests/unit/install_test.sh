@@ -22,6 +22,10 @@ bin=$(find "$tmp/root" -path '*/bin/tlsmap' -type f | head -n 1)
 share=$(dirname "$bin")/../share/tlsmap
 [ -f "$share/interceptors.tsv" ] && [ -f "$share/sni-kz2019.txt" ] ||
 	bad "share files not installed next to $bin"
+# the report's words and country names (tlsmap report --lang)
+for f in en.tsv ru.tsv kk.tsv countries.tsv; do
+	cmp -s "$share/report/$f" "$TLSMAP_SRCDIR/share/report/$f" || bad "share/report/$f not installed"
+done
 
 # from elsewhere, with nothing in the environment to point at the files
 cd /
@@ -32,6 +36,10 @@ want=$(grep -c '^[^#]' "$TLSMAP_SRCDIR/share/interceptors.tsv" || true)
 	bad "interceptors list from the installed share/: $n lines, the list has $want entries"
 out=$(run scan 198.18.0.1 -p 443 --dry-run --allow-reserved 2>&1) || bad "scan --dry-run: $out"
 grep -q '^snis=37$' <<<"$out" || bad "default SNI list not read from the installed share/: $out"
+# the report in Kazakh from the installed words and country names
+"$TLSMAP_BUILDDIR/tests/unit/output_gen_lab" "$tmp/lab.tlsmap" >/dev/null 2>&1 || bad "output_gen_lab"
+out=$(run report --lang kk --map /nonexistent -o "$tmp/kk.html" "$tmp/lab.tlsmap" 2>&1) || bad "report --lang kk: $out"
+grep -q 'Қазақстан (KZ)' "$tmp/kk.html" || bad "report --lang kk: no Қазақстан (KZ) from the installed countries.tsv"
 
 # the data directory: <prefix>/share/tlsmap/data, found at run time
 mkdir -p "$share/data/geo"

@@ -6,8 +6,14 @@
  * its key takes, each used; share/report holds no other language file;
  * broken files are refused with file, line and reason; numbers and dates
  * come out as each language writes them (1,234.5 and 2026-01-05 in
- * English; 1 234,5 and 05.01.2026 in Russian and Kazakh).
+ * English; 1 234,5 and 05.01.2026 in Russian and Kazakh). The country
+ * names (share/report/countries.tsv) load for every language: each code two
+ * capital letters, once, with a name in every language (the loader's rules,
+ * each shown refused); every ISO 3166-1 code and every code of the map
+ * (data/map/world.tsv, when present) has one; Kazakhstan is Қазақстан in
+ * Kazakh and Казахстан in Russian.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +82,8 @@ static void check_all_languages(void)
 		size_t len = strlen(de->d_name);
 		char code[16];
 
-		if (len < 5 || strcmp(de->d_name + len - 4, ".tsv"))
+		if (len < 5 || strcmp(de->d_name + len - 4, ".tsv") ||
+		    !strcmp(de->d_name, "countries.tsv"))
 			continue;
 		snprintf(code, sizeof(code), "%.*s", (int)(len - 4), de->d_name);
 		EXPECT(report_lang_known(code), "share/report/%s is no language of --lang",
@@ -137,6 +144,202 @@ out:
 	report_lang_free(kk);
 }
 
+static struct report_countries *load_countries(const char *code, char *err, size_t len)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/countries.tsv", dir);
+	return report_countries_load(path, code, err, len);
+}
+
+/* countries.tsv with @edit applied (sed expression): refused with @want and the line. */
+static void countries_refused(const char *edit, const char *want)
+{
+	char path[] = "/tmp/tlsmap-countries-XXXXXX", cmd[8400], err[512] = "";
+	int fd = mkstemp(path);
+	struct report_countries *cs;
+
+	if (fd < 0) {
+		CHECK(fd >= 0);
+		return;
+	}
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "sed -e '%s' %s/countries.tsv > %s", edit, dir, path);
+	CHECK(system(cmd) == 0);
+	cs = report_countries_load(path, "kk", err, sizeof(err));
+	/* "path:line: why", or "path: why" for what the whole file lacks */
+	EXPECT(!cs && strstr(err, want) && strncmp(err, path, strlen(path)) == 0 &&
+		       (err[strlen(path)] == ':' &&
+			(isdigit((unsigned char)err[strlen(path) + 1]) ||
+			 !strcmp(want, ": no header line") || !strcmp(want, ": names no country"))),
+	       "sed '%s': refused with '%s', got '%s'", edit, want, cs ? "(loaded)" : err);
+	report_countries_free(cs);
+	remove(path);
+}
+
+/* Lines of countries.tsv that name a country (not comments, not the header). */
+static size_t countries_lines(void)
+{
+	char path[4200], line[4200];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/countries.tsv", dir);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	while (f && fgets(line, sizeof(line), f))
+		n += line[0] != '#' && line[0] != '\n' && strncmp(line, "cc\t", 3) != 0;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * Every code of @path (the code before the first TAB of each line; #
+ * comments and the map's viewBox and outline lines aside) has a name in
+ * @cs; skipped, saying why, when there is no such file.
+ */
+static void check_codes_in(const struct report_countries *cs, const char *lang, const char *path,
+			   const char *absent)
+{
+	char line[8192];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		printf("skip: %s: %s\n", path, absent);
+		return;
+	}
+	/* lines too long for @line continue into the next fgets: only a line's start counts */
+	for (bool start = true; fgets(line, sizeof(line), f); start = strchr(line, '\n') != NULL) {
+		char cc[4];
+
+		if (!start || line[0] == '#' || !strncmp(line, "viewBox\t", 8) ||
+		    !strncmp(line, "outline\t", 8) || !strchr(line, '\t'))
+			continue;
+		snprintf(cc, sizeof(cc), "%.*s", (int)(strchr(line, '\t') - line), line);
+		EXPECT(report_countries_name(cs, cc) != NULL,
+		       "%s: code %s of %s has no name in countries.tsv", lang, cc, path);
+		n++;
+	}
+	fclose(f);
+	EXPECT(n > 100, "%s: only %zu countries", path, n);
+}
+
+static void check_countries(void)
+{
+	static const char *const kz[][2] = {
+		{"en", "Kazakhstan"}, {"ru", "Казахстан"}, {"kk", "Қазақстан"}};
+	static const char *const iso_sample[] = {"AD", "AQ", "BQ", "CW", "KZ", "RU",
+						 "SS", "SX", "UM", "US", "XK", "ZW"};
+	char err[512];
+	size_t lines = countries_lines();
+	struct report_countries *en = load_countries("en", err, sizeof(err));
+
+	EXPECT(en != NULL, "countries.tsv for en: %s", en ? "" : err);
+	EXPECT(lines >= 249, "countries.tsv names %zu countries, ISO 3166-1 has 249", lines);
+	for (size_t i = 0; report_langs[i]; i++) {
+		struct report_countries *cs = load_countries(report_langs[i], err, sizeof(err));
+		size_t named = 0, translated = 0;
+
+		EXPECT(cs != NULL, "countries.tsv for %s: %s", report_langs[i], cs ? "" : err);
+		if (!cs || !en)
+			goto next;
+		/* every line a country: each code once, each a name in this language */
+		CHECK_EQ_U64(report_countries_count(cs), lines);
+		for (char a = 'A'; a <= 'Z'; a++) {
+			for (char b = 'A'; b <= 'Z'; b++) {
+				const char cc[3] = {a, b, 0};
+				const char *name = report_countries_name(cs, cc);
+
+				if (!name)
+					continue;
+				named++;
+				CHECK(name[0] != '\0');
+				translated += strcmp(name, report_countries_name(en, cc)) != 0;
+			}
+		}
+		CHECK_EQ_U64(named, lines);
+		if (strcmp(report_langs[i], "en"))
+			EXPECT(translated > named / 2, "%s: %zu of %zu names differ from English",
+			       report_langs[i], translated, named);
+		for (size_t k = 0; k < sizeof(iso_sample) / sizeof(iso_sample[0]); k++)
+			EXPECT(report_countries_name(cs, iso_sample[k]), "%s: no name for %s",
+			       report_langs[i], iso_sample[k]);
+		for (size_t k = 0; k < sizeof(kz) / sizeof(kz[0]); k++)
+			if (!strcmp(kz[k][0], report_langs[i]))
+				EXPECT(!strcmp(report_countries_name(cs, "KZ"), kz[k][1]),
+				       "%s: KZ is '%s', expected '%s'", report_langs[i],
+				       report_countries_name(cs, "KZ"), kz[k][1]);
+		/* no name for what is not a code */
+		CHECK(!report_countries_name(cs, "kz") && !report_countries_name(cs, "KZX") &&
+		      !report_countries_name(cs, "K") && !report_countries_name(cs, "") &&
+		      !report_countries_name(cs, "??") && !report_countries_name(cs, NULL));
+		if (i == 0) { /* the same codes in every language: one language is enough */
+			const char *data = getenv("TLSMAP_DATA");
+			char map[4200];
+
+			snprintf(map, sizeof(map), "%s/map/world.tsv",
+				 data && *data ? data : "data");
+			check_codes_in(cs, report_langs[i], map,
+				       "no map file (scripts/bootstrap makes it), its codes not "
+				       "checked");
+			/* tzdata's list of ISO 3166-1 codes, where installed */
+			check_codes_in(cs, report_langs[i], "/usr/share/zoneinfo/iso3166.tab",
+				       "no tzdata, the ISO 3166-1 list not checked");
+		}
+	next:
+		report_countries_free(cs);
+	}
+	report_countries_free(en);
+	/* a language takes its names; rl_country falls back to nothing without them */
+	{
+		struct report_lang *l = load("kk", err, sizeof(err));
+		struct report_countries *cs = load_countries("kk", err, sizeof(err));
+
+		if (l && cs) {
+			CHECK(rl_country(l, "KZ") == NULL);
+			report_lang_set_countries(l, cs);
+			cs = NULL;
+			EXPECT(rl_country(l, "KZ") && !strcmp(rl_country(l, "KZ"), "Қазақстан"),
+			       "rl_country(kk, KZ)");
+			CHECK(rl_country(l, "QQ") == NULL);
+			/* replacing them frees the old ones (ASan would see a leak) */
+			report_lang_set_countries(l, load_countries("ru", err, sizeof(err)));
+			EXPECT(rl_country(l, "KZ") && !strcmp(rl_country(l, "KZ"), "Казахстан"),
+			       "rl_country after replacing the names");
+		} else {
+			CHECK(l && cs);
+		}
+		report_countries_free(cs);
+		report_lang_free(l);
+	}
+	countries_refused("s/^KZ\t/kz\t/", ": not a country code of two capital letters: kz");
+	countries_refused("s/^KZ\t/KZX\t/", ": not a country code of two capital letters: KZX");
+	countries_refused("s/^KZ\t/\t/", ": not a country code of two capital letters: ");
+	countries_refused("$a\\\nKZ\tx\ty\tz", ": code given twice: KZ");
+	countries_refused("s/^KZ\t\\([^\t]*\\)\t[^\t]*\t/KZ\t\\1\t\t/",
+			  ": an empty name in the column: ru");
+	countries_refused("s/^KZ\t.*/KZ\tKazakhstan\tКазахстан\t/",
+			  ": an empty name in the column: kk");
+	countries_refused("s/^KZ\tKazakhstan/KZ\tKazakhstan /",
+			  ": a name with a space at either end in the column: en");
+	countries_refused("s/^KZ\t.*/KZ\tKazakhstan\tКазахстан/",
+			  ": not one field per column of the header");
+	countries_refused("s/^KZ\t.*/&\tx/", ": not one field per column of the header");
+	countries_refused("s/^KZ\tKazakhstan/KZ\tKazakh\xffstan/", ": not UTF-8");
+	countries_refused("s/^KZ\tKazakhstan/KZ\tKazakh\x01stan/", ": a control character");
+	countries_refused("s/^cc\t.*/cc\ten\tru/", ": no column for the language: kk");
+	countries_refused("s/^cc\t.*/cc\ten\tru\tkk\tde/",
+			  ": a column for no language of --lang: de");
+	countries_refused("s/^cc\t.*/cc\ten\tru\tru/", ": a language column given twice: ru");
+	countries_refused("s/^cc\t/code\t/", ": the first line is not the header");
+	countries_refused("s/^KZ\t.*/&\tx\tx\tx\tx\tx\tx\tx\tx\tx\tx\tx\tx\tx/",
+			  ": too many columns");
+	countries_refused("/^[^#]/d", ": no header line");
+	countries_refused("/^[A-Z][A-Z]\t/d", ": names no country");
+}
+
 int main(void)
 {
 	const char *src = getenv("TLSMAP_SRCDIR");
@@ -145,6 +348,7 @@ int main(void)
 	check_all_languages();
 	check_refused();
 	check_formats();
+	check_countries();
 	printf("report languages: %s\n", failures ? "FAIL" : "ok");
 	return failures != 0;
 }

@@ -35,7 +35,7 @@ grep -q '<svg class="map"' "$H" && ok "inline SVG map" || bad "no svg"
 grep -q '<path fill="#990000" d="M60 10' "$H" && ok "KZ coloured as over 50%" || bad "KZ colour"
 grep -q '<path fill="#cfe8d5" d="M45 10' "$H" && ok "DE coloured as 0%" || bad "DE colour"
 grep -q '<path fill="#e3e3e3" d="M42 12' "$H" && ok "FR not measured" || bad "FR colour"
-grep -q 'Measured but too small for this map: RU' "$H" && ok "RU (absent from map) listed" || bad "RU note"
+grep -q 'Measured but too small for this map: Russia (RU): ' "$H" && ok "RU (absent from map) listed" || bad "RU note"
 grep -q '<td>Kazakhstan (KZ)</td><td class="n">12</td><td class="n">11</td><td class="n">8</td><td class="n">72.7%' "$H" && ok "KZ row" || bad "KZ row"
 grep -q 'Qaznet Trust Network</td><td class="n">8</td><td>Kazakhstan (KZ) (8)</td><td>www.facebook.com (8), www.google.com (8)' "$H" && ok "issuer row with domains" || bad "issuer row"
 grep -q 'AS9198 JSC Kazakhtelecom' "$H" && ok "ASN breakdown" || bad "ASN"
@@ -71,7 +71,8 @@ grep -q '<tr class="hit"><td>2026-01-05</td><td>lab</td><td class="n">11</td><td
 	ok "KZ timeline: 8 -> 3 of 11 with Wilson intervals" || bad "KZ timeline rows"
 grep -q '<li>Hosts no longer intercepted: 198.18.1.3, 198.18.1.4, 198.18.1.5, 198.18.1.6, 198.18.1.7</li>' "$S" &&
 	ok "changes since the previous scan: the 5 hosts that stopped" || bad "host changes"
-grep -q 'No interception seen in any of the scans: Germany (DE), United States of America (US).' "$S" && ok "countries never intercepted listed once" || bad "never list"
+# names from share/report/countries.tsv before the map's ("United States of America")
+grep -q 'No interception seen in any of the scans: Germany (DE), United States (US).' "$S" && ok "countries never intercepted listed once" || bad "never list"
 ! grep -q '<h3>Germany' "$S" && ok "no timeline for countries never intercepted" || bad "DE timeline"
 grep -q '<section id="vantages">' "$S" && grep -q '<th>Country</th><th>lab</th><th>outside</th>' "$S" &&
 	grep -q '<td>Kazakhstan (KZ)</td><td>27.3% (95%: 9.7% to 56.6%), 3 of 11 hosts</td><td>0.0% (95%: 0.0% to 25.9%), 0 of 11 hosts</td>' "$S" &&
@@ -108,6 +109,34 @@ done
 grep -q 'Изменения во времени' "$T/ru.html" && grep -q '72,7' "$T/ru.html" && grep -q '05.01.2026' "$T/ru.html" && ok "ru: words, decimal comma, dd.mm.yyyy" || bad "ru formatting"
 grep -q 'Уақыт бойынша өзгерістер' "$T/kk.html" && grep -q '72,7' "$T/kk.html" && grep -q '12.01.2026' "$T/kk.html" && ok "kk: words, decimal comma, dd.mm.yyyy" || bad "kk formatting"
 ! grep -q 'Change over time\|Per country' "$T/ru.html" "$T/kk.html" && ok "ru, kk: no English headings left" || bad "English in ru/kk"
+# country names in the page's language (share/report/countries.tsv): the
+# tables, the map's tooltips, the timeline's headings and chart titles
+for want in "en:Kazakhstan:Germany" "ru:Казахстан:Германия" "kk:Қазақстан:Германия"; do
+	IFS=: read -r l kz de <<<"$want"
+	sed 's/ data-label="[^"]*"//g' "$T/$l.html" >"$T/$l.plain"
+	grep -q "<td>$kz (KZ)</td><td class=\"n\">12</td>" "$T/$l.plain" && grep -q "<title>$kz: " "$T/$l.plain" &&
+		grep -q "<h3>$kz (KZ)</h3>" "$T/$l.plain" && grep -q ": $kz (KZ)</title>" "$T/$l.plain" &&
+		grep -q "$de (DE)" "$T/$l.plain" && ok "$l: $kz (KZ) in table, map, timeline, chart; $de (DE)" ||
+		bad "$l: country names"
+done
+! grep -q 'Kazakhstan' "$T/ru.html" "$T/kk.html" && ! grep -q 'Казахстан\|Қазақстан' "$T/en.html" &&
+	ok "ru, kk: no English country name; en: no translated one" || bad "country names mixed"
+"$BIN" report --lang kk --map "$T/map.tsv" -o "$T/kk1.html" "$T/lab.tlsmap" 2>"$T/err" || bad "--lang kk: $(cat "$T/err")"
+grep -q 'Ресей (RU): ' "$T/kk1.html" && ok "kk: a country too small for the map named in Kazakh" || bad "kk: RU under the map"
+# share/ with a country file that lacks KZ: the map's (English) name, then
+# the code; a broken file: refused, naming its file and line
+cp -r "$TLSMAP_SRCDIR/share" "$T/share"
+grep -v '^KZ' "$TLSMAP_SRCDIR/share/report/countries.tsv" >"$T/share/report/countries.tsv"
+TLSMAP_SHARE=$T/share "$BIN" report --lang kk --map "$T/map.tsv" -o "$T/kz.html" "$T/lab.tlsmap" 2>"$T/err" &&
+	grep -q '>Kazakhstan (KZ)</td>' "$T/kz.html" && ok "kk: a code countries.tsv lacks: the map's name" || bad "fallback to the map's name"
+TLSMAP_SHARE=$T/share "$BIN" report --lang kk --map /nonexistent -o "$T/kz2.html" "$T/lab.tlsmap" 2>"$T/err" &&
+	sed 's/ data-label="[^"]*"//g' "$T/kz2.html" | grep -q '<td>KZ</td>' && grep -q '<td>Ресей (RU)</td>' <(sed 's/ data-label="[^"]*"//g' "$T/kz2.html") &&
+	ok "kk without a map: the code when nothing names it" || bad "fallback to the code"
+printf 'KZ\tKazakhstan\t\tҚазақстан\n' >>"$T/share/report/countries.tsv"
+n=$(grep -c '' "$T/share/report/countries.tsv")
+out=$(TLSMAP_SHARE=$T/share "$BIN" report --lang ru -o "$T/bad.html" "$T/lab.tlsmap" 2>&1); rc=$?
+[ $rc != 0 ] && [[ $out == *"share/report/countries.tsv:$n: an empty name in the column: ru"* ]] && [ ! -e "$T/bad.html" ] &&
+	ok "a broken countries.tsv: refused with file and line" || bad "broken countries.tsv: rc=$rc $out"
 out=$("$BIN" report --lang de -o "$T/de.html" "$T/w1.tlsmap" 2>&1); rc=$?
 [ $rc = 2 ] && [[ $out == *"'de'"* ]] && [ ! -e "$T/de.html" ] && ok "--lang de: exit 2 naming it" || bad "--lang de: rc=$rc $out"
 test_done
