@@ -132,6 +132,12 @@ outcomes() { # PREFIX3 LOW HIGH CONTROL(true|false)
 		select((.probe.isControl // false) == $ctl and (.probe.secondControl // false | not)) |
 		.probe.tls' "$tmp/p.jsonl" | sort | uniq -c
 }
+noip=$(jq -c 'select(.ipText == null)' "$tmp/p.jsonl" | head -3)
+if [ -z "$noip" ]; then
+	echo "PASS every probe record has its address"
+else
+	echo "FAIL probe records without an address: $noip"; fail=1
+fi
 # on a failure: the records of the block's first 3 addresses without a
 # captured chain in their first control or test probe
 show_records() { # PREFIX3 LOW HIGH
@@ -167,7 +173,7 @@ kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; rpid=''
 cat "$tmp/raw.log" # dropped=: frames the raw hosts' socket lost (the harness's, not the scanner's)
 # every address whose SYN-ACK the sweep saw has its control probe (a SYN-ACK
 # lost on the loaded veth makes no target: that is the sweep's, not the budget's)
-n=$(jq -r 'select(.probe.isControl) | .ipText' "$tmp/p.jsonl" | sort -u | wc -l)
+n=$(jq -r 'select(.probe.isControl and .ipText) | .ipText' "$tmp/p.jsonl" | sort -u | wc -l)
 synack=$(sed -n 's/^tlsmap scan: sent=.* synack=\([0-9]*\).*/\1/p' "$tmp/scan.log")
 rst=$(sed -n 's/^tlsmap scan: sent=.* rst=\([0-9]*\).*/\1/p' "$tmp/scan.log")
 listening=$((1024 + 1024 + 512 * 3 + 128 + 128 + 128 + 64 + 64))
