@@ -1712,19 +1712,12 @@ static void sweep_closed(struct tls_worker *w, uint32_t ip_be, uint16_t port_be,
 static void tls_rx(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns)
 {
 	struct tls_worker *w = wctx;
-	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
 	tcp_rx(w->tcp, frame, len, now_ns);
-	if (t0)
-		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
 }
 
 static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
 {
-	struct tls_worker *w = wctx;
-	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
-	sweep_closed(w, ip_be, port_be, now_ns);
-	if (t0)
-		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
+	sweep_closed(wctx, ip_be, port_be, now_ns);
 }
 
 static bool can_connect(const struct tls_worker *w)
@@ -1892,14 +1885,11 @@ static void poll_work(struct tls_worker *w, uint64_t now)
 static void tls_poll(void *wctx, uint64_t now)
 {
 	struct tls_worker *w = wctx;
-	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
 
 	w->allow = rate_take(&w->rate, now, LAUNCH_PER_POLL);
 	poll_work(w, now);
 	rate_return(&w->rate, w->allow);
 	w->allow = 0;
-	if (t0)
-		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
 }
 
 static bool tls_idle(void *wctx)
