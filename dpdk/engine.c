@@ -67,7 +67,7 @@ enum ev_kind { EV_RX = 0, EV_OPEN = 1, EV_CLOSED = 2, EV_ICMP = 3 };
 
 struct lcore_stats {
 	uint64_t sent, tx_frames, tx_dropped, rx, synack, rst, dup, invalid, other, dispatched,
-		ring_full, arp_replies;
+		ring_full, arp_replies, idle_ns;
 };
 
 struct eng_worker {
@@ -916,16 +916,38 @@ static void worker_finish(struct eng_worker *w)
 		w->e->ops->worker_fini(w->wctx);
 }
 
-static void nap(unsigned *idle, bool busy)
+/* True when it slept. */
+static bool nap(unsigned *idle, bool busy)
 {
 	if (busy) {
 		*idle = 0;
-		return;
+		return false;
 	}
 	if (++*idle >= IDLE_SPINS) {
 		*idle = IDLE_SPINS / 2;
 		usleep(NAP_US);
+		return true;
 	}
+	return false;
+}
+
+/*
+ * An RX or worker loop's idle time (eng_stats.idle_ns): the iterations that
+ * found nothing to do, timed by the clock each iteration reads anyway (from
+ * its start to the next one's), naps left out (not time on a CPU). The
+ * loop calls idle_account() at the top of each iteration with its @now,
+ * and idle_next() at the end: @since is 0 unless the iteration was idle
+ * and did not nap.
+ */
+static void idle_account(struct lcore_stats *st, uint64_t since, uint64_t now)
+{
+	if (since && now > since)
+		CNT_ADD(st->idle_ns, now - since);
+}
+
+static uint64_t idle_next(unsigned *idle, bool busy, uint64_t now)
+{
+	return nap(idle, busy) || busy ? 0 : now;
 }
 
 static int rx_main(void *arg)
@@ -933,11 +955,13 @@ static int rx_main(void *arg)
 	struct eng *e = arg;
 	struct rte_mbuf *pkts[BURST];
 	unsigned idle = 0;
+	uint64_t idle_since = 0;
 
 	if (e->inline_worker)
 		worker_start(&e->workers[0]);
 	while (!stop_requested()) {
 		uint64_t now = eng_now_ns(e);
+		idle_account(&e->rx.self.st, idle_since, now);
 		unsigned n = rte_eth_rx_burst(e->port, 0, pkts, BURST);
 		unsigned work = n;
 		if (n)
@@ -945,7 +969,7 @@ static int rx_main(void *arg)
 		work += flush_frames(&e->rx.self);
 		if (e->inline_worker)
 			work += worker_step(&e->workers[0], now);
-		nap(&idle, work != 0);
+		idle_since = idle_next(&idle, work != 0, now);
 	}
 	if (e->inline_worker)
 		worker_finish(&e->workers[0]);
@@ -958,10 +982,14 @@ static int worker_main(void *arg)
 	struct eng_worker *w = arg;
 
 	unsigned idle = 0;
+	uint64_t idle_since = 0;
 
 	worker_start(w);
-	while (!stop_requested())
-		nap(&idle, worker_step(w, eng_now_ns(w->e)) != 0);
+	while (!stop_requested()) {
+		uint64_t now = eng_now_ns(w->e);
+		idle_account(&w->st, idle_since, now);
+		idle_since = idle_next(&idle, worker_step(w, now) != 0, now);
+	}
 	worker_finish(w);
 	return 0;
 }
@@ -1130,6 +1158,7 @@ void eng_stats(const struct eng *e, struct eng_stats *o)
 		o->dispatched += CNT_GET(s->dispatched);
 		o->ring_full += CNT_GET(s->ring_full);
 		o->arp_replies += CNT_GET(s->arp_replies);
+		o->idle_ns += CNT_GET(s->idle_ns);
 	}
 	if (e->sweep_first_ns)
 		o->sweep_s = (double)(e->sweep_last_ns - e->sweep_first_ns) / 1e9;

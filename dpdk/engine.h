@@ -151,6 +151,8 @@ struct eng_stats {
 	uint64_t ring_full;   /* RX->worker ring full: event dropped */
 	uint64_t arp_replies; /* ARP requests for --source-ip answered */
 	uint64_t nic_missed;  /* imissed + rx_nombuf from the port */
+	uint64_t idle_ns;     /* RX and worker loops' iterations that found nothing to do
+			       * (clock time, naps excluded; the TX lcore's not counted) */
 	double sweep_s;	      /* first SYN to last SYN handed to the PMD (0 until done) */
 };
 

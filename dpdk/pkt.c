@@ -138,18 +138,54 @@ void pkt_cookie_key_from_seed(uint64_t seed, uint8_t key[16])
 	}
 }
 
+/*
+ * RFC 1071 4.1 and 2(C): 32-bit words summed into 64 bits (two per 8-byte
+ * load, no carry to track below 2^32 words), then folded to 16 bits. A
+ * 32-bit memory-order word is two 16-bit memory-order words at even
+ * offsets, and 2^16 = 1 modulo 0xffff, so the folded sum is the 16-bit sum
+ * of the words. The result is 0 only when every byte is 0, as the word by
+ * word sum it replaces (the finished checksum is unchanged); it is at most
+ * 0xffff, so callers may add a few of them in 32 bits before pkt_fold().
+ */
 uint32_t pkt_sum16(const void *p, unsigned len)
 {
 	const uint8_t *b = p;
-	uint32_t s = 0;
+	uint64_t s = 0, w;
+	uint32_t h;
 
-	for (unsigned i = 0; i + 1 < len; i += 2)
-		s += pkt_load16(b + i);
-	if (len & 1) {
-		uint8_t last[2] = {b[len - 1], 0};
+	for (; len >= 32; b += 32, len -= 32) {
+		uint64_t a0, a1, a2, a3;
+		memcpy(&a0, b, 8);
+		memcpy(&a1, b + 8, 8);
+		memcpy(&a2, b + 16, 8);
+		memcpy(&a3, b + 24, 8);
+		s += (a0 & 0xffffffffu) + (a0 >> 32) + (a1 & 0xffffffffu) + (a1 >> 32);
+		s += (a2 & 0xffffffffu) + (a2 >> 32) + (a3 & 0xffffffffu) + (a3 >> 32);
+	}
+	for (; len >= 8; b += 8, len -= 8) {
+		memcpy(&w, b, 8);
+		s += (w & 0xffffffffu) + (w >> 32);
+	}
+	if (len >= 4) {
+		memcpy(&h, b, 4);
+		s += h;
+		b += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		s += pkt_load16(b);
+		b += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint8_t last[2] = {b[0], 0};
 		s += pkt_load16(last);
 	}
-	return s;
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
 }
 
 uint16_t pkt_csum(const void *p, unsigned len)

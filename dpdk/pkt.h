@@ -140,7 +140,8 @@ static inline uint16_t pkt_fold(uint32_t s)
 	return (uint16_t)s;
 }
 
-/* Raw (memory-order) 16-bit ones' complement sum of @len bytes (even). */
+/* Raw (memory-order) 16-bit ones' complement sum of @len bytes (any parity: an odd
+ * last byte is padded with a zero), folded: at most 0xffff, 0 only for all-zero bytes. */
 uint32_t pkt_sum16(const void *p, unsigned len);
 /* Internet checksum of @len bytes (any parity), ready to store raw. */
 uint16_t pkt_csum(const void *p, unsigned len);

@@ -95,6 +95,7 @@ struct tcp_conn {
 	uint64_t wait_since_ns; /* CF_RX_WAIT: waiting since */
 	uint64_t waited_ns;	/* time spent waiting for buffer, in all */
 	uint32_t tw_prev, tw_next;
+	uint32_t flow_h; /* flow_hash() of the 4-tuple: the index slot it starts from */
 	uint32_t ack_next;
 	uint32_t ooo_head;
 	uint32_t ip_be;
@@ -231,10 +232,12 @@ static void send_seg(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, uint
 
 /* ---- index (open addressing on the 4-tuple) ---- */
 
-static uint32_t index_find(const struct tcp_table *t, uint32_t ip_be, uint16_t dport_be,
-			   uint16_t sport_be, uint32_t *pos_out)
+/* The 4-tuple's slot, from its flow_hash() @h (or NONE, and in *pos_out the
+ * empty slot where it would go). */
+static uint32_t index_find_h(const struct tcp_table *t, uint32_t h, uint32_t ip_be,
+			     uint16_t dport_be, uint16_t sport_be, uint32_t *pos_out)
 {
-	uint32_t pos = flow_hash(t, ip_be, dport_be, sport_be) & t->index_mask;
+	uint32_t pos = h & t->index_mask;
 	for (;;) {
 		uint32_t v = t->index[pos];
 		if (v == 0) {
@@ -249,6 +252,26 @@ static uint32_t index_find(const struct tcp_table *t, uint32_t ip_be, uint16_t d
 			return v - 1;
 		}
 		pos = (pos + 1) & t->index_mask;
+	}
+}
+
+static uint32_t index_find(const struct tcp_table *t, uint32_t ip_be, uint16_t dport_be,
+			   uint16_t sport_be, uint32_t *pos_out)
+{
+	return index_find_h(t, flow_hash(t, ip_be, dport_be, sport_be), ip_be, dport_be, sport_be,
+			    pos_out);
+}
+
+/* Where connection @c's entry is, found from its stored hash without
+ * hashing again (NONE if absent, which only a bug would make). */
+static uint32_t index_pos_of(const struct tcp_table *t, const struct tcp_conn *c)
+{
+	uint32_t v = (uint32_t)(c - t->conns) + 1;
+	for (uint32_t pos = c->flow_h & t->index_mask;; pos = (pos + 1) & t->index_mask) {
+		if (t->index[pos] == v)
+			return pos;
+		if (t->index[pos] == 0)
+			return NONE;
 	}
 }
 
@@ -272,8 +295,7 @@ static void index_remove(struct tcp_table *t, uint32_t pos)
 		uint32_t v = t->index[i];
 		if (v == 0)
 			break;
-		const struct tcp_conn *c = &t->conns[v - 1];
-		uint32_t home = flow_hash(t, c->ip_be, c->dport_be, c->sport_be) & t->index_mask;
+		uint32_t home = t->conns[v - 1].flow_h & t->index_mask;
 		/* move v into the hole unless its home lies cyclically in (hole, i] */
 		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
 		if (!stays) {
@@ -394,7 +416,7 @@ static void conn_close(struct tcp_table *t, struct tcp_conn *c, int outcome, boo
 					    .retransmits = c->retx,
 					    .bytes_in = c->bytes_in,
 					    .sport_be = c->sport_be};
-	if (index_find(t, c->ip_be, c->dport_be, c->sport_be, &pos) != NONE)
+	if ((pos = index_pos_of(t, c)) != NONE)
 		index_remove(t, pos);
 	c->state = ST_FREE;
 	c->tw_next = t->free_head;
@@ -416,6 +438,7 @@ int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_b
 {
 	uint32_t range = (uint32_t)(t->cfg.l2.sport_hi - t->cfg.l2.sport_lo) + 1u;
 	uint16_t sport_be = 0;
+	uint32_t fh = 0, pos = 0;
 	bool found = false;
 
 	if (t->free_head == NONE) {
@@ -435,12 +458,13 @@ int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_b
 					    (uint64_t)dst_ip_be << 16 | dst_port_be, t->port_ctr++);
 		uint16_t sport = (uint16_t)(t->cfg.l2.sport_lo + (uint32_t)(h % range));
 		sport_be = (uint16_t)(sport >> 8 | sport << 8);
-		found = index_find(t, dst_ip_be, dst_port_be, sport_be, NULL) == NONE;
+		fh = flow_hash(t, dst_ip_be, dst_port_be, sport_be);
+		found = index_find_h(t, fh, dst_ip_be, dst_port_be, sport_be, &pos) == NONE;
 	}
 	if (!found)
 		return -EADDRINUSE;
 
-	uint32_t idx = t->free_head, pos;
+	uint32_t idx = t->free_head;
 	struct tcp_conn *c = &t->conns[idx];
 	t->free_head = c->tw_next;
 	memset(c, 0, sizeof(*c));
@@ -449,6 +473,7 @@ int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_b
 	c->ip_be = dst_ip_be;
 	c->dport_be = dst_port_be;
 	c->sport_be = sport_be;
+	c->flow_h = fh;
 	c->iss = make_iss(t, dst_ip_be, dst_port_be, sport_be);
 	c->snd_una = c->snd_nxt = c->iss;
 	c->state = ST_SYN_SENT;
@@ -459,8 +484,7 @@ int tcp_connect_ttl(struct tcp_table *t, uint32_t dst_ip_be, uint16_t dst_port_b
 	c->rto_ms = (uint32_t)(t->cfg.syn_rto_ns / 1000000u);
 	c->rto_at_ns = now_ns + t->cfg.syn_rto_ns;
 	c->tries = 1;
-	index_find(t, dst_ip_be, dst_port_be, sport_be, &pos);
-	t->index[pos] = idx + 1;
+	t->index[pos] = idx + 1; /* the empty slot the last index_find_h() found */
 	t->active++;
 	t->st.connects++;
 	t->st.syn_sent++;

@@ -29,6 +29,7 @@
  * memory without deciding any probe's outcome.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -336,22 +337,27 @@ static void probe_chain(const struct tls_probe *p, struct chain_view *cv)
 	}
 }
 
-/* Keep the host's control chain (copies: the probe's buffer goes). */
+/* Keep the host's control chain (copies: the probe's buffer goes), in one
+ * allocation: the struct, then the parsed certificates, then the DERs. */
 static void keep_control_chain(struct tls_host *h, const struct chain_facts *cf)
 {
-	struct ctrl_chain *cc = calloc(1, sizeof(*cc));
+	static_assert(_Alignof(struct x509_cert) <= _Alignof(struct ctrl_chain),
+		      "the parsed certificates follow the struct");
+	size_t n = cf->n ? cf->n : 1,
+	       head = sizeof(struct ctrl_chain) + n * sizeof(struct x509_cert);
+	size_t size = head;
+	for (size_t i = 0; i < cf->n; i++)
+		size += cf->len[i];
+	struct ctrl_chain *cc = malloc(size);
 	if (!cc)
 		return;
-	cc->x509 = calloc(cf->n ? cf->n : 1, sizeof(*cc->x509));
-	if (!cc->x509) {
-		free(cc);
-		return;
-	}
+	memset(cc, 0, head); /* the DERs are copied over */
+	cc->x509 = (struct x509_cert *)(cc + 1);
+	uint8_t *der = (uint8_t *)(cc->x509 + n);
 	h->ctrl = cc;
 	for (size_t i = 0; i < cf->n; i++) {
-		cc->der[i] = malloc(cf->len[i]);
-		if (!cc->der[i])
-			break;
+		cc->der[i] = der;
+		der += cf->len[i];
 		memcpy(cc->der[i], cf->der[i], cf->len[i]);
 		cc->len[i] = cf->len[i];
 		cc->parsed_ok[i] = cf->vc[i].parsed != NULL;
@@ -366,12 +372,7 @@ static void keep_control_chain(struct tls_host *h, const struct chain_facts *cf)
 
 static void free_control_chain(struct tls_host *h)
 {
-	if (!h->ctrl)
-		return;
-	for (unsigned i = 0; i < h->ctrl->n; i++)
-		free(h->ctrl->der[i]);
-	free(h->ctrl->x509);
-	free(h->ctrl);
+	free(h->ctrl); /* one allocation (keep_control_chain) */
 	h->ctrl = NULL;
 }
 
@@ -1712,19 +1713,12 @@ static void sweep_closed(struct tls_worker *w, uint32_t ip_be, uint16_t port_be,
 static void tls_rx(void *wctx, const uint8_t *frame, uint16_t len, uint64_t now_ns)
 {
 	struct tls_worker *w = wctx;
-	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
 	tcp_rx(w->tcp, frame, len, now_ns);
-	if (t0)
-		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
 }
 
 static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint64_t now_ns)
 {
-	struct tls_worker *w = wctx;
-	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
-	sweep_closed(w, ip_be, port_be, now_ns);
-	if (t0)
-		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
+	sweep_closed(wctx, ip_be, port_be, now_ns);
 }
 
 static bool can_connect(const struct tls_worker *w)
@@ -1892,14 +1886,11 @@ static void poll_work(struct tls_worker *w, uint64_t now)
 static void tls_poll(void *wctx, uint64_t now)
 {
 	struct tls_worker *w = wctx;
-	uint64_t t0 = w->st->profile ? tls_prof_now() : 0;
 
 	w->allow = rate_take(&w->rate, now, LAUNCH_PER_POLL);
 	poll_work(w, now);
 	rate_return(&w->rate, w->allow);
 	w->allow = 0;
-	if (t0)
-		w->prof[PROF_HOOKS] += tls_prof_now() - t0;
 }
 
 static bool tls_idle(void *wctx)

@@ -3,7 +3,10 @@
  * A bump arena for the TLS stage's writer items: the Probe message, its
  * strings and the DER copies that the Certificate records (scanner/
  * cert_record.h) borrow live in one arena, freed as a whole when the
- * writer thread releases the item.
+ * writer thread releases the item. The arena and its first chunk are one
+ * allocation (FIRST_CAP bytes, what a Probe with cached certificates
+ * needs): one malloc per item on the worker and one free on the writer,
+ * which takes the worker's malloc arena lock, instead of two each.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +19,29 @@ struct tls_arena_chunk {
 	max_align_t data[];
 };
 
+#define FIRST_CAP 3072u
+#define CHUNK_CAP 8192u
+
 struct tls_arena {
-	struct tls_arena_chunk *head;
+	struct tls_arena_chunk *head;  /* the newest chunk */
+	struct tls_arena_chunk *first; /* the oldest, in the arena's own allocation */
 };
+
+/* The arena's header rounded up so that the first chunk is aligned. */
+#define ARENA_HDR                                                                                  \
+	((sizeof(struct tls_arena) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
 
 struct tls_arena *tls_arena_new(void)
 {
-	return calloc(1, sizeof(struct tls_arena));
+	struct tls_arena *a = malloc(ARENA_HDR + sizeof(struct tls_arena_chunk) + FIRST_CAP);
+	if (!a)
+		return NULL;
+	a->first = (struct tls_arena_chunk *)((uint8_t *)a + ARENA_HDR);
+	a->first->next = NULL;
+	a->first->used = 0;
+	a->first->cap = FIRST_CAP;
+	a->head = a->first;
+	return a;
 }
 
 void *tls_arena_alloc(struct tls_arena *a, size_t n)
@@ -30,7 +49,7 @@ void *tls_arena_alloc(struct tls_arena *a, size_t n)
 	struct tls_arena_chunk *c = a->head;
 	n = (n + 15) & ~(size_t)15;
 	if (!c || c->cap - c->used < n) {
-		size_t cap = n > 8192 ? n : 8192;
+		size_t cap = n > CHUNK_CAP ? n : CHUNK_CAP;
 		c = malloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
@@ -59,7 +78,7 @@ void tls_arena_free(struct tls_arena *a)
 	if (!a)
 		return;
 	struct tls_arena_chunk *c = a->head;
-	while (c) {
+	while (c != a->first) {
 		struct tls_arena_chunk *n = c->next;
 		free(c);
 		c = n;

@@ -13,7 +13,7 @@ fail=0
 [ $rc = 0 ] || { echo "FAIL: bench tls exited $rc"; cat "$out"; exit 1; }
 for pfx in tls_ tls_openssl_; do
 	for k in chains_per_s_per_core cycles_per_chain cycles_tcp cycles_parse cycles_hash \
-		cycles_verify cycles_record cycles_writer chain_cache_hit_rate; do
+		cycles_verify cycles_record cycles_writer cycles_idle chain_cache_hit_rate; do
 		grep -q "^$pfx$k=[0-9.]*$" "$out" || { echo "FAIL: no $pfx$k= line"; fail=1; }
 	done
 	chains=$(sed -n "s/^${pfx}chains=//p" "$out")

@@ -421,6 +421,55 @@ static void test_unknown_and_churn(void)
 	tcp_table_free(t);
 }
 
+/*
+ * The index under random closes: 64 connections to one (address, port) in
+ * a 128-slot index (long probe runs), half of them reset in a random order
+ * by RSTs acknowledging their SYNs, then refilled; after every close each
+ * live connection is found by its 4-tuple and each closed one is not
+ * (backward-shift deletion with the stored flow hashes).
+ */
+static void test_index_random_closes(void)
+{
+	struct tcp_table *t = mk(64);
+	uint16_t sport[64];
+	uint32_t iss[64];
+	bool live[64];
+	uint8_t f[200];
+	uint64_t user;
+
+	reset_app();
+	srand(7);
+	memset(live, 0, sizeof(live));
+	for (int round = 0; round < 20; round++) {
+		for (unsigned k = 0; k < 64; k++) {
+			if (live[k])
+				continue;
+			nsent = 0;
+			CHECK(tcp_connect(t, htonl(SRV_IP), htons(443), k, 0) == 0 && nsent == 1);
+			struct tcp_peer_view v = parse(&sent[0]);
+			sport[k] = v.sport;
+			iss[k] = v.seq;
+			live[k] = true;
+		}
+		for (int n = 0; n < 32; n++) {
+			unsigned k = (unsigned)rand() % 64;
+			if (!live[k])
+				continue;
+			size_t len = srv_frame(f, sport[k], 0, iss[k] + 1, 0x14, 0, NULL, 0, false);
+			int before = closed_count;
+			tcp_rx(t, f, len, 0);
+			CHECK(closed_count == before + 1 && closed_user == k);
+			live[k] = false;
+			for (unsigned j = 0; j < 64; j++) {
+				int r = tcp_find_user(t, htonl(SRV_IP), htons(443), htons(sport[j]),
+						      &user);
+				CHECK(live[j] ? r == 0 && user == j : r == -ENOENT);
+			}
+		}
+	}
+	tcp_table_free(t);
+}
+
 /* ---- hostile peers ---- */
 
 /* #10: RFC 5961 3.2: a blind RST inside the window earns a challenge ACK. */
@@ -752,6 +801,7 @@ int main(void)
 	test_fin_and_reset();
 	test_zero_window_and_more();
 	test_unknown_and_churn();
+	test_index_random_closes();
 	test_blind_rst();
 	test_synack_replay();
 	test_no_ack_and_bad_ack();
