@@ -170,8 +170,9 @@ int out_fsync_dir(const char *path);
  * writer thread owns the item and calls item->release(item) once it is
  * written (or discarded after a write error); release frees the probe, the
  * certificates and the item. When submit returns false (ring full) the
- * caller still owns it; the drop is counted (out_async_dropped()) and goes
- * into ScanEnd.records_dropped.
+ * caller still owns it and submits it again later, keeping its order (the
+ * TLS stage holds it and opens no connection meanwhile: nothing collected
+ * is dropped); out_async_dropped() counts those refusals.
  */
 struct out_item {
 	Tlsmap__V1__Probe *probe; /* may be NULL: certificates only */
@@ -189,7 +190,7 @@ struct out_async;
 struct out_async *out_async_start(struct out_writer *w, uint32_t ring_slots);
 /* Any thread, never blocks. False when the ring is full (item not taken). */
 bool out_async_submit(struct out_async *a, struct out_item *item);
-uint64_t out_async_dropped(const struct out_async *a);
+uint64_t out_async_dropped(const struct out_async *a); /* refusals (ring full) */
 uint64_t out_async_written(const struct out_async *a); /* items written */
 /* The first error the writer thread met (OUT_OK if none): any thread. A
  * scan polls it and stops, since records after it are lost. */

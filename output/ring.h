@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A bounded multi-producer, single-consumer ring of pointers that never
- * blocks a producer: when it is full, out_ring_push() counts a drop and
- * returns false, and the caller keeps ownership of the item. Used between
+ * blocks a producer: when it is full, out_ring_push() counts a refusal and
+ * returns false, and the caller keeps ownership of the item (to push it
+ * again later). Used between
  * the packet workers and the writer thread ("writing never blocks the
  * packet path"). The algorithm is Dmitry Vyukov's bounded queue: each slot
  * carries a sequence number, producers claim a position with a CAS.

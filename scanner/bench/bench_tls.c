@@ -58,6 +58,7 @@
 
 struct bench_opts {
 	uint64_t hosts, snis, distinct, share, conns, rate;
+	uint64_t ring;	     /* the writer's ring slots (the scan's: 65,536) */
 	const char *path;    /* fast, openssl or both */
 	const char *dataset; /* -o: keep the last run's dataset there */
 	const char *lcores;
@@ -449,6 +450,7 @@ static double process_cpu_s(void)
 
 struct run_result {
 	uint64_t chains, probes, hosts_open;
+	uint64_t ring_full; /* pushes the writer's ring refused (the item then waited) */
 	double seconds, writer_cpu_s;
 	struct sched_ns worker; /* the worker lcore's time on a CPU, and preempted */
 	struct stage_tls_profile prof;
@@ -538,7 +540,8 @@ static struct eng *run_engine(const struct scan_config *cfg)
 }
 
 /* The dataset: a ScanMeta first (the writer's rule), then the writer thread. */
-static struct out_async *run_output(const struct scan_config *cfg, struct out_writer **w)
+static struct out_async *run_output(const struct scan_config *cfg, uint32_t ring,
+				    struct out_writer **w)
 {
 	Tlsmap__V1__ScanMeta m;
 
@@ -550,7 +553,7 @@ static struct out_async *run_output(const struct scan_config *cfg, struct out_wr
 	m.tool_version = (char *)"bench";
 	if (out_write_meta(*w, &m) != 0)
 		return NULL;
-	return out_async_start(*w, 1u << 16);
+	return out_async_start(*w, ring);
 }
 
 static void run_finish(struct out_writer *w, struct out_async *oa, struct run_result *r)
@@ -600,7 +603,7 @@ static int run_one(const struct bench_opts *o, bool ossl, const char *dir,
 		fprintf(stderr, "tlsmap " CMD ": %s\n", err);
 		goto out;
 	}
-	if (!(oa = run_output(&cfg, &w))) {
+	if (!(oa = run_output(&cfg, (uint32_t)o->ring, &w))) {
 		fprintf(stderr, "tlsmap " CMD ": cannot write %s\n", cfg.output);
 		goto out;
 	}
@@ -625,6 +628,7 @@ static int run_one(const struct bench_opts *o, bool ossl, const char *dir,
 	peer_stats(peer, &r->peer);
 	r->chains = progress_get(&ctr.tls_ok);
 	r->probes = progress_get(&ctr.probes);
+	r->ring_full = out_async_dropped(oa);
 	r->hosts_open = es.synack;
 	r->tx_dropped = es.tx_dropped;
 	r->idle_ns = es.idle_ns;
@@ -686,6 +690,7 @@ static void print_result(const char *pfx, const struct run_result *r)
 	printf("%shosts_open=%llu\n%schains=%llu\n%sprobes=%llu\n", pfx,
 	       (unsigned long long)r->hosts_open, pfx, (unsigned long long)r->chains, pfx,
 	       (unsigned long long)r->probes);
+	printf("%swriter_ring_full=%llu\n", pfx, (unsigned long long)r->ring_full);
 	printf("%sseconds=%.3f\n%schains_per_s_wall=%.0f\n", pfx, r->seconds, pfx,
 	       r->seconds > 0 ? (double)r->chains / r->seconds : 0.0);
 	printf("%scycles_per_chain=%.0f\n", pfx, cyc);
@@ -742,7 +747,9 @@ static const char usage_tls[] =
 	"  --max-connections N  in flight (default 256)\n"
 	"  -r PPS            SYNs and new connections per second (default 100000)\n"
 	"  -T LCORES         EAL lcores, TX then RX/worker (default 0-1)\n"
-	"  -o FILE           keep the (last) run's dataset in FILE\n";
+	"  -o FILE           keep the (last) run's dataset in FILE\n"
+	"  --writer-ring N   the writer's ring slots (default 65536, as a scan); a small one\n"
+	"                    makes the stage wait for the writer (records are never dropped)\n";
 
 static int tls_opts(int argc, char **argv, struct bench_opts *o)
 {
@@ -756,13 +763,14 @@ static int tls_opts(int argc, char **argv, struct bench_opts *o)
 		{"rate", required_argument, NULL, 'r'},
 		{"lcores", required_argument, NULL, 'T'},
 		{"output", required_argument, NULL, 'o'},
+		{"writer-ring", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_getopt g = {.cmd = CMD, .shortopts = "r:T:o:h", .longopts = opts};
 	int c, bad = 0;
 
-	*o = (struct bench_opts){16384, 2, 16, 8, 256, 100000, "both", NULL, "0-1"};
+	*o = (struct bench_opts){16384, 2, 16, 8, 256, 100000, 65536, "both", NULL, "0-1"};
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'n':
@@ -796,6 +804,10 @@ static int tls_opts(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'T':
 			o->lcores = optarg;
+			break;
+		case 'R':
+			bad |= cli_parse_u64(CMD, "--writer-ring", optarg, 2, 1 << 20, true,
+					     &o->ring);
 			break;
 		case 'o':
 			o->dataset = optarg;

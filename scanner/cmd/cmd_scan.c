@@ -784,7 +784,7 @@ static void print_dataset_size(const char *path, uint64_t probes, uint64_t raw_b
 }
 
 /* ScanEnd, fsync and rename (out_writer_close). 0 or 1. */
-static int finish_output(struct scan_run *r, uint64_t dropped)
+static int finish_output(struct scan_run *r)
 {
 	Tlsmap__V1__ScanEnd end;
 	struct scan_config *c = &r->cfg;
@@ -800,7 +800,7 @@ static int finish_output(struct scan_run *r, uint64_t dropped)
 	end.probes = progress_get(&r->ctr.probes);
 	end.certificates = progress_get(&r->ctr.certs);
 	end.tls_ok = progress_get(&r->ctr.tls_ok);
-	end.records_dropped = dropped;
+	end.records_dropped = 0; /* the TLS stage waits for the writer's ring, never drops */
 	end.rx_dropped = r->st.nic_missed + r->st.ring_full;
 	end.rx_buffer_peak_bytes = progress_get(&r->ctr.rx_buf_peak);
 	end.localize_jobs = progress_get(&r->ctr.localize_jobs);
@@ -866,7 +866,7 @@ static void print_summary(struct scan_run *r, uint64_t t0)
 static int scan_sweep(struct scan_run *r)
 {
 	struct scan_config *c = &r->cfg;
-	uint64_t t0, dropped = 0;
+	uint64_t t0;
 	int status;
 
 	fprintf(stderr,
@@ -887,13 +887,12 @@ static int scan_sweep(struct scan_run *r)
 		progress_cache_summary(stderr, &r->ctr); /* the stage summed it at close */
 	}
 	if (r->oa) {
-		dropped = out_async_dropped(r->oa);
 		out_async_stop(r->oa); /* its error stays in the writer (sticky) */
 		r->oa = NULL;
 	}
 	if (r->w && c->resume && stop_signal && !out_writer_errno(r->w))
 		status = keep_for_resume(r);
-	else if (r->w && finish_output(r, dropped) != 0)
+	else if (r->w && finish_output(r) != 0)
 		status = 1;
 	if (r->tick.stdout_failed)
 		status = 1;

@@ -103,6 +103,7 @@ struct tls_stage {
 	 * never handed to the writer (or handed twice: negative) */
 	uint64_t unclosed;
 	int64_t unwritten;
+	uint64_t ring_waits; /* items that waited for room in the writer's ring */
 	unsigned workers;
 	char geo_country[4096], geo_asn[4096];
 	bool geo_ok;
@@ -196,6 +197,11 @@ struct tls_worker {
 	/* writer items built by finish_probe and handed on (submitted or
 	 * dropped): equal once the worker has ended, whatever was held */
 	uint64_t items_built, items_written;
+	/* items the writer's ring had no room for, oldest first: written
+	 * before any later item, and no connection opens while one waits
+	 * (the writer sets the pace; nothing collected is dropped) */
+	struct probe_item *wait_head, *wait_tail;
+	uint64_t ring_waits; /* items that had to wait */
 	/* items waiting for cross-host evidence, oldest first */
 	struct probe_item **deferred;
 	uint32_t ndeferred;
@@ -458,24 +464,59 @@ static void item_track(struct tls_stage *st, struct probe_item *pi)
 	resume_host_ref(pi->resume, pi->resume_key);
 }
 
-/* Hand @pi to the writer. False when the ring dropped it (counted into
- * ScanEnd.records_dropped); @pi is released either way. Once the ring took
+/* Hand @pi to the writer, now or, when its ring is full, after the items
+ * already waiting (wait_flush, from the worker's poll). Once the ring took
  * it, @pi belongs to the writer thread, which may free it at once: nothing
  * of it is read after out_async_submit(). */
-static bool item_submit(struct tls_worker *w, struct probe_item *pi)
+static bool item_push(struct tls_worker *w, struct probe_item *pi)
 {
 	struct tls_stage *st = w->st;
-	size_t ncerts = pi->ncerts;
+	size_t ncerts = pi->ncerts; /* pi is the writer's once pushed */
 
-	item_track(st, pi);
-	w->items_written++;
-	if (out_async_submit(st->ctx.out, &pi->item)) {
-		progress_add(&st->ctx.ctr->probes, 1);
-		progress_add(&st->ctx.ctr->certs, ncerts);
-		return true;
+	if (!out_async_submit(st->ctx.out, &pi->item))
+		return false;
+	progress_add(&st->ctx.ctr->probes, 1);
+	progress_add(&st->ctx.ctr->certs, ncerts);
+	return true;
+}
+
+/* Push the waiting items, oldest first, while the ring takes them. */
+static void wait_flush(struct tls_worker *w)
+{
+	while (w->wait_head) {
+		struct probe_item *pi = w->wait_head;
+		struct probe_item *next = pi->next;
+		if (!item_push(w, pi))
+			return;
+		w->wait_head = next;
 	}
-	item_release(&pi->item);
-	return false;
+	w->wait_tail = NULL;
+}
+
+static void item_submit(struct tls_worker *w, struct probe_item *pi)
+{
+	item_track(w->st, pi);
+	w->items_written++;
+	pi->next = NULL;
+	if (!w->wait_head && item_push(w, pi))
+		return;
+	/* the ring is full (the writer is behind): the item waits, in order */
+	w->ring_waits++;
+	if (w->wait_tail)
+		w->wait_tail->next = pi;
+	else
+		w->wait_head = pi;
+	w->wait_tail = pi;
+}
+
+/* worker_fini: every waiting item into the ring, as fast as the writer
+ * takes them (it writes, or after a write error discards, every item) */
+static void wait_drain(struct tls_worker *w)
+{
+	const struct timespec nap = {0, 1000000};
+
+	for (wait_flush(w); w->wait_head; wait_flush(w))
+		nanosleep(&nap, NULL);
 }
 
 static void hold_for_control2(struct tls_worker *w, struct tls_host *h, struct probe_item *pi,
@@ -1153,16 +1194,13 @@ static void probe_write(struct tls_worker *w, const struct tls_probe *p, struct 
 	bool held = p->sni >= 0 && (vres->needs_evidence ||
 				    (vres->verdict == VERDICT_INTERCEPTED && st->localize));
 	item_add_certs(w, pi, cf, held);
-	size_t ncerts = pi->ncerts; /* pi is the writer's once submitted */
 	w->items_built++;
 	if (held) {
 		pi->loc_sni = p->sni;
 		pi->loc_path = p->path;
 		hold_for_control2(w, h, pi, vres, &cf->vc[0]);
-	} else if (!item_submit(w, pi) && ncerts) {
-		/* dropped: its new certificates were marked seen but never
-		 * written; a later probe writes them */
-		seen_forget(w);
+	} else {
+		item_submit(w, pi);
 	}
 }
 
@@ -1724,7 +1762,7 @@ static void tls_sweep_closed(void *wctx, uint32_t ip_be, uint16_t port_be, uint6
 static bool can_connect(const struct tls_worker *w)
 {
 	return w->probe_free != NONE && tcp_active(w->tcp) < tcp_capacity(w->tcp) && w->allow &&
-	       sched_total_open(&w->sched);
+	       !w->wait_head && sched_total_open(&w->sched);
 }
 
 /* can_connect() and the destination /24's window and rate allow one more */
@@ -1887,6 +1925,8 @@ static void tls_poll(void *wctx, uint64_t now)
 {
 	struct tls_worker *w = wctx;
 
+	if (w->wait_head)
+		wait_flush(w);
 	w->allow = rate_take(&w->rate, now, LAUNCH_PER_POLL);
 	poll_work(w, now);
 	rate_return(&w->rate, w->allow);
@@ -1898,7 +1938,7 @@ static bool tls_idle(void *wctx)
 	struct tls_worker *w = wctx;
 	return w->pend_len == 0 && w->hosts_used == 0 && tcp_active(w->tcp) == 0 &&
 	       w->retryq_len == 0 && sched_waiting(&w->sched) == 0 && w->ctrl2q_len == 0 &&
-	       (!w->loc || !loc_active(w->loc));
+	       !w->wait_head && (!w->loc || !loc_active(w->loc));
 }
 
 static void tls_worker_fini(void *wctx)
@@ -1925,6 +1965,7 @@ static void tls_worker_fini(void *wctx)
 		if (w->loc)
 			loc_abort_all(w->loc, eng_worker_now_ns(w->ew));
 		deferred_scan(w, true);
+		wait_drain(w);
 		struct tls_stage *st = w->st;
 		const struct tcp_stats *ts = tcp_table_stats(w->tcp);
 		pthread_mutex_lock(&st->lock);
@@ -1958,6 +1999,7 @@ static void tls_worker_fini(void *wctx)
 			st->prof[k] += w->prof[k];
 		st->unclosed += w->sched.inflight;
 		st->unwritten += (int64_t)(w->items_built - w->items_written);
+		st->ring_waits += w->ring_waits;
 		st->workers++;
 		pthread_mutex_unlock(&st->lock);
 		tcp_table_free(w->tcp);
@@ -2064,6 +2106,10 @@ static void tls_stage_close(void *arg)
 			(unsigned long long)st->cache_bytes);
 		progress_add(&st->ctx.ctr->chain_lookups, c->chain_lookups);
 		progress_add(&st->ctx.ctr->chain_hits, c->chain_hits);
+		fprintf(stderr,
+			"tlsmap scan: tls: writer_ring_waits=%llu (records that waited, "
+			"new connections paused meanwhile)\n",
+			(unsigned long long)st->ring_waits);
 		/* invariants, printed always so that tests can assert them */
 		fprintf(stderr,
 			"tlsmap scan: tls: %sunclosed_connections=%llu unwritten_items=%lld\n",
