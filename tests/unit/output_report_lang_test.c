@@ -226,94 +226,89 @@ static void check_codes_in(const struct report_countries *cs, const char *lang, 
 	EXPECT(n > 100, "%s: only %zu countries", path, n);
 }
 
-static void check_countries(void)
+/* Country names of one language: every line a country, its names there. */
+static void check_countries_lang(const struct report_countries *cs,
+				 const struct report_countries *en, const char *lang, size_t lines,
+				 bool first)
 {
 	static const char *const kz[][2] = {
 		{"en", "Kazakhstan"}, {"ru", "Казахстан"}, {"kk", "Қазақстан"}};
 	static const char *const iso_sample[] = {"AD", "AQ", "BQ", "CW", "KZ", "RU",
 						 "SS", "SX", "UM", "US", "XK", "ZW"};
+	size_t named = 0, translated = 0;
+
+	/* every line a country: each code once, each a name in this language */
+	CHECK_EQ_U64(report_countries_count(cs), lines);
+	for (char a = 'A'; a <= 'Z'; a++) {
+		for (char b = 'A'; b <= 'Z'; b++) {
+			const char cc[3] = {a, b, 0};
+			const char *name = report_countries_name(cs, cc);
+
+			if (!name)
+				continue;
+			named++;
+			CHECK(name[0] != '\0');
+			translated += strcmp(name, report_countries_name(en, cc)) != 0;
+		}
+	}
+	CHECK_EQ_U64(named, lines);
+	if (strcmp(lang, "en"))
+		EXPECT(translated > named / 2, "%s: %zu of %zu names differ from English", lang,
+		       translated, named);
+	for (size_t k = 0; k < sizeof(iso_sample) / sizeof(iso_sample[0]); k++)
+		EXPECT(report_countries_name(cs, iso_sample[k]), "%s: no name for %s", lang,
+		       iso_sample[k]);
+	for (size_t k = 0; k < sizeof(kz) / sizeof(kz[0]); k++)
+		if (!strcmp(kz[k][0], lang))
+			EXPECT(!strcmp(report_countries_name(cs, "KZ"), kz[k][1]),
+			       "%s: KZ is '%s', expected '%s'", lang,
+			       report_countries_name(cs, "KZ"), kz[k][1]);
+	/* no name for what is not a code */
+	CHECK(!report_countries_name(cs, "kz") && !report_countries_name(cs, "KZX") &&
+	      !report_countries_name(cs, "K") && !report_countries_name(cs, "") &&
+	      !report_countries_name(cs, "??") && !report_countries_name(cs, NULL));
+	if (first) { /* the same codes in every language: one language is enough */
+		const char *data = getenv("TLSMAP_DATA");
+		char map[4200];
+
+		snprintf(map, sizeof(map), "%s/map/world.tsv", data && *data ? data : "data");
+		check_codes_in(cs, lang, map,
+			       "no map file (scripts/bootstrap makes it), its codes not "
+			       "checked");
+		/* tzdata's list of ISO 3166-1 codes, where installed */
+		check_codes_in(cs, lang, "/usr/share/zoneinfo/iso3166.tab",
+			       "no tzdata, the ISO 3166-1 list not checked");
+	}
+}
+
+/* A language takes its names; rl_country falls back to nothing without them. */
+static void check_countries_in_lang(void)
+{
 	char err[512];
-	size_t lines = countries_lines();
-	struct report_countries *en = load_countries("en", err, sizeof(err));
+	struct report_lang *l = load("kk", err, sizeof(err));
+	struct report_countries *cs = load_countries("kk", err, sizeof(err));
 
-	EXPECT(en != NULL, "countries.tsv for en: %s", en ? "" : err);
-	EXPECT(lines >= 249, "countries.tsv names %zu countries, ISO 3166-1 has 249", lines);
-	for (size_t i = 0; report_langs[i]; i++) {
-		struct report_countries *cs = load_countries(report_langs[i], err, sizeof(err));
-		size_t named = 0, translated = 0;
-
-		EXPECT(cs != NULL, "countries.tsv for %s: %s", report_langs[i], cs ? "" : err);
-		if (!cs || !en)
-			goto next;
-		/* every line a country: each code once, each a name in this language */
-		CHECK_EQ_U64(report_countries_count(cs), lines);
-		for (char a = 'A'; a <= 'Z'; a++) {
-			for (char b = 'A'; b <= 'Z'; b++) {
-				const char cc[3] = {a, b, 0};
-				const char *name = report_countries_name(cs, cc);
-
-				if (!name)
-					continue;
-				named++;
-				CHECK(name[0] != '\0');
-				translated += strcmp(name, report_countries_name(en, cc)) != 0;
-			}
-		}
-		CHECK_EQ_U64(named, lines);
-		if (strcmp(report_langs[i], "en"))
-			EXPECT(translated > named / 2, "%s: %zu of %zu names differ from English",
-			       report_langs[i], translated, named);
-		for (size_t k = 0; k < sizeof(iso_sample) / sizeof(iso_sample[0]); k++)
-			EXPECT(report_countries_name(cs, iso_sample[k]), "%s: no name for %s",
-			       report_langs[i], iso_sample[k]);
-		for (size_t k = 0; k < sizeof(kz) / sizeof(kz[0]); k++)
-			if (!strcmp(kz[k][0], report_langs[i]))
-				EXPECT(!strcmp(report_countries_name(cs, "KZ"), kz[k][1]),
-				       "%s: KZ is '%s', expected '%s'", report_langs[i],
-				       report_countries_name(cs, "KZ"), kz[k][1]);
-		/* no name for what is not a code */
-		CHECK(!report_countries_name(cs, "kz") && !report_countries_name(cs, "KZX") &&
-		      !report_countries_name(cs, "K") && !report_countries_name(cs, "") &&
-		      !report_countries_name(cs, "??") && !report_countries_name(cs, NULL));
-		if (i == 0) { /* the same codes in every language: one language is enough */
-			const char *data = getenv("TLSMAP_DATA");
-			char map[4200];
-
-			snprintf(map, sizeof(map), "%s/map/world.tsv",
-				 data && *data ? data : "data");
-			check_codes_in(cs, report_langs[i], map,
-				       "no map file (scripts/bootstrap makes it), its codes not "
-				       "checked");
-			/* tzdata's list of ISO 3166-1 codes, where installed */
-			check_codes_in(cs, report_langs[i], "/usr/share/zoneinfo/iso3166.tab",
-				       "no tzdata, the ISO 3166-1 list not checked");
-		}
-	next:
-		report_countries_free(cs);
+	if (l && cs) {
+		CHECK(rl_country(l, "KZ") == NULL);
+		report_lang_set_countries(l, cs);
+		cs = NULL;
+		EXPECT(rl_country(l, "KZ") && !strcmp(rl_country(l, "KZ"), "Қазақстан"),
+		       "rl_country(kk, KZ)");
+		CHECK(rl_country(l, "QQ") == NULL);
+		/* replacing them frees the old ones (ASan would see a leak) */
+		report_lang_set_countries(l, load_countries("ru", err, sizeof(err)));
+		EXPECT(rl_country(l, "KZ") && !strcmp(rl_country(l, "KZ"), "Казахстан"),
+		       "rl_country after replacing the names");
+	} else {
+		CHECK(l && cs);
 	}
-	report_countries_free(en);
-	/* a language takes its names; rl_country falls back to nothing without them */
-	{
-		struct report_lang *l = load("kk", err, sizeof(err));
-		struct report_countries *cs = load_countries("kk", err, sizeof(err));
+	report_countries_free(cs);
+	report_lang_free(l);
+}
 
-		if (l && cs) {
-			CHECK(rl_country(l, "KZ") == NULL);
-			report_lang_set_countries(l, cs);
-			cs = NULL;
-			EXPECT(rl_country(l, "KZ") && !strcmp(rl_country(l, "KZ"), "Қазақстан"),
-			       "rl_country(kk, KZ)");
-			CHECK(rl_country(l, "QQ") == NULL);
-			/* replacing them frees the old ones (ASan would see a leak) */
-			report_lang_set_countries(l, load_countries("ru", err, sizeof(err)));
-			EXPECT(rl_country(l, "KZ") && !strcmp(rl_country(l, "KZ"), "Казахстан"),
-			       "rl_country after replacing the names");
-		} else {
-			CHECK(l && cs);
-		}
-		report_countries_free(cs);
-		report_lang_free(l);
-	}
+/* Broken countries files, each refused with its line and reason. */
+static void check_countries_refused(void)
+{
 	countries_refused("s/^KZ\t/kz\t/", ": not a country code of two capital letters: kz");
 	countries_refused("s/^KZ\t/KZX\t/", ": not a country code of two capital letters: KZX");
 	countries_refused("s/^KZ\t/\t/", ": not a country code of two capital letters: ");
@@ -338,6 +333,27 @@ static void check_countries(void)
 			  ": too many columns");
 	countries_refused("/^[^#]/d", ": no header line");
 	countries_refused("/^[A-Z][A-Z]\t/d", ": names no country");
+}
+
+static void check_countries(void)
+{
+	char err[512];
+	size_t lines = countries_lines();
+	struct report_countries *en = load_countries("en", err, sizeof(err));
+
+	EXPECT(en != NULL, "countries.tsv for en: %s", en ? "" : err);
+	EXPECT(lines >= 249, "countries.tsv names %zu countries, ISO 3166-1 has 249", lines);
+	for (size_t i = 0; report_langs[i]; i++) {
+		struct report_countries *cs = load_countries(report_langs[i], err, sizeof(err));
+
+		EXPECT(cs != NULL, "countries.tsv for %s: %s", report_langs[i], cs ? "" : err);
+		if (cs && en)
+			check_countries_lang(cs, en, report_langs[i], lines, i == 0);
+		report_countries_free(cs);
+	}
+	report_countries_free(en);
+	check_countries_in_lang();
+	check_countries_refused();
 }
 
 int main(void)
